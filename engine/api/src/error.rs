@@ -1,0 +1,96 @@
+use std::fmt;
+
+/// Stable, machine-readable error codes. Clients match on these strings; never rename one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The body is not JSON at all (syntax error, truncated input).
+    MalformedJson,
+    /// A field has the wrong JSON type.
+    InvalidType,
+    /// A field is not part of the schema.
+    UnknownField,
+    /// A required field is missing.
+    MissingField,
+    /// A value is well-typed but outside the rules (a level above 300, a negative cost, ...).
+    OutOfRange,
+    /// A named choice (rule set, cube, part, ...) is not one we know.
+    UnknownVariant,
+    /// The request is valid but the combination is not allowed (e.g. `from_star > to_star`).
+    InvalidCombination,
+    /// Serializing a response failed: a bug, never the client's fault.
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::MalformedJson => "malformed_json",
+            ErrorCode::InvalidType => "invalid_type",
+            ErrorCode::UnknownField => "unknown_field",
+            ErrorCode::MissingField => "missing_field",
+            ErrorCode::OutOfRange => "out_of_range",
+            ErrorCode::UnknownVariant => "unknown_variant",
+            ErrorCode::InvalidCombination => "invalid_combination",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
+    /// Whether the caller caused this error (a 4xx at the HTTP edge).
+    pub fn is_client_error(self) -> bool {
+        !matches!(self, ErrorCode::Internal)
+    }
+}
+
+/// An explicit failure: `{code, message}`. The message is for humans and may change; the code may not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn from_json(e: serde_json::Error) -> Self {
+        use serde_json::error::Category;
+        let msg = e.to_string();
+        let code = match e.classify() {
+            Category::Syntax | Category::Eof | Category::Io => ErrorCode::MalformedJson,
+            Category::Data => {
+                if msg.starts_with("unknown field") {
+                    ErrorCode::UnknownField
+                } else if msg.starts_with("missing field") {
+                    ErrorCode::MissingField
+                } else if msg.starts_with("unknown variant") {
+                    ErrorCode::UnknownVariant
+                } else if msg.starts_with("invalid value") {
+                    ErrorCode::OutOfRange
+                } else {
+                    ErrorCode::InvalidType
+                }
+            }
+        };
+        ApiError::new(code, msg)
+    }
+
+    pub(crate) fn serialize(e: serde_json::Error) -> Self {
+        ApiError::new(
+            ErrorCode::Internal,
+            format!("could not serialize the response: {e}"),
+        )
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}

@@ -1,0 +1,73 @@
+//! # pve-api
+//!
+//! The single request/response schema of the product. The CLI (`pve`), the Worker's HTTP API and the
+//! browser's Wasm API all call [`handle`] with the same JSON and get the same bytes back.
+//!
+//! This crate owns serialization (serde DTOs) and validation: a DTO becomes a validated engine value with
+//! `TryFrom`, and every failure is an [`ApiError`] with a stable machine-readable `code`. It knows JSON but
+//! nothing about HTTP or JavaScript; mapping an error to a status code is the Worker's job.
+
+mod error;
+pub mod starforce;
+
+pub use error::{ApiError, ErrorCode};
+
+/// The engine computations that the edges expose. The string form is the CLI subcommand and the last
+/// segment of the HTTP route (`POST /v1/<op>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Starforce,
+}
+
+impl Operation {
+    pub const ALL: &'static [Operation] = &[Operation::Starforce];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Starforce => "starforce",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Operation> {
+        Self::ALL.iter().copied().find(|op| op.as_str() == s)
+    }
+
+    /// One line for `pve --help`.
+    pub fn summary(self) -> &'static str {
+        match self {
+            Operation::Starforce => {
+                "expected cost, risk and distribution of star force enhancement"
+            }
+        }
+    }
+}
+
+/// Parse `request_json`, compute, and serialize the response. Deterministic: the same input gives the
+/// same output bytes on every platform.
+///
+/// # Errors
+/// [`ApiError`] with a specific code for malformed JSON, unknown or mistyped fields and out-of-range values.
+pub fn handle(op: Operation, request_json: &str) -> Result<String, ApiError> {
+    let value = match op {
+        Operation::Starforce => starforce::handle(request_json)?,
+    };
+    serde_json::to_string(&value).map_err(ApiError::serialize)
+}
+
+/// Deserialize a request strictly, mapping serde's failures onto our error codes.
+pub(crate) fn parse_request<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, ApiError> {
+    serde_json::from_str(json).map_err(ApiError::from_json)
+}
+
+/// Version string of the engine semantics, reported in every response.
+pub const ENGINE_VERSION: &str = pve_engine::ENGINE_VERSION;
+
+/// The error body every edge sends: `{"error":{"code":"…","message":"…"}}`.
+pub fn error_json(e: &ApiError) -> String {
+    serde_json::json!({"error": {"code": e.code.as_str(), "message": e.message}}).to_string()
+}
+
+/// `{"engine_version": …}`: what `pve version`, `/healthz` and the Wasm `version()` report.
+pub fn version_json() -> String {
+    serde_json::json!({ "engine_version": ENGINE_VERSION }).to_string()
+}

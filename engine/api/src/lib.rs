@@ -8,6 +8,8 @@
 //! nothing about HTTP or JavaScript; mapping an error to a status code is the Worker's job.
 
 mod error;
+pub mod flame;
+pub mod potential;
 pub mod starforce;
 
 pub use error::{ApiError, ErrorCode};
@@ -17,14 +19,19 @@ pub use error::{ApiError, ErrorCode};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {
     Starforce,
+    Potential,
+    Flame,
 }
 
 impl Operation {
-    pub const ALL: &'static [Operation] = &[Operation::Starforce];
+    pub const ALL: &'static [Operation] =
+        &[Operation::Starforce, Operation::Potential, Operation::Flame];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Operation::Starforce => "starforce",
+            Operation::Potential => "potential",
+            Operation::Flame => "flame",
         }
     }
 
@@ -49,9 +56,15 @@ impl Operation {
 /// [`ApiError`] with a specific code for malformed JSON, unknown or mistyped fields and out-of-range values.
 pub fn handle(op: Operation, request_json: &str) -> Result<String, ApiError> {
     let value = match op {
-        Operation::Starforce => starforce::handle(request_json)?,
+        Operation::Starforce => to_value(starforce::handle(request_json)?)?,
+        Operation::Potential => to_value(potential::handle(request_json)?)?,
+        Operation::Flame => to_value(flame::handle(request_json)?)?,
     };
     serde_json::to_string(&value).map_err(ApiError::serialize)
+}
+
+fn to_value<T: serde::Serialize>(v: T) -> Result<serde_json::Value, ApiError> {
+    serde_json::to_value(v).map_err(ApiError::serialize)
 }
 
 /// Deserialize a request strictly, mapping serde's failures onto our error codes.

@@ -3,13 +3,13 @@
 
 /// Success probability per current star, KMS 2025-03-20 (30-star system).
 const SUCCESS: [f64; 30] = [
-    0.95, 0.90, 0.85, 0.85, 0.80, 0.75, 0.70, 0.65, 0.60, 0.55, 0.50, 0.45, 0.40, 0.35, 0.30, 0.30,
-    0.30, 0.15, 0.15, 0.15, 0.30, 0.15, 0.15, 0.10, 0.10, 0.10, 0.07, 0.05, 0.03, 0.01,
+    0.95, 0.90, 0.85, 0.85, 0.80, 0.75, 0.70, 0.65, 0.60, 0.55, 0.50, 0.45, 0.40, 0.35, 0.30, 0.30, 0.30,
+    0.15, 0.15, 0.15, 0.30, 0.15, 0.15, 0.10, 0.10, 0.10, 0.07, 0.05, 0.03, 0.01,
 ];
 /// Destroy probability per current star (0 below 15★).
 const DESTROY: [f64; 30] = [
-    0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.021, 0.021, 0.068,
-    0.068, 0.085, 0.105, 0.1275, 0.17, 0.18, 0.18, 0.18, 0.186, 0.19, 0.194, 0.198,
+    0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.021, 0.021, 0.068, 0.068,
+    0.085, 0.105, 0.1275, 0.17, 0.18, 0.18, 0.18, 0.186, 0.19, 0.194, 0.198,
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -37,10 +37,7 @@ impl std::fmt::Display for Error {
         match self {
             Error::LevelOutOfRange(l) => write!(f, "item_level {l} is outside 0..=300"),
             Error::StarAboveCap { to_star, cap } => {
-                write!(
-                    f,
-                    "to_star {to_star} is above this item level's cap of {cap}"
-                )
+                write!(f, "to_star {to_star} is above this item level's cap of {cap}")
             }
             Error::FromAboveTo { from_star, to_star } => {
                 write!(f, "from_star {from_star} is above to_star {to_star}")

@@ -24,8 +24,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: &'static [Operation] =
-        &[Operation::Starforce, Operation::Potential, Operation::Flame];
+    pub const ALL: &'static [Operation] = &[Operation::Starforce, Operation::Potential, Operation::Flame];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -42,9 +41,9 @@ impl Operation {
     /// One line for `pve --help`.
     pub fn summary(self) -> &'static str {
         match self {
-            Operation::Starforce => {
-                "expected cost, risk and distribution of star force enhancement"
-            }
+            Operation::Starforce => "expected cost, risk and distribution of star force enhancement",
+            Operation::Potential => "probability and cost of reaching potential lines with cubes / resets",
+            Operation::Flame => "probability and expected number of flames to reach a flame score",
         }
     }
 }

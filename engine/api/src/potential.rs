@@ -2,8 +2,5 @@
 use crate::{ApiError, ErrorCode};
 
 pub fn handle(_json: &str) -> Result<serde_json::Value, ApiError> {
-    Err(ApiError::new(
-        ErrorCode::Internal,
-        "potential is not built yet",
-    ))
+    Err(ApiError::new(ErrorCode::Internal, "potential is not built yet"))
 }

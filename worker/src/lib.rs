@@ -1,1 +1,90 @@
-pub fn placeholder() {}
+//! # pve-worker
+//!
+//! The edge of the product: a Cloudflare Worker that serves the HTTP API over the pure engine
+//! (`pve-api`), plus the platform parts around it (KV, a Durable Object, D1, a Cron Trigger).
+//!
+//! One `#[event(fetch)]` entry routes each request to a free `async fn` handler that returns
+//! `Result<Response, EdgeError>`; the entry turns errors into `{"error":{code,message}}` bodies (statuses are
+//! mapped in `error.rs` only) and writes the request's one log line through its [`TaskContext`].
+//! Static files (`web/`) are served by the platform's assets binding before the Worker runs.
+
+mod bindings;
+mod context;
+mod error;
+mod routes;
+mod single_flight;
+
+pub use single_flight::SingleFlight;
+
+use context::{Outcome, TaskContext};
+use error::EdgeError;
+use worker::{event, Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent};
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    let mut task = TaskContext::for_request(&req, "http", "unrouted");
+    let result = route(req, &env, &ctx, &mut task).await;
+    let (response, outcome, status) = match result {
+        Ok(resp) => {
+            let status = resp.status_code();
+            (resp, Outcome::Ok, status)
+        }
+        Err(e) => {
+            let status = e.status();
+            let code = e.code();
+            let detail = e.to_string();
+            let resp = e.into_response(&task.request_id)?;
+            (resp, Outcome::Error { code, detail }, status)
+        }
+    };
+    let mut response = response;
+    response.headers_mut().set("x-request-id", &task.request_id)?;
+    task.finish(outcome, Some(status));
+    Ok(response)
+}
+
+/// The route table. Each arm names the task (for the log line) and calls one handler.
+async fn route(
+    mut req: Request,
+    env: &Env,
+    _ctx: &Context,
+    task: &mut TaskContext,
+) -> Result<Response, EdgeError> {
+    let path = req.path();
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let method = req.method();
+    match segments.as_slice() {
+        ["healthz"] => {
+            task.set_task("health", "healthz");
+            only(&method, Method::Get, "GET")?;
+            routes::health::healthz(env).await
+        }
+        ["v1", op] => match pve_api::Operation::parse(op) {
+            Some(op) => {
+                task.set_task("engine", op.as_str());
+                only(&method, Method::Post, "POST")?;
+                routes::engine::compute(&mut req, op, task).await
+            }
+            None => Err(EdgeError::RouteNotFound),
+        },
+        _ => Err(EdgeError::RouteNotFound),
+    }
+}
+
+fn only(method: &Method, expected: Method, allow: &'static str) -> Result<(), EdgeError> {
+    if *method == expected {
+        Ok(())
+    } else {
+        Err(EdgeError::MethodNotAllowed { allow })
+    }
+}
+
+#[event(scheduled)]
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let task = TaskContext::new(context::new_request_id(), "cron", "scheduled");
+    task.set_key(event.cron());
+    match routes::health::record_cron_run(&env, &event.cron(), event.schedule()).await {
+        Ok(()) => task.finish(Outcome::Ok, None),
+        Err(e) => task.finish(Outcome::Error { code: e.code(), detail: e.to_string() }, None),
+    }
+}

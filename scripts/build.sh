@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Build the Wasm artifacts. Assumes scripts/setup.sh has run.
+#   scripts/build.sh worker   the Cloudflare Worker (worker/build/), via worker-build
+#   scripts/build.sh web      the browser engine (web/pkg/), via wasm-bindgen --target web
+#   scripts/build.sh          both
+source "$(dirname "$0")/lib.sh"
+what="${1:-all}"
+
+# A hash of everything the Worker is built from; wrangler runs this script on every start, and an
+# unchanged tree must not cost a rebuild.
+worker_inputs_hash() {
+  { git ls-files -co --exclude-standard -- Cargo.toml Cargo.lock engine worker/src worker/Cargo.toml \
+      | sort | xargs sha256sum; echo "$WORKER_BUILD_VERSION $WASM_BINDGEN_VERSION"; } | sha256sum | cut -d' ' -f1
+}
+
+build_worker() {
+  local hash
+  hash=$(worker_inputs_hash)
+  if [[ -f worker/build/worker/shim.mjs && "$(cat worker/build/.inputs 2>/dev/null)" == "$hash" ]]; then
+    step "worker: up to date"
+    return
+  fi
+  step "worker: worker-build --release"
+  (cd worker && worker-build --release)
+  echo "$hash" > worker/build/.inputs
+}
+
+build_web() {
+  step "web: pve-wasm for the browser"
+  cargo build -p pve-wasm --target wasm32-unknown-unknown --release
+  rm -rf web/pkg
+  wasm-bindgen --target web --no-typescript --out-dir web/pkg \
+    target/wasm32-unknown-unknown/release/pve_wasm.wasm
+  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals -o web/pkg/pve_wasm_bg.wasm web/pkg/pve_wasm_bg.wasm
+}
+
+case "$what" in
+  worker) build_worker ;;
+  web) build_web ;;
+  all) build_web; build_worker ;;
+  *) echo "usage: scripts/build.sh [worker|web|all]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Run every test: installs what is missing, then format, lints, unit/property tests, the engine's Wasm
+# build and purity, the Wasm bindings under node, and end-to-end + browser tests against `wrangler dev`.
+# Idempotent; exits non-zero on the first failure. `.ci/run` calls exactly this.
+source "$(dirname "$0")/lib.sh"
+bash scripts/setup.sh --tests
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "clippy (native workspace, and the Wasm crates for wasm32)"
+cargo clippy --workspace --exclude pve-worker --all-targets -- -D warnings
+cargo clippy -p pve-worker -p pve-wasm --target wasm32-unknown-unknown -- -D warnings
+
+step "cargo test (engine, schema, CLI)"
+cargo test --workspace --exclude pve-worker --exclude pve-wasm
+
+step "engine purity: builds for wasm32 and depends on no worker / wasm-bindgen / js-sys"
+cargo check -p pve-engine --target wasm32-unknown-unknown
+forbidden=$(cargo tree -p pve-engine -e normal,build --prefix none --target all | grep -E '^(worker|worker-sys|wasm-bindgen|js-sys|web-sys|serde_json|getrandom) ' || true)
+if [[ -n "$forbidden" ]]; then
+  echo "pve-engine must not depend on these crates:" >&2
+  echo "$forbidden" >&2
+  exit 1
+fi
+echo "pve-engine dependencies are pure"
+
+step "Wasm bindings under node (wasm-bindgen-test)"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test -p pve-wasm --target wasm32-unknown-unknown
+
+step "build: release CLI, browser Wasm, Worker"
+cargo build --release -p pve-cli
+bash scripts/build.sh all
+
+step "end-to-end and browser tests against wrangler dev --local"
+node --test --test-concurrency=1 --test-reporter=spec tests/e2e/*.test.mjs tests/browser/*.test.mjs

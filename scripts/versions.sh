@@ -1,0 +1,5 @@
+# Pinned tool versions, in one place. Sourced by the other scripts.
+# wasm-bindgen CLI must equal the wasm-bindgen library version in Cargo.lock (checked by setup.sh).
+WASM_BINDGEN_VERSION=0.2.130
+WORKER_BUILD_VERSION=0.8.7
+# Node 22 (wrangler >= 4.87 needs it) and wrangler, playwright-core, binaryen come from package.json / package-lock.json.

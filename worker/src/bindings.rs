@@ -1,0 +1,10 @@
+//! Binding and variable names. They must match `wrangler.toml`.
+
+/// Workers KV namespace used as the L2 cache.
+pub const CACHE_KV: &str = "CACHE";
+/// Durable Object namespace that coordinates single-flight loads.
+pub const SINGLE_FLIGHT: &str = "SINGLE_FLIGHT";
+/// D1 database holding the outbox.
+pub const DB: &str = "DB";
+/// Plain variable: base URL of the Nexon Open API (a local fake in tests and dev).
+pub const UPSTREAM_BASE_URL: &str = "UPSTREAM_BASE_URL";

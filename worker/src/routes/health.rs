@@ -1,0 +1,104 @@
+//! `GET /healthz`: the engine version and whether KV, the Durable Object and D1 answer; and the record of
+//! the last cron run (written by the scheduled handler, read here).
+use crate::bindings::{CACHE_KV, DB, SINGLE_FLIGHT, UPSTREAM_BASE_URL};
+use crate::context::now_ms;
+use crate::error::EdgeError;
+use serde::Serialize;
+use worker::{Env, Response};
+
+const LAST_CRON_KEY: &str = "meta:last_cron";
+const PROBE_KEY: &str = "meta:healthz_probe";
+
+#[derive(Serialize)]
+struct Check {
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+impl Check {
+    fn from(r: Result<serde_json::Value, EdgeError>) -> Check {
+        match r {
+            Ok(detail) => Check { ok: true, detail: Some(detail), error: None },
+            Err(e) => Check { ok: false, detail: None, error: Some(e.to_string()) },
+        }
+    }
+}
+
+pub async fn healthz(env: &Env) -> Result<Response, EdgeError> {
+    let kv = Check::from(check_kv(env).await);
+    let durable_object = Check::from(check_durable_object(env).await);
+    let d1 = Check::from(check_d1(env).await);
+    let last_cron = read_last_cron(env).await.unwrap_or(None);
+    let ok = kv.ok && durable_object.ok && d1.ok;
+    let body = serde_json::json!({
+        "status": if ok { "ok" } else { "degraded" },
+        "engine_version": pve_api::ENGINE_VERSION,
+        "checks": {"kv": kv, "durable_object": durable_object, "d1": d1},
+        "last_cron": last_cron,
+        "upstream_base_url": env.var(UPSTREAM_BASE_URL).map(|v| v.to_string()).ok(),
+    });
+    let resp = Response::from_json(&body)?.with_status(if ok { 200 } else { 503 });
+    resp.headers().set("cache-control", "no-store")?;
+    Ok(resp)
+}
+
+/// A KV put followed by a get of the same value.
+async fn check_kv(env: &Env) -> Result<serde_json::Value, EdgeError> {
+    let kv = env.kv(CACHE_KV)?;
+    let written = now_ms().to_string();
+    // 60 s is KV's minimum TTL.
+    kv.put(PROBE_KEY, written.as_str())?.expiration_ttl(60).execute().await?;
+    let read = kv.get(PROBE_KEY).text().await?;
+    if read.as_deref() == Some(written.as_str()) {
+        Ok(serde_json::json!({"round_trip": true}))
+    } else {
+        Err(EdgeError::Platform(worker::Error::RustError(format!(
+            "KV read back {read:?}, wrote {written:?}"
+        ))))
+    }
+}
+
+/// A fetch to the single-flight Durable Object.
+async fn check_durable_object(env: &Env) -> Result<serde_json::Value, EdgeError> {
+    let ns = env.durable_object(SINGLE_FLIGHT)?;
+    let stub = ns.id_from_name("healthz")?.get_stub()?;
+    let mut resp = stub.fetch_with_str("https://single-flight/ping").await?;
+    let body: serde_json::Value = resp.json().await?;
+    if body.get("pong") == Some(&serde_json::Value::Bool(true)) {
+        Ok(body)
+    } else {
+        Err(EdgeError::Platform(worker::Error::RustError(format!("unexpected DO answer {body}"))))
+    }
+}
+
+/// D1 answers and the migrations are applied (the outbox table exists).
+async fn check_d1(env: &Env) -> Result<serde_json::Value, EdgeError> {
+    let db = env.d1(DB)?;
+    #[derive(serde::Deserialize)]
+    struct Name {
+        name: String,
+    }
+    let migrations: Vec<Name> =
+        db.prepare("SELECT name FROM d1_migrations ORDER BY id").all().await?.results()?;
+    let outbox_rows: Option<u64> = db.prepare("SELECT count(*) AS n FROM outbox").first(Some("n")).await?;
+    Ok(serde_json::json!({
+        "migrations": migrations.into_iter().map(|m| m.name).collect::<Vec<_>>(),
+        "outbox_rows": outbox_rows,
+    }))
+}
+
+async fn read_last_cron(env: &Env) -> Result<Option<serde_json::Value>, EdgeError> {
+    let kv = env.kv(CACHE_KV)?;
+    Ok(kv.get(LAST_CRON_KEY).json::<serde_json::Value>().await?)
+}
+
+/// Called by the scheduled handler: remember when the cron last ran.
+pub async fn record_cron_run(env: &Env, cron: &str, scheduled_ms: f64) -> Result<(), EdgeError> {
+    let kv = env.kv(CACHE_KV)?;
+    let value = serde_json::json!({"cron": cron, "scheduled_time_ms": scheduled_ms, "ran_at_ms": now_ms()});
+    kv.put(LAST_CRON_KEY, value.to_string())?.expiration_ttl(7 * 24 * 3600).execute().await?;
+    Ok(())
+}

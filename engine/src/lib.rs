@@ -9,6 +9,7 @@
 //! the same bits in the CLI, in the Cloudflare Worker and in the browser: transcendental functions come from
 //! `libm` (not the platform's), and no result depends on hash-map iteration order.
 
+pub mod flame;
 pub mod starforce;
 
 /// Version of the engine's numerical semantics; it is part of every response and of every cache key.

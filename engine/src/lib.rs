@@ -10,6 +10,7 @@
 //! `libm` (not the platform's), and no result depends on hash-map iteration order.
 
 pub mod flame;
+pub mod potential;
 pub mod starforce;
 
 /// Version of the engine's numerical semantics; it is part of every response and of every cache key.

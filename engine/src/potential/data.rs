@@ -1,0 +1,779 @@
+//! The decoded potential data file (`engine/data/potential.tsv`, written by `engine/data/generate.py`).
+//!
+//! The engine never reads files: the caller hands the bytes to [`Data::decode`] (the CLI and the Worker
+//! compile them in, the browser fetches them as a static asset). Decoding checks the whole file: format
+//! version, that every reference points at something defined earlier, no duplicate keys, and the `end`
+//! record's counts (a truncated download fails instead of giving a partial table set).
+//!
+//! Format (UTF-8, one record per line, fields separated by tabs; see engine/data/README.md):
+//! `PVE-POTENTIAL 1`, `version`, then `source`, `part`, `cube`, `limit`, `tierup`, `cost`, `sumoff`,
+//! `s` (option strings), `t` (slot tables: `option:probability[*]` separated by spaces, `*` marks a prime
+//! row), `band` (cube, grade, part, level range, source, three table ids) and `end`.
+
+use super::line::{parse_line, ParsedLine};
+use super::Grade;
+use core::fmt;
+
+/// The data format this decoder reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Failure to decode a data file. Line numbers are 1-based.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DataError {
+    NotUtf8,
+    /// The first line is not `PVE-POTENTIAL <format>`.
+    BadMagic,
+    UnsupportedFormat {
+        found: u32,
+        supported: u32,
+    },
+    Malformed {
+        line: usize,
+        what: &'static str,
+    },
+    Duplicate {
+        line: usize,
+        what: &'static str,
+    },
+    UnknownReference {
+        line: usize,
+        what: &'static str,
+    },
+    /// No `end` record, records after it, or counts that disagree with it.
+    Truncated,
+}
+
+impl fmt::Display for DataError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DataError::NotUtf8 => write!(f, "potential data is not UTF-8"),
+            DataError::BadMagic => write!(f, "not a potential data file (first line must be PVE-POTENTIAL)"),
+            DataError::UnsupportedFormat { found, supported } => {
+                write!(
+                    f,
+                    "potential data format {found} is not supported (this engine reads {supported})"
+                )
+            }
+            DataError::Malformed { line, what } => write!(f, "potential data line {line}: malformed {what}"),
+            DataError::Duplicate { line, what } => write!(f, "potential data line {line}: duplicate {what}"),
+            DataError::UnknownReference { line, what } => {
+                write!(f, "potential data line {line}: unknown {what}")
+            }
+            DataError::Truncated => write!(f, "potential data is truncated or its end record disagrees"),
+        }
+    }
+}
+
+impl std::error::Error for DataError {}
+
+/// Which potential a cube rerolls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PotentialKind {
+    Main,
+    Additional,
+}
+
+/// How an attempt is paid for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Payment {
+    /// A consumable item (cash or in-game cube): we count cubes; no price data exists.
+    Item,
+    /// Mesos, priced by the `cost` records for this cube's name.
+    Meso,
+}
+
+/// Tier-up from one grade to the next with one cube.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TierUp {
+    pub rate: f64,
+    /// Attempts at this grade after which the tier-up is guaranteed (see `super::chain` for the semantics).
+    pub pity: Option<u32>,
+    /// A caveat recorded with the data (e.g. a single-source pity count).
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CubeInfo {
+    pub name: String,
+    /// The cube whose line tables this cube uses (e.g. `meso_reset_main` uses `black`).
+    pub lines: String,
+    pub potential: PotentialKind,
+    pub payment: Payment,
+    pub label: String,
+    /// An assumption or single-source warning recorded with the data.
+    pub note: Option<String>,
+    /// `tier_up[g]`: from grade `g` to the next; `None` where this cube cannot tier up.
+    pub tier_up: [Option<TierUp>; 3],
+}
+
+impl CubeInfo {
+    /// The highest grade this cube can reach (and be used at): the last grade reached by a tier-up chain
+    /// starting from 레어.
+    pub fn max_grade(&self) -> Grade {
+        let mut g = Grade::Rare;
+        while let (Some(_), Some(next)) = (self.tier_up_from(g), g.next()) {
+            g = next;
+        }
+        g
+    }
+
+    /// The tier-up from `grade` to the next grade, if this cube has one.
+    pub fn tier_up_from(&self, grade: Grade) -> Option<&TierUp> {
+        self.tier_up.get(grade.index())?.as_ref()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LimitRule {
+    pub name: String,
+    pub max: u8,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptionInfo {
+    pub text: String,
+    pub parsed: ParsedLine,
+    /// Index into [`Data::limits`] when this option's count per item is limited.
+    pub limit: Option<u8>,
+}
+
+/// One row of a slot table.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Row {
+    /// Index into [`Data::options`].
+    pub option: u32,
+    pub probability: f64,
+    /// The row is of the item's own grade (prime) rather than one grade lower.
+    pub prime: bool,
+}
+
+/// The three slot tables of one (line cube, grade, part, level band).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Band {
+    /// Index into [`Data::line_cubes`].
+    pub line_cube: u8,
+    pub grade: Grade,
+    /// Index into [`Data::parts`].
+    pub part: u8,
+    pub level_min: u32,
+    pub level_max: u32,
+    /// Index into [`Data::sources`].
+    pub source: u16,
+    /// Table ids (index into [`Data::tables`]) for slots 1, 2, 3.
+    pub slots: [u32; 3],
+}
+
+/// Meso price of one reset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CostRow {
+    pub reset: String,
+    pub level_min: u32,
+    pub level_max: u32,
+    pub grade: Grade,
+    pub meso: u64,
+    /// `current`, `superseded` or `conflicting` (only `current` is used).
+    pub status: String,
+}
+
+/// A published table that does not sum to 1 (kept as published, never renormalised).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SumOff {
+    pub line_cube: u8,
+    pub grade: Grade,
+    pub part: u8,
+    pub level_min: u32,
+    pub level_max: u32,
+    /// 1, 2 or 3.
+    pub slot: u8,
+    pub sum: f64,
+}
+
+/// All potential facts the engine uses, decoded and validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Data {
+    version: String,
+    sources: Vec<String>,
+    parts: Vec<String>,
+    cubes: Vec<CubeInfo>,
+    line_cubes: Vec<String>,
+    limits: Vec<LimitRule>,
+    costs: Vec<CostRow>,
+    sum_off: Vec<SumOff>,
+    options: Vec<OptionInfo>,
+    tables: Vec<Vec<Row>>,
+    bands: Vec<Band>,
+}
+
+impl Data {
+    /// Decode and validate a data file.
+    ///
+    /// # Errors
+    /// [`DataError`] naming the first offending line.
+    pub fn decode(bytes: &[u8]) -> Result<Data, DataError> {
+        let text = core::str::from_utf8(bytes).map_err(|_| DataError::NotUtf8)?;
+        Decoder::default().run(text)
+    }
+
+    /// `kms-potential-<date>-<content hash>`: part of every response that uses this data.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+    pub fn sources(&self) -> &[String] {
+        &self.sources
+    }
+    pub fn parts(&self) -> &[String] {
+        &self.parts
+    }
+    pub fn cubes(&self) -> &[CubeInfo] {
+        &self.cubes
+    }
+    pub fn line_cubes(&self) -> &[String] {
+        &self.line_cubes
+    }
+    pub fn limits(&self) -> &[LimitRule] {
+        &self.limits
+    }
+    pub fn costs(&self) -> &[CostRow] {
+        &self.costs
+    }
+    pub fn sum_off(&self) -> &[SumOff] {
+        &self.sum_off
+    }
+    pub fn options(&self) -> &[OptionInfo] {
+        &self.options
+    }
+    pub fn tables(&self) -> &[Vec<Row>] {
+        &self.tables
+    }
+    /// Sorted by (line cube, grade, part, level_min).
+    pub fn bands(&self) -> &[Band] {
+        &self.bands
+    }
+
+    pub fn cube(&self, name: &str) -> Option<&CubeInfo> {
+        self.cubes.iter().find(|c| c.name == name)
+    }
+    pub fn part_index(&self, name: &str) -> Option<u8> {
+        self.parts.iter().position(|p| p == name).map(|i| i as u8)
+    }
+    pub fn line_cube_index(&self, name: &str) -> Option<u8> {
+        self.line_cubes.iter().position(|p| p == name).map(|i| i as u8)
+    }
+
+    /// All bands of one (line cube, grade, part), in level order.
+    pub fn bands_of(&self, line_cube: u8, grade: Grade, part: u8) -> &[Band] {
+        let key = |b: &Band| (b.line_cube, b.grade, b.part);
+        let lo = self.bands.partition_point(|b| key(b) < (line_cube, grade, part));
+        let hi = self.bands.partition_point(|b| key(b) <= (line_cube, grade, part));
+        &self.bands[lo..hi]
+    }
+
+    /// The band whose level range contains `level`.
+    pub fn band_for(&self, line_cube: u8, grade: Grade, part: u8, level: u32) -> Option<&Band> {
+        self.bands_of(line_cube, grade, part)
+            .iter()
+            .find(|b| b.level_min <= level && level <= b.level_max)
+    }
+
+    /// The recorded sum of a published table that does not sum to 1, if this one is such a table.
+    pub fn sum_off_for(&self, band: &Band, slot: u8) -> Option<f64> {
+        self.sum_off
+            .iter()
+            .find(|s| {
+                (s.line_cube, s.grade, s.part, s.level_min, s.level_max, s.slot)
+                    == (
+                        band.line_cube,
+                        band.grade,
+                        band.part,
+                        band.level_min,
+                        band.level_max,
+                        slot,
+                    )
+            })
+            .map(|s| s.sum)
+    }
+
+    /// The current meso price of one reset of `reset` (a cube name) at `grade` for an item of `level`.
+    pub fn meso_cost(&self, reset: &str, grade: Grade, level: u32) -> Option<u64> {
+        self.costs
+            .iter()
+            .find(|c| {
+                c.status == "current"
+                    && c.reset == reset
+                    && c.grade == grade
+                    && c.level_min <= level
+                    && level <= c.level_max
+            })
+            .map(|c| c.meso)
+    }
+}
+
+#[derive(Default)]
+struct Decoder {
+    version: Option<String>,
+    sources: Vec<String>,
+    parts: Vec<String>,
+    cubes: Vec<CubeInfo>,
+    line_cubes: Vec<String>,
+    limits: Vec<LimitRule>,
+    costs: Vec<CostRow>,
+    sum_off: Vec<SumOff>,
+    options: Vec<OptionInfo>,
+    tables: Vec<Vec<Row>>,
+    bands: Vec<Band>,
+    ended: bool,
+}
+
+fn malformed(line: usize, what: &'static str) -> DataError {
+    DataError::Malformed { line, what }
+}
+fn unknown(line: usize, what: &'static str) -> DataError {
+    DataError::UnknownReference { line, what }
+}
+fn duplicate(line: usize, what: &'static str) -> DataError {
+    DataError::Duplicate { line, what }
+}
+
+fn uint<T: core::str::FromStr>(s: &str, line: usize, what: &'static str) -> Result<T, DataError> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(malformed(line, what));
+    }
+    s.parse().map_err(|_| malformed(line, what))
+}
+
+/// A decimal probability in (0, 1]. Rust's float parsing is correctly rounded and platform-independent.
+fn prob(s: &str, line: usize) -> Result<f64, DataError> {
+    let ok =
+        s.bytes().all(|b| b.is_ascii_digit() || b == b'.') && s.bytes().filter(|&b| b == b'.').count() <= 1;
+    let p: f64 = if ok {
+        s.parse().map_err(|_| malformed(line, "probability"))?
+    } else {
+        f64::NAN
+    };
+    if p > 0.0 && p <= 1.0 {
+        Ok(p)
+    } else {
+        Err(malformed(line, "probability"))
+    }
+}
+
+fn grade(s: &str, line: usize) -> Result<Grade, DataError> {
+    Grade::from_korean(s).ok_or_else(|| unknown(line, "grade"))
+}
+
+fn note(s: &str) -> Option<String> {
+    (s != "-").then(|| s.to_string())
+}
+
+impl Decoder {
+    fn run(mut self, text: &str) -> Result<Data, DataError> {
+        let mut lines = text.split_terminator('\n').enumerate().map(|(i, l)| (i + 1, l));
+        let (_, first) = lines.next().ok_or(DataError::BadMagic)?;
+        let format = first.strip_prefix("PVE-POTENTIAL\t").ok_or(DataError::BadMagic)?;
+        let format: u32 = uint(format, 1, "format version")?;
+        if format != FORMAT_VERSION {
+            return Err(DataError::UnsupportedFormat {
+                found: format,
+                supported: FORMAT_VERSION,
+            });
+        }
+        for (n, line) in lines {
+            if self.ended {
+                return Err(DataError::Truncated);
+            }
+            let fields: Vec<&str> = line.split('\t').collect();
+            self.record(n, &fields)?;
+        }
+        if !self.ended {
+            return Err(DataError::Truncated);
+        }
+        let version = self.version.ok_or(DataError::Truncated)?;
+        Ok(Data {
+            version,
+            sources: self.sources,
+            parts: self.parts,
+            cubes: self.cubes,
+            line_cubes: self.line_cubes,
+            limits: self.limits,
+            costs: self.costs,
+            sum_off: self.sum_off,
+            options: self.options,
+            tables: self.tables,
+            bands: self.bands,
+        })
+    }
+
+    fn record(&mut self, n: usize, f: &[&str]) -> Result<(), DataError> {
+        let arity = |k: usize, what| {
+            if f.len() == k {
+                Ok(())
+            } else {
+                Err(malformed(n, what))
+            }
+        };
+        match f[0] {
+            "version" => {
+                arity(2, "version record")?;
+                if self.version.is_some() {
+                    return Err(duplicate(n, "version"));
+                }
+                if f[1].is_empty() {
+                    return Err(malformed(n, "version"));
+                }
+                self.version = Some(f[1].to_string());
+            }
+            "source" => {
+                arity(3, "source record")?;
+                if uint::<usize>(f[1], n, "source id")? != self.sources.len() {
+                    return Err(malformed(n, "source id (ids must count up from 0)"));
+                }
+                self.sources.push(f[2].to_string());
+            }
+            "part" => {
+                arity(2, "part record")?;
+                if self.parts.iter().any(|p| p == f[1]) {
+                    return Err(duplicate(n, "part"));
+                }
+                if self.parts.len() >= u8::MAX as usize {
+                    return Err(malformed(n, "part count"));
+                }
+                self.parts.push(f[1].to_string());
+            }
+            "cube" => {
+                arity(7, "cube record")?;
+                if self.cubes.iter().any(|c| c.name == f[1]) {
+                    return Err(duplicate(n, "cube"));
+                }
+                let potential = match f[3] {
+                    "main" => PotentialKind::Main,
+                    "additional" => PotentialKind::Additional,
+                    _ => return Err(malformed(n, "potential kind")),
+                };
+                let payment = match f[4] {
+                    "item" => Payment::Item,
+                    "meso" => Payment::Meso,
+                    _ => return Err(malformed(n, "payment")),
+                };
+                if !self.line_cubes.iter().any(|c| c == f[2]) {
+                    if self.line_cubes.len() >= u8::MAX as usize {
+                        return Err(malformed(n, "line cube count"));
+                    }
+                    self.line_cubes.push(f[2].to_string());
+                }
+                self.cubes.push(CubeInfo {
+                    name: f[1].to_string(),
+                    lines: f[2].to_string(),
+                    potential,
+                    payment,
+                    label: f[5].to_string(),
+                    note: note(f[6]),
+                    tier_up: [None, None, None],
+                });
+            }
+            "limit" => {
+                arity(4, "limit record")?;
+                if self.limits.iter().any(|l| l.name == f[1]) {
+                    return Err(duplicate(n, "limit"));
+                }
+                let max: u8 = uint(f[2], n, "limit max")?;
+                if !(1..=2).contains(&max) || self.limits.len() >= 16 {
+                    return Err(malformed(n, "limit"));
+                }
+                self.limits.push(LimitRule {
+                    name: f[1].to_string(),
+                    max,
+                    note: f[3].to_string(),
+                });
+            }
+            "tierup" => {
+                arity(7, "tierup record")?;
+                let (from, to) = (grade(f[2], n)?, grade(f[3], n)?);
+                if from.next() != Some(to) {
+                    return Err(malformed(n, "tier-up (must go one grade up)"));
+                }
+                let rate = prob(f[4], n)?;
+                let pity = match f[5] {
+                    "-" => None,
+                    s => Some(uint::<u32>(s, n, "pity")?).filter(|&p| p > 0),
+                };
+                if f[5] != "-" && pity.is_none() {
+                    return Err(malformed(n, "pity"));
+                }
+                let cube = self
+                    .cubes
+                    .iter_mut()
+                    .find(|c| c.name == f[1])
+                    .ok_or_else(|| unknown(n, "cube"))?;
+                let slot = &mut cube.tier_up[from.index()];
+                if slot.is_some() {
+                    return Err(duplicate(n, "tier-up"));
+                }
+                *slot = Some(TierUp {
+                    rate,
+                    pity,
+                    note: note(f[6]),
+                });
+            }
+            "cost" => {
+                arity(7, "cost record")?;
+                if !self
+                    .cubes
+                    .iter()
+                    .any(|c| c.name == f[1] && c.payment == Payment::Meso)
+                {
+                    return Err(unknown(n, "meso reset"));
+                }
+                let row = CostRow {
+                    reset: f[1].to_string(),
+                    level_min: uint(f[2], n, "level")?,
+                    level_max: uint(f[3], n, "level")?,
+                    grade: grade(f[4], n)?,
+                    meso: uint(f[5], n, "meso cost")?,
+                    status: f[6].to_string(),
+                };
+                if !matches!(row.status.as_str(), "current" | "superseded" | "conflicting")
+                    || row.level_min > row.level_max
+                {
+                    return Err(malformed(n, "cost"));
+                }
+                let overlaps = |c: &CostRow| {
+                    c.status == "current"
+                        && row.status == "current"
+                        && c.reset == row.reset
+                        && c.grade == row.grade
+                        && c.level_min <= row.level_max
+                        && row.level_min <= c.level_max
+                };
+                if self.costs.iter().any(overlaps) {
+                    return Err(duplicate(n, "current cost for this level"));
+                }
+                self.costs.push(row);
+            }
+            "sumoff" => {
+                arity(8, "sumoff record")?;
+                let s = SumOff {
+                    line_cube: self.line_cube_ref(f[1], n)?,
+                    grade: grade(f[2], n)?,
+                    part: self.part_ref(f[3], n)?,
+                    level_min: uint(f[4], n, "level")?,
+                    level_max: uint(f[5], n, "level")?,
+                    slot: uint(f[6], n, "slot")?,
+                    sum: f[7].parse().map_err(|_| malformed(n, "sum"))?,
+                };
+                if !(1..=3).contains(&s.slot) {
+                    return Err(malformed(n, "slot"));
+                }
+                self.sum_off.push(s);
+            }
+            "s" => {
+                arity(3, "option record")?;
+                let limit = match f[1] {
+                    "-" => None,
+                    name => Some(
+                        self.limits
+                            .iter()
+                            .position(|l| l.name == name)
+                            .ok_or_else(|| unknown(n, "limit"))? as u8,
+                    ),
+                };
+                if self.options.last().is_some_and(|o| o.text.as_str() >= f[2]) {
+                    return Err(duplicate(n, "option string (strings must be sorted and unique)"));
+                }
+                self.options.push(OptionInfo {
+                    text: f[2].to_string(),
+                    parsed: parse_line(f[2]),
+                    limit,
+                });
+            }
+            "t" => {
+                arity(2, "table record")?;
+                let mut rows = Vec::new();
+                for cell in f[1].split(' ') {
+                    let (cell, prime) = match cell.strip_suffix('*') {
+                        Some(c) => (c, true),
+                        None => (cell, false),
+                    };
+                    let (opt, p) = cell.split_once(':').ok_or_else(|| malformed(n, "table row"))?;
+                    let option: u32 = uint(opt, n, "option id")?;
+                    if option as usize >= self.options.len() {
+                        return Err(unknown(n, "option id"));
+                    }
+                    rows.push(Row {
+                        option,
+                        probability: prob(p, n)?,
+                        prime,
+                    });
+                }
+                self.tables.push(rows);
+            }
+            "band" => {
+                arity(10, "band record")?;
+                let mut slots = [0u32; 3];
+                for (slot, id) in slots.iter_mut().zip(&f[7..10]) {
+                    *slot = uint(id, n, "table id")?;
+                    if *slot as usize >= self.tables.len() {
+                        return Err(unknown(n, "table id"));
+                    }
+                }
+                let source: u16 = uint(f[6], n, "source id")?;
+                if source as usize >= self.sources.len() {
+                    return Err(unknown(n, "source id"));
+                }
+                let band = Band {
+                    line_cube: self.line_cube_ref(f[1], n)?,
+                    grade: grade(f[2], n)?,
+                    part: self.part_ref(f[3], n)?,
+                    level_min: uint(f[4], n, "level")?,
+                    level_max: uint(f[5], n, "level")?,
+                    source,
+                    slots,
+                };
+                if band.level_min > band.level_max {
+                    return Err(malformed(n, "level range"));
+                }
+                // Sorted by (cube, grade, part, level) and non-overlapping: a level selects at most one band.
+                if let Some(prev) = self.bands.last() {
+                    let same =
+                        (prev.line_cube, prev.grade, prev.part) == (band.line_cube, band.grade, band.part);
+                    let order =
+                        (prev.line_cube, prev.grade, prev.part) < (band.line_cube, band.grade, band.part);
+                    if !(order || same && prev.level_max < band.level_min) {
+                        return Err(duplicate(n, "band (bands must be sorted and must not overlap)"));
+                    }
+                }
+                self.bands.push(band);
+            }
+            "end" => {
+                arity(4, "end record")?;
+                let counts: [usize; 3] = [
+                    uint(f[1], n, "count")?,
+                    uint(f[2], n, "count")?,
+                    uint(f[3], n, "count")?,
+                ];
+                if counts != [self.options.len(), self.tables.len(), self.bands.len()] {
+                    return Err(DataError::Truncated);
+                }
+                self.ended = true;
+            }
+            _ => return Err(malformed(n, "record tag")),
+        }
+        Ok(())
+    }
+
+    fn part_ref(&self, name: &str, n: usize) -> Result<u8, DataError> {
+        self.parts
+            .iter()
+            .position(|p| p == name)
+            .map(|i| i as u8)
+            .ok_or_else(|| unknown(n, "part"))
+    }
+    fn line_cube_ref(&self, name: &str, n: usize) -> Result<u8, DataError> {
+        self.line_cubes
+            .iter()
+            .position(|p| p == name)
+            .map(|i| i as u8)
+            .ok_or_else(|| unknown(n, "line cube"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TINY: &str = "PVE-POTENTIAL\t1\nversion\tv-test\nsource\t0\tsrc\npart\t무기\n\
+        cube\tblack\tblack\tmain\titem\t블랙 큐브\t-\n\
+        tierup\tblack\t레어\t에픽\t0.15\t10\t-\n\
+        s\t-\tINT +3%\ns\t-\tSTR +3%\n\
+        t\t0:0.5* 1:0.5*\n\
+        band\tblack\t레어\t무기\t0\t9\t0\t0\t0\t0\n\
+        end\t2\t1\t1\n";
+
+    fn decode(s: &str) -> Result<Data, DataError> {
+        Data::decode(s.as_bytes())
+    }
+
+    #[test]
+    fn decodes_a_minimal_file() {
+        let d = decode(TINY).unwrap();
+        assert_eq!(d.version(), "v-test");
+        let t = TierUp {
+            rate: 0.15,
+            pity: Some(10),
+            note: None,
+        };
+        assert_eq!(d.cube("black").unwrap().tier_up_from(Grade::Rare), Some(&t));
+        assert_eq!(d.cube("black").unwrap().max_grade(), Grade::Epic);
+        assert_eq!(d.band_for(0, Grade::Rare, 0, 5).unwrap().slots, [0, 0, 0]);
+        assert!(d.band_for(0, Grade::Rare, 0, 10).is_none());
+    }
+
+    fn check_err(text: &str, expect: DataError) {
+        assert_eq!(decode(text), Err(expect), "input {text:?}");
+    }
+
+    #[test]
+    fn rejects_broken_files() {
+        check_err("", DataError::BadMagic);
+        check_err(
+            "PVE-POTENTIAL\t2\n",
+            DataError::UnsupportedFormat {
+                found: 2,
+                supported: 1,
+            },
+        );
+        // truncated: drop the end record
+        check_err(TINY.trim_end_matches("end\t2\t1\t1\n"), DataError::Truncated);
+        check_err(
+            &TINY.replace("end\t2\t1\t1", "end\t2\t1\t2"),
+            DataError::Truncated,
+        );
+        check_err(&format!("{TINY}s\t-\tX\n"), DataError::Truncated);
+        check_err(
+            &TINY.replace("0:0.5* 1:0.5*", "0:0.5 7:0.5"),
+            unknown(9, "option id"),
+        );
+        check_err(
+            &TINY.replace("0:0.5* 1:0.5*", "0:0.5 1:1.5"),
+            malformed(9, "probability"),
+        );
+        check_err(
+            &TINY.replace("0:0.5* 1:0.5*", "0:0.5 1:-0.5"),
+            malformed(9, "probability"),
+        );
+        check_err(
+            &TINY.replace("0:0.5* 1:0.5*", "0:0.5 1:0"),
+            malformed(9, "probability"),
+        );
+        check_err(
+            &TINY.replace("s\t-\tSTR +3%", "s\t-\tINT +3%"),
+            duplicate(8, "option string (strings must be sorted and unique)"),
+        );
+        check_err(
+            &TINY.replace("레어\t에픽", "레어\t유니크"),
+            malformed(6, "tier-up (must go one grade up)"),
+        );
+        check_err(
+            &TINY.replace("band\tblack\t레어", "band\tred\t레어"),
+            unknown(10, "line cube"),
+        );
+        check_err(&TINY.replace("\t-\tINT", "\tnope\tINT"), unknown(7, "limit"));
+        check_err(
+            &TINY.replace("version\tv-test\n", "version\tv-test\nversion\tv2\n"),
+            duplicate(3, "version"),
+        );
+    }
+
+    #[test]
+    fn rejects_overlapping_bands() {
+        let two = TINY.replace(
+            "band\tblack\t레어\t무기\t0\t9\t0\t0\t0\t0\nend\t2\t1\t1",
+            "band\tblack\t레어\t무기\t0\t9\t0\t0\t0\t0\nband\tblack\t레어\t무기\t9\t12\t0\t0\t0\t0\nend\t2\t1\t2",
+        );
+        check_err(
+            &two,
+            duplicate(11, "band (bands must be sorted and must not overlap)"),
+        );
+    }
+}

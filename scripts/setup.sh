@@ -39,6 +39,10 @@ if [[ "$(cat node_modules/.pve-installed 2>/dev/null)" != "$stamp" ]]; then
 fi
 
 if $want_tests; then
+  step "prometheus-client $PROMETHEUS_CLIENT_VERSION (the reference text-format parser, for the metrics test)"
+  if ! python3 -c "import prometheus_client, sys; sys.exit(prometheus_client.__version__ != '$PROMETHEUS_CLIENT_VERSION')" 2>/dev/null; then
+    python3 -m pip install --quiet "prometheus-client==$PROMETHEUS_CLIENT_VERSION"
+  fi
   step "chromium (Debian) for the browser tests"
   if [[ ! -x /usr/bin/chromium ]]; then
     if [[ $(id -u) -eq 0 ]]; then

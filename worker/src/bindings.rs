@@ -8,3 +8,5 @@ pub const SINGLE_FLIGHT: &str = "SINGLE_FLIGHT";
 pub const DB: &str = "DB";
 /// Plain variable: base URL of the Nexon Open API (a local fake in tests and dev).
 pub const UPSTREAM_BASE_URL: &str = "UPSTREAM_BASE_URL";
+/// Durable Object namespace of the metrics aggregator (one instance, "global").
+pub const METRICS: &str = "METRICS";

@@ -25,12 +25,21 @@ pub struct TaskContext {
 pub enum Outcome<'a> {
     Ok,
     /// Ended with an error; `code` is the stable error code, `detail` the internal cause (logged only).
-    Error { code: &'a str, detail: String },
+    Error {
+        code: &'a str,
+        detail: String,
+    },
 }
 
 impl TaskContext {
     pub fn new(request_id: String, domain: &'static str, task: &'static str) -> Self {
-        TaskContext { request_id, domain, task, started_ms: now_ms(), fields: RefCell::default() }
+        TaskContext {
+            request_id,
+            domain,
+            task,
+            started_ms: now_ms(),
+            fields: RefCell::default(),
+        }
     }
 
     /// A context for a request: the id is the `cf-ray` header when present, else freshly generated.
@@ -56,7 +65,10 @@ impl TaskContext {
 
     /// Attach one more field to the log line (never a secret).
     pub fn record(&self, name: &str, value: impl Into<serde_json::Value>) {
-        self.fields.borrow_mut().extra.insert(name.to_owned(), value.into());
+        self.fields
+            .borrow_mut()
+            .extra
+            .insert(name.to_owned(), value.into());
     }
 
     pub fn elapsed_ms(&self) -> u64 {
@@ -83,7 +95,10 @@ impl TaskContext {
         if let Some(status) = status {
             line.insert("status".into(), status.into());
         }
-        line.insert("duration_ms".into(), now_ms().saturating_sub(self.started_ms).into());
+        line.insert(
+            "duration_ms".into(),
+            now_ms().saturating_sub(self.started_ms).into(),
+        );
         line.insert("cache_tier".into(), fields.cache_tier.into());
         for (k, v) in fields.extra {
             line.insert(k, v);

@@ -13,6 +13,8 @@ pub enum EdgeError {
     RouteNotFound,
     /// The path exists but not for this method.
     MethodNotAllowed { allow: &'static str },
+    /// An operator route without a valid bearer token.
+    Unauthorized,
     /// The request body is larger than we accept.
     PayloadTooLarge { limit: usize },
     /// The body must be JSON and was declared as something else.
@@ -27,6 +29,7 @@ impl EdgeError {
             EdgeError::Api(_) => 500,
             EdgeError::RouteNotFound => 404,
             EdgeError::MethodNotAllowed { .. } => 405,
+            EdgeError::Unauthorized => 401,
             EdgeError::PayloadTooLarge { .. } => 413,
             EdgeError::Platform(_) => 500,
         }
@@ -38,6 +41,7 @@ impl EdgeError {
             EdgeError::Api(e) => e.code.as_str(),
             EdgeError::RouteNotFound => "route_not_found",
             EdgeError::MethodNotAllowed { .. } => "method_not_allowed",
+            EdgeError::Unauthorized => "unauthorized",
             EdgeError::PayloadTooLarge { .. } => "payload_too_large",
             EdgeError::Platform(_) => "internal",
         }
@@ -47,9 +51,12 @@ impl EdgeError {
     fn public_message(&self) -> String {
         match self {
             EdgeError::Api(e) if e.code.is_client_error() => e.message.clone(),
-            EdgeError::Api(_) | EdgeError::Platform(_) => "internal error; see the request id in the logs".into(),
+            EdgeError::Api(_) | EdgeError::Platform(_) => {
+                "internal error; see the request id in the logs".into()
+            }
             EdgeError::RouteNotFound => "no such route".into(),
             EdgeError::MethodNotAllowed { allow } => format!("method not allowed; allowed: {allow}"),
+            EdgeError::Unauthorized => "a valid bearer token is required".into(),
             EdgeError::PayloadTooLarge { limit } => format!("request body larger than {limit} bytes"),
         }
     }
@@ -64,7 +71,12 @@ impl EdgeError {
         if let EdgeError::MethodNotAllowed { allow } = &self {
             headers.set("allow", allow)?;
         }
-        Ok(Response::ok(body.to_string())?.with_status(self.status()).with_headers(headers))
+        if let EdgeError::Unauthorized = &self {
+            headers.set("www-authenticate", "Bearer")?;
+        }
+        Ok(Response::ok(body.to_string())?
+            .with_status(self.status())
+            .with_headers(headers))
     }
 }
 

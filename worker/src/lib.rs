@@ -8,12 +8,17 @@
 //! mapped in `error.rs` only) and writes the request's one log line through its [`TaskContext`].
 //! Static files (`web/`) are served by the platform's assets binding before the Worker runs.
 
+mod auth;
 mod bindings;
 mod context;
 mod error;
+mod gauges;
+mod metrics;
+mod metrics_store;
 mod routes;
 mod single_flight;
 
+pub use metrics_store::Metrics;
 pub use single_flight::SingleFlight;
 
 use context::{Outcome, TaskContext};
@@ -23,6 +28,7 @@ use worker::{event, Context, Env, Method, Request, Response, ScheduleContext, Sc
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let mut task = TaskContext::for_request(&req, "http", "unrouted");
+    let method = req.method().to_string();
     let result = route(req, &env, &ctx, &mut task).await;
     let (response, outcome, status) = match result {
         Ok(resp) => {
@@ -39,7 +45,23 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
     };
     let mut response = response;
     response.headers_mut().set("x-request-id", &task.request_id)?;
+    let route = task.task;
+    let seconds = task.elapsed_ms() as f64 / 1000.0;
+    metrics::inc(
+        metrics::HTTP_REQUESTS,
+        &[
+            ("route", route),
+            ("method", &method),
+            ("status", &status.to_string()),
+        ],
+    );
+    metrics::observe(metrics::HTTP_DURATION, &[("route", route)], seconds);
     task.finish(outcome, Some(status));
+    ctx.wait_until(async move {
+        if let Err(e) = metrics_store::flush(&env, false).await {
+            worker::console_error!("{}", serde_json::json!({"domain": "metrics", "task": "flush", "outcome": "error", "error_detail": e.to_string()}));
+        }
+    });
     Ok(response)
 }
 
@@ -58,6 +80,11 @@ async fn route(
             task.set_task("health", "healthz");
             only(&method, Method::Get, "GET")?;
             routes::health::healthz(env).await
+        }
+        ["metrics"] => {
+            task.set_task("metrics", "metrics");
+            only(&method, Method::Get, "GET")?;
+            routes::metrics::metrics(&req, env).await
         }
         ["v1", op] => match pve_api::Operation::parse(op) {
             Some(op) => {
@@ -85,6 +112,12 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     task.set_key(event.cron());
     match routes::health::record_cron_run(&env, &event.cron(), event.schedule()).await {
         Ok(()) => task.finish(Outcome::Ok, None),
-        Err(e) => task.finish(Outcome::Error { code: e.code(), detail: e.to_string() }, None),
+        Err(e) => task.finish(
+            Outcome::Error {
+                code: e.code(),
+                detail: e.to_string(),
+            },
+            None,
+        ),
     }
 }

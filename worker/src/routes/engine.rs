@@ -11,22 +11,39 @@ pub async fn compute(req: &mut Request, op: Operation, task: &TaskContext) -> Re
     let body = read_body(req).await?;
     let started = task.elapsed_ms();
     let json = pve_api::handle(op, &body)?;
-    task.record("engine_ms", task.elapsed_ms().saturating_sub(started));
+    let engine_ms = task.elapsed_ms().saturating_sub(started);
+    task.record("engine_ms", engine_ms);
+    crate::metrics::observe(
+        crate::metrics::ENGINE_SECONDS,
+        &[("op", op.as_str())],
+        engine_ms as f64 / 1000.0,
+    );
     json_response(json)
 }
 
 pub async fn read_body(req: &mut Request) -> Result<String, EdgeError> {
-    if let Some(len) = req.headers().get("content-length")?.and_then(|v| v.parse::<usize>().ok()) {
+    if let Some(len) = req
+        .headers()
+        .get("content-length")?
+        .and_then(|v| v.parse::<usize>().ok())
+    {
         if len > MAX_BODY_BYTES {
-            return Err(EdgeError::PayloadTooLarge { limit: MAX_BODY_BYTES });
+            return Err(EdgeError::PayloadTooLarge {
+                limit: MAX_BODY_BYTES,
+            });
         }
     }
     let bytes = req.bytes().await?;
     if bytes.len() > MAX_BODY_BYTES {
-        return Err(EdgeError::PayloadTooLarge { limit: MAX_BODY_BYTES });
+        return Err(EdgeError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        });
     }
     String::from_utf8(bytes).map_err(|_| {
-        EdgeError::Api(pve_api::ApiError::new(pve_api::ErrorCode::MalformedJson, "the body is not valid UTF-8"))
+        EdgeError::Api(pve_api::ApiError::new(
+            pve_api::ErrorCode::MalformedJson,
+            "the body is not valid UTF-8",
+        ))
     })
 }
 

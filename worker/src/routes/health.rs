@@ -21,8 +21,16 @@ struct Check {
 impl Check {
     fn from(r: Result<serde_json::Value, EdgeError>) -> Check {
         match r {
-            Ok(detail) => Check { ok: true, detail: Some(detail), error: None },
-            Err(e) => Check { ok: false, detail: None, error: Some(e.to_string()) },
+            Ok(detail) => Check {
+                ok: true,
+                detail: Some(detail),
+                error: None,
+            },
+            Err(e) => Check {
+                ok: false,
+                detail: None,
+                error: Some(e.to_string()),
+            },
         }
     }
 }
@@ -50,7 +58,10 @@ async fn check_kv(env: &Env) -> Result<serde_json::Value, EdgeError> {
     let kv = env.kv(CACHE_KV)?;
     let written = now_ms().to_string();
     // 60 s is KV's minimum TTL.
-    kv.put(PROBE_KEY, written.as_str())?.expiration_ttl(60).execute().await?;
+    kv.put(PROBE_KEY, written.as_str())?
+        .expiration_ttl(60)
+        .execute()
+        .await?;
     let read = kv.get(PROBE_KEY).text().await?;
     if read.as_deref() == Some(written.as_str()) {
         Ok(serde_json::json!({"round_trip": true}))
@@ -70,7 +81,9 @@ async fn check_durable_object(env: &Env) -> Result<serde_json::Value, EdgeError>
     if body.get("pong") == Some(&serde_json::Value::Bool(true)) {
         Ok(body)
     } else {
-        Err(EdgeError::Platform(worker::Error::RustError(format!("unexpected DO answer {body}"))))
+        Err(EdgeError::Platform(worker::Error::RustError(format!(
+            "unexpected DO answer {body}"
+        ))))
     }
 }
 
@@ -81,9 +94,15 @@ async fn check_d1(env: &Env) -> Result<serde_json::Value, EdgeError> {
     struct Name {
         name: String,
     }
-    let migrations: Vec<Name> =
-        db.prepare("SELECT name FROM d1_migrations ORDER BY id").all().await?.results()?;
-    let outbox_rows: Option<u64> = db.prepare("SELECT count(*) AS n FROM outbox").first(Some("n")).await?;
+    let migrations: Vec<Name> = db
+        .prepare("SELECT name FROM d1_migrations ORDER BY id")
+        .all()
+        .await?
+        .results()?;
+    let outbox_rows: Option<u64> = db
+        .prepare("SELECT count(*) AS n FROM outbox")
+        .first(Some("n"))
+        .await?;
     Ok(serde_json::json!({
         "migrations": migrations.into_iter().map(|m| m.name).collect::<Vec<_>>(),
         "outbox_rows": outbox_rows,
@@ -99,6 +118,9 @@ async fn read_last_cron(env: &Env) -> Result<Option<serde_json::Value>, EdgeErro
 pub async fn record_cron_run(env: &Env, cron: &str, scheduled_ms: f64) -> Result<(), EdgeError> {
     let kv = env.kv(CACHE_KV)?;
     let value = serde_json::json!({"cron": cron, "scheduled_time_ms": scheduled_ms, "ran_at_ms": now_ms()});
-    kv.put(LAST_CRON_KEY, value.to_string())?.expiration_ttl(7 * 24 * 3600).execute().await?;
+    kv.put(LAST_CRON_KEY, value.to_string())?
+        .expiration_ttl(7 * 24 * 3600)
+        .execute()
+        .await?;
     Ok(())
 }

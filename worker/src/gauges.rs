@@ -1,0 +1,38 @@
+//! Point-in-time gauges read at scrape time (not accumulated): outbox backlog by status.
+use crate::bindings::DB;
+use crate::metrics::{GaugeValue, OUTBOX_EVENTS};
+use worker::{console_error, Env};
+
+pub async fn collect(env: &Env) -> Vec<GaugeValue> {
+    let mut out = Vec::new();
+    match outbox_by_status(env).await {
+        Ok(rows) => out.extend(rows),
+        Err(e) => console_error!(
+            "{}",
+            serde_json::json!({"domain": "metrics", "task": "gauges", "outcome": "error", "error_detail": e.to_string()})
+        ),
+    }
+    out
+}
+
+async fn outbox_by_status(env: &Env) -> worker::Result<Vec<GaugeValue>> {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        status: String,
+        n: f64,
+    }
+    let rows: Vec<Row> = env
+        .d1(DB)?
+        .prepare("SELECT status, count(*) AS n FROM outbox GROUP BY status")
+        .all()
+        .await?
+        .results()?;
+    Ok(["delivered", "leased", "pending"]
+        .iter()
+        .map(|s| GaugeValue {
+            def: OUTBOX_EVENTS,
+            labels: vec![("status".to_owned(), (*s).to_owned())],
+            value: rows.iter().find(|r| r.status == *s).map_or(0.0, |r| r.n),
+        })
+        .collect())
+}

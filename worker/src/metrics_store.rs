@@ -1,0 +1,106 @@
+//! The `Metrics` Durable Object: one instance sums the deltas that every isolate flushes, keeps the
+//! totals in its storage (so an eviction does not reset the counters), and renders them.
+use crate::context::{Outcome, TaskContext};
+use crate::metrics::{self, Snapshot};
+use std::cell::RefCell;
+use worker::{durable_object, DurableObject, Env, Method, Request, Response, Result, State};
+
+const STORAGE_KEY: &str = "totals";
+
+#[durable_object]
+pub struct Metrics {
+    state: State,
+    /// `None` until loaded from storage.
+    totals: RefCell<Option<Snapshot>>,
+}
+
+impl Metrics {
+    async fn load(&self) -> Result<()> {
+        if self.totals.borrow().is_some() {
+            return Ok(());
+        }
+        let stored: Option<Snapshot> = self.state.storage().get(STORAGE_KEY).await?;
+        let mut slot = self.totals.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(stored.unwrap_or_default());
+        }
+        Ok(())
+    }
+}
+
+impl DurableObject for Metrics {
+    fn new(state: State, _env: Env) -> Self {
+        Metrics {
+            state,
+            totals: RefCell::new(None),
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let task = TaskContext::for_request(&req, "metrics", "aggregate");
+        self.load().await?;
+        let resp = match (req.method(), req.path().as_str()) {
+            (Method::Post, "/ingest") => {
+                let deltas: Snapshot = req.json().await?;
+                let totals = {
+                    let mut slot = self.totals.borrow_mut();
+                    let totals = slot.get_or_insert_with(Snapshot::default);
+                    totals.merge(deltas);
+                    totals.clone()
+                };
+                self.state.storage().put(STORAGE_KEY, &totals).await?;
+                Response::empty().map(|r| r.with_status(204))
+            }
+            (Method::Get, "/totals") => {
+                let totals = self.totals.borrow().clone().unwrap_or_default();
+                Response::from_json(&totals)
+            }
+            _ => Response::error("no such metrics route", 404),
+        };
+        task.finish(Outcome::Ok, resp.as_ref().ok().map(|r| r.status_code()));
+        resp
+    }
+}
+
+/// Send this isolate's deltas to the aggregator (if due, or always when `force`). On failure the deltas
+/// are kept for the next flush.
+pub async fn flush(env: &Env, force: bool) -> Result<()> {
+    let Some(deltas) = metrics::take_deltas(crate::context::now_ms(), 1000, force) else {
+        return Ok(());
+    };
+    match send(env, &deltas).await {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            metrics::restore(deltas);
+            Err(e)
+        }
+    }
+}
+
+async fn send(env: &Env, deltas: &Snapshot) -> Result<()> {
+    let stub = aggregator(env)?;
+    let mut init = worker::RequestInit::new();
+    init.with_method(Method::Post)
+        .with_body(Some(serde_json::to_string(deltas)?.into()));
+    let req = Request::new_with_init("https://metrics/ingest", &init)?;
+    let resp = stub.fetch_with_request(req).await?;
+    if resp.status_code() == 204 {
+        Ok(())
+    } else {
+        Err(worker::Error::RustError(format!(
+            "metrics ingest answered {}",
+            resp.status_code()
+        )))
+    }
+}
+
+pub async fn totals(env: &Env) -> Result<Snapshot> {
+    let mut resp = aggregator(env)?.fetch_with_str("https://metrics/totals").await?;
+    resp.json().await
+}
+
+fn aggregator(env: &Env) -> Result<worker::Stub> {
+    env.durable_object(crate::bindings::METRICS)?
+        .id_from_name("global")?
+        .get_stub()
+}

@@ -1,0 +1,22 @@
+//! `GET /metrics`: Prometheus text format 0.0.4 for the whole deployment. Requires
+//! `Authorization: Bearer <ADMIN_TOKEN>` or `<METRICS_SCRAPE_TOKEN>`.
+use crate::auth::bearer_matches;
+use crate::error::EdgeError;
+use crate::metrics_store;
+use worker::{Env, Request, Response};
+
+pub async fn metrics(req: &Request, env: &Env) -> Result<Response, EdgeError> {
+    if !bearer_matches(req, env, &["ADMIN_TOKEN", "METRICS_SCRAPE_TOKEN"]) {
+        return Err(EdgeError::Unauthorized);
+    }
+    // This isolate's own recent deltas first, so a scrape sees everything up to itself.
+    metrics_store::flush(env, true).await?;
+    let totals = metrics_store::totals(env).await?;
+    let gauges = crate::gauges::collect(env).await;
+    let body = crate::metrics::render(&totals, &gauges);
+    let resp = Response::ok(body)?;
+    resp.headers()
+        .set("content-type", "text/plain; version=0.0.4; charset=utf-8")?;
+    resp.headers().set("cache-control", "no-store")?;
+    Ok(resp)
+}

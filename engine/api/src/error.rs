@@ -18,6 +18,13 @@ pub enum ErrorCode {
     UnknownVariant,
     /// The request is valid but the combination is not allowed (e.g. `from_star > to_star`).
     InvalidCombination,
+    /// The game data has no table for this request (a gap in the published data, or a level with no item).
+    NoData,
+    /// Game data handed to the engine could not be decoded (corrupt, truncated or an unsupported format).
+    InvalidData,
+    /// The operation needs game data that has not been installed yet (the browser build loads it separately;
+    /// see `potential::install_potential_data`).
+    DataNotLoaded,
     /// Serializing a response failed: a bug, never the client's fault.
     Internal,
 }
@@ -32,13 +39,16 @@ impl ErrorCode {
             ErrorCode::OutOfRange => "out_of_range",
             ErrorCode::UnknownVariant => "unknown_variant",
             ErrorCode::InvalidCombination => "invalid_combination",
+            ErrorCode::NoData => "no_data",
+            ErrorCode::InvalidData => "invalid_data",
+            ErrorCode::DataNotLoaded => "data_not_loaded",
             ErrorCode::Internal => "internal",
         }
     }
 
     /// Whether the caller caused this error (a 4xx at the HTTP edge).
     pub fn is_client_error(self) -> bool {
-        !matches!(self, ErrorCode::Internal)
+        !matches!(self, ErrorCode::Internal | ErrorCode::DataNotLoaded)
     }
 }
 

@@ -1,6 +1,319 @@
-//! `potential` request/response schema (being built; see its issue).
-use crate::{ApiError, ErrorCode};
+//! `potential` request/response schema: how likely and how costly given potential lines are with a cube or a
+//! meso reset (`pve potential`, `POST /v1/potential`, Wasm `compute("potential", …)`).
+//!
+//! Request:
+//! ```json
+//! {"cube": "black", "part": "무기", "level": 200, "grade": "레전드리",
+//!  "goal": {"at_least": {"att_pct": 21, "boss_pct": 30}, "lines": {"crit_dmg_pct": 2}}}
+//! ```
+//! - `cube`: `black`, `red`, `additional`, `white_additional`, `meso_reset_main`, `meso_reset_additional`,
+//!   `master`, `meister`, `strange`, `strange_additional`.
+//! - `part`: the official page's part name (`무기`, `엠블렘`, `보조무기`, `포스실드/소울링`, `방패`, `모자`, `상의`,
+//!   `한벌옷`, `하의`, `신발`, `장갑`, `망토`, `벨트`, `어깨장식`, `얼굴장식`, `눈장식`, `귀고리`, `반지`, `펜던트`,
+//!   `기계 심장`).
+//! - `level`: item level 0..=300; `grade`: the item's current grade (`레어`, `에픽`, `유니크`, `레전드리`).
+//! - `goal.at_least`: stat key → minimum sum over the three lines; `goal.lines`: stat key → minimum number of
+//!   lines (1..=3) of that stat. All conditions must hold. 올스탯 lines count toward str/dex/int/luk goals.
+//!   Stat keys: see [`pve_engine::potential::StatKind::key`] (`att_pct`, `boss_pct`, `ied_pct`, ...).
+//!
+//! The game data is compiled in with the `bundled-data` feature (CLI, Worker); the browser installs it with
+//! [`install_potential_data`] and gets `data_not_loaded` until then.
+use crate::{parse_request, ApiError, ErrorCode};
+use pve_engine::potential::{self as pot, Data, Grade, StatKind};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
-pub fn handle(_json: &str) -> Result<serde_json::Value, ApiError> {
-    Err(ApiError::new(ErrorCode::Internal, "potential is not built yet"))
+static DATA: OnceLock<Data> = OnceLock::new();
+
+#[cfg(feature = "bundled-data")]
+const BUNDLED: &[u8] = include_bytes!("../../data/potential.tsv");
+
+/// The potential data: installed, or else (with `bundled-data`) the compiled-in file, decoded once.
+///
+/// # Errors
+/// `data_not_loaded` without `bundled-data` before [`install_potential_data`]; `internal` if the bundled file
+/// does not decode (a build defect).
+pub fn potential_data() -> Result<&'static Data, ApiError> {
+    if let Some(d) = DATA.get() {
+        return Ok(d);
+    }
+    #[cfg(feature = "bundled-data")]
+    {
+        let d = Data::decode(BUNDLED)
+            .map_err(|e| ApiError::new(ErrorCode::Internal, format!("the bundled potential data: {e}")))?;
+        Ok(DATA.get_or_init(|| d))
+    }
+    #[cfg(not(feature = "bundled-data"))]
+    Err(ApiError::new(
+        ErrorCode::DataNotLoaded,
+        "the potential data is not loaded: fetch potential.tsv and pass its bytes to install_potential_data",
+    ))
+}
+
+/// The installed (or bundled) data version, if any data is available.
+pub fn data_version() -> Option<&'static str> {
+    potential_data().ok().map(Data::version)
+}
+
+/// Install the potential data file (`engine/data/potential.tsv`) for this process. Installing the same
+/// version again is a no-op.
+///
+/// # Errors
+/// `invalid_data` if the bytes do not decode; `invalid_combination` if a different version is already
+/// installed (reload to switch).
+pub fn install_potential_data(bytes: &[u8]) -> Result<(), ApiError> {
+    let invalid = |e: pve_engine::potential::DataError| ApiError::new(ErrorCode::InvalidData, e.to_string());
+    if let Some(installed) = DATA.get() {
+        // The version names the content (a hash), so the same version is the same data: skip decoding.
+        if Data::peek_version(bytes).map_err(invalid)? == installed.version() {
+            return Ok(());
+        }
+    }
+    let d = Data::decode(bytes).map_err(invalid)?;
+    let version = d.version().to_string();
+    let installed = DATA.get_or_init(|| d);
+    if installed.version() != version {
+        return Err(ApiError::new(
+            ErrorCode::InvalidCombination,
+            format!(
+                "potential data {} is already installed; cannot replace it with {version} in this process",
+                installed.version()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Grades by their Korean names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub enum GradeDto {
+    #[serde(rename = "레어")]
+    Rare,
+    #[serde(rename = "에픽")]
+    Epic,
+    #[serde(rename = "유니크")]
+    Unique,
+    #[serde(rename = "레전드리")]
+    Legendary,
+}
+
+impl From<GradeDto> for Grade {
+    fn from(g: GradeDto) -> Grade {
+        match g {
+            GradeDto::Rare => Grade::Rare,
+            GradeDto::Epic => Grade::Epic,
+            GradeDto::Unique => Grade::Unique,
+            GradeDto::Legendary => Grade::Legendary,
+        }
+    }
+}
+
+impl From<Grade> for GradeDto {
+    fn from(g: Grade) -> GradeDto {
+        match g {
+            Grade::Rare => GradeDto::Rare,
+            Grade::Epic => GradeDto::Epic,
+            Grade::Unique => GradeDto::Unique,
+            Grade::Legendary => GradeDto::Legendary,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoalDto {
+    #[serde(default)]
+    pub at_least: BTreeMap<String, u32>,
+    #[serde(default)]
+    pub lines: BTreeMap<String, u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PotentialRequest {
+    pub cube: String,
+    pub part: String,
+    pub level: u32,
+    pub grade: GradeDto,
+    pub goal: GoalDto,
+}
+
+fn stat_keys(map: &BTreeMap<String, u32>, field: &str) -> Result<Vec<(StatKind, u32)>, ApiError> {
+    map.iter()
+        .map(|(k, &v)| {
+            StatKind::from_key(k).map(|s| (s, v)).ok_or_else(|| {
+                let known: Vec<&str> = StatKind::ALL.iter().map(|s| s.key()).collect();
+                ApiError::new(
+                    ErrorCode::UnknownVariant,
+                    format!(
+                        "unknown stat `{k}` in goal.{field}; expected one of {}",
+                        known.join(", ")
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+impl TryFrom<&GoalDto> for pot::Goal {
+    type Error = ApiError;
+    fn try_from(g: &GoalDto) -> Result<pot::Goal, ApiError> {
+        let at_least = stat_keys(&g.at_least, "at_least")?;
+        let lines = stat_keys(&g.lines, "lines")?;
+        pot::Goal::new(&at_least, &lines).map_err(|e| {
+            let code = match e {
+                pot::GoalError::Empty => ErrorCode::MissingField,
+                _ => ErrorCode::OutOfRange,
+            };
+            ApiError::new(code, format!("goal: {e}"))
+        })
+    }
+}
+
+impl From<pot::Error> for ApiError {
+    fn from(e: pot::Error) -> Self {
+        let code = match &e {
+            pot::Error::UnknownCube { .. } | pot::Error::UnknownPart { .. } => ErrorCode::UnknownVariant,
+            pot::Error::LevelOutOfRange { .. } => ErrorCode::OutOfRange,
+            pot::Error::GradeAboveCubeMax { .. } | pot::Error::TierUpBackwards { .. } => {
+                ErrorCode::InvalidCombination
+            }
+            pot::Error::NoTable { .. } | pot::Error::NoCost { .. } => ErrorCode::NoData,
+            _ => ErrorCode::Internal,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct BandDto {
+    pub level_min: u32,
+    pub level_max: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GradeProbability {
+    pub grade: GradeDto,
+    pub p_per_attempt: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct QuantilesDto {
+    pub p50: Option<u64>,
+    pub p90: Option<u64>,
+    pub p99: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TierUpDto {
+    pub from: GradeDto,
+    pub to: GradeDto,
+    pub probability: f64,
+    pub pity: Option<u32>,
+    pub mean_attempts: f64,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentDto {
+    Meso,
+    Cube,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PotentialResponse {
+    pub engine_version: &'static str,
+    pub data_version: &'static str,
+    pub cube: String,
+    pub part: String,
+    pub level: u32,
+    pub grade: GradeDto,
+    /// Level band of the tables used at `grade`.
+    pub band: BandDto,
+    pub impossible: bool,
+    /// Why the goal cannot be met; `null` when it can.
+    pub reason: Option<String>,
+    /// P(one attempt's lines meet the goal) at `grade`, if the grade does not change.
+    pub p_per_attempt: f64,
+    /// The same at every grade this cube can reach from `grade`.
+    pub p_per_attempt_by_grade: Vec<GradeProbability>,
+    /// P(the goal is ever met), counting tier-ups.
+    pub eventual_success_probability: f64,
+    /// Expected attempts (tier-ups included); `null` when not finite.
+    pub mean_attempts: Option<f64>,
+    pub attempt_quantiles: QuantilesDto,
+    /// `meso` for meso resets, `cube` for cube items.
+    pub payment: PaymentDto,
+    /// Expected mesos for meso resets; `null` for cube items (no price data).
+    pub mean_cost: Option<f64>,
+    /// Expected cubes for cube items; `null` for meso resets.
+    pub mean_cubes: Option<f64>,
+    /// Tier-up stages from `grade` to the cube's top grade.
+    pub tier_up: Vec<TierUpDto>,
+    pub notes: Vec<String>,
+}
+
+pub fn handle(json: &str) -> Result<PotentialResponse, ApiError> {
+    let req: PotentialRequest = parse_request(json)?;
+    let goal = pot::Goal::try_from(&req.goal)?;
+    let data = potential_data()?;
+    let out = pot::compute(
+        data,
+        &pot::Request {
+            cube: req.cube.clone(),
+            part: req.part.clone(),
+            level: req.level,
+            grade: req.grade.into(),
+            goal,
+        },
+    )?;
+    Ok(PotentialResponse {
+        engine_version: crate::ENGINE_VERSION,
+        data_version: data.version(),
+        cube: req.cube,
+        part: req.part,
+        level: req.level,
+        grade: req.grade,
+        band: BandDto {
+            level_min: out.band.0,
+            level_max: out.band.1,
+        },
+        impossible: out.impossible.is_some(),
+        reason: out.impossible.as_ref().map(|i| i.to_string()),
+        p_per_attempt: out.p_per_attempt,
+        p_per_attempt_by_grade: out
+            .p_by_grade
+            .iter()
+            .map(|&(g, p)| GradeProbability {
+                grade: g.into(),
+                p_per_attempt: p,
+            })
+            .collect(),
+        eventual_success_probability: out.eventual_success,
+        mean_attempts: out.mean_attempts,
+        attempt_quantiles: QuantilesDto {
+            p50: out.quantiles.p50,
+            p90: out.quantiles.p90,
+            p99: out.quantiles.p99,
+        },
+        payment: match out.payment {
+            pot::Payment::Meso => PaymentDto::Meso,
+            pot::Payment::Item => PaymentDto::Cube,
+        },
+        mean_cost: out.mean_cost,
+        mean_cubes: out.mean_cubes,
+        tier_up: out
+            .tier_up
+            .iter()
+            .map(|s| TierUpDto {
+                from: s.from.into(),
+                to: s.to.into(),
+                probability: s.rate,
+                pity: s.pity,
+                mean_attempts: s.mean_attempts,
+            })
+            .collect(),
+        notes: out.notes.iter().map(|n| n.to_string()).collect(),
+    })
 }

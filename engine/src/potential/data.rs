@@ -216,6 +216,39 @@ impl Data {
         Decoder::default().run(text)
     }
 
+    /// The version line of a data file, read without decoding the rest (to skip re-installing the same
+    /// file). Only [`Data::decode`] validates a file.
+    ///
+    /// # Errors
+    /// [`DataError`] if the first two lines are not a supported header and a version.
+    pub fn peek_version(bytes: &[u8]) -> Result<&str, DataError> {
+        let head = &bytes[..bytes.len().min(4096)];
+        let head = match core::str::from_utf8(head) {
+            Ok(s) => s,
+            Err(e) => core::str::from_utf8(&head[..e.valid_up_to()]).map_err(|_| DataError::NotUtf8)?,
+        };
+        let mut lines = head.split('\n');
+        let format = lines
+            .next()
+            .and_then(|l| l.strip_prefix("PVE-POTENTIAL\t"))
+            .ok_or(DataError::BadMagic)?;
+        let format: u32 = uint(format, 1, "format version")?;
+        if format != FORMAT_VERSION {
+            return Err(DataError::UnsupportedFormat {
+                found: format,
+                supported: FORMAT_VERSION,
+            });
+        }
+        lines
+            .next()
+            .and_then(|l| l.strip_prefix("version\t"))
+            .filter(|v| !v.is_empty() && !v.contains('\t'))
+            .ok_or(DataError::Malformed {
+                line: 2,
+                what: "version record",
+            })
+    }
+
     /// `kms-potential-<date>-<content hash>`: part of every response that uses this data.
     pub fn version(&self) -> &str {
         &self.version
@@ -763,6 +796,24 @@ mod tests {
             &TINY.replace("version\tv-test\n", "version\tv-test\nversion\tv2\n"),
             duplicate(3, "version"),
         );
+    }
+
+    #[test]
+    fn peeks_the_version_without_decoding() {
+        assert_eq!(Data::peek_version(TINY.as_bytes()), Ok("v-test"));
+        assert_eq!(
+            Data::peek_version(b"PVE-POTENTIAL\t1\nversion\tv\ngarbage"),
+            Ok("v")
+        );
+        assert_eq!(Data::peek_version(b"nope"), Err(DataError::BadMagic));
+        assert_eq!(
+            Data::peek_version(b"PVE-POTENTIAL\t2\nversion\tv\n"),
+            Err(DataError::UnsupportedFormat {
+                found: 2,
+                supported: 1
+            })
+        );
+        assert!(Data::peek_version(b"PVE-POTENTIAL\t1\nsource\t0\tx\n").is_err());
     }
 
     #[test]

@@ -190,6 +190,10 @@ pub enum Note {
     NoItemPrice { cube: String },
     /// The published sums above 1 made a probability exceed 1; it was capped at 1.
     ProbabilityCapped { grade: Grade, p: f64 },
+    /// The goal cannot be met at the current grade, only after tiering up to `first`.
+    ReachableAfterTierUp { grade: Grade, first: Grade },
+    /// The goal can be met below the top grade but not at it: tiering up may lose it for good.
+    LostAtTopGrade { top: Grade, eventual_success: f64 },
 }
 
 impl fmt::Display for Note {
@@ -241,6 +245,16 @@ impl fmt::Display for Note {
                 f,
                 "at {grade} the published tables (which may sum slightly above 1) gave a probability of {p}; \
                  it was capped at 1"
+            ),
+            Note::ReachableAfterTierUp { grade, first } => write!(
+                f,
+                "the goal cannot be met at {grade} (p_per_attempt is 0); it becomes possible from {first} on, \
+                 so the attempts include the tier-ups"
+            ),
+            Note::LostAtTopGrade { top, eventual_success } => write!(
+                f,
+                "the goal cannot be met at {top}, where tier-ups end: it is met with probability \
+                 {eventual_success} before that, so the mean is not finite"
             ),
         }
     }
@@ -545,6 +559,21 @@ pub fn compute(data: &Data, req: &Request) -> Result<Outcome, Error> {
         notes.push(Note::NoItemPrice {
             cube: cube.name.clone(),
         });
+    }
+    if impossible.is_none() {
+        let first = p_by_grade.iter().find(|(_, p)| *p > 0.0).map(|&(g, _)| g);
+        if let Some(first) = first.filter(|&g| g != req.grade) {
+            notes.push(Note::ReachableAfterTierUp {
+                grade: req.grade,
+                first,
+            });
+        }
+        if p_by_grade.last().is_some_and(|&(_, p)| p == 0.0) {
+            notes.push(Note::LostAtTopGrade {
+                top: max,
+                eventual_success: solved.eventual_success,
+            });
+        }
     }
     if req.goal.conditions().iter().any(|c| c.stat() == StatKind::IedPct) {
         notes.push(Note::IedAdditive);

@@ -1,0 +1,336 @@
+//! `potential` through the one schema: response shape, error codes, and every potential line of the real
+//! Open API fixtures.
+use pve_api::potential::install_potential_data;
+use pve_api::{handle, ErrorCode, Operation};
+use pve_engine::potential::{parse_line, part_from_api, ParsedLine};
+use serde_json::{json, Value};
+
+const DATA: &[u8] = include_bytes!("../../data/potential.tsv");
+
+fn run(request: Value) -> Result<Value, pve_api::ApiError> {
+    install_potential_data(DATA).unwrap(); // decodes once; later calls only compare the version line
+    handle(Operation::Potential, &request.to_string()).map(|s| serde_json::from_str(&s).unwrap())
+}
+
+/// One request → the expected error code.
+fn check_err(request: Value, code: ErrorCode) {
+    let e = run(request.clone()).expect_err(&request.to_string());
+    assert_eq!(e.code, code, "{request}: {}", e.message);
+}
+
+fn req(cube: &str, part: &str, level: u32, grade: &str, goal: Value) -> Value {
+    json!({"cube": cube, "part": part, "level": level, "grade": grade, "goal": goal})
+}
+
+#[test]
+fn weapon_response_shape() {
+    let r = run(req(
+        "black",
+        "무기",
+        200,
+        "레전드리",
+        json!({"at_least": {"att_pct": 21, "boss_pct": 30}}),
+    ))
+    .unwrap();
+    let keys: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut expect = vec![
+        "attempt_quantiles",
+        "band",
+        "cube",
+        "data_version",
+        "engine_version",
+        "eventual_success_probability",
+        "grade",
+        "impossible",
+        "level",
+        "mean_attempts",
+        "mean_cost",
+        "mean_cubes",
+        "notes",
+        "p_per_attempt",
+        "p_per_attempt_by_grade",
+        "part",
+        "payment",
+        "reason",
+        "tier_up",
+    ];
+    expect.sort_unstable();
+    assert_eq!(keys, expect);
+    assert!(r["data_version"].as_str().unwrap().starts_with("kms-potential-"));
+    assert_eq!(r["band"], json!({"level_min": 120, "level_max": 200}));
+    assert_eq!(r["impossible"], json!(false));
+    assert_eq!(r["reason"], Value::Null);
+    let p = r["p_per_attempt"].as_f64().unwrap();
+    assert!(p > 0.0 && p < 0.01, "{p}");
+    assert_eq!(r["mean_attempts"].as_f64().unwrap(), 1.0 / p);
+    assert_eq!(r["mean_cubes"], r["mean_attempts"]);
+    assert_eq!(r["mean_cost"], Value::Null, "a cube item has no meso price");
+    assert_eq!(r["payment"], json!("cube"));
+    let q = &r["attempt_quantiles"];
+    assert!(q["p50"].as_u64().unwrap() < q["p90"].as_u64().unwrap());
+    assert!(r["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n.as_str().unwrap().contains("mean_cost is null")));
+}
+
+#[test]
+fn meso_reset_from_a_lower_grade_has_a_meso_cost_and_tier_up_stages() {
+    let r = run(req(
+        "meso_reset_main",
+        "모자",
+        160,
+        "에픽",
+        json!({"at_least": {"int_pct": 21}}),
+    ))
+    .unwrap();
+    assert_eq!(r["payment"], json!("meso"));
+    assert_eq!(r["mean_cubes"], Value::Null);
+    assert!(r["mean_cost"].as_f64().unwrap() > r["mean_attempts"].as_f64().unwrap() * 17_000_000.0);
+    let stages = r["tier_up"].as_array().unwrap();
+    assert_eq!(stages.len(), 2);
+    assert_eq!(stages[0]["from"], json!("에픽"));
+    assert_eq!(stages[0]["pity"], json!(42));
+    assert_eq!(r["p_per_attempt_by_grade"].as_array().unwrap().len(), 3);
+    let notes = r["notes"].as_array().unwrap();
+    assert!(notes.iter().any(|n| n.as_str().unwrap().starts_with("pity:")));
+    // 3 × 6% INT at 에픽 cannot reach 21%: the first attempts only tier up.
+    assert_eq!(r["p_per_attempt"], json!(0.0));
+    assert!(notes
+        .iter()
+        .any(|n| n.as_str().unwrap().contains("cannot be met at 에픽")));
+}
+
+#[test]
+fn a_goal_lost_by_tiering_up_has_no_finite_mean() {
+    // Flat STR lines exist only in 레어/에픽 weapon tables; black cubes tier up until 레전드리.
+    let r = run(req(
+        "black",
+        "무기",
+        200,
+        "레어",
+        json!({"at_least": {"str": 12}}),
+    ))
+    .unwrap();
+    assert_eq!(r["impossible"], json!(false));
+    let q = r["eventual_success_probability"].as_f64().unwrap();
+    assert!(q > 0.0 && q < 1.0, "{q}");
+    assert_eq!(r["mean_attempts"], Value::Null);
+    assert_eq!(r["mean_cubes"], Value::Null);
+    assert!(r["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n.as_str().unwrap().contains("cannot be met at 레전드리")));
+}
+
+#[test]
+fn impossible_goal_is_explicit() {
+    // 피격 후 무적시간 may appear at most once per item.
+    let r = run(req(
+        "black",
+        "상의",
+        200,
+        "레전드리",
+        json!({"lines": {"invincible_after_hit_sec": 2}}),
+    ))
+    .unwrap();
+    assert_eq!(r["impossible"], json!(true));
+    assert!(r["reason"].as_str().unwrap().contains("invincible_after_hit_sec"));
+    assert_eq!(r["p_per_attempt"], json!(0.0));
+    assert_eq!(r["mean_attempts"], Value::Null);
+    assert_eq!(
+        r["attempt_quantiles"],
+        json!({"p50": null, "p90": null, "p99": null})
+    );
+    assert_eq!(r["eventual_success_probability"], json!(0.0));
+}
+
+#[test]
+fn bad_requests_have_specific_codes() {
+    let goal = || json!({"at_least": {"att_pct": 21}});
+    check_err(
+        req("blue", "무기", 200, "레전드리", goal()),
+        ErrorCode::UnknownVariant,
+    );
+    check_err(
+        req("black", "weapon", 200, "레전드리", goal()),
+        ErrorCode::UnknownVariant,
+    );
+    check_err(
+        req("black", "무기", 200, "legendary", goal()),
+        ErrorCode::UnknownVariant,
+    );
+    check_err(
+        req(
+            "black",
+            "무기",
+            200,
+            "레전드리",
+            json!({"at_least": {"attack": 21}}),
+        ),
+        ErrorCode::UnknownVariant,
+    );
+    check_err(
+        req("black", "무기", 200, "레전드리", json!({"lines": {"bossdmg": 1}})),
+        ErrorCode::UnknownVariant,
+    );
+    check_err(
+        req("black", "무기", 301, "레전드리", goal()),
+        ErrorCode::OutOfRange,
+    );
+    check_err(
+        json!({"cube": "black", "part": "무기", "level": -1, "grade": "레전드리", "goal": goal()}),
+        ErrorCode::OutOfRange,
+    );
+    check_err(
+        req("black", "무기", 200, "레전드리", json!({"lines": {"att_pct": 4}})),
+        ErrorCode::OutOfRange,
+    );
+    check_err(
+        req(
+            "black",
+            "무기",
+            200,
+            "레전드리",
+            json!({"at_least": {"att_pct": 0}}),
+        ),
+        ErrorCode::OutOfRange,
+    );
+    check_err(
+        req("black", "무기", 200, "레전드리", json!({})),
+        ErrorCode::MissingField,
+    );
+    check_err(
+        req("black", "무기", 200, "레전드리", json!({"at_most": {}})),
+        ErrorCode::UnknownField,
+    );
+    check_err(
+        json!({"cube": "black", "part": "무기", "level": 200, "grade": "레전드리"}),
+        ErrorCode::MissingField,
+    );
+    check_err(
+        json!({"cube": "black", "part": "무기", "level": 200, "grade": "레전드리", "goal": goal(), "x": 1}),
+        ErrorCode::UnknownField,
+    );
+    check_err(
+        json!({"cube": "black", "part": "무기", "level": "200", "grade": "레전드리", "goal": goal()}),
+        ErrorCode::InvalidType,
+    );
+    // 장인의 큐브 cannot be used on a 레전드리 item.
+    check_err(
+        req("master", "무기", 200, "레전드리", goal()),
+        ErrorCode::InvalidCombination,
+    );
+    // No emblem at level 50; no tables above 250; a published gap (additional 얼굴장식 201-250).
+    check_err(req("black", "엠블렘", 50, "레전드리", goal()), ErrorCode::NoData);
+    check_err(req("black", "무기", 260, "레전드리", goal()), ErrorCode::NoData);
+    check_err(
+        req("additional", "얼굴장식", 250, "레전드리", goal()),
+        ErrorCode::NoData,
+    );
+    let e = handle(Operation::Potential, "{").unwrap_err();
+    assert_eq!(e.code, ErrorCode::MalformedJson);
+}
+
+#[test]
+fn same_request_same_bytes() {
+    install_potential_data(DATA).unwrap();
+    let body = req(
+        "red",
+        "장갑",
+        200,
+        "유니크",
+        json!({"lines": {"crit_dmg_pct": 2}}),
+    )
+    .to_string();
+    let a = handle(Operation::Potential, &body).unwrap();
+    let b = handle(Operation::Potential, &body).unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn installing_again_and_bad_bytes() {
+    install_potential_data(DATA).unwrap();
+    install_potential_data(DATA).expect("the same version again is a no-op");
+    let e = install_potential_data(b"not a data file").unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidData);
+    // Another version, truncated: decoded, and rejected as invalid (not as a version clash).
+    let text = std::str::from_utf8(DATA)
+        .unwrap()
+        .replacen("version\tkms-potential-", "version\tother-", 1);
+    let truncated = &text.as_bytes()[..text.len() / 2];
+    assert_eq!(
+        install_potential_data(truncated).unwrap_err().code,
+        ErrorCode::InvalidData
+    );
+    // Another version, complete: a clash with the installed one.
+    assert_eq!(
+        install_potential_data(text.as_bytes()).unwrap_err().code,
+        ErrorCode::InvalidCombination
+    );
+}
+
+/// Every potential string in the real Open API responses parses, every worn part maps, and each item's
+/// own first line is reachable on its own tables (it was rolled there).
+#[test]
+fn open_api_fixtures() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/nexon");
+    let files = ["evan_equip.json", "mechanic_equip.json"];
+    if !dir.join(files[0]).exists() {
+        eprintln!("SKIPPED: {} not found", dir.display());
+        return;
+    }
+    let mut strings = 0;
+    let mut items = 0;
+    for f in files {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(dir.join(f)).unwrap()).unwrap();
+        for list in v.as_object().unwrap().values().filter_map(Value::as_array) {
+            for item in list {
+                for key in [
+                    "potential_option_1",
+                    "potential_option_2",
+                    "potential_option_3",
+                    "additional_potential_option_1",
+                    "additional_potential_option_2",
+                    "additional_potential_option_3",
+                ] {
+                    if let Some(s) = item[key].as_str() {
+                        strings += 1;
+                        assert!(
+                            !matches!(parse_line(s), ParsedLine::Unparsed(_)),
+                            "{f}: {key} {s:?} does not parse"
+                        );
+                    }
+                }
+                let (Some(grade), Some(line)) = (
+                    item["potential_option_grade"].as_str(),
+                    item["potential_option_1"].as_str(),
+                ) else {
+                    continue;
+                };
+                let part = item["item_equipment_part"].as_str().unwrap();
+                let slot = item["item_equipment_slot"].as_str().unwrap();
+                let mapped =
+                    part_from_api(part, slot).unwrap_or_else(|| panic!("{part}/{slot} has potential"));
+                let level = item["item_base_option"]["base_equipment_level"].as_u64().unwrap();
+                let ParsedLine::Stat(stat) = parse_line(line) else {
+                    continue;
+                };
+                let goal = json!({"at_least": {stat.kind.key(): stat.value}});
+                let r = run(req("black", mapped, level as u32, grade, goal.clone()))
+                    .unwrap_or_else(|e| panic!("{f}: {part} {level} {grade} {goal}: {e}"));
+                assert!(
+                    r["p_per_attempt"].as_f64().unwrap() > 0.0,
+                    "{f}: {part} {level} {grade} {line}"
+                );
+                items += 1;
+            }
+        }
+    }
+    assert!(
+        strings > 400 && items > 50,
+        "{strings} strings, {items} items checked"
+    );
+}

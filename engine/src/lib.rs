@@ -12,6 +12,7 @@
 pub mod flame;
 pub mod potential;
 pub mod starforce;
+pub mod valuation;
 
 /// Version of the engine's numerical semantics; it is part of every response and of every cache key.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,109 @@
+//! Star force of one item: the cost from 0★ to its current stars, through the star force engine.
+
+use super::input::{Item, SetId};
+use super::options::StarforceOptions;
+use super::report::{Kind, NotValued, Reason, StarforceValue};
+use crate::starforce as sf;
+
+/// Slots whose items cannot be star-forced (KMS): they report `not_starforceable` rather than a 0.
+const NOT_STARFORCEABLE: &[&str] = &[
+    "엠블렘",
+    "뱃지",
+    "훈장",
+    "포켓 아이템",
+    "보조무기",
+    "안드로이드",
+    "칭호",
+];
+
+fn not_valued(reason: Reason, message: String) -> NotValued {
+    NotValued {
+        kind: Kind::Starforce,
+        reason,
+        message,
+    }
+}
+
+/// Value the star force of `item` (worn in `set`).
+pub(super) fn value(item: &Item, set: SetId, opts: &StarforceOptions) -> Result<StarforceValue, NotValued> {
+    let _ = opts;
+    let stars = item
+        .stars
+        .clone()
+        .map_err(|e| not_valued(Reason::InvalidInput, e.to_string()))?;
+    if stars.star_scroll {
+        return Err(not_valued(
+            Reason::StarScroll,
+            format!(
+                "{}★ from star scrolls (starforce_scroll_flag 사용, 놀라운 장비강화 주문서): the scroll path is not \
+                 modelled",
+                stars.stars
+            ),
+        ));
+    }
+    let cannot =
+        set.is_companion() || item.special_ring_level > 0 || NOT_STARFORCEABLE.contains(&item.slot.as_str());
+    if stars.stars == 0 && cannot {
+        let what = if set.is_companion() {
+            "dragon and mechanic equipment".to_owned()
+        } else if item.special_ring_level > 0 {
+            format!("a special skill ring (level {})", item.special_ring_level)
+        } else {
+            format!("the {} slot", item.slot)
+        };
+        return Err(not_valued(
+            Reason::NotStarforceable,
+            format!("{what} cannot be star-forced (0★)"),
+        ));
+    }
+    if item.name.starts_with("제네시스 ") && item.slot == "무기" {
+        return Err(not_valued(
+            Reason::FixedStars,
+            format!(
+                "Genesis weapons are liberated at 22★ and cannot be star-forced: the {}★ were not bought",
+                stars.stars
+            ),
+        ));
+    }
+    if item.name.starts_with("타일런트 ") {
+        return Err(not_valued(
+            Reason::SuperiorStarforce,
+            "superior (타일런트) star force has its own costs and rates, which are not modelled".to_owned(),
+        ));
+    }
+    let level = item
+        .level
+        .clone()
+        .map_err(|e| not_valued(Reason::InvalidInput, e.to_string()))?;
+    if stars.stars == 0 {
+        return Ok(StarforceValue {
+            from_star: 0,
+            to_star: 0,
+            mean_mesos: 0.0,
+            sd_mesos: None,
+            quantiles_mesos: None,
+            mean_booms: None,
+            zero_reason: Some("0★: no star force was applied".to_owned()),
+        });
+    }
+    let out = sf::compute(&sf::Request {
+        item_level: level,
+        from_star: 0,
+        to_star: stars.stars,
+    })
+    .map_err(|e| {
+        not_valued(
+            Reason::StarforceRejected,
+            format!("star force 0★→{}★: {e}", stars.stars),
+        )
+    })?;
+    Ok(StarforceValue {
+        from_star: 0,
+        to_star: stars.stars,
+        mean_mesos: out.mean_cost,
+        sd_mesos: None,
+        quantiles_mesos: None,
+        mean_booms: None,
+        zero_reason: None,
+    })
+}

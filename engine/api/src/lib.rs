@@ -11,6 +11,7 @@ mod error;
 pub mod flame;
 pub mod potential;
 pub mod starforce;
+pub mod valuation;
 
 pub use error::{ApiError, ErrorCode};
 
@@ -21,16 +22,23 @@ pub enum Operation {
     Starforce,
     Potential,
     Flame,
+    Valuation,
 }
 
 impl Operation {
-    pub const ALL: &'static [Operation] = &[Operation::Starforce, Operation::Potential, Operation::Flame];
+    pub const ALL: &'static [Operation] = &[
+        Operation::Starforce,
+        Operation::Potential,
+        Operation::Flame,
+        Operation::Valuation,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Operation::Starforce => "starforce",
             Operation::Potential => "potential",
             Operation::Flame => "flame",
+            Operation::Valuation => "valuation",
         }
     }
 
@@ -44,6 +52,7 @@ impl Operation {
             Operation::Starforce => "expected cost, risk and distribution of star force enhancement",
             Operation::Potential => "probability and cost of reaching potential lines with cubes / resets",
             Operation::Flame => "probability and expected number of flames to reach a flame score",
+            Operation::Valuation => "what a character's equipment cost to make (Nexon item-equipment JSON)",
         }
     }
 }
@@ -58,6 +67,7 @@ pub fn handle(op: Operation, request_json: &str) -> Result<String, ApiError> {
         Operation::Starforce => to_value(starforce::handle(request_json)?)?,
         Operation::Potential => to_value(potential::handle(request_json)?)?,
         Operation::Flame => to_value(flame::handle(request_json)?)?,
+        Operation::Valuation => to_value(valuation::handle(request_json)?)?,
     };
     serde_json::to_string(&value).map_err(ApiError::serialize)
 }

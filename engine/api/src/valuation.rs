@@ -1,0 +1,1009 @@
+//! `valuation` request/response schema (`pve valuation`, `GET /v1/characters/{name}/valuation`, Wasm
+//! `valuation`): what a character's equipment cost to make, per item, per preset and in total.
+//!
+//! # Request
+//! Either the raw Nexon Open API `character/item-equipment` response (default options), or
+//! ```json
+//! {"equipment": <the raw response>, "options": {…}}
+//! ```
+//! A top-level object with an `equipment` or `options` key is the wrapper (unknown wrapper fields →
+//! `unknown_field`); anything else is read as the raw response. Inside the raw response unknown fields are
+//! tolerated (it is upstream data); the fields the valuation uses are validated, and an unusable one makes
+//! only what depends on it "not valued" (reason `invalid_input`, naming the field and what was found).
+//!
+//! Raw response fields used: `character_class` (string or null: null → potential and flame not valued,
+//! `unknown_class`), `item_equipment` (array, required), `item_equipment_preset_1..3`, `dragon_equipment`,
+//! `mechanic_equipment` (arrays, optional), `preset_no` (reported back). Per item: `item_equipment_slot`,
+//! `item_equipment_part`, `item_name`, `item_base_option.base_equipment_level` (and `.attack_power`,
+//! `.magic_power` for weapons), `starforce`, `starforce_scroll_flag` (`사용`/`미사용`),
+//! `potential_option_grade` + `potential_option_1..3`, `additional_potential_option_grade` +
+//! `additional_potential_option_1..3`, `item_add_option`, `special_ring_level`. Numbers may be JSON numbers
+//! or decimal strings, as the Open API mixes both.
+//!
+//! `options` (every field optional; defaults shown):
+//! ```json
+//! {
+//!   "starforce": {},
+//!   "potential": {"reset": "meso_reset_main", "start_grade": "레어", "cube_price_mesos": null},
+//!   "additional_potential": {"reset": "meso_reset_additional", "start_grade": "레어", "cube_price_mesos": null},
+//!   "flame": {"flame": "eternal", "convention": "kms_grade", "assumptions": {}, "unknown_boss": "not_valued",
+//!             "price_mesos": null}
+//! }
+//! ```
+//! | option | meaning |
+//! |---|---|
+//! | `potential.reset` | a cube or reset of the potential data that rerolls the main potential: `meso_reset_main` (잠재능력 재설정, mesos), `black`, `red` (cube items: counted in cubes) |
+//! | `additional_potential.reset` | `meso_reset_additional` (에디셔널 잠재능력 재설정, mesos), `additional`, `white_additional` (cubes) |
+//! | `*.start_grade` | `레어` \| `에픽` \| `유니크` \| `레전드리` (as in the Open API and the `potential` operation): the grade an item is assumed to be obtained at; the resets start there, or at the item's grade if lower |
+//! | `*.cube_price_mesos` | number ≥ 0: price of one cube, to turn cube counts into mesos |
+//! | `flame.flame` | `powerful` \| `eternal` \| `black` \| `abyss` (as the `flame` operation) |
+//! | `flame.convention` | `kms_grade` \| `maple_expectation` \| `brendon_gms`: the flame score (as the `flame` operation) |
+//! | `flame.assumptions` | the `flame` operation's `assumptions` object |
+//! | `flame.unknown_boss` | `not_valued` \| `boss` \| `not_boss`: when neither the name nor the flame tells whether the item is a boss item |
+//! | `flame.price_mesos` | number ≥ 0: price of one flame, to turn flame counts into mesos |
+//!
+//! # Response
+//! `engine_version`, `data_version` (`potential`, `flame`), `class` (what the class means for the
+//! goals), `options` (resolved, defaults filled in), `equipped_preset`, `total`, `sets` (one per list:
+//! `equipped`, `preset_1..3`, `dragon`, `mechanic`), `items` (distinct items, each valued once) and `notes`.
+//! See [`pve_engine::valuation`] for the model and the tests' golden files for complete examples.
+use crate::{ApiError, ErrorCode};
+use pve_engine::flame as fl;
+use pve_engine::potential::{self as pot, Grade, ParsedLine};
+use pve_engine::valuation as va;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+// ---------------------------------------------------------------------------------------------------------
+// Request
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Wrapper {
+    equipment: Value,
+    #[serde(default)]
+    options: OptionsDto,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptionsDto {
+    #[serde(default)]
+    pub starforce: StarforceOptionsDto,
+    #[serde(default)]
+    pub potential: PotentialOptionsDto,
+    #[serde(default)]
+    pub additional_potential: PotentialOptionsDto,
+    #[serde(default)]
+    pub flame: FlameOptionsDto,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StarforceOptionsDto {}
+
+fn grade_key(g: Grade) -> &'static str {
+    g.korean()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PotentialOptionsDto {
+    #[serde(default)]
+    pub reset: Option<String>,
+    /// `레어` | `에픽` | `유니크` | `레전드리`, as in the Open API and the `potential` operation.
+    #[serde(default)]
+    pub start_grade: Option<String>,
+    #[serde(default)]
+    pub cube_price_mesos: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnknownBossDto {
+    NotValued,
+    Boss,
+    NotBoss,
+}
+
+/// The `flame` operation's `assumptions`, by the engine's keys.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlameAssumptionsDto {
+    #[serde(default)]
+    pub line_counts: Option<String>,
+    #[serde(default)]
+    pub abyss_table: Option<String>,
+    #[serde(default)]
+    pub levels_201_249: Option<String>,
+    #[serde(default)]
+    pub weapon_attack: Option<String>,
+    #[serde(default)]
+    pub def_below_140: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlameOptionsDto {
+    #[serde(default)]
+    pub flame: Option<String>,
+    #[serde(default)]
+    pub convention: Option<String>,
+    #[serde(default)]
+    pub assumptions: FlameAssumptionsDto,
+    #[serde(default)]
+    pub unknown_boss: Option<UnknownBossDto>,
+    #[serde(default)]
+    pub price_mesos: Option<f64>,
+}
+
+/// `value` parsed by `parse`, or the default; an unknown key is `unknown_variant` listing the known ones.
+fn keyed<T: Copy>(
+    field: &str,
+    value: &Option<String>,
+    default: T,
+    all: &[T],
+    key: fn(T) -> &'static str,
+) -> Result<T, ApiError> {
+    let Some(v) = value else { return Ok(default) };
+    all.iter().copied().find(|&x| key(x) == v).ok_or_else(|| {
+        let known: Vec<&str> = all.iter().map(|&x| key(x)).collect();
+        ApiError::new(
+            ErrorCode::UnknownVariant,
+            format!(
+                "options.{field}: unknown variant {v:?}, expected one of {}",
+                known.join(", ")
+            ),
+        )
+    })
+}
+
+fn price(field: &str, p: Option<f64>) -> Result<Option<f64>, ApiError> {
+    match p {
+        Some(x) if !(x.is_finite() && x >= 0.0) => Err(ApiError::new(
+            ErrorCode::OutOfRange,
+            format!("options.{field}: {x} is not a price (a finite number >= 0)"),
+        )),
+        _ => Ok(p),
+    }
+}
+
+fn potential_options(
+    field: &str,
+    dto: &PotentialOptionsDto,
+    default: va::PotentialOptions,
+) -> Result<va::PotentialOptions, ApiError> {
+    Ok(va::PotentialOptions {
+        reset: dto.reset.clone().unwrap_or(default.reset),
+        start_grade: keyed(
+            &format!("{field}.start_grade"),
+            &dto.start_grade,
+            default.start_grade,
+            &Grade::ALL,
+            Grade::korean,
+        )?,
+        cube_price_mesos: price(&format!("{field}.cube_price_mesos"), dto.cube_price_mesos)?,
+    })
+}
+
+fn flame_assumptions(dto: &FlameAssumptionsDto) -> Result<fl::Assumptions, ApiError> {
+    let d = fl::Assumptions::default();
+    let f = |name: &str| format!("flame.assumptions.{name}");
+    Ok(fl::Assumptions {
+        line_counts: keyed(
+            &f("line_counts"),
+            &dto.line_counts,
+            d.line_counts,
+            fl::LineCounts::ALL,
+            fl::LineCounts::key,
+        )?,
+        abyss_table: keyed(
+            &f("abyss_table"),
+            &dto.abyss_table,
+            d.abyss_table,
+            fl::AbyssTable::ALL,
+            fl::AbyssTable::key,
+        )?,
+        levels_201_to_249: keyed(
+            &f("levels_201_249"),
+            &dto.levels_201_249,
+            d.levels_201_to_249,
+            fl::Levels201To249::ALL,
+            fl::Levels201To249::key,
+        )?,
+        weapon_attack: keyed(
+            &f("weapon_attack"),
+            &dto.weapon_attack,
+            d.weapon_attack,
+            fl::WeaponAttack::ALL,
+            fl::WeaponAttack::key,
+        )?,
+        def_below_140: keyed(
+            &f("def_below_140"),
+            &dto.def_below_140,
+            d.def_below_140,
+            fl::DefBelow140::ALL,
+            fl::DefBelow140::key,
+        )?,
+    })
+}
+
+fn options_from(dto: &OptionsDto) -> Result<va::Options, ApiError> {
+    let d = va::Options::default();
+    Ok(va::Options {
+        starforce: va::StarforceOptions::default(),
+        potential: potential_options("potential", &dto.potential, d.potential)?,
+        additional_potential: potential_options(
+            "additional_potential",
+            &dto.additional_potential,
+            d.additional_potential,
+        )?,
+        flame: va::FlameOptions {
+            flame: keyed(
+                "flame.flame",
+                &dto.flame.flame,
+                d.flame.flame,
+                &fl::FlameKind::ALL,
+                fl::FlameKind::key,
+            )?,
+            convention: keyed(
+                "flame.convention",
+                &dto.flame.convention,
+                d.flame.convention,
+                &fl::Convention::ALL,
+                fl::Convention::key,
+            )?,
+            assumptions: flame_assumptions(&dto.flame.assumptions)?,
+            unknown_boss: dto.flame.unknown_boss.map_or(d.flame.unknown_boss, |u| match u {
+                UnknownBossDto::NotValued => va::UnknownBoss::NotValued,
+                UnknownBossDto::Boss => va::UnknownBoss::AssumeBoss,
+                UnknownBossDto::NotBoss => va::UnknownBoss::AssumeNotBoss,
+            }),
+            price_mesos: price("flame.price_mesos", dto.flame.price_mesos)?,
+        },
+    })
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reading the Nexon response
+
+/// JSON text of a value, shortened for messages.
+fn shown(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 40 {
+        format!("{}…", s.chars().take(40).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// A non-negative integer given as a JSON number or a decimal string (`"22"`).
+fn uint(v: Option<&Value>, field: &str) -> va::Field<u32> {
+    const EXPECTED: &str = "a non-negative integer (number or decimal string)";
+    match v {
+        None | Some(Value::Null) => Err(va::InputIssue::missing(field)),
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .and_then(|x| u32::try_from(x).ok())
+            .ok_or_else(|| va::InputIssue::invalid(field, n.to_string(), EXPECTED)),
+        Some(Value::String(s)) if !s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(s.parse().expect("at most 9 ASCII digits fit in u32"))
+        }
+        Some(other) => Err(va::InputIssue::invalid(field, shown(other), EXPECTED)),
+    }
+}
+
+/// A string or null.
+fn opt_str<'a>(v: Option<&'a Value>, field: &str) -> va::Field<Option<&'a str>> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(va::InputIssue::invalid(field, shown(other), "a string or null")),
+    }
+}
+
+fn req_str<'a>(v: Option<&'a Value>, field: &str) -> va::Field<&'a str> {
+    opt_str(v, field)?.ok_or_else(|| va::InputIssue::missing(field))
+}
+
+fn object<'a>(v: Option<&'a Value>, field: &str) -> va::Field<&'a Map<String, Value>> {
+    match v {
+        None | Some(Value::Null) => Err(va::InputIssue::missing(field)),
+        Some(Value::Object(m)) => Ok(m),
+        Some(other) => Err(va::InputIssue::invalid(field, shown(other), "an object")),
+    }
+}
+
+fn potential(item: &Map<String, Value>, prefix: &str) -> va::Field<Option<va::Potential>> {
+    let grade_field = format!("{prefix}potential_option_grade");
+    let grade = opt_str(item.get(&grade_field), &grade_field)?;
+    let mut lines = Vec::new();
+    for i in 1..=3 {
+        let f = format!("{prefix}potential_option_{i}");
+        if let Some(text) = opt_str(item.get(&f), &f)? {
+            lines.push(text.to_owned());
+        }
+    }
+    let Some(grade) = grade else {
+        if !lines.is_empty() {
+            return Err(va::InputIssue::invalid(
+                grade_field,
+                "null",
+                "a grade, since potential lines are present",
+            ));
+        }
+        return Ok(None);
+    };
+    let grade = Grade::from_korean(grade).ok_or_else(|| {
+        va::InputIssue::invalid(
+            &grade_field,
+            format!("{grade:?}"),
+            "레어, 에픽, 유니크 or 레전드리",
+        )
+    })?;
+    if lines.is_empty() {
+        return Err(va::InputIssue::invalid(
+            format!("{prefix}potential_option_1..3"),
+            "null",
+            "option strings, since the item has a potential grade",
+        ));
+    }
+    Ok(Some(va::Potential { grade, lines }))
+}
+
+fn flame_input(item: &Map<String, Value>, slot: &str) -> va::Field<va::FlameInput> {
+    let add = object(item.get("item_add_option"), "item_add_option")?;
+    let mut stats = fl::FlameStats::default();
+    for (key, v) in add {
+        // Unknown keys are upstream's business; every known one must be a count.
+        if let Ok(stat) = fl::Stat::parse(key) {
+            stats.set(stat, uint(Some(v), &format!("item_add_option.{key}"))?);
+        }
+    }
+    let (mut base_attack, mut base_magic_attack) = (0, 0);
+    if slot == "무기" {
+        let base = object(item.get("item_base_option"), "item_base_option")?;
+        base_attack = uint(base.get("attack_power"), "item_base_option.attack_power")?;
+        base_magic_attack = uint(base.get("magic_power"), "item_base_option.magic_power")?;
+    }
+    Ok(va::FlameInput {
+        stats,
+        base_attack,
+        base_magic_attack,
+    })
+}
+
+fn stars(item: &Map<String, Value>) -> va::Field<va::Stars> {
+    let stars = uint(item.get("starforce"), "starforce")?;
+    let star_scroll = match req_str(item.get("starforce_scroll_flag"), "starforce_scroll_flag")? {
+        "사용" => true,
+        "미사용" => false,
+        other => {
+            return Err(va::InputIssue::invalid(
+                "starforce_scroll_flag",
+                format!("{other:?}"),
+                "\"사용\" or \"미사용\"",
+            ))
+        }
+    };
+    Ok(va::Stars { stars, star_scroll })
+}
+
+fn item_from(v: &Value, index: usize) -> va::Item {
+    let empty = Map::new();
+    let (map, not_object) = match v {
+        Value::Object(m) => (m, None),
+        other => (
+            &empty,
+            Some(va::InputIssue::invalid(
+                format!("[{index}]"),
+                shown(other),
+                "an item object",
+            )),
+        ),
+    };
+    let text = |key: &str| req_str(map.get(key), key).map(str::to_owned);
+    let (slot, part, name) = (
+        text("item_equipment_slot"),
+        text("item_equipment_part"),
+        text("item_name"),
+    );
+    let identity_issue = not_object.or_else(|| {
+        [&slot, &part, &name]
+            .into_iter()
+            .find_map(|r| r.as_ref().err().cloned())
+    });
+    let slot = slot.unwrap_or_else(|_| format!("#{index}"));
+    let level = object(map.get("item_base_option"), "item_base_option").and_then(|b| {
+        uint(
+            b.get("base_equipment_level"),
+            "item_base_option.base_equipment_level",
+        )
+    });
+    let special = match map.get("special_ring_level") {
+        None | Some(Value::Null) => Ok(0),
+        v => uint(v, "special_ring_level"),
+    };
+    let (stars, special_ring_level) = match special {
+        Ok(s) => (stars(map), s),
+        Err(e) => (Err(e), 0),
+    };
+    va::Item {
+        flame: flame_input(map, &slot),
+        potential: potential(map, ""),
+        additional: potential(map, "additional_"),
+        slot,
+        part: part.unwrap_or_default(),
+        name: name.unwrap_or_default(),
+        identity_issue,
+        level,
+        stars,
+        special_ring_level,
+    }
+}
+
+fn api_err(code: ErrorCode, msg: impl Into<String>) -> ApiError {
+    ApiError::new(code, msg)
+}
+
+/// The raw response → the engine's character, and `preset_no`.
+fn character_from(raw: &Value) -> Result<(va::Character, Option<u32>), ApiError> {
+    let Value::Object(top) = raw else {
+        return Err(api_err(
+            ErrorCode::InvalidType,
+            format!(
+                "the request must be a Nexon character/item-equipment response object or \
+                 {{\"equipment\": …, \"options\": …}}, not {}",
+                shown(raw)
+            ),
+        ));
+    };
+    let class = match top.get("character_class") {
+        None => {
+            return Err(api_err(
+                ErrorCode::MissingField,
+                "missing field `character_class` (string or null) in the item-equipment response",
+            ))
+        }
+        Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => {
+            return Err(api_err(
+                ErrorCode::InvalidType,
+                format!("`character_class` must be a string or null, not {}", shown(other)),
+            ))
+        }
+    };
+    let list = |key: &str, required: bool| -> Result<Option<Vec<va::Item>>, ApiError> {
+        match top.get(key) {
+            None | Some(Value::Null) if !required => Ok(None),
+            None => Err(api_err(
+                ErrorCode::MissingField,
+                format!("missing field `{key}` (array) in the item-equipment response"),
+            )),
+            Some(Value::Array(items)) => Ok(Some(
+                items.iter().enumerate().map(|(i, v)| item_from(v, i)).collect(),
+            )),
+            Some(other) => Err(api_err(
+                ErrorCode::InvalidType,
+                format!("`{key}` must be an array of items, not {}", shown(other)),
+            )),
+        }
+    };
+    let mut sets = Vec::new();
+    sets.push((
+        va::SetId::Equipped,
+        list("item_equipment", true)?.unwrap_or_default(),
+    ));
+    for n in 1..=3u8 {
+        if let Some(items) = list(&format!("item_equipment_preset_{n}"), false)? {
+            sets.push((va::SetId::Preset(n), items));
+        }
+    }
+    for (key, id) in [
+        ("dragon_equipment", va::SetId::Dragon),
+        ("mechanic_equipment", va::SetId::Mechanic),
+    ] {
+        if let Some(items) = list(key, false)? {
+            if !items.is_empty() {
+                sets.push((id, items));
+            }
+        }
+    }
+    let preset_no = match top.get("preset_no") {
+        None | Some(Value::Null) => None,
+        v => match uint(v, "preset_no") {
+            Ok(n) if (1..=3).contains(&n) => Some(n),
+            _ => {
+                return Err(api_err(
+                    ErrorCode::OutOfRange,
+                    format!(
+                        "`preset_no` must be 1, 2, 3 or null, not {}",
+                        shown(v.unwrap_or(&Value::Null))
+                    ),
+                ))
+            }
+        },
+    };
+    Ok((va::Character { class, sets }, preset_no))
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Response
+
+#[derive(Debug, Serialize)]
+pub struct QuantilesOut {
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
+    pub p99: Option<f64>,
+}
+
+impl From<va::Quantiles> for QuantilesOut {
+    fn from(q: va::Quantiles) -> Self {
+        QuantilesOut {
+            p50: q.p50,
+            p90: q.p90,
+            p99: q.p99,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct StarforceOut {
+    pub from_star: u32,
+    pub to_star: u32,
+    pub mean_mesos: f64,
+    pub sd_mesos: Option<f64>,
+    pub quantiles_mesos: Option<QuantilesOut>,
+    pub mean_booms: Option<f64>,
+    pub zero_reason: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LineOut {
+    pub text: String,
+    /// `"int_pct 12"`, `"non_stat ignore_damage_pct_on_hit"` or null when unparsed.
+    pub parsed: Option<String>,
+    /// `counted` | `not_counted` | `non_stat` | `unparsed`.
+    #[serde(rename = "use")]
+    pub used: &'static str,
+    pub counts_toward: Vec<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GoalOut {
+    pub stat: &'static str,
+    pub at_least: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PotentialOut {
+    pub grade: &'static str,
+    pub start_grade: &'static str,
+    pub reset: String,
+    pub unit: &'static str,
+    pub lines: Vec<LineOut>,
+    pub goal: Vec<GoalOut>,
+    pub band: Option<[u32; 2]>,
+    pub p_per_attempt_at_grade: Option<f64>,
+    pub mean_attempts: f64,
+    pub quantiles_attempts: QuantilesOut,
+    pub mean: f64,
+    pub mean_mesos: Option<f64>,
+    pub zero_reason: Option<String>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FlameOut {
+    pub flame: &'static str,
+    pub item_kind: &'static str,
+    pub boss: bool,
+    pub boss_from: &'static str,
+    pub score: f64,
+    pub score_exact: String,
+    pub p_per_flame: f64,
+    pub p_per_flame_exact: String,
+    pub mean_flames: f64,
+    pub sd_flames: f64,
+    pub quantiles_flames: QuantilesOut,
+    pub mean_mesos: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NotValuedOut {
+    pub kind: &'static str,
+    pub reason_code: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ItemOut {
+    pub id: usize,
+    pub slot: String,
+    pub part: String,
+    pub name: String,
+    pub level: Option<u32>,
+    pub stars: Option<u32>,
+    /// The sets wearing it (`equipped`, `preset_2`, …).
+    pub worn_in: Vec<String>,
+    /// Sum of this item's means that are in mesos (null: none is).
+    pub mean_mesos: Option<f64>,
+    pub starforce: Option<StarforceOut>,
+    pub potential: Option<PotentialOut>,
+    pub additional_potential: Option<PotentialOut>,
+    pub flame: Option<FlameOut>,
+    pub not_valued: Vec<NotValuedOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct KindSummaryOut {
+    pub unit: &'static str,
+    pub mean: Option<f64>,
+    pub mean_mesos: Option<f64>,
+    pub valued: u32,
+    pub not_valued: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct KindsOut {
+    pub starforce: KindSummaryOut,
+    pub potential: KindSummaryOut,
+    pub additional_potential: KindSummaryOut,
+    pub flame: KindSummaryOut,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SummaryOut {
+    pub items: u32,
+    pub mean_mesos: Option<f64>,
+    pub mesos_exclude: Vec<&'static str>,
+    pub by_kind: KindsOut,
+    pub items_fully_valued: u32,
+    pub items_partly_valued: u32,
+    pub items_not_valued: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EntryOut {
+    pub slot: String,
+    pub item: usize,
+    pub name: String,
+    pub mean_mesos: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SetOut {
+    pub set: String,
+    pub summary: SummaryOut,
+    pub items: Vec<EntryOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ClassOut {
+    pub given: Option<String>,
+    pub name: Option<&'static str>,
+    pub potential_stats: Vec<&'static str>,
+    /// Flame score weights by `item_add_option` key, as exact numbers (`"1"`, `"1/12"`).
+    pub flame_weights: BTreeMap<&'static str, String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DataVersionOut {
+    pub potential: String,
+    pub flame: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PotentialOptionsOut {
+    pub reset: String,
+    pub start_grade: &'static str,
+    pub cube_price_mesos: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FlameAssumptionsOut {
+    pub line_counts: &'static str,
+    pub abyss_table: &'static str,
+    pub levels_201_249: &'static str,
+    pub weapon_attack: &'static str,
+    pub def_below_140: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FlameOptionsOut {
+    pub flame: &'static str,
+    pub convention: &'static str,
+    pub assumptions: FlameAssumptionsOut,
+    pub unknown_boss: &'static str,
+    pub price_mesos: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StarforceOptionsOut {}
+
+#[derive(Debug, Serialize)]
+pub struct OptionsOut {
+    pub starforce: StarforceOptionsOut,
+    pub potential: PotentialOptionsOut,
+    pub additional_potential: PotentialOptionsOut,
+    pub flame: FlameOptionsOut,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ValuationResponse {
+    pub engine_version: &'static str,
+    pub data_version: DataVersionOut,
+    pub class: ClassOut,
+    pub options: OptionsOut,
+    pub equipped_preset: Option<u32>,
+    pub total: SummaryOut,
+    pub sets: Vec<SetOut>,
+    pub items: Vec<ItemOut>,
+    pub notes: Vec<String>,
+}
+
+fn line_out(l: &va::LineReport) -> LineOut {
+    let parsed = match &l.parsed {
+        ParsedLine::Stat(s) => Some(format!("{} {}", s.kind.key(), s.value)),
+        ParsedLine::NonStat(k) => Some(format!("non_stat {}", k.key())),
+        _ => None,
+    };
+    let (used, counts_toward) = match &l.used {
+        va::LineUse::Counted(stats) => ("counted", stats.iter().map(|s| s.key()).collect()),
+        va::LineUse::NotCounted => ("not_counted", Vec::new()),
+        va::LineUse::NonStat => ("non_stat", Vec::new()),
+        _ => ("unparsed", Vec::new()),
+    };
+    LineOut {
+        text: l.text.clone(),
+        parsed,
+        used,
+        counts_toward,
+    }
+}
+
+fn potential_out(p: &va::PotentialValue) -> PotentialOut {
+    PotentialOut {
+        grade: grade_key(p.grade),
+        start_grade: grade_key(p.start_grade),
+        reset: p.reset.clone(),
+        unit: p.unit.key(),
+        lines: p.lines.iter().map(line_out).collect(),
+        goal: p
+            .goal
+            .iter()
+            .map(|c| match *c {
+                pot::Condition::AtLeast { stat, value } => GoalOut {
+                    stat: stat.key(),
+                    at_least: value,
+                },
+                pot::Condition::Lines { stat, count } => GoalOut {
+                    stat: stat.key(),
+                    at_least: u32::from(count),
+                },
+            })
+            .collect(),
+        band: p.band.map(|(a, b)| [a, b]),
+        p_per_attempt_at_grade: p.p_per_attempt_at_grade,
+        mean_attempts: p.mean_attempts,
+        quantiles_attempts: p.quantiles_attempts.into(),
+        mean: p.mean,
+        mean_mesos: p.mean_mesos,
+        zero_reason: p.zero_reason.clone(),
+        notes: p.notes.clone(),
+    }
+}
+
+fn summary_out(s: &va::Summary) -> SummaryOut {
+    let k = |kind: va::Kind| {
+        let ks = s
+            .by_kind
+            .iter()
+            .find(|k| k.kind == kind)
+            .expect("every kind is summarized");
+        KindSummaryOut {
+            unit: ks.unit.key(),
+            mean: ks.mean,
+            mean_mesos: ks.mean_mesos,
+            valued: ks.valued,
+            not_valued: ks.not_valued,
+        }
+    };
+    SummaryOut {
+        items: s.items,
+        mean_mesos: s.mean_mesos,
+        mesos_exclude: s.mesos_exclude.iter().map(|k| k.key()).collect(),
+        by_kind: KindsOut {
+            starforce: k(va::Kind::Starforce),
+            potential: k(va::Kind::Potential),
+            additional_potential: k(va::Kind::AdditionalPotential),
+            flame: k(va::Kind::Flame),
+        },
+        items_fully_valued: s.items_fully_valued,
+        items_partly_valued: s.items_partly_valued,
+        items_not_valued: s.items_not_valued,
+    }
+}
+
+fn options_out(o: &va::Options) -> OptionsOut {
+    let p = |p: &va::PotentialOptions| PotentialOptionsOut {
+        reset: p.reset.clone(),
+        start_grade: grade_key(p.start_grade),
+        cube_price_mesos: p.cube_price_mesos,
+    };
+    let a = &o.flame.assumptions;
+    OptionsOut {
+        starforce: StarforceOptionsOut {},
+        potential: p(&o.potential),
+        additional_potential: p(&o.additional_potential),
+        flame: FlameOptionsOut {
+            flame: o.flame.flame.key(),
+            convention: o.flame.convention.key(),
+            assumptions: FlameAssumptionsOut {
+                line_counts: a.line_counts.key(),
+                abyss_table: a.abyss_table.key(),
+                levels_201_249: a.levels_201_to_249.key(),
+                weapon_attack: a.weapon_attack.key(),
+                def_below_140: a.def_below_140.key(),
+            },
+            unknown_boss: match o.flame.unknown_boss {
+                va::UnknownBoss::NotValued => "not_valued",
+                va::UnknownBoss::AssumeBoss => "boss",
+                va::UnknownBoss::AssumeNotBoss => "not_boss",
+            },
+            price_mesos: o.flame.price_mesos,
+        },
+    }
+}
+
+fn response(
+    v: &va::Valuation,
+    options: &va::Options,
+    data: &pot::Data,
+    preset_no: Option<u32>,
+) -> ValuationResponse {
+    let mut worn_in: Vec<Vec<String>> = vec![Vec::new(); v.items.len()];
+    for s in &v.sets {
+        for e in &s.entries {
+            let key = s.set.key();
+            if !worn_in[e.item].contains(&key) {
+                worn_in[e.item].push(key);
+            }
+        }
+    }
+    let items = v
+        .items
+        .iter()
+        .zip(worn_in)
+        .enumerate()
+        .map(|(id, (it, worn_in))| ItemOut {
+            id,
+            slot: it.slot.clone(),
+            part: it.part.clone(),
+            name: it.name.clone(),
+            level: it.level,
+            stars: it.stars,
+            worn_in,
+            mean_mesos: it.total_mesos(),
+            starforce: it.starforce.as_ref().map(|s| StarforceOut {
+                from_star: s.from_star,
+                to_star: s.to_star,
+                mean_mesos: s.mean_mesos,
+                sd_mesos: s.sd_mesos,
+                quantiles_mesos: s.quantiles_mesos.map(Into::into),
+                mean_booms: s.mean_booms,
+                zero_reason: s.zero_reason.clone(),
+            }),
+            potential: it.potential.as_ref().map(potential_out),
+            additional_potential: it.additional_potential.as_ref().map(potential_out),
+            flame: it.flame.as_ref().map(|f| FlameOut {
+                flame: f.flame.key(),
+                item_kind: f.item_kind.key(),
+                boss: f.boss,
+                boss_from: f.boss_from,
+                score: f.score,
+                score_exact: f.score_exact.clone(),
+                p_per_flame: f.p_per_flame,
+                p_per_flame_exact: f.p_per_flame_exact.clone(),
+                mean_flames: f.mean_flames,
+                sd_flames: f.sd_flames,
+                quantiles_flames: f.quantiles_flames.into(),
+                mean_mesos: f.mean_mesos,
+            }),
+            not_valued: it
+                .not_valued
+                .iter()
+                .map(|n| NotValuedOut {
+                    kind: n.kind.key(),
+                    reason_code: n.reason.code(),
+                    message: n.message.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    ValuationResponse {
+        engine_version: crate::ENGINE_VERSION,
+        data_version: DataVersionOut {
+            potential: data.version().to_owned(),
+            flame: fl::DATA_VERSION,
+        },
+        class: ClassOut {
+            given: v.class.given.clone(),
+            name: v.class.name,
+            potential_stats: v.class.potential_stats.clone(),
+            flame_weights: v
+                .class
+                .flame_weights
+                .iter()
+                .map(|(s, w)| (*s, w.clone()))
+                .collect(),
+        },
+        options: options_out(options),
+        equipped_preset: preset_no,
+        total: summary_out(&v.total),
+        sets: v
+            .sets
+            .iter()
+            .map(|s| SetOut {
+                set: s.set.key(),
+                summary: summary_out(&s.summary),
+                items: s
+                    .entries
+                    .iter()
+                    .map(|e| EntryOut {
+                        slot: e.slot.clone(),
+                        item: e.item,
+                        name: v.items[e.item].name.clone(),
+                        mean_mesos: v.items[e.item].total_mesos(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        items,
+        notes: v.notes.clone(),
+    }
+}
+
+impl From<va::Error> for ApiError {
+    fn from(e: va::Error) -> Self {
+        let code = match e {
+            va::Error::UnknownReset { .. } => ErrorCode::UnknownVariant,
+            _ => ErrorCode::InvalidCombination,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+/// Split the request into the raw response and the options.
+fn split(json: &str) -> Result<(Value, OptionsDto), ApiError> {
+    let value: Value = serde_json::from_str(json).map_err(ApiError::from_json)?;
+    let wrapped =
+        matches!(&value, Value::Object(m) if m.contains_key("equipment") || m.contains_key("options"));
+    if wrapped {
+        let w: Wrapper = serde_json::from_value(value).map_err(ApiError::from_json)?;
+        Ok((w.equipment, w.options))
+    } else {
+        Ok((value, OptionsDto::default()))
+    }
+}
+
+/// Value a character with the given potential data.
+///
+/// # Errors
+/// [`ApiError`] for malformed JSON, a wrapper with unknown fields, invalid options, or a response without
+/// `character_class` / `item_equipment`.
+pub fn handle_with(json: &str, data: &pot::Data) -> Result<ValuationResponse, ApiError> {
+    let (raw, options) = split(json)?;
+    let options = options_from(&options)?;
+    let (character, preset_no) = character_from(&raw)?;
+    let valuation = va::value(&character, &options, data)?;
+    Ok(response(&valuation, &options, data, preset_no))
+}
+
+pub fn handle(json: &str) -> Result<ValuationResponse, ApiError> {
+    handle_with(json, crate::potential::potential_data()?)
+}

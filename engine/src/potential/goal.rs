@@ -129,9 +129,13 @@ impl Goal {
         if conditions.is_empty() {
             return Err(GoalError::Empty);
         }
+        // A canonical order: the same goal given in any order gives the same bits (the enumeration sums in an
+        // order that depends on the condition order).
+        conditions.sort_unstable();
         Ok(Goal { conditions })
     }
 
+    /// The conditions in canonical order: `at_least` before `lines`, each by stat.
     pub fn conditions(&self) -> &[Condition] {
         &self.conditions
     }

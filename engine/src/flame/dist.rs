@@ -123,26 +123,12 @@ pub fn score_distribution(
         *groups.entry(d.into_iter().collect()).or_insert(0) += 1;
     }
 
-    // dp[j]: Σ over j-subsets of the options seen so far of Π line distributions (numerators over 100^j).
-    let mut dp: Vec<Dist> = vec![Dist::new(); k_max + 1];
-    dp[0].insert(0, 1);
-    for (line, m) in &groups {
-        let line: Dist = line.iter().copied().collect();
-        let mut next = dp.clone();
-        let mut power = Dist::from([(0, 1)]);
-        for c in 1..=(*m as usize).min(k_max) {
-            power = convolve(&power, &line)?;
-            let ways = binomial(*m, c as u128);
-            for j in 0..=(k_max - c) {
-                for (s, p) in convolve(&dp[j], &power)? {
-                    let add = p.checked_mul(ways).ok_or(Error::Overflow)?;
-                    let e = next[j + c].entry(s).or_insert(0);
-                    *e = e.checked_add(add).ok_or(Error::Overflow)?;
-                }
-            }
-        }
-        dp = next;
-    }
+    // rows[j]: Σ over j-subsets of the pool of Π line distributions (numerators over 100^j), by score.
+    let groups: Vec<(Vec<(i128, u128)>, u128)> = groups.into_iter().collect();
+    let rows = match dense_width(&groups, k_max) {
+        Some(width) => dense_rows(&groups, k_max, width)?,
+        None => sparse_rows(&groups, k_max)?,
+    };
 
     // P(k lines) = lines[k]/100; each k-subset has probability 1/C(n,k); tier numerators are over 100^k.
     let n = pool.len() as u128;
@@ -150,22 +136,125 @@ pub fn score_distribution(
     let den = (1..=k_max)
         .filter(|&k| lines[k - 1] > 0)
         .fold(1u128, |acc, k| acc / gcd_u128(acc, unit_den(k)) * unit_den(k));
-    let mut total = Dist::new();
+    let mut all: Vec<(i128, u128)> = Vec::new();
     for k in (1..=k_max).filter(|&k| lines[k - 1] > 0) {
         let factor = u128::from(lines[k - 1]) * (den / unit_den(k));
-        for (&s, &p) in &dp[k] {
-            let add = p.checked_mul(factor).ok_or(Error::Overflow)?;
-            let e = total.entry(s).or_insert(0);
-            *e = e.checked_add(add).ok_or(Error::Overflow)?;
+        for &(s, p) in &rows[k] {
+            all.push((s, p.checked_mul(factor).ok_or(Error::Overflow)?));
         }
     }
-    let points: Vec<(i128, u128)> = total.into_iter().filter(|&(_, p)| p > 0).collect();
+    all.sort_unstable_by_key(|&(s, _)| s);
+    let mut points: Vec<(i128, u128)> = Vec::with_capacity(all.len());
+    for (s, p) in all {
+        match points.last_mut() {
+            Some(last) if last.0 == s => last.1 = last.1.checked_add(p).ok_or(Error::Overflow)?,
+            _ => points.push((s, p)),
+        }
+    }
+    points.retain(|&(_, p)| p > 0);
     debug_assert_eq!(points.iter().map(|p| p.1).sum::<u128>(), den);
     Ok(ScoreDistribution {
         scale: weights.scale(),
         den,
         points,
     })
+}
+
+/// Widest score range (in units) the dense DP handles; wider ranges (extreme weights) go sparse.
+const DENSE_LIMIT: i128 = 1 << 14;
+
+/// `Some(width)` when every score fits `0..width` densely: scores are ≥ 0 (weights are non-negative) and at
+/// most `k_max` times the largest one-line score.
+fn dense_width(groups: &[(Vec<(i128, u128)>, u128)], k_max: usize) -> Option<usize> {
+    let max_line = groups
+        .iter()
+        .filter_map(|(line, _)| line.last().map(|p| p.0))
+        .max()
+        .unwrap_or(0);
+    let min_line = groups
+        .iter()
+        .filter_map(|(line, _)| line.first().map(|p| p.0))
+        .min()
+        .unwrap_or(0);
+    let width = max_line.checked_mul(k_max as i128)?.checked_add(1)?;
+    (min_line >= 0 && width <= DENSE_LIMIT).then_some(width as usize)
+}
+
+/// `c`-fold convolutions of a one-line distribution, `c = 0..=c_max`, as sorted sparse lists.
+fn powers(line: &[(i128, u128)], c_max: usize) -> Result<Vec<Vec<(i128, u128)>>, Error> {
+    let line: Dist = line.iter().copied().collect();
+    let mut out = vec![vec![(0, 1)]];
+    let mut power = Dist::from([(0, 1)]);
+    for _ in 0..c_max {
+        power = convolve(&power, &line)?;
+        out.push(power.iter().map(|(&s, &p)| (s, p)).collect());
+    }
+    Ok(out)
+}
+
+/// The subset-size DP on dense rows, updated in place: for each group, `j` descends so that `rows[j]` is
+/// read before this group adds to it. Every entry is a count of (subset, tier tuple) weights bounded by
+/// C(n, j)·100^j < 2^64, so u64 cannot overflow.
+fn dense_rows(
+    groups: &[(Vec<(i128, u128)>, u128)],
+    k_max: usize,
+    width: usize,
+) -> Result<Vec<Vec<(i128, u128)>>, Error> {
+    let mut rows = vec![vec![0u64; width]; k_max + 1];
+    rows[0][0] = 1;
+    for (line, m) in groups {
+        let c_max = (*m as usize).min(k_max);
+        // c-fold powers are tiny (at most 35 points for 4 lines of 4 tiers); u64 holds 100^4·C(m,c).
+        let pw: Vec<Vec<(usize, u64)>> = powers(line, c_max)?
+            .into_iter()
+            .map(|p| p.into_iter().map(|(s, q)| (s as usize, q as u64)).collect())
+            .collect();
+        for j in (0..k_max).rev() {
+            for (c, power) in pw.iter().enumerate().take(c_max.min(k_max - j) + 1).skip(1) {
+                let ways = binomial(*m, c as u128) as u64;
+                let (lo, hi) = rows.split_at_mut(j + c);
+                let (src, dst) = (&lo[j], &mut hi[0]);
+                for (s, &v) in src.iter().enumerate().filter(|(_, &v)| v != 0) {
+                    let v = v * ways;
+                    for &(u, q) in power {
+                        dst[s + u] += v * q;
+                    }
+                }
+            }
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            row.into_iter()
+                .enumerate()
+                .filter(|&(_, v)| v != 0)
+                .map(|(s, v)| (s as i128, u128::from(v)))
+                .collect()
+        })
+        .collect())
+}
+
+/// The same DP on sparse maps, for score ranges too wide for [`dense_rows`].
+fn sparse_rows(groups: &[(Vec<(i128, u128)>, u128)], k_max: usize) -> Result<Vec<Vec<(i128, u128)>>, Error> {
+    let mut dp: Vec<Dist> = vec![Dist::new(); k_max + 1];
+    dp[0].insert(0, 1);
+    for (line, m) in groups {
+        let c_max = (*m as usize).min(k_max);
+        let pw = powers(line, c_max)?;
+        for j in (0..k_max).rev() {
+            for c in 1..=c_max.min(k_max - j) {
+                let ways = binomial(*m, c as u128);
+                let power: Dist = pw[c].iter().copied().collect();
+                for (s, p) in convolve(&dp[j], &power)? {
+                    let add = p.checked_mul(ways).ok_or(Error::Overflow)?;
+                    let e = dp[j + c].entry(s).or_insert(0);
+                    *e = e.checked_add(add).ok_or(Error::Overflow)?;
+                }
+            }
+        }
+    }
+    Ok(dp.into_iter().map(|d| d.into_iter().collect()).collect())
 }
 
 impl ScoreDistribution {

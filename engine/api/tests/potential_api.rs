@@ -304,33 +304,40 @@ fn open_api_fixtures() {
                         );
                     }
                 }
-                let (Some(grade), Some(line)) = (
-                    item["potential_option_grade"].as_str(),
-                    item["potential_option_1"].as_str(),
-                ) else {
-                    continue;
-                };
-                let part = item["item_equipment_part"].as_str().unwrap();
-                let slot = item["item_equipment_slot"].as_str().unwrap();
-                let mapped =
-                    part_from_api(part, slot).unwrap_or_else(|| panic!("{part}/{slot} has potential"));
-                let level = item["item_base_option"]["base_equipment_level"].as_u64().unwrap();
-                let ParsedLine::Stat(stat) = parse_line(line) else {
-                    continue;
-                };
-                let goal = json!({"at_least": {stat.kind.key(): stat.value}});
-                let r = run(req("black", mapped, level as u32, grade, goal.clone()))
-                    .unwrap_or_else(|e| panic!("{f}: {part} {level} {grade} {goal}: {e}"));
-                assert!(
-                    r["p_per_attempt"].as_f64().unwrap() > 0.0,
-                    "{f}: {part} {level} {grade} {line}"
-                );
-                items += 1;
+                for (cube, grade_key, line_key) in [
+                    ("black", "potential_option_grade", "potential_option_1"),
+                    (
+                        "additional",
+                        "additional_potential_option_grade",
+                        "additional_potential_option_1",
+                    ),
+                ] {
+                    let (Some(grade), Some(line)) = (item[grade_key].as_str(), item[line_key].as_str())
+                    else {
+                        continue;
+                    };
+                    let part = item["item_equipment_part"].as_str().unwrap();
+                    let slot = item["item_equipment_slot"].as_str().unwrap();
+                    let mapped =
+                        part_from_api(part, slot).unwrap_or_else(|| panic!("{part}/{slot} has potential"));
+                    let level = item["item_base_option"]["base_equipment_level"].as_u64().unwrap();
+                    let ParsedLine::Stat(stat) = parse_line(line) else {
+                        continue;
+                    };
+                    let goal = json!({"at_least": {stat.kind.key(): stat.value}});
+                    let r = run(req(cube, mapped, level as u32, grade, goal.clone()))
+                        .unwrap_or_else(|e| panic!("{f}: {cube} {part} {level} {grade} {goal}: {e}"));
+                    assert!(
+                        r["p_per_attempt"].as_f64().unwrap() > 0.0,
+                        "{f}: {cube} {part} {level} {grade} {line}"
+                    );
+                    items += 1;
+                }
             }
         }
     }
     assert!(
-        strings > 400 && items > 50,
+        strings > 400 && items > 200,
         "{strings} strings, {items} items checked"
     );
 }

@@ -217,3 +217,47 @@ fn monte_carlo_agrees_with_the_exact_chain() {
         );
     }
 }
+
+/// `tier_up` on real data: the sum of the closed forms, bounded by the pity counts, meso costs per grade.
+#[test]
+fn tier_up_on_real_data() {
+    use pve_engine::potential::tier_up;
+    let d = data();
+    let t = tier_up(d, "meso_reset_main", 200, Grade::Rare, Grade::Legendary).unwrap();
+    assert_eq!(t.stages.len(), 3);
+    assert_eq!(t.max_attempts, Some(10 + 42 + 107));
+    let closed: f64 = [(0.150000001275, 10), (0.035, 42), (0.014, 107)]
+        .iter()
+        .map(|&(rate, pity)| {
+            tier_up_mean_attempts(Stage {
+                rate,
+                pity: Some(pity),
+            })
+        })
+        .sum();
+    assert!((t.mean_attempts - closed).abs() < 1e-12 * closed);
+    // Mesos at 200-249: 4.5M at 레어, 18M at 에픽, 38.25M at 유니크, times the expected attempts at each.
+    let cost: f64 = t
+        .stages
+        .iter()
+        .zip([4_500_000.0, 18_000_000.0, 38_250_000.0])
+        .map(|(s, c)| s.mean_attempts * c)
+        .sum();
+    let got = t.mean_cost.unwrap();
+    assert!((got - cost).abs() < 1e-9 * cost, "{got} vs {cost}");
+    let q = t.quantiles;
+    assert!(q.p50 <= q.p90 && q.p90 <= q.p99 && q.p99 <= Some(159));
+
+    let none = tier_up(d, "black", 200, Grade::Unique, Grade::Unique).unwrap();
+    assert_eq!(none.mean_attempts, 0.0);
+    assert_eq!(none.quantiles.p99, Some(0));
+    assert!(tier_up(d, "black", 200, Grade::Legendary, Grade::Epic).is_err());
+    assert!(tier_up(d, "strange", 200, Grade::Rare, Grade::Unique).is_err());
+    // No pity: no bound.
+    assert_eq!(
+        tier_up(d, "meister", 200, Grade::Rare, Grade::Legendary)
+            .unwrap()
+            .max_attempts,
+        None
+    );
+}

@@ -718,7 +718,16 @@ pub fn tier_up(data: &Data, cube: &str, level: u32, from: Grade, to: Grade) -> R
         p,
         costs,
     )?;
-    let solved = chain.solve();
+    let mut solved = chain.solve();
+    if stages.is_empty() {
+        // Already at `to`: no attempt is needed (the chain counts the attempt that would succeed).
+        solved.quantiles = Quantiles {
+            p50: Some(0),
+            p90: Some(0),
+            p99: Some(0),
+        };
+        solved.mean_cost = Some(0.0);
+    }
     let max_attempts = stages.iter().map(|s| s.pity.map(u64::from)).sum::<Option<u64>>();
     let mut notes = Vec::new();
     if stages.iter().any(|s| s.pity.is_some()) {

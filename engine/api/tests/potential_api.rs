@@ -68,11 +68,12 @@ fn weapon_response_shape() {
     assert_eq!(r["payment"], json!("cube"));
     let q = &r["attempt_quantiles"];
     assert!(q["p50"].as_u64().unwrap() < q["p90"].as_u64().unwrap());
-    assert!(r["notes"]
-        .as_array()
-        .unwrap()
+    let notes = r["notes"].as_array().unwrap();
+    assert!(notes
         .iter()
         .any(|n| n.as_str().unwrap().contains("mean_cost is null")));
+    let unlimited = "no per-item limit is applied to boss_pct lines";
+    assert!(notes.iter().any(|n| n.as_str().unwrap().starts_with(unlimited)));
 }
 
 #[test]

@@ -32,6 +32,15 @@ pub use part::part_from_api;
 
 use core::fmt;
 
+/// Stats whose lines some (older, or non-KMS) rules limited to 2 per item; the data limits none of them.
+const UNLIMITED_BUT_ONCE_LIMITED: &[StatKind] = &[
+    StatKind::BossPct,
+    StatKind::IedPct,
+    StatKind::DropPct,
+    StatKind::MesoPct,
+    StatKind::CooldownSec,
+];
+
 /// Highest item level a request may name (levels above 250 have no tables and give [`Error::NoTable`]).
 pub const MAX_LEVEL: u32 = 300;
 
@@ -190,6 +199,8 @@ pub enum Note {
     NoItemPrice { cube: String },
     /// The published sums above 1 made a probability exceed 1; it was capped at 1.
     ProbabilityCapped { grade: Grade, p: f64 },
+    /// The goal counts lines that older rules limited per item but that no current KMS source limits.
+    NotLimited { stats: Vec<StatKind> },
     /// The goal cannot be met at the current grade, only after tiering up to `first`.
     ReachableAfterTierUp { grade: Grade, first: Grade },
     /// The goal can be met below the top grade but not at it: tiering up may lose it for good.
@@ -246,6 +257,16 @@ impl fmt::Display for Note {
                 "at {grade} the published tables (which may sum slightly above 1) gave a probability of {p}; \
                  it was capped at 1"
             ),
+            Note::NotLimited { stats } => {
+                let list: Vec<&str> = stats.iter().map(|s| s.key()).collect();
+                write!(
+                    f,
+                    "no per-item limit is applied to {} lines: no current KMS source limits them (older rules \
+                     allowed at most 2 boss/IED/drop lines per item); if the game still did, results needing \
+                     three such lines would be overstated",
+                    list.join(", ")
+                )
+            }
             Note::ReachableAfterTierUp { grade, first } => write!(
                 f,
                 "the goal cannot be met at {grade} (p_per_attempt is 0); it becomes possible from {first} on, \
@@ -574,6 +595,13 @@ pub fn compute(data: &Data, req: &Request) -> Result<Outcome, Error> {
                 eventual_success: solved.eventual_success,
             });
         }
+    }
+    let mut unlimited: Vec<StatKind> = req.goal.conditions().iter().map(|c| c.stat()).collect();
+    unlimited.retain(|s| UNLIMITED_BUT_ONCE_LIMITED.contains(s));
+    unlimited.sort_unstable();
+    unlimited.dedup();
+    if !unlimited.is_empty() {
+        notes.push(Note::NotLimited { stats: unlimited });
     }
     if req.goal.conditions().iter().any(|c| c.stat() == StatKind::IedPct) {
         notes.push(Note::IedAdditive);

@@ -134,7 +134,7 @@ fn targets(d: &ScoreDistribution) -> Vec<Rational> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
 
     #[test]
     fn distribution_sums_to_one_and_tail_is_monotone(

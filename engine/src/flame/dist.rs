@@ -202,6 +202,7 @@ fn dense_rows(
 ) -> Result<Vec<Vec<(i128, u128)>>, Error> {
     let mut rows = vec![vec![0u64; width]; k_max + 1];
     rows[0][0] = 1;
+    let max_line = groups.iter().filter_map(|(line, _)| line.last().map(|p| p.0 as usize)).max().unwrap_or(0);
     for (line, m) in groups {
         let c_max = (*m as usize).min(k_max);
         // c-fold powers are tiny (at most 35 points for 4 lines of 4 tiers); u64 holds 100^4·C(m,c).
@@ -213,7 +214,8 @@ fn dense_rows(
             for (c, power) in pw.iter().enumerate().take(c_max.min(k_max - j) + 1).skip(1) {
                 let ways = binomial(*m, c as u128) as u64;
                 let (lo, hi) = rows.split_at_mut(j + c);
-                let (src, dst) = (&lo[j], &mut hi[0]);
+                // Row j is zero beyond j lines of the largest line score: scan only its possible support.
+                let (src, dst) = (&lo[j][..=(j * max_line).min(width - 1)], &mut hi[0]);
                 for (s, &v) in src.iter().enumerate().filter(|(_, &v)| v != 0) {
                     let v = v * ways;
                     for &(u, q) in power {

@@ -202,7 +202,11 @@ fn dense_rows(
 ) -> Result<Vec<Vec<(i128, u128)>>, Error> {
     let mut rows = vec![vec![0u64; width]; k_max + 1];
     rows[0][0] = 1;
-    let max_line = groups.iter().filter_map(|(line, _)| line.last().map(|p| p.0 as usize)).max().unwrap_or(0);
+    let max_line = groups
+        .iter()
+        .filter_map(|(line, _)| line.last().map(|p| p.0 as usize))
+        .max()
+        .unwrap_or(0);
     for (line, m) in groups {
         let c_max = (*m as usize).min(k_max);
         // c-fold powers are tiny (at most 35 points for 4 lines of 4 tiers); u64 holds 100^4·C(m,c).

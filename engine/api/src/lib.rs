@@ -89,7 +89,15 @@ pub fn error_json(e: &ApiError) -> String {
     serde_json::json!({"error": {"code": e.code.as_str(), "message": e.message}}).to_string()
 }
 
-/// `{"engine_version": …}`: what `pve version`, `/healthz` and the Wasm `version()` report.
+/// `{"engine_version", "data_versions": {"potential", "flame"}}`: what `pve version`, `/healthz` and the
+/// Wasm `version()` report. The potential version is `null` while its data is not loaded (browser).
 pub fn version_json() -> String {
-    serde_json::json!({ "engine_version": ENGINE_VERSION }).to_string()
+    serde_json::json!({
+        "engine_version": ENGINE_VERSION,
+        "data_versions": {
+            "potential": potential::data_version(),
+            "flame": pve_engine::flame::DATA_VERSION,
+        },
+    })
+    .to_string()
 }

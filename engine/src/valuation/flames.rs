@@ -50,7 +50,7 @@ const ARMOR_SLOTS: &[&str] = &[
     "어깨장식",
 ];
 
-/// `Some(weights)` when the class and convention give a score.
+/// The class's flame score: its canonical name and its weights, or why the convention has none for it.
 pub(super) struct Scoring<'a> {
     pub class: &'a str,
     pub weights: Result<fl::ScoreWeights, String>,

@@ -6,15 +6,7 @@ use super::report::{Kind, NotValued, Reason, StarforceValue};
 use crate::starforce as sf;
 
 /// Slots whose items cannot be star-forced (KMS): they report `not_starforceable` rather than a 0.
-const NOT_STARFORCEABLE: &[&str] = &[
-    "엠블렘",
-    "뱃지",
-    "훈장",
-    "포켓 아이템",
-    "보조무기",
-    "안드로이드",
-    "칭호",
-];
+const NOT_STARFORCEABLE: &[&str] = &["엠블렘", "뱃지", "훈장", "포켓 아이템", "보조무기", "안드로이드"];
 
 fn not_valued(reason: Reason, message: String) -> NotValued {
     NotValued {

@@ -4,7 +4,10 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;
 
 fn error_code(e: &JsValue) -> String {
-    js_sys::Reflect::get(e, &JsValue::from_str("code")).unwrap().as_string().unwrap()
+    js_sys::Reflect::get(e, &JsValue::from_str("code"))
+        .unwrap()
+        .as_string()
+        .unwrap()
 }
 
 #[wasm_bindgen_test]
@@ -21,11 +24,18 @@ fn starforce_matches_the_shared_schema() {
 fn errors_carry_code_and_message() {
     let e = pve_wasm::compute("starforce", "{").unwrap_err();
     assert_eq!(error_code(&e), "malformed_json");
-    let e = pve_wasm::compute("starforce", r#"{"item_level":200,"from_star":0,"to_star":22,"x":1}"#).unwrap_err();
+    let e = pve_wasm::compute(
+        "starforce",
+        r#"{"item_level":200,"from_star":0,"to_star":22,"x":1}"#,
+    )
+    .unwrap_err();
     assert_eq!(error_code(&e), "unknown_field");
     let e = pve_wasm::compute("nope", "{}").unwrap_err();
     assert_eq!(error_code(&e), "unknown_variant");
-    let msg = js_sys::Reflect::get(&e, &JsValue::from_str("message")).unwrap().as_string().unwrap();
+    let msg = js_sys::Reflect::get(&e, &JsValue::from_str("message"))
+        .unwrap()
+        .as_string()
+        .unwrap();
     assert!(msg.contains("nope"), "{msg}");
 }
 

@@ -326,13 +326,10 @@ fn star_force_is_the_engine_cost_from_zero() {
             data(),
         )
         .unwrap();
-        let want = sf::compute(&sf::Request {
-            item_level: level,
-            from_star: 0,
-            to_star: n,
-        })
-        .unwrap()
-        .mean_cost;
+        let want = match sf::expected(&sf::Request::new(level, 0, n)).unwrap() {
+            sf::Reach::Reachable(m) => m.mean_cost,
+            sf::Reach::Unreachable { star } => panic!("unreachable at {star}★"),
+        };
         assert_eq!(
             v.items[0].starforce.as_ref().unwrap().mean_mesos,
             want,

@@ -1,41 +1,345 @@
-//! `starforce` request/response schema.
+//! `starforce` request/response schema: `pve starforce`, `POST /v1/starforce` and the Wasm API.
+//!
+//! Request (only the first three fields are required; unknown fields are an error):
+//! ```json
+//! {"item_level":200,"from_star":0,"to_star":22,"ruleset":"kms","star_catch":true,"safeguard":true,
+//!  "events":{"thirty_off":false,"boom_reduction":false,"five_ten_fifteen":false,"plus_one":false},
+//!  "mvp":"none","pc_room":false,"spare_cost":0}
+//! ```
+//! Defaults: `ruleset` `"kms"`, every boolean `false`, `mvp` `"none"`, `spare_cost` 0.
 use crate::{parse_request, ApiError, ErrorCode};
 use pve_engine::starforce as sf;
+use serde::de::{Deserializer, Error as _};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Deserialize)]
+/// A named choice read as a string, so that a non-string is `invalid_type` (serde_json reports a
+/// non-string where a derived enum is expected as a syntax error) and an unknown name `unknown_variant`.
+fn by_name<'de, D: Deserializer<'de>, T: Copy>(
+    d: D,
+    names: &'static [&'static str],
+    all: &[T],
+) -> Result<T, D::Error> {
+    let s = String::deserialize(d)?;
+    match names.iter().position(|n| *n == s) {
+        Some(i) => Ok(all[i]),
+        None => Err(D::Error::unknown_variant(&s, names)),
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ruleset {
+    #[default]
+    Kms,
+    Gms,
+    Savior,
+    PreSavior,
+}
+
+impl<'de> Deserialize<'de> for Ruleset {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use Ruleset::*;
+        by_name(
+            d,
+            &["kms", "gms", "savior", "pre_savior"],
+            &[Kms, Gms, Savior, PreSavior],
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mvp {
+    #[default]
+    None,
+    Silver,
+    Gold,
+    Diamond,
+    Red,
+}
+
+impl<'de> Deserialize<'de> for Mvp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use Mvp::*;
+        by_name(
+            d,
+            &["none", "silver", "gold", "diamond", "red"],
+            &[None, Silver, Gold, Diamond, Red],
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Events {
+    #[serde(default)]
+    pub thirty_off: bool,
+    #[serde(default)]
+    pub boom_reduction: bool,
+    #[serde(default)]
+    pub five_ten_fifteen: bool,
+    #[serde(default)]
+    pub plus_one: bool,
+}
+
+/// The request; echoed back, with every default filled in, as the response's `request`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct StarforceRequest {
     pub item_level: u32,
     pub from_star: u32,
     pub to_star: u32,
+    #[serde(default)]
+    pub ruleset: Ruleset,
+    #[serde(default)]
+    pub star_catch: bool,
+    #[serde(default)]
+    pub safeguard: bool,
+    #[serde(default)]
+    pub events: Events,
+    #[serde(default)]
+    pub mvp: Mvp,
+    #[serde(default)]
+    pub pc_room: bool,
+    #[serde(default)]
+    pub spare_cost: f64,
+}
+
+impl From<&StarforceRequest> for sf::Request {
+    fn from(r: &StarforceRequest) -> Self {
+        sf::Request {
+            item_level: r.item_level,
+            from_star: r.from_star,
+            to_star: r.to_star,
+            ruleset: match r.ruleset {
+                Ruleset::Kms => sf::RuleSetId::Kms,
+                Ruleset::Gms => sf::RuleSetId::Gms,
+                Ruleset::Savior => sf::RuleSetId::Savior,
+                Ruleset::PreSavior => sf::RuleSetId::PreSavior,
+            },
+            star_catch: r.star_catch,
+            safeguard: r.safeguard,
+            events: sf::Events {
+                thirty_off: r.events.thirty_off,
+                boom_reduction: r.events.boom_reduction,
+                five_ten_fifteen: r.events.five_ten_fifteen,
+                plus_one: r.events.plus_one,
+            },
+            mvp: match r.mvp {
+                Mvp::None => sf::Mvp::None,
+                Mvp::Silver => sf::Mvp::Silver,
+                Mvp::Gold => sf::Mvp::Gold,
+                Mvp::Diamond => sf::Mvp::Diamond,
+                Mvp::Red => sf::Mvp::Red,
+            },
+            pc_room: r.pc_room,
+            spare_cost: r.spare_cost,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Warning {
+    pub code: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CostQuantiles {
+    pub p50: f64,
+    pub p75: f64,
+    pub p90: f64,
+    pub p95: f64,
+    pub p99: f64,
+}
+
+/// How the quantiles were computed (see `pve_engine::starforce::distribution`).
+#[derive(Debug, Serialize)]
+pub struct Distribution {
+    pub method: &'static str,
+    /// Cell width in mesos.
+    pub grid_step: f64,
+    pub cells: usize,
+    /// Standard deviation the grid's rounding adds to the cost (it keeps the mean exact).
+    pub noise_sd: f64,
+    /// Documented relative error bound of each quantile.
+    pub quantile_rel_error_bound: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PerStar {
+    pub star: u32,
+    pub success: f64,
+    pub maintain: f64,
+    pub decrease: f64,
+    pub destroy: f64,
+    /// Mesos per attempt (discounts, events and safeguard surcharge included).
+    pub attempt_cost: f64,
+    /// Whether the safeguard surcharge is paid at this star.
+    pub safeguard: bool,
+    pub expected_attempts: f64,
+    pub expected_cost: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StarAdvice {
+    pub star: u32,
+    pub use_safeguard: bool,
+    pub expected_total_with_safeguard: f64,
+    pub expected_total_without_safeguard: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Advice {
+    pub spare_cost: f64,
+    /// Stars where the cheapest policy uses safeguard.
+    pub safeguard_stars: Vec<u32>,
+    /// Expected `attempt mesos + spare_cost · booms` under that policy.
+    pub expected_total: f64,
+    /// Every star of the range where safeguard is offered and would prevent a destroy.
+    pub stars: Vec<StarAdvice>,
+}
+
+/// The numbers, present when the target is reachable.
+#[derive(Debug, Serialize)]
+pub struct Results {
+    pub mean_cost: f64,
+    pub sd_cost: f64,
+    pub mean_booms: f64,
+    pub sd_booms: f64,
+    pub p_no_boom: f64,
+    pub mean_attempts: f64,
+    pub sd_attempts: f64,
+    pub mean_total_cost: f64,
+    pub cost_quantiles: CostQuantiles,
+    /// `null` when there is nothing to do (`from_star == to_star`).
+    pub distribution: Option<Distribution>,
+    pub booms_pmf: Vec<f64>,
+    /// Probability of more booms than `booms_pmf` lists.
+    pub booms_pmf_tail: f64,
+    pub per_star: Vec<PerStar>,
+    pub advice: Advice,
 }
 
 #[derive(Debug, Serialize)]
 pub struct StarforceResponse {
     pub engine_version: &'static str,
-    pub mean_cost: f64,
+    pub ruleset: &'static str,
+    pub request: StarforceRequest,
+    pub impossible: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impossible_reason: Option<String>,
+    #[serde(flatten)]
+    pub results: Option<Results>,
+    pub warnings: Vec<Warning>,
 }
 
 impl From<sf::Error> for ApiError {
     fn from(e: sf::Error) -> Self {
         let code = match e {
             sf::Error::FromAboveTo { .. } => ErrorCode::InvalidCombination,
+            sf::Error::Numerical { .. } => ErrorCode::Internal,
             _ => ErrorCode::OutOfRange,
         };
         ApiError::new(code, e.to_string())
     }
 }
 
+fn results(r: &sf::Report, spare_cost: f64) -> Results {
+    let m = &r.moments;
+    let q = &r.cost_quantiles;
+    Results {
+        mean_cost: m.mean_cost,
+        sd_cost: m.sd_cost,
+        mean_booms: m.mean_booms,
+        sd_booms: m.sd_booms,
+        p_no_boom: m.p_no_boom,
+        mean_attempts: m.mean_attempts,
+        sd_attempts: m.sd_attempts,
+        mean_total_cost: m.mean_total_cost,
+        cost_quantiles: CostQuantiles {
+            p50: q.p50,
+            p75: q.p75,
+            p90: q.p90,
+            p95: q.p95,
+            p99: q.p99,
+        },
+        distribution: r.grid.map(|g| Distribution {
+            method: "grid",
+            grid_step: g.step,
+            cells: g.cells,
+            noise_sd: g.noise_sd,
+            quantile_rel_error_bound: sf::distribution::QUANTILE_REL_ERROR_BOUND,
+        }),
+        booms_pmf: r.booms_pmf.clone(),
+        booms_pmf_tail: r.booms_pmf_tail,
+        per_star: r
+            .per_star
+            .iter()
+            .map(|s| PerStar {
+                star: s.star,
+                success: s.attempt.success,
+                maintain: s.attempt.maintain,
+                decrease: s.attempt.decrease,
+                destroy: s.attempt.destroy,
+                attempt_cost: s.attempt.cost,
+                safeguard: s.attempt.safeguarded,
+                expected_attempts: s.expected_attempts,
+                expected_cost: s.expected_cost,
+            })
+            .collect(),
+        advice: Advice {
+            spare_cost,
+            safeguard_stars: r
+                .advice
+                .stars
+                .iter()
+                .filter(|s| s.use_safeguard)
+                .map(|s| s.star)
+                .collect(),
+            expected_total: r.advice.expected_total,
+            stars: r
+                .advice
+                .stars
+                .iter()
+                .map(|s| StarAdvice {
+                    star: s.star,
+                    use_safeguard: s.use_safeguard,
+                    expected_total_with_safeguard: s.expected_total_with,
+                    expected_total_without_safeguard: s.expected_total_without,
+                })
+                .collect(),
+        },
+    }
+}
+
 pub fn handle(json: &str) -> Result<StarforceResponse, ApiError> {
     let req: StarforceRequest = parse_request(json)?;
-    let out = sf::compute(&sf::Request {
-        item_level: req.item_level,
-        from_star: req.from_star,
-        to_star: req.to_star,
-    })?;
+    let out = sf::compute(&sf::Request::from(&req))?;
+    let (impossible_reason, results) = match &out.result {
+        sf::Reach::Reachable(report) => (None, Some(results(report, req.spare_cost))),
+        sf::Reach::Unreachable { star } => (
+            Some(format!(
+                "{}★ cannot be reached from {}★: the success probability at {star}★ is 0",
+                req.to_star, req.from_star
+            )),
+            None,
+        ),
+    };
     Ok(StarforceResponse {
         engine_version: crate::ENGINE_VERSION,
-        mean_cost: out.mean_cost,
+        ruleset: out.ruleset.as_str(),
+        impossible: impossible_reason.is_some(),
+        impossible_reason,
+        results,
+        warnings: out
+            .warnings
+            .iter()
+            .map(|w| Warning {
+                code: w.code(),
+                message: w.to_string(),
+            })
+            .collect(),
+        request: req,
     })
 }

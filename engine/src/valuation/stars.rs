@@ -78,17 +78,19 @@ pub(super) fn value(item: &Item, set: SetId, opts: &StarforceOptions) -> Result<
             zero_reason: Some("0★: no star force was applied".to_owned()),
         });
     }
-    let out = sf::compute(&sf::Request {
-        item_level: level,
-        from_star: 0,
-        to_star: stars.stars,
-    })
-    .map_err(|e| {
+    let rejected = |why: String| {
         not_valued(
             Reason::StarforceRejected,
-            format!("star force 0★→{}★: {e}", stars.stars),
+            format!("star force 0★→{}★: {why}", stars.stars),
         )
-    })?;
+    };
+    let out = match sf::expected(&sf::Request::new(level, 0, stars.stars)) {
+        Ok(sf::Reach::Reachable(m)) => m,
+        Ok(sf::Reach::Unreachable { star }) => {
+            return Err(rejected(format!("unreachable (0% success at {star}★)")))
+        }
+        Err(e) => return Err(rejected(e.to_string())),
+    };
     Ok(StarforceValue {
         from_star: 0,
         to_star: stars.stars,

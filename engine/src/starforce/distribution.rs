@@ -1,0 +1,495 @@
+//! The distribution of the total attempt cost on a grid: deterministic, no sampling.
+//!
+//! # Method
+//! The cost axis is cut into cells of width `h`. An attempt of cost `c = (k + f)·h` (integer `k`,
+//! `0 ≤ f < 1`) moves probability mass `k` cells up with weight `1 − f` and `k + 1` cells with weight `f`.
+//! Then `p_i[x]`, the probability that a run from state `i` costs `x·h`, satisfies
+//! `p_i[x] = (1 − f_i)·G_i[x − k_i] + f_i·G_i[x − k_i − 1]`, `G_i[y] = Σ_j Q_ij p_j[y] + P(i → target)·[y = 0]`,
+//! computed cell by cell upwards (states whose attempts cost less than a cell are coupled within a cell:
+//! a band LU plus a Woodbury correction for the destroy transitions, factored once per walk). A walk
+//! stops when the CDF of the start state reaches the highest level asked for. Work: cells × states.
+//!
+//! Grid choice: the first walk spans `mean + 4 sd` with [`Precision::cells_for`]`(states)` cells; the width is
+//! nudged (at most +25%) so that the most visited states' costs are whole multiples of it, which removes
+//! their rounding noise. A level whose quantile has fewer than `min(cells / 4, REFINE_CELLS)` cells below
+//! it (a median far below a long destroy tail) is walked again on a grid scaled to it.
+//!
+//! Reading: a cell's mass is spread evenly over the cell and the quantile is interpolated, except when
+//! the level falls inside an isolated cluster of at most [`ATOM_CELLS`] non-empty cells: that cluster is
+//! one atom of the distribution (a few attempts, no other path nearby) and is read at its centre of mass.
+//! A level counts as reached within [`LEVEL_TOLERANCE`], so that a CDF plateau exactly at a level (one star
+//! at 50%: `P(≤ 2 attempts) = 0.75`) resolves to its lower atom, as `q_p = inf{x : F(x) ≥ p}` requires.
+//!
+//! # Error bound
+//! The split keeps every attempt's cost exact *in expectation*: the grid distribution is exactly the
+//! distribution of `C + E`, where `C` is the true total and, given the attempts made, `E` is a sum of
+//! independent zero-mean terms, one per attempt, each within one cell. Hence:
+//! * the grid has exactly the true mean, and the variance it adds, `Var E = h² Σ_i v_i f_i (1 − f_i)`
+//!   (`v_i`: expected attempts in state `i`), is known exactly and reported (`noise_sd`);
+//! * an isolated atom keeps its exact position (its cells' centre of mass), which the reading uses;
+//! * elsewhere `E` moves a quantile only to second order where the distribution is smooth (many attempts:
+//!   a fraction of a cell), and by at most about ±3 cells inside a cluster of merged atoms.
+//!
+//! Every reported quantile has at least 1 024 cells below it (4 096 for chains of up to 32 states, whose
+//! few attempts make the lumpy distributions), so the bound we document is
+//! [`QUANTILE_REL_ERROR_BOUND`] = 0.1% relative. It is not a theorem: it is the error model above,
+//! checked by the test suite against an exact integer-lattice reference (every attempt costing the same,
+//! the lumpiest case), seeded Monte Carlo with 3σ bands, and a calibration sweep of 5 400 requests
+//! against grids 2⁶ times finer (largest error found: see `tests/starforce_distribution.rs`).
+use super::chain::Chain;
+use super::linalg::Lu;
+use super::moments::total;
+
+/// How fine the cost grid is: its work budget in grid cells × chain states. Small chains (few states,
+/// few attempts, lumpy distributions) get fine grids, large chains (smooth distributions) coarser ones:
+/// `cells = clamp(budget / states, budget / 32, budget / 2)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Precision {
+    pub cell_state_budget: usize,
+}
+
+impl Default for Precision {
+    /// The documented setting: `2¹⁷`, i.e. 4 096 to 65 536 cells.
+    fn default() -> Precision {
+        Precision {
+            cell_state_budget: 1 << 17,
+        }
+    }
+}
+
+impl Precision {
+    /// Cells of the first walk for a chain of `states` states.
+    pub fn cells_for(self, states: usize) -> usize {
+        let b = self.cell_state_budget.max(64);
+        (b / states.max(1)).clamp(b / 32, b / 2)
+    }
+}
+
+/// The walk may run this many times past the target cell count before giving up (Cantelli: the 99th
+/// percentile is below `mean + 9.95 sd`, well inside `4 · (mean + 4 sd)`).
+const MAX_GROWTH: usize = 4;
+/// A quantile with fewer cells than `min(cells / 4, REFINE_CELLS)` below it is refined.
+pub const REFINE_CELLS: usize = 4096;
+/// Documented relative error bound of the reported quantiles (see the module docs).
+pub const QUANTILE_REL_ERROR_BOUND: f64 = 1e-3;
+/// A level `p` counts as reached once the CDF is within this of it. Star force distributions have
+/// plateaus at exactly representable levels (one star at 50% success: `P(≤ 2 attempts) = 0.75`); the
+/// quantile `inf{x : F(x) ≥ p}` is then the lower atom, which rounding in the last bit must not move.
+pub const LEVEL_TOLERANCE: f64 = 1e-9;
+
+/// The grid a distribution was computed on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Grid {
+    /// Cell width `h` of the first walk (mesos).
+    pub step: f64,
+    /// Cells walked, all walks together.
+    pub cells: usize,
+    /// `√Var E` of the first walk: the standard deviation its rounding adds to the cost.
+    pub noise_sd: f64,
+    /// Walks: 1, or more when low quantiles were refined on finer grids.
+    pub passes: u32,
+}
+
+/// The per-cell system `(I − D·Q) y = b`, `D = diag(1 − f_i)` on the states whose attempts cost less
+/// than a cell: a band LU (no pivoting needed: the matrix is a nonsingular M-matrix) of the non-destroy
+/// part, plus a Woodbury correction for the destroy columns (few restore states).
+struct CellSolver {
+    n: usize,
+    lower: usize,
+    upper: usize,
+    /// Row `r`: multipliers for columns `r − lower .. r` (`n × lower`).
+    l: Vec<f64>,
+    /// Row `r`: `U[r][r + 1 ..= r + upper]` (`n × upper`).
+    u: Vec<f64>,
+    inv_diag: Vec<f64>,
+    /// Rows that are not identity rows (states whose attempts cost less than a cell), ascending.
+    coupled: Vec<usize>,
+    restore: Vec<usize>,
+    /// `B⁻¹ U`, `n × restore.len()`, row-major.
+    w: Vec<f64>,
+    capacitance: Option<Lu>,
+}
+
+impl CellSolver {
+    fn new(chain: &Chain, weight: &[f64]) -> Option<CellSolver> {
+        let n = chain.len();
+        let mut b = vec![0.0; n * n];
+        let (mut lower, mut upper) = (0, 0);
+        let mut restore = Vec::new();
+        for i in 0..n {
+            b[i * n + i] += 1.0;
+            if weight[i] == 0.0 {
+                continue;
+            }
+            for e in chain.edges(i) {
+                match e.to {
+                    Some(j) if e.destroy => restore.push(j),
+                    Some(j) => {
+                        b[i * n + j] -= weight[i] * e.prob;
+                        lower = lower.max(i.saturating_sub(j));
+                        upper = upper.max(j.saturating_sub(i));
+                    }
+                    None => {}
+                }
+            }
+        }
+        restore.sort_unstable();
+        restore.dedup();
+        for k in 0..n {
+            let pivot = b[k * n + k];
+            if pivot <= 0.0 {
+                return None;
+            }
+            for r in k + 1..n.min(k + lower + 1) {
+                let f = b[r * n + k] / pivot;
+                b[r * n + k] = f;
+                if f != 0.0 {
+                    for c in k + 1..n.min(k + upper + 1) {
+                        b[r * n + c] -= f * b[k * n + c];
+                    }
+                }
+            }
+        }
+        let mut l = vec![0.0; n * lower];
+        let mut u = vec![0.0; n * upper];
+        for r in 0..n {
+            let inv = 1.0 / b[r * n + r];
+            for d in 1..=lower {
+                if r >= d {
+                    l[r * lower + lower - d] = b[r * n + r - d];
+                }
+            }
+            for d in 1..=upper {
+                if r + d < n {
+                    u[r * upper + d - 1] = b[r * n + r + d] * inv;
+                }
+            }
+        }
+        let mut solver = CellSolver {
+            n,
+            lower,
+            upper,
+            l,
+            u,
+            inv_diag: (0..n).map(|r| 1.0 / b[r * n + r]).collect(),
+            coupled: (0..n).filter(|&i| weight[i] != 0.0).collect(),
+            w: vec![0.0; n * restore.len()],
+            capacitance: None,
+            restore,
+        };
+        let k = solver.restore.len();
+        if k > 0 {
+            for (col, &r) in solver.restore.iter().enumerate() {
+                let mut u: Vec<f64> = (0..n)
+                    .map(|i| {
+                        let into_r = chain.edges(i).iter().filter(|e| e.destroy && e.to == Some(r));
+                        weight[i] * total(into_r.map(|e| e.prob))
+                    })
+                    .collect();
+                solver.band_solve(&mut u);
+                for (i, ui) in u.iter().enumerate() {
+                    solver.w[i * k + col] = *ui;
+                }
+            }
+            let mut cap = vec![0.0; k * k];
+            for (row, &r) in solver.restore.iter().enumerate() {
+                for col in 0..k {
+                    cap[row * k + col] = f64::from(u8::from(row == col)) - solver.w[r * k + col];
+                }
+            }
+            solver.capacitance = Some(Lu::new(k, cap)?);
+        }
+        Some(solver)
+    }
+
+    /// Solve `B y = b` in place. Identity rows (states with a shift of at least one cell) are skipped:
+    /// the forward pass is needed only with decreases (`lower > 0`), and the backward pass, a serial
+    /// dependency chain, runs over the coupled rows only, with `U` pre-divided by its diagonal.
+    #[inline]
+    fn band_solve(&self, y: &mut [f64]) {
+        let n = self.n;
+        let (lo, up) = (self.lower, self.upper);
+        if lo > 0 {
+            for r in 1..n {
+                let first = r.saturating_sub(lo);
+                let row = &self.l[r * lo + lo - (r - first)..r * lo + lo];
+                let mut s = y[r];
+                for (m, yc) in row.iter().zip(&y[first..r]) {
+                    s -= m * yc;
+                }
+                y[r] = s;
+            }
+        }
+        if up == 1 {
+            for &r in self.coupled.iter().rev() {
+                let next = if r + 1 < n { y[r + 1] } else { 0.0 };
+                y[r] = y[r] * self.inv_diag[r] - self.u[r] * next;
+            }
+            return;
+        }
+        for &r in self.coupled.iter().rev() {
+            let last = n.min(r + up + 1);
+            let row = &self.u[r * up..r * up + (last - r - 1)];
+            let mut s = y[r] * self.inv_diag[r];
+            for (a, yc) in row.iter().zip(&y[r + 1..last]) {
+                s -= a * yc;
+            }
+            y[r] = s;
+        }
+    }
+
+    #[inline]
+    fn solve(&self, y: &mut [f64], scratch: &mut [f64]) {
+        self.band_solve(y);
+        if let Some(cap) = &self.capacitance {
+            let k = self.restore.len();
+            for (t, &r) in scratch.iter_mut().zip(&self.restore) {
+                *t = y[r];
+            }
+            cap.solve(scratch);
+            for (yi, w) in y.iter_mut().zip(self.w.chunks_exact(k)) {
+                *yi += total(w.iter().zip(scratch.iter()).map(|(a, b)| a * b));
+            }
+        }
+    }
+}
+
+/// Quantiles of the total attempt cost at the ascending `levels` (each in (0, 1)), with the grid used.
+///
+/// A first walk spans `mean + 4 sd`. A level whose quantile lies fewer than `min(cells / 4, 4096)` cells up
+/// that grid (a median far below a long destroy tail) is walked again on a grid scaled to it (levels
+/// within a factor 4 of each other share a walk), so every reported quantile has at least that many
+/// cells below it.
+pub(crate) fn cost_quantiles(
+    chain: &Chain,
+    visits: &[f64],
+    (mean, sd): (f64, f64),
+    levels: &[f64],
+    precision: Precision,
+) -> Result<(Vec<f64>, Grid), GridError> {
+    let planned = precision.cells_for(chain.len());
+    let costs: Vec<f64> = chain.attempts.iter().map(|a| a.cost).collect();
+    let h = cell_width(&costs, visits, (mean + 4.0 * sd) / planned as f64);
+    let first = walk(chain, &costs, h, levels, planned * MAX_GROWTH)?;
+    let mut grid = Grid {
+        step: h,
+        cells: first.cells,
+        noise_sd: libm::sqrt(rounding_variance(&costs, visits, h)),
+        passes: 1,
+    };
+    let mut quantiles = first.quantiles;
+    let floor = (planned / 4).min(REFINE_CELLS) as f64 * h;
+    let mut coarse: Vec<bool> = quantiles.iter().map(|&q| q < floor).collect();
+    while let Some(k) = coarse.iter().position(|&c| c) {
+        let near = |j: &usize| coarse[*j] && quantiles[*j] <= 4.0 * quantiles[k];
+        let last = (k..levels.len()).filter(near).max().unwrap_or(k);
+        let fine = cell_width(&costs, visits, quantiles[k] / planned as f64);
+        let reach = ((quantiles[last] + h) / fine) as usize + planned;
+        let pass = walk(chain, &costs, fine, &levels[k..=last], reach * MAX_GROWTH)?;
+        grid.cells += pass.cells;
+        grid.passes += 1;
+        quantiles[k..=last].copy_from_slice(&pass.quantiles);
+        coarse[k..=last].fill(false);
+    }
+    Ok((quantiles, grid))
+}
+
+/// One walk's result.
+struct Walk {
+    quantiles: Vec<f64>,
+    cells: usize,
+}
+
+/// Walk the grid of cell width `h` upwards until every level is reached (see the module docs).
+fn walk(chain: &Chain, costs: &[f64], h: f64, levels: &[f64], max_cells: usize) -> Result<Walk, GridError> {
+    let n = chain.len();
+    let mut shift = vec![0usize; n];
+    let mut frac = vec![0.0; n];
+    for i in 0..n {
+        let q = costs[i] / h;
+        let k = libm::floor(q);
+        shift[i] = k as usize;
+        frac[i] = q - k;
+    }
+    let keep: Vec<f64> = frac.iter().map(|f| 1.0 - f).collect();
+    // Transitions between states in compressed rows; absorption separately.
+    let mut row_end = Vec::with_capacity(n);
+    let mut col = Vec::with_capacity(chain.edges.len());
+    let mut val = Vec::with_capacity(chain.edges.len());
+    let mut absorb = vec![0.0; n];
+    for (i, out) in absorb.iter_mut().enumerate() {
+        for e in chain.edges(i) {
+            match e.to {
+                Some(j) => {
+                    col.push(j);
+                    val.push(e.prob);
+                }
+                None => *out += e.prob,
+            }
+        }
+        row_end.push(col.len());
+    }
+    // Same-cell weight of each state's own successors (only for attempts cheaper than a cell).
+    let weight: Vec<f64> = (0..n)
+        .map(|i| if shift[i] == 0 { keep[i] } else { 0.0 })
+        .collect();
+    let solver = CellSolver::new(chain, &weight).ok_or(GridError::Singular)?;
+
+    // Ring buffer per state with shift k ≥ 1: the slot of cell x + k receives, at cell x,
+    // S_i[x] = (1 − f_i)·G_i[x] + f_i·G_i[x − 1], which is exactly p_i's known part at cell x + k.
+    // A ring of at least k + 1 slots (a power of two) holds every pending value; the initial zeros are
+    // the cells below k.
+    let mut ring_at = vec![0usize; n];
+    let mut ring_mask = vec![0usize; n];
+    let mut ring_len = 0;
+    for i in 0..n {
+        if shift[i] > 0 {
+            let size = (shift[i] + 1).next_power_of_two();
+            ring_at[i] = ring_len;
+            ring_mask[i] = size - 1;
+            ring_len += size;
+        }
+    }
+    let mut ring = vec![0.0; ring_len];
+    let mut prev_g = vec![0.0; n];
+    let mut y = vec![0.0; n];
+    let mut scratch = vec![0.0; solver.restore.len()];
+    // (cell where the CDF reaches the level, interpolated reading) per level; the start state's PMF.
+    let mut crossings: Vec<(usize, f64)> = Vec::with_capacity(levels.len());
+    let mut pmf: Vec<f64> = Vec::with_capacity(max_cells.min(1 << 16));
+    let mut cdf = 0.0;
+    let mut x = 0;
+    // Walk until every level is reached and the cluster holding the last one is closed on the right.
+    while crossings.len() < levels.len()
+        || (pmf[x - 1] > 0.0 && x - crossings[crossings.len() - 1].0 <= ATOM_CELLS)
+    {
+        if x >= max_cells {
+            return Err(GridError::NoConvergence);
+        }
+        let first = if x == 0 { 1.0 } else { 0.0 };
+        for i in 0..n {
+            y[i] = if shift[i] == 0 {
+                first * keep[i] * absorb[i] + frac[i] * prev_g[i]
+            } else {
+                ring[ring_at[i] + (x & ring_mask[i])]
+            };
+        }
+        solver.solve(&mut y, &mut scratch);
+        let mut begin = 0;
+        for i in 0..n {
+            let end = row_end[i];
+            let mut g = first * absorb[i];
+            for (c, v) in col[begin..end].iter().zip(&val[begin..end]) {
+                g += v * y[*c];
+            }
+            begin = end;
+            if shift[i] > 0 {
+                ring[ring_at[i] + ((x + shift[i]) & ring_mask[i])] = keep[i] * g + frac[i] * prev_g[i];
+            }
+            prev_g[i] = g;
+        }
+        let mass = y[chain.start];
+        let before = cdf;
+        cdf += mass;
+        pmf.push(mass);
+        // Mass of cell x is read as spread evenly over [(x − ½)h, (x + ½)h].
+        while let Some(&p) = levels.get(crossings.len()) {
+            if cdf < p - LEVEL_TOLERANCE {
+                break;
+            }
+            let within = if mass > 0.0 {
+                ((p - before) / mass).clamp(0.0, 1.0)
+            } else {
+                1.0
+            };
+            crossings.push((x, ((x as f64 - 0.5 + within) * h).max(0.0)));
+        }
+        x += 1;
+    }
+    let quantiles = crossings
+        .iter()
+        .map(|&(cell, read)| atom(&pmf, cell).map_or(read, |c| c * h))
+        .collect();
+    Ok(Walk { quantiles, cells: x })
+}
+
+/// Widest cluster of cells read as one atom. An atom made of a few attempts is spread over at most one
+/// cell more than it has attempts; a wider cluster holds several atoms, and its centre of mass is no
+/// better than the interpolation.
+const ATOM_CELLS: usize = 6;
+
+/// If `cell` lies in an isolated cluster of non-zero cells (at most [`ATOM_CELLS`] wide, empty cells on
+/// both sides), the cluster's centre of mass in cells. The rounding keeps every atom's mean exact, so for
+/// a single atom this is its exact position; a level that falls inside it belongs to that atom.
+fn atom(pmf: &[f64], cell: usize) -> Option<f64> {
+    let mut lo = cell;
+    while lo > 0 && pmf[lo - 1] > 0.0 {
+        lo -= 1;
+    }
+    let mut hi = cell;
+    while hi + 1 < pmf.len() && pmf[hi + 1] > 0.0 {
+        hi += 1;
+        if hi - lo >= ATOM_CELLS {
+            return None;
+        }
+    }
+    if hi + 1 >= pmf.len() || hi - lo >= ATOM_CELLS {
+        return None;
+    }
+    let (mut m, mut w) = (0.0, 0.0);
+    for (c, p) in pmf.iter().enumerate().take(hi + 1).skip(lo) {
+        m += p;
+        w += c as f64 * p;
+    }
+    (m > 0.0).then(|| w / m)
+}
+
+/// `Var E = h² Σ_i v_i f_i (1 − f_i)`: the variance the grid's rounding adds to the total cost.
+fn rounding_variance(costs: &[f64], visits: &[f64], h: f64) -> f64 {
+    let terms = costs.iter().zip(visits).map(|(c, v)| {
+        let q = c / h;
+        let f = q - libm::floor(q);
+        v * f * (1.0 - f)
+    });
+    h * h * total(terms)
+}
+
+/// The cell width: at least `h0`, at most 25% wider, chosen among `h0` and `cost / k` for the most
+/// visited states to minimise the rounding variance. A state whose cost is a multiple of the cell adds
+/// no noise, so a lattice-like distribution (one cost dominating the attempts) keeps its atoms exact.
+fn cell_width(costs: &[f64], visits: &[f64], h0: f64) -> f64 {
+    let mut by_visits: Vec<usize> = (0..costs.len()).collect();
+    by_visits.sort_by(|&a, &b| visits[b].total_cmp(&visits[a]).then(a.cmp(&b)));
+    let mut best = (rounding_variance(costs, visits, h0), h0);
+    for &i in by_visits.iter().take(CELL_WIDTH_CANDIDATES) {
+        // The widest cell c/k that is still at least h0, and the next few narrower... wider ones.
+        let k_max = libm::floor(costs[i] / h0);
+        for k in 0..4 {
+            let k = k_max - f64::from(k);
+            if k < 1.0 {
+                break;
+            }
+            let h = costs[i] / k;
+            if h > 1.25 * h0 {
+                break;
+            }
+            let v = rounding_variance(costs, visits, h);
+            if v < best.0 {
+                best = (v, h);
+            }
+        }
+    }
+    best.1
+}
+
+/// How many of the most visited states propose a cell width.
+const CELL_WIDTH_CANDIDATES: usize = 4;
+
+/// Why a distribution could not be computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GridError {
+    /// The per-cell system was singular (a cost of 0 on a loop; impossible with the built-in tables).
+    Singular,
+    /// The CDF did not reach the highest level within `MAX_GROWTH` times the planned cells.
+    NoConvergence,
+}

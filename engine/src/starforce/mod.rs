@@ -1,0 +1,626 @@
+//! Star force enhancement: exact expected cost, spread, destroy risk and cost distribution.
+//!
+//! # Model
+//! One run starts at `from_star` and attempts until the item reaches `to_star`. Each attempt at current
+//! star `s` succeeds (`s → s + 1`, or `+2` under the `plus_one` event), maintains, decreases (25-star
+//! systems), or destroys the item, which is then replaced and restored to the rule set's restore star
+//! (one destroyed item counted). In the 25-star systems two consecutive decreases make the next attempt
+//! certain (chance time). All rates, costs, caps and option rules are data: see [`rules`].
+//!
+//! Option rules (from issue 3), applied per attempt in this order — they commute:
+//! * `star_catch`: success × 1.05 (capped at 1); the other outcomes shrink by the same factor.
+//! * `boom_reduction`: destroy × 0.7 at current star ≤ 21; the removed mass is a failure (maintain in the
+//!   30-star systems, the star's failure outcome in the 25-star systems).
+//! * `safeguard` (at the rule set's stars): destroy becomes a failure, surcharge `k × base` (not
+//!   discounted), not charged on an attempt that cannot fail (`five_ten_fifteen` star, chance time).
+//! * `five_ten_fifteen`: success is certain at current 5, 10 and 15★.
+//! * cost `= base · (1 − mvp − pc_room if s ≤ 16) · (0.7 if thirty_off) + safeguard surcharge`.
+//!
+//! # What is exact
+//! Means and standard deviations (cost, destroys, attempts), `p_no_boom`, the per-star table and the
+//! safeguard advice are exact solutions of the absorbing chain (LU solves in `f64`). The booms PMF is
+//! exact up to its reported tail. The cost quantiles come from a grid with a documented error bound (see
+//! [`distribution`](self::distribution)); everything is deterministic, with `libm` for transcendental
+//! functions, so native and Wasm results are bit-identical.
+//!
+//! # Example
+//! ```
+//! use pve_engine::starforce::{compute, Reach, Request};
+//! let req = Request { star_catch: true, safeguard: true, ..Request::new(200, 0, 17) };
+//! let out = compute(&req).unwrap();
+//! let Reach::Reachable(report) = out.result else { panic!("17★ is reachable") };
+//! assert!(report.moments.mean_cost > 1e9);
+//! assert_eq!(report.moments.mean_booms, 0.0); // safeguard covers 15–17★, nothing above can boom
+//! ```
+mod chain;
+pub mod distribution;
+mod linalg;
+mod moments;
+pub mod rules;
+
+use std::fmt;
+
+pub use chain::Attempt;
+pub use distribution::{Grid, Precision};
+pub use moments::{Advice, Moments, StarAdvice, BOOMS_PMF_MAX_LEN, BOOMS_PMF_TAIL};
+pub use rules::{RuleSet, RuleSetId};
+
+use chain::{Chain, Setup};
+
+/// Highest allowed item level.
+pub const MAX_ITEM_LEVEL: u32 = 300;
+
+/// Star cap of an item level under the default (KMS) rules.
+pub fn max_star(item_level: u32) -> u32 {
+    rules::KMS.max_star(item_level)
+}
+
+/// KMS base cost (mesos) of one attempt at current star `star` (`star < 30`), before any option.
+pub fn base_cost(item_level: u32, star: u32) -> f64 {
+    rules::KMS.base_cost(item_level, star)
+}
+
+/// MVP grade (cost discount at ≤ 16★).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mvp {
+    #[default]
+    None,
+    Silver,
+    Gold,
+    Diamond,
+    Red,
+}
+
+/// Event options; all off by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Events {
+    pub thirty_off: bool,
+    pub boom_reduction: bool,
+    pub five_ten_fifteen: bool,
+    pub plus_one: bool,
+}
+
+/// One star force question. [`Request::new`] gives the defaults: KMS, no options, no spare cost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub item_level: u32,
+    pub from_star: u32,
+    pub to_star: u32,
+    pub ruleset: RuleSetId,
+    pub star_catch: bool,
+    /// Use safeguard at every star of the range where the rule set offers it.
+    pub safeguard: bool,
+    pub events: Events,
+    pub mvp: Mvp,
+    pub pc_room: bool,
+    /// Mesos to replace one destroyed item (must be finite and `>= 0`).
+    pub spare_cost: f64,
+}
+
+impl Request {
+    pub fn new(item_level: u32, from_star: u32, to_star: u32) -> Request {
+        Request {
+            item_level,
+            from_star,
+            to_star,
+            ruleset: RuleSetId::Kms,
+            star_catch: false,
+            safeguard: false,
+            events: Events::default(),
+            mvp: Mvp::None,
+            pc_room: false,
+            spare_cost: 0.0,
+        }
+    }
+}
+
+/// A request outside the rules.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Error {
+    LevelOutOfRange {
+        item_level: u32,
+    },
+    StarAboveCap {
+        to_star: u32,
+        cap: u32,
+        item_level: u32,
+        ruleset: RuleSetId,
+    },
+    FromAboveTo {
+        from_star: u32,
+        to_star: u32,
+    },
+    /// `spare_cost` is negative or not finite.
+    InvalidSpareCost {
+        spare_cost: f64,
+    },
+    /// A custom rule table fails [`RuleSet::check`].
+    InvalidRuleSet {
+        ruleset: RuleSetId,
+    },
+    /// A linear solve or the cost grid failed (a bug, never the caller's fault).
+    Numerical {
+        from_star: u32,
+        to_star: u32,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::LevelOutOfRange { item_level } => {
+                write!(f, "item_level {item_level} is outside 0..={MAX_ITEM_LEVEL}")
+            }
+            Error::StarAboveCap {
+                to_star,
+                cap,
+                item_level,
+                ruleset,
+            } => write!(
+                f,
+                "to_star {to_star} is above the cap of {cap} for item level {item_level} under ruleset {}",
+                ruleset.as_str()
+            ),
+            Error::FromAboveTo { from_star, to_star } => {
+                write!(f, "from_star {from_star} is above to_star {to_star}")
+            }
+            Error::InvalidSpareCost { spare_cost } => {
+                write!(f, "spare_cost {spare_cost} must be a finite number >= 0")
+            }
+            Error::InvalidRuleSet { ruleset } => {
+                write!(
+                    f,
+                    "the custom {} rule table is inconsistent (see RuleSet::check)",
+                    ruleset.as_str()
+                )
+            }
+            Error::Numerical { from_star, to_star } => write!(
+                f,
+                "the chain for {from_star}->{to_star} could not be solved numerically (engine bug)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// A requested option that changes nothing for this request (accepted, reported).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Warning {
+    StarCatchNoEffect,
+    SafeguardNoEffect,
+    ThirtyOffNoEffect,
+    BoomReductionNoEffect,
+    FiveTenFifteenNoEffect,
+    PlusOneNoEffect,
+    MvpNoEffect,
+    PcRoomNoEffect,
+    /// `spare_cost > 0` but no reachable attempt can destroy the item.
+    SpareCostNoEffect,
+    /// The booms PMF was cut at [`BOOMS_PMF_MAX_LEN`] entries; `booms_pmf_tail` holds the rest.
+    BoomsPmfTruncated,
+}
+
+impl Warning {
+    /// Stable machine-readable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Warning::StarCatchNoEffect => "star_catch_no_effect",
+            Warning::SafeguardNoEffect => "safeguard_no_effect",
+            Warning::ThirtyOffNoEffect => "thirty_off_no_effect",
+            Warning::BoomReductionNoEffect => "boom_reduction_no_effect",
+            Warning::FiveTenFifteenNoEffect => "five_ten_fifteen_no_effect",
+            Warning::PlusOneNoEffect => "plus_one_no_effect",
+            Warning::MvpNoEffect => "mvp_no_effect",
+            Warning::PcRoomNoEffect => "pc_room_no_effect",
+            Warning::SpareCostNoEffect => "spare_cost_no_effect",
+            Warning::BoomsPmfTruncated => "booms_pmf_truncated",
+        }
+    }
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self {
+            Warning::StarCatchNoEffect => "star_catch changes no attempt in the requested range",
+            Warning::SafeguardNoEffect => {
+                "safeguard changes no attempt in the requested range (no reachable star where it is \
+                 offered can destroy the item)"
+            }
+            Warning::ThirtyOffNoEffect => "thirty_off changes no attempt in the requested range",
+            Warning::BoomReductionNoEffect => {
+                "boom_reduction changes no attempt in the requested range (no reachable destroy chance \
+                 at or below its highest star)"
+            }
+            Warning::FiveTenFifteenNoEffect => "five_ten_fifteen changes no attempt in the requested range",
+            Warning::PlusOneNoEffect => "plus_one changes no attempt in the requested range",
+            Warning::MvpNoEffect => "the mvp discount changes no attempt in the requested range",
+            Warning::PcRoomNoEffect => "the pc_room discount changes no attempt in the requested range",
+            Warning::SpareCostNoEffect => {
+                "spare_cost has no effect: no reachable attempt can destroy the item"
+            }
+            Warning::BoomsPmfTruncated => {
+                "booms_pmf is cut at its maximum length; booms_pmf_tail is the probability of more booms"
+            }
+        };
+        f.write_str(what)
+    }
+}
+
+/// The 5 reported cost quantiles.
+pub const QUANTILE_LEVELS: [f64; 5] = [0.50, 0.75, 0.90, 0.95, 0.99];
+
+/// Quantiles of the total attempt cost (see [`distribution`] for the error bound).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Quantiles {
+    pub p50: f64,
+    pub p75: f64,
+    pub p90: f64,
+    pub p95: f64,
+    pub p99: f64,
+}
+
+/// One star of the range: its attempt and what the run spends there.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StarSummary {
+    pub star: u32,
+    /// The normal attempt at this star (chance-time attempts, if any, succeed for sure).
+    pub attempt: Attempt,
+    /// Expected attempts made at this star (chance time included).
+    pub expected_attempts: f64,
+    /// Expected mesos spent on attempts at this star.
+    pub expected_cost: f64,
+}
+
+/// Everything computed for a reachable target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub moments: Moments,
+    pub cost_quantiles: Quantiles,
+    /// The grid the quantiles come from (`None` when there is nothing to do: `from_star == to_star`).
+    pub grid: Option<Grid>,
+    /// `P(0 destroys), P(1), …`, until the remaining mass is below [`BOOMS_PMF_TAIL`] or the length is
+    /// [`BOOMS_PMF_MAX_LEN`].
+    pub booms_pmf: Vec<f64>,
+    /// Probability of more destroys than `booms_pmf` lists.
+    pub booms_pmf_tail: f64,
+    /// Stars visited, ascending (those below `from_star` are reached through destroys or decreases).
+    pub per_star: Vec<StarSummary>,
+    pub advice: Advice,
+}
+
+impl Report {
+    /// Every number finite (JSON has no NaN or infinity; a non-finite value is an engine bug).
+    fn is_finite(&self) -> bool {
+        let m = &self.moments;
+        let q = &self.cost_quantiles;
+        let a = &self.advice;
+        [
+            m.mean_cost,
+            m.sd_cost,
+            m.mean_booms,
+            m.sd_booms,
+            m.p_no_boom,
+            m.mean_attempts,
+            m.sd_attempts,
+            m.mean_total_cost,
+            q.p50,
+            q.p75,
+            q.p90,
+            q.p95,
+            q.p99,
+            self.booms_pmf_tail,
+            a.expected_total,
+        ]
+        .into_iter()
+        .chain(self.booms_pmf.iter().copied())
+        .chain(self.grid.iter().flat_map(|g| [g.step, g.noise_sd]))
+        .chain(self.per_star.iter().flat_map(|s| {
+            let t = &s.attempt;
+            [
+                t.success,
+                t.maintain,
+                t.decrease,
+                t.destroy,
+                t.cost,
+                s.expected_attempts,
+                s.expected_cost,
+            ]
+        }))
+        .chain(
+            a.stars
+                .iter()
+                .flat_map(|s| [s.expected_total_with, s.expected_total_without]),
+        )
+        .all(f64::is_finite)
+    }
+}
+
+/// Whether the target can be reached.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reach<T> {
+    Reachable(T),
+    /// Some attempt on every path has zero success probability; `star` is the lowest such star.
+    Unreachable {
+        star: u32,
+    },
+}
+
+/// The answer: the report (or why there is none) and the warnings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub ruleset: RuleSetId,
+    pub result: Reach<Box<Report>>,
+    /// Sorted, without duplicates.
+    pub warnings: Vec<Warning>,
+}
+
+fn validate<'a>(rules: &'a RuleSet, req: &Request) -> Result<Setup<'a>, Error> {
+    if !rules.check() {
+        return Err(Error::InvalidRuleSet { ruleset: rules.id });
+    }
+    if req.item_level > MAX_ITEM_LEVEL {
+        return Err(Error::LevelOutOfRange {
+            item_level: req.item_level,
+        });
+    }
+    let cap = rules.max_star(req.item_level);
+    if req.to_star > cap {
+        return Err(Error::StarAboveCap {
+            to_star: req.to_star,
+            cap,
+            item_level: req.item_level,
+            ruleset: rules.id,
+        });
+    }
+    if req.from_star > req.to_star {
+        return Err(Error::FromAboveTo {
+            from_star: req.from_star,
+            to_star: req.to_star,
+        });
+    }
+    if !(req.spare_cost.is_finite() && req.spare_cost >= 0.0) {
+        return Err(Error::InvalidSpareCost {
+            spare_cost: req.spare_cost,
+        });
+    }
+    Ok(Setup {
+        rules,
+        item_level: req.item_level,
+        from_star: req.from_star,
+        to_star: req.to_star,
+        star_catch: req.star_catch,
+        safeguard: if req.safeguard { u64::MAX } else { 0 },
+        events: req.events,
+        mvp: req.mvp,
+        pc_room: req.pc_room,
+    })
+}
+
+/// Options that change no reachable attempt. Toggling an option can only change the result through an
+/// attempt the run can make, so comparing the attempts of the reachable states decides it exactly.
+fn no_effect(setup: &Setup, chain: Option<&Chain>, spare_cost: f64) -> Vec<Warning> {
+    let same = |other: Setup| {
+        chain.is_none_or(|c| {
+            let chance = setup.rules.chance_time_after;
+            c.states.iter().all(|st| {
+                let chance = chance.is_some_and(|n| st.counter >= n);
+                setup.attempt(st.star, chance) == other.attempt(st.star, chance)
+            })
+        })
+    };
+    let mut out = Vec::new();
+    let mut check = |on: bool, off: Setup, w: Warning| {
+        if on && same(off) {
+            out.push(w);
+        }
+    };
+    let s = setup;
+    let ev = |e: Events| Setup {
+        events: e,
+        ..s.clone()
+    };
+    check(
+        s.star_catch,
+        Setup {
+            star_catch: false,
+            ..s.clone()
+        },
+        Warning::StarCatchNoEffect,
+    );
+    check(
+        s.safeguard != 0,
+        Setup {
+            safeguard: 0,
+            ..s.clone()
+        },
+        Warning::SafeguardNoEffect,
+    );
+    let e = s.events;
+    check(
+        e.thirty_off,
+        ev(Events {
+            thirty_off: false,
+            ..e
+        }),
+        Warning::ThirtyOffNoEffect,
+    );
+    check(
+        e.boom_reduction,
+        ev(Events {
+            boom_reduction: false,
+            ..e
+        }),
+        Warning::BoomReductionNoEffect,
+    );
+    check(
+        e.five_ten_fifteen,
+        ev(Events {
+            five_ten_fifteen: false,
+            ..e
+        }),
+        Warning::FiveTenFifteenNoEffect,
+    );
+    check(
+        e.plus_one,
+        ev(Events { plus_one: false, ..e }),
+        Warning::PlusOneNoEffect,
+    );
+    check(
+        s.mvp != Mvp::None,
+        Setup {
+            mvp: Mvp::None,
+            ..s.clone()
+        },
+        Warning::MvpNoEffect,
+    );
+    check(
+        s.pc_room,
+        Setup {
+            pc_room: false,
+            ..s.clone()
+        },
+        Warning::PcRoomNoEffect,
+    );
+    let can_boom = chain.is_some_and(|c| c.attempts.iter().any(|a| a.destroy > 0.0));
+    if spare_cost > 0.0 && !can_boom {
+        out.push(Warning::SpareCostNoEffect);
+    }
+    out
+}
+
+fn per_star(chain: &Chain, setup: &Setup, visits: &[f64]) -> Vec<StarSummary> {
+    let mut out: Vec<StarSummary> = Vec::new();
+    for (i, st) in chain.states.iter().enumerate() {
+        let cost = visits[i] * chain.attempts[i].cost;
+        match out.last_mut() {
+            Some(last) if last.star == st.star => {
+                last.expected_attempts += visits[i];
+                last.expected_cost += cost;
+            }
+            _ => out.push(StarSummary {
+                star: st.star,
+                attempt: setup.attempt(st.star, false),
+                expected_attempts: visits[i],
+                expected_cost: cost,
+            }),
+        }
+    }
+    out
+}
+
+/// The cheap path: exact moments only (a few small linear solves), for callers that value many items.
+///
+/// # Errors
+/// [`Error`] for a request outside the rules (level, cap, `from_star > to_star`, spare cost).
+pub fn expected(req: &Request) -> Result<Reach<Moments>, Error> {
+    expected_with(req.ruleset.rules(), req)
+}
+
+/// [`expected`] under a custom rule table (a what-if patch); `req.ruleset` is ignored.
+///
+/// # Errors
+/// As [`expected`].
+pub fn expected_with(rules: &RuleSet, req: &Request) -> Result<Reach<Moments>, Error> {
+    let setup = validate(rules, req)?;
+    let Some(chain) = Chain::build(&setup) else {
+        return Ok(Reach::Reachable(Moments::ZERO));
+    };
+    if let Some(star) = chain.dead_end() {
+        return Ok(Reach::Unreachable { star });
+    }
+    let solved = moments::solve(&chain, req.spare_cost).ok_or(Error::Numerical {
+        from_star: req.from_star,
+        to_star: req.to_star,
+    })?;
+    Ok(Reach::Reachable(solved.moments))
+}
+
+/// Everything: exact moments, cost quantiles, booms PMF, per-star table and safeguard advice.
+///
+/// # Errors
+/// [`Error`] for a request outside the rules (level, cap, `from_star > to_star`, spare cost).
+pub fn compute(req: &Request) -> Result<Outcome, Error> {
+    compute_with(req.ruleset.rules(), req, Precision::default())
+}
+
+/// [`compute`] under a custom rule table (a what-if patch; `req.ruleset` is ignored and the outcome
+/// names `rules.id`) and a custom grid [`Precision`] (the documented error bound holds for the default).
+///
+/// # Errors
+/// As [`compute`].
+pub fn compute_with(rules: &RuleSet, req: &Request, precision: Precision) -> Result<Outcome, Error> {
+    let setup = validate(rules, req)?;
+    let chain = Chain::build(&setup);
+    let mut warnings = no_effect(&setup, chain.as_ref(), req.spare_cost);
+    let bug = Error::Numerical {
+        from_star: req.from_star,
+        to_star: req.to_star,
+    };
+    let report = match &chain {
+        None => Report {
+            moments: Moments::ZERO,
+            cost_quantiles: Quantiles {
+                p50: 0.0,
+                p75: 0.0,
+                p90: 0.0,
+                p95: 0.0,
+                p99: 0.0,
+            },
+            grid: None,
+            booms_pmf: vec![1.0],
+            booms_pmf_tail: 0.0,
+            per_star: Vec::new(),
+            advice: Advice {
+                stars: Vec::new(),
+                expected_total: 0.0,
+            },
+        },
+        Some(chain) => {
+            if let Some(star) = chain.dead_end() {
+                warnings.sort_unstable();
+                return Ok(Outcome {
+                    ruleset: rules.id,
+                    result: Reach::Unreachable { star },
+                    warnings,
+                });
+            }
+            let solved = moments::solve(chain, req.spare_cost).ok_or(bug.clone())?;
+            let m = solved.moments;
+            let spread = (m.mean_cost, m.sd_cost);
+            let (q, grid) =
+                distribution::cost_quantiles(chain, &solved.visits, spread, &QUANTILE_LEVELS, precision)
+                    .map_err(|_| bug.clone())?;
+            let (booms_pmf, booms_pmf_tail) = moments::booms_pmf(chain).ok_or(bug.clone())?;
+            if booms_pmf.len() >= BOOMS_PMF_MAX_LEN && booms_pmf_tail >= BOOMS_PMF_TAIL {
+                warnings.push(Warning::BoomsPmfTruncated);
+            }
+            Report {
+                moments: m,
+                cost_quantiles: Quantiles {
+                    p50: q[0],
+                    p75: q[1],
+                    p90: q[2],
+                    p95: q[3],
+                    p99: q[4],
+                },
+                grid: Some(grid),
+                booms_pmf,
+                booms_pmf_tail,
+                per_star: per_star(chain, &setup, &solved.visits),
+                advice: moments::advise(&setup, req.spare_cost).ok_or(bug.clone())?,
+            }
+        }
+    };
+    if !report.is_finite() {
+        return Err(bug);
+    }
+    warnings.sort_unstable();
+    Ok(Outcome {
+        ruleset: rules.id,
+        result: Reach::Reachable(Box::new(report)),
+        warnings,
+    })
+}

@@ -317,25 +317,78 @@ fn what_is_valued_and_what_is_reported() {
     );
 }
 
+/// The star force of an item is the engine's answer from 0★ with the options passed through; its mean
+/// adds the spare cost of the expected destroys.
 #[test]
 fn star_force_is_the_engine_cost_from_zero() {
-    for (level, n) in [(250, 22), (200, 17), (160, 12), (140, 10), (75, 5)] {
-        let v = va::value(
-            &one(Some("에반"), stars(bare("모자", "모자", "모자", level), n)),
-            &Options::default(),
-            data(),
-        )
-        .unwrap();
-        let want = match sf::expected(&sf::Request::new(level, 0, n)).unwrap() {
-            sf::Reach::Reachable(m) => m.mean_cost,
-            sf::Reach::Unreachable { star } => panic!("unreachable at {star}★"),
-        };
-        assert_eq!(
-            v.items[0].starforce.as_ref().unwrap().mean_mesos,
-            want,
-            "Lv {level} {n}★"
-        );
+    let with = Options {
+        starforce: va::StarforceOptions {
+            ruleset: sf::RuleSetId::Kms,
+            star_catch: true,
+            safeguard: true,
+            events: sf::Events {
+                thirty_off: true,
+                ..sf::Events::default()
+            },
+            mvp: sf::Mvp::Gold,
+            pc_room: true,
+            spare_cost: 2e9,
+            quantiles: false,
+        },
+        ..Options::default()
+    };
+    for opts in [Options::default(), with] {
+        for (level, n) in [(250, 22), (200, 17), (160, 12), (140, 10), (75, 5)] {
+            let item = stars(bare("모자", "모자", "모자", level), n);
+            let v = va::value(&one(Some("에반"), item), &opts, data()).unwrap();
+            let o = &opts.starforce;
+            let req = sf::Request {
+                star_catch: o.star_catch,
+                safeguard: o.safeguard,
+                events: o.events,
+                mvp: o.mvp,
+                pc_room: o.pc_room,
+                spare_cost: o.spare_cost,
+                ..sf::Request::new(level, 0, n)
+            };
+            let sf::Reach::Reachable(m) = sf::expected(&req).unwrap() else {
+                panic!("Lv {level} {n}★")
+            };
+            let got = v.items[0].starforce.as_ref().unwrap();
+            assert_eq!(
+                (got.mean_attempt_mesos, got.mean_booms),
+                (m.mean_cost, m.mean_booms),
+                "Lv {level} {n}★"
+            );
+            assert_eq!(
+                got.mean_mesos,
+                m.mean_cost + o.spare_cost * m.mean_booms,
+                "Lv {level} {n}★"
+            );
+            assert!(got.quantiles_attempt_mesos.is_none());
+        }
     }
+}
+
+#[test]
+fn star_force_quantiles_on_request() {
+    let mut opts = Options::default();
+    opts.starforce.quantiles = true;
+    let v = va::value(
+        &one(Some("에반"), stars(bare("모자", "모자", "모자", 200), 17)),
+        &opts,
+        data(),
+    )
+    .unwrap();
+    let s = v.items[0].starforce.as_ref().unwrap();
+    let q = s.quantiles_attempt_mesos.unwrap();
+    let (p50, p90, p99) = (q.p50.unwrap(), q.p90.unwrap(), q.p99.unwrap());
+    assert!(0.0 < p50 && p50 <= p90 && p90 <= p99, "{q:?}");
+    assert!(
+        p50 < s.mean_attempt_mesos * 2.0 && p99 > s.mean_attempt_mesos,
+        "{q:?} vs {}",
+        s.mean_attempt_mesos
+    );
 }
 
 /// An independent solver of the reset chain, written from the model in `potential::chain`'s docs: at grade

@@ -23,7 +23,9 @@
 //! `options` (every field optional; defaults shown):
 //! ```json
 //! {
-//!   "starforce": {},
+//!   "starforce": {"ruleset": "kms", "star_catch": false, "safeguard": false,
+//!                 "events": {"thirty_off": false, "boom_reduction": false, "five_ten_fifteen": false, "plus_one": false},
+//!                 "mvp": "none", "pc_room": false, "spare_cost": 0, "quantiles": false},
 //!   "potential": {"reset": "meso_reset_main", "start_grade": "레어", "cube_price_mesos": null},
 //!   "additional_potential": {"reset": "meso_reset_additional", "start_grade": "레어", "cube_price_mesos": null},
 //!   "flame": {"flame": "eternal", "convention": "kms_grade", "assumptions": {}, "unknown_boss": "not_valued",
@@ -32,6 +34,8 @@
 //! ```
 //! | option | meaning |
 //! |---|---|
+//! | `starforce.*` | as the `starforce` operation's request fields (`ruleset` `kms` \| `gms` \| `savior` \| `pre_savior`, `mvp` `none` \| `silver` \| `gold` \| `diamond` \| `red`, `spare_cost` mesos per destroyed item, added to the item's mean as `spare_cost × mean_booms`), applied to every item from 0★ to its stars |
+//! | `starforce.quantiles` | bool: also compute each item's attempt-cost quantiles (the star force engine's grid, 1–3 ms per item; off by default so a whole character stays fast) |
 //! | `potential.reset` | a cube or reset of the potential data that rerolls the main potential: `meso_reset_main` (잠재능력 재설정, mesos), `black`, `red` (cube items: counted in cubes) |
 //! | `additional_potential.reset` | `meso_reset_additional` (에디셔널 잠재능력 재설정, mesos), `additional`, `white_additional` (cubes) |
 //! | `*.start_grade` | `레어` \| `에픽` \| `유니크` \| `레전드리` (as in the Open API and the `potential` operation): the grade an item is assumed to be obtained at; the resets start there, or at the item's grade if lower |
@@ -50,6 +54,7 @@
 use crate::{ApiError, ErrorCode};
 use pve_engine::flame as fl;
 use pve_engine::potential::{self as pot, Grade, ParsedLine};
+use pve_engine::starforce as sf;
 use pve_engine::valuation as va;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -79,9 +84,85 @@ pub struct OptionsDto {
     pub flame: FlameOptionsDto,
 }
 
+/// The `starforce` operation's options (its request without `item_level`, `from_star`, `to_star`), plus
+/// `quantiles`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StarforceOptionsDto {}
+pub struct StarforceOptionsDto {
+    #[serde(default)]
+    pub ruleset: Option<String>,
+    #[serde(default)]
+    pub star_catch: Option<bool>,
+    #[serde(default)]
+    pub safeguard: Option<bool>,
+    #[serde(default)]
+    pub events: EventsDto,
+    #[serde(default)]
+    pub mvp: Option<String>,
+    #[serde(default)]
+    pub pc_room: Option<bool>,
+    #[serde(default)]
+    pub spare_cost: Option<f64>,
+    #[serde(default)]
+    pub quantiles: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsDto {
+    #[serde(default)]
+    pub thirty_off: bool,
+    #[serde(default)]
+    pub boom_reduction: bool,
+    #[serde(default)]
+    pub five_ten_fifteen: bool,
+    #[serde(default)]
+    pub plus_one: bool,
+}
+
+const MVPS: [sf::Mvp; 5] = [
+    sf::Mvp::None,
+    sf::Mvp::Silver,
+    sf::Mvp::Gold,
+    sf::Mvp::Diamond,
+    sf::Mvp::Red,
+];
+
+fn mvp_key(m: sf::Mvp) -> &'static str {
+    match m {
+        sf::Mvp::None => "none",
+        sf::Mvp::Silver => "silver",
+        sf::Mvp::Gold => "gold",
+        sf::Mvp::Diamond => "diamond",
+        sf::Mvp::Red => "red",
+    }
+}
+
+fn starforce_options(dto: &StarforceOptionsDto) -> Result<va::StarforceOptions, ApiError> {
+    let d = va::StarforceOptions::default();
+    let e = &dto.events;
+    Ok(va::StarforceOptions {
+        ruleset: keyed(
+            "starforce.ruleset",
+            &dto.ruleset,
+            d.ruleset,
+            &sf::RuleSetId::ALL,
+            sf::RuleSetId::as_str,
+        )?,
+        star_catch: dto.star_catch.unwrap_or(d.star_catch),
+        safeguard: dto.safeguard.unwrap_or(d.safeguard),
+        events: sf::Events {
+            thirty_off: e.thirty_off,
+            boom_reduction: e.boom_reduction,
+            five_ten_fifteen: e.five_ten_fifteen,
+            plus_one: e.plus_one,
+        },
+        mvp: keyed("starforce.mvp", &dto.mvp, d.mvp, &MVPS, mvp_key)?,
+        pc_room: dto.pc_room.unwrap_or(d.pc_room),
+        spare_cost: price("starforce.spare_cost", dto.spare_cost)?.unwrap_or(d.spare_cost),
+        quantiles: dto.quantiles.unwrap_or(d.quantiles),
+    })
+}
 
 fn grade_key(g: Grade) -> &'static str {
     g.korean()
@@ -232,7 +313,7 @@ fn flame_assumptions(dto: &FlameAssumptionsDto) -> Result<fl::Assumptions, ApiEr
 fn options_from(dto: &OptionsDto) -> Result<va::Options, ApiError> {
     let d = va::Options::default();
     Ok(va::Options {
-        starforce: va::StarforceOptions::default(),
+        starforce: starforce_options(&dto.starforce)?,
         potential: potential_options("potential", &dto.potential, d.potential)?,
         additional_potential: potential_options(
             "additional_potential",
@@ -553,10 +634,15 @@ impl From<va::Quantiles> for QuantilesOut {
 pub struct StarforceOut {
     pub from_star: u32,
     pub to_star: u32,
+    /// Attempt mesos + spare_cost × mean_booms: what the sums use.
     pub mean_mesos: f64,
-    pub sd_mesos: Option<f64>,
-    pub quantiles_mesos: Option<QuantilesOut>,
-    pub mean_booms: Option<f64>,
+    pub mean_attempt_mesos: f64,
+    pub sd_attempt_mesos: f64,
+    /// Only with `options.starforce.quantiles`.
+    pub quantiles_attempt_mesos: Option<QuantilesOut>,
+    pub mean_attempts: f64,
+    pub mean_booms: f64,
+    pub p_no_boom: f64,
     pub zero_reason: Option<String>,
 }
 
@@ -721,7 +807,16 @@ pub struct FlameOptionsOut {
 }
 
 #[derive(Debug, Serialize)]
-pub struct StarforceOptionsOut {}
+pub struct StarforceOptionsOut {
+    pub ruleset: &'static str,
+    pub star_catch: bool,
+    pub safeguard: bool,
+    pub events: EventsDto,
+    pub mvp: &'static str,
+    pub pc_room: bool,
+    pub spare_cost: f64,
+    pub quantiles: bool,
+}
 
 #[derive(Debug, Serialize)]
 pub struct OptionsOut {
@@ -835,7 +930,21 @@ fn options_out(o: &va::Options) -> OptionsOut {
     };
     let a = &o.flame.assumptions;
     OptionsOut {
-        starforce: StarforceOptionsOut {},
+        starforce: StarforceOptionsOut {
+            ruleset: o.starforce.ruleset.as_str(),
+            star_catch: o.starforce.star_catch,
+            safeguard: o.starforce.safeguard,
+            events: EventsDto {
+                thirty_off: o.starforce.events.thirty_off,
+                boom_reduction: o.starforce.events.boom_reduction,
+                five_ten_fifteen: o.starforce.events.five_ten_fifteen,
+                plus_one: o.starforce.events.plus_one,
+            },
+            mvp: mvp_key(o.starforce.mvp),
+            pc_room: o.starforce.pc_room,
+            spare_cost: o.starforce.spare_cost,
+            quantiles: o.starforce.quantiles,
+        },
         potential: p(&o.potential),
         additional_potential: p(&o.additional_potential),
         flame: FlameOptionsOut {
@@ -891,9 +1000,12 @@ fn response(
                 from_star: s.from_star,
                 to_star: s.to_star,
                 mean_mesos: s.mean_mesos,
-                sd_mesos: s.sd_mesos,
-                quantiles_mesos: s.quantiles_mesos.map(Into::into),
+                mean_attempt_mesos: s.mean_attempt_mesos,
+                sd_attempt_mesos: s.sd_attempt_mesos,
+                quantiles_attempt_mesos: s.quantiles_attempt_mesos.map(Into::into),
+                mean_attempts: s.mean_attempts,
                 mean_booms: s.mean_booms,
+                p_no_boom: s.p_no_boom,
                 zero_reason: s.zero_reason.clone(),
             }),
             potential: it.potential.as_ref().map(potential_out),

@@ -225,7 +225,7 @@ fn the_operation_is_the_same_computation() {
 fn check_error(request: Value, code: ErrorCode, mentions: &str) {
     let e = handle_with(&request.to_string(), data())
         .err()
-        .unwrap_or_else(|| panic!("{request} was accepted"));
+        .unwrap_or_else(|| panic!("accepted: {}", request.get("options").unwrap_or(&request)));
     assert_eq!(e.code, code, "{request}: {}", e.message);
     assert!(
         e.message.contains(mentions),
@@ -316,9 +316,34 @@ fn request_errors() {
         "jms",
     );
     check_error(
-        with_options(json!({"starforce": {"star_catch": true}})),
+        with_options(json!({"starforce": {"starcatch": true}})),
         UnknownField,
-        "star_catch",
+        "starcatch",
+    );
+    check_error(
+        with_options(json!({"starforce": {"events": {"half_off": true}}})),
+        UnknownField,
+        "half_off",
+    );
+    check_error(
+        with_options(json!({"starforce": {"ruleset": "jms"}})),
+        UnknownVariant,
+        "jms",
+    );
+    check_error(
+        with_options(json!({"starforce": {"mvp": "platinum"}})),
+        UnknownVariant,
+        "platinum",
+    );
+    check_error(
+        with_options(json!({"starforce": {"spare_cost": -1}})),
+        OutOfRange,
+        "spare_cost",
+    );
+    check_error(
+        with_options(json!({"starforce": {"star_catch": "yes"}})),
+        InvalidType,
+        "",
     );
     check_error(json!([]), InvalidType, "item-equipment");
     check_error(json!({"equipment": 3}), InvalidType, "item-equipment");
@@ -427,4 +452,43 @@ fn upstream_values_are_validated_per_item() {
             ("flame", "invalid_input", "item_equipment_slot"),
         ],
     );
+}
+
+/// Options reach the engines and are echoed with every default filled in.
+#[test]
+fn options_are_applied_and_echoed() {
+    let run = |options: Value| serde_json::to_value(value(&with_options(options).to_string())).unwrap();
+    let default = run(json!({}));
+    let hat = |r: &Value, path: &[&str]| path.iter().fold(&r["items"][0], |v, k| &v[*k]).clone();
+    let catch = run(json!({"starforce": {"star_catch": true, "spare_cost": 1e9, "quantiles": true}}));
+    assert_eq!(catch["options"]["starforce"]["star_catch"], true);
+    assert_eq!(default["options"]["starforce"]["ruleset"], "kms");
+    let attempts = |r: &Value| hat(r, &["starforce", "mean_attempt_mesos"]).as_f64().unwrap();
+    assert!(attempts(&catch) < attempts(&default));
+    let sf = hat(&catch, &["starforce"]);
+    let spare = sf["mean_mesos"].as_f64().unwrap() - sf["mean_attempt_mesos"].as_f64().unwrap();
+    assert!((spare - 1e9 * sf["mean_booms"].as_f64().unwrap()).abs() < 1.0);
+    assert!(sf["quantiles_attempt_mesos"]["p90"].is_number());
+    assert!(hat(&default, &["starforce", "quantiles_attempt_mesos"]).is_null());
+
+    let cubes =
+        run(json!({"potential": {"reset": "black", "cube_price_mesos": 2e7}, "flame": {"price_mesos": 1e6}}));
+    assert_eq!(hat(&cubes, &["potential", "unit"]), "cubes");
+    let p = hat(&cubes, &["potential"]);
+    assert_eq!(
+        p["mean_mesos"].as_f64().unwrap(),
+        p["mean"].as_f64().unwrap() * 2e7
+    );
+    let f = hat(&cubes, &["flame"]);
+    assert_eq!(
+        f["mean_mesos"].as_f64().unwrap(),
+        f["mean_flames"].as_f64().unwrap() * 1e6
+    );
+    assert_eq!(cubes["total"]["mesos_exclude"], json!([]));
+    assert_eq!(default["total"]["mesos_exclude"], json!(["flame"]));
+
+    let start = run(json!({"additional_potential": {"start_grade": "레전드리"}}));
+    assert_eq!(hat(&start, &["additional_potential", "start_grade"]), "레전드리");
+    let add = |r: &Value| hat(r, &["additional_potential", "mean"]).as_f64().unwrap();
+    assert!(add(&start) != add(&default));
 }

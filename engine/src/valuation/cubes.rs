@@ -26,6 +26,7 @@ fn is_global(note: &Note) -> bool {
             | Note::IedAdditive
             | Note::NoItemPrice { .. }
             | Note::LineLimit { .. }
+            | Note::NotLimited { .. }
     )
 }
 

@@ -2,10 +2,25 @@
 
 use crate::flame::{Assumptions, Convention, FlameKind};
 use crate::potential::Grade;
+use crate::starforce::{Events, Mvp, RuleSetId};
 
-/// Star force options, passed through to the star force engine.
+/// Star force options, passed to the star force engine for every item (its `Request` without the level
+/// and stars). `Default` is the `starforce` operation's default: KMS rules, no option, no spare cost.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct StarforceOptions {}
+pub struct StarforceOptions {
+    pub ruleset: RuleSetId,
+    pub star_catch: bool,
+    /// Safeguard at every star where the rule set offers it.
+    pub safeguard: bool,
+    pub events: Events,
+    pub mvp: Mvp,
+    pub pc_room: bool,
+    /// Mesos to replace one destroyed item; the item's mean adds `spare_cost × mean booms`.
+    pub spare_cost: f64,
+    /// Also compute cost quantiles per item (the star force engine's grid: about 1–3 ms per item, against
+    /// microseconds for the moments alone).
+    pub quantiles: bool,
+}
 
 /// Which reset a potential valuation assumes.
 #[derive(Debug, Clone, PartialEq)]

@@ -164,10 +164,16 @@ pub struct Quantiles {
 pub struct StarforceValue {
     pub from_star: u32,
     pub to_star: u32,
+    /// What the sums use: attempt mesos plus `spare_cost × mean_booms`.
     pub mean_mesos: f64,
-    pub sd_mesos: Option<f64>,
-    pub quantiles_mesos: Option<Quantiles>,
-    pub mean_booms: Option<f64>,
+    /// Mesos spent on attempts (discounts, events and safeguard surcharges included).
+    pub mean_attempt_mesos: f64,
+    pub sd_attempt_mesos: f64,
+    /// Quantiles of the attempt mesos, when asked for (`options.starforce.quantiles`).
+    pub quantiles_attempt_mesos: Option<Quantiles>,
+    pub mean_attempts: f64,
+    pub mean_booms: f64,
+    pub p_no_boom: f64,
     /// Set exactly when `mean_mesos` is 0: why it is 0.
     pub zero_reason: Option<String>,
 }

@@ -2,7 +2,7 @@
 
 use super::input::{Item, SetId};
 use super::options::StarforceOptions;
-use super::report::{Kind, NotValued, Reason, StarforceValue};
+use super::report::{Kind, NotValued, Quantiles, Reason, StarforceValue};
 use crate::starforce as sf;
 
 /// Slots whose items cannot be star-forced (KMS): they report `not_starforceable` rather than a 0.
@@ -18,7 +18,6 @@ fn not_valued(reason: Reason, message: String) -> NotValued {
 
 /// Value the star force of `item` (worn in `set`).
 pub(super) fn value(item: &Item, set: SetId, opts: &StarforceOptions) -> Result<StarforceValue, NotValued> {
-    let _ = opts;
     let stars = item
         .stars
         .clone()
@@ -72,32 +71,64 @@ pub(super) fn value(item: &Item, set: SetId, opts: &StarforceOptions) -> Result<
             from_star: 0,
             to_star: 0,
             mean_mesos: 0.0,
-            sd_mesos: None,
-            quantiles_mesos: None,
-            mean_booms: None,
+            mean_attempt_mesos: 0.0,
+            sd_attempt_mesos: 0.0,
+            quantiles_attempt_mesos: None,
+            mean_attempts: 0.0,
+            mean_booms: 0.0,
+            p_no_boom: 1.0,
             zero_reason: Some("0★: no star force was applied".to_owned()),
         });
     }
-    let rejected = |why: String| {
+    let req = sf::Request {
+        item_level: level,
+        from_star: 0,
+        to_star: stars.stars,
+        ruleset: opts.ruleset,
+        star_catch: opts.star_catch,
+        safeguard: opts.safeguard,
+        events: opts.events,
+        mvp: opts.mvp,
+        pc_room: opts.pc_room,
+        spare_cost: opts.spare_cost,
+    };
+    let what = format!("star force 0★→{}★", stars.stars);
+    let unreachable = |star: u32| {
         not_valued(
-            Reason::StarforceRejected,
-            format!("star force 0★→{}★: {why}", stars.stars),
+            Reason::ImpossibleTarget,
+            format!("{what}: unreachable, no attempt at {star}★ can succeed under these options"),
         )
     };
-    let out = match sf::expected(&sf::Request::new(level, 0, stars.stars)) {
-        Ok(sf::Reach::Reachable(m)) => m,
-        Ok(sf::Reach::Unreachable { star }) => {
-            return Err(rejected(format!("unreachable (0% success at {star}★)")))
+    let rejected = |e: sf::Error| not_valued(Reason::StarforceRejected, format!("{what}: {e}"));
+    let (m, quantiles) = if opts.quantiles {
+        match sf::compute(&req).map_err(rejected)?.result {
+            sf::Reach::Reachable(r) => {
+                let q = r.cost_quantiles;
+                let quantiles = Quantiles {
+                    p50: Some(q.p50),
+                    p90: Some(q.p90),
+                    p99: Some(q.p99),
+                };
+                (r.moments, Some(quantiles))
+            }
+            sf::Reach::Unreachable { star } => return Err(unreachable(star)),
         }
-        Err(e) => return Err(rejected(e.to_string())),
+    } else {
+        match sf::expected(&req).map_err(rejected)? {
+            sf::Reach::Reachable(m) => (m, None),
+            sf::Reach::Unreachable { star } => return Err(unreachable(star)),
+        }
     };
     Ok(StarforceValue {
         from_star: 0,
         to_star: stars.stars,
-        mean_mesos: out.mean_cost,
-        sd_mesos: None,
-        quantiles_mesos: None,
-        mean_booms: None,
+        mean_mesos: m.mean_total_cost,
+        mean_attempt_mesos: m.mean_cost,
+        sd_attempt_mesos: m.sd_cost,
+        quantiles_attempt_mesos: quantiles,
+        mean_attempts: m.mean_attempts,
+        mean_booms: m.mean_booms,
+        p_no_boom: m.p_no_boom,
         zero_reason: None,
     })
 }

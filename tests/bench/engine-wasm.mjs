@@ -1,0 +1,31 @@
+// Wasm engine timing for scripts/bench.sh: the browser build (web/pkg, built by `scripts/build.sh web`)
+// loaded in node, timing `compute(op, json)` on each case of engine-cases.json, exactly as the native
+// example does. Prints one JSON line per case.
+import { readFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const pkg = await import(join(ROOT, 'web', 'pkg', 'pve_wasm.js'));
+pkg.initSync({ module: readFileSync(join(ROOT, 'web', 'pkg', 'pve_wasm_bg.wasm')) });
+if (pkg.install_potential_data) {
+  pkg.install_potential_data(readFileSync(join(ROOT, 'engine', 'data', 'potential.tsv')));
+}
+
+const cases = JSON.parse(readFileSync(process.argv[2] ?? join(ROOT, 'tests', 'bench', 'engine-cases.json'), 'utf8'));
+for (const c of cases) {
+  const request = c.request_file ? readFileSync(join(ROOT, c.request_file), 'utf8') : JSON.stringify(c.request);
+  pkg.compute(c.op, request); // throws (and fails the run) if the case does not compute
+  const samples = [];
+  const budget = c.budget_ms ?? 1000;
+  const start = performance.now();
+  while (samples.length < 5 || (performance.now() - start < budget && samples.length < 100_000)) {
+    const t = performance.now();
+    pkg.compute(c.op, request);
+    samples.push((performance.now() - t) * 1000);
+  }
+  samples.sort((a, b) => a - b);
+  const median = samples[Math.floor(samples.length / 2)];
+  const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+  console.log(JSON.stringify({ name: c.name, op: c.op, runtime: 'wasm-node', iterations: samples.length, median_us: median, mean_us: mean }));
+}

@@ -12,14 +12,41 @@ pub enum EdgeError {
     /// No route matches the path.
     RouteNotFound,
     /// The path exists but not for this method.
-    MethodNotAllowed { allow: &'static str },
+    MethodNotAllowed {
+        allow: &'static str,
+    },
     /// An operator route without a valid bearer token.
     Unauthorized,
     /// The request body is larger than we accept.
-    PayloadTooLarge { limit: usize },
+    PayloadTooLarge {
+        limit: usize,
+    },
     /// The body must be JSON and was declared as something else.
     /// A platform call (KV, D1, Durable Object, fetch) failed. The detail is logged, never sent.
     Platform(worker::Error),
+    /// A var is set to something that does not parse (logged; the client sees `invalid_config`).
+    Config(crate::config::ConfigError),
+    /// `POST /v1/watches` without an `Idempotency-Key` header.
+    IdempotencyKeyMissing,
+    /// An `Idempotency-Key` that is empty, too long or not visible ASCII.
+    IdempotencyKeyInvalid,
+    /// The same `Idempotency-Key` was used before with a different body.
+    IdempotencyKeyReused,
+    InvalidWebhookUrl(crate::webhook::WebhookUrlError),
+    InvalidCharacter(&'static str),
+    InvalidValuationSummary(&'static str),
+    /// No watch token was given for a watch route.
+    WatchTokenRequired,
+    /// The watch token does not match.
+    InvalidWatchToken,
+    WatchNotFound,
+    DeadLetterNotFound,
+    DeadLetterAlreadyReplayed,
+    /// A dead letter's stored hash does not match its content: it cannot be replayed.
+    ContentHashMismatch,
+    InvalidCursor,
+    /// A query parameter is not valid.
+    InvalidQuery(&'static str),
 }
 
 impl EdgeError {
@@ -31,7 +58,20 @@ impl EdgeError {
             EdgeError::MethodNotAllowed { .. } => 405,
             EdgeError::Unauthorized => 401,
             EdgeError::PayloadTooLarge { .. } => 413,
-            EdgeError::Platform(_) => 500,
+            EdgeError::Platform(_) | EdgeError::Config(_) => 500,
+            EdgeError::WatchTokenRequired => 401,
+            EdgeError::InvalidWatchToken => 403,
+            EdgeError::WatchNotFound | EdgeError::DeadLetterNotFound => 404,
+            EdgeError::IdempotencyKeyReused
+            | EdgeError::DeadLetterAlreadyReplayed
+            | EdgeError::ContentHashMismatch => 409,
+            EdgeError::IdempotencyKeyMissing
+            | EdgeError::IdempotencyKeyInvalid
+            | EdgeError::InvalidWebhookUrl(_)
+            | EdgeError::InvalidCharacter(_)
+            | EdgeError::InvalidValuationSummary(_)
+            | EdgeError::InvalidCursor
+            | EdgeError::InvalidQuery(_) => 400,
         }
     }
 
@@ -44,6 +84,21 @@ impl EdgeError {
             EdgeError::Unauthorized => "unauthorized",
             EdgeError::PayloadTooLarge { .. } => "payload_too_large",
             EdgeError::Platform(_) => "internal",
+            EdgeError::Config(_) => "invalid_config",
+            EdgeError::IdempotencyKeyMissing => "idempotency_key_required",
+            EdgeError::IdempotencyKeyInvalid => "invalid_idempotency_key",
+            EdgeError::IdempotencyKeyReused => "idempotency_key_reused",
+            EdgeError::InvalidWebhookUrl(_) => "invalid_webhook_url",
+            EdgeError::InvalidCharacter(_) => "invalid_character",
+            EdgeError::InvalidValuationSummary(_) => "invalid_valuation_summary",
+            EdgeError::WatchTokenRequired => "watch_token_required",
+            EdgeError::InvalidWatchToken => "invalid_watch_token",
+            EdgeError::WatchNotFound => "watch_not_found",
+            EdgeError::DeadLetterNotFound => "dead_letter_not_found",
+            EdgeError::DeadLetterAlreadyReplayed => "dead_letter_already_replayed",
+            EdgeError::ContentHashMismatch => "content_hash_mismatch",
+            EdgeError::InvalidCursor => "invalid_cursor",
+            EdgeError::InvalidQuery(_) => "invalid_query",
         }
     }
 
@@ -58,6 +113,28 @@ impl EdgeError {
             EdgeError::MethodNotAllowed { allow } => format!("method not allowed; allowed: {allow}"),
             EdgeError::Unauthorized => "a valid bearer token is required".into(),
             EdgeError::PayloadTooLarge { limit } => format!("request body larger than {limit} bytes"),
+            EdgeError::Config(_) => "the service is misconfigured; see the request id in the logs".into(),
+            EdgeError::IdempotencyKeyMissing => "the Idempotency-Key header is required".into(),
+            EdgeError::IdempotencyKeyInvalid => {
+                "the Idempotency-Key header must be 1 to 255 visible ASCII characters".into()
+            }
+            EdgeError::IdempotencyKeyReused => {
+                "this Idempotency-Key was already used with a different request body".into()
+            }
+            EdgeError::InvalidWebhookUrl(e) => e.to_string(),
+            EdgeError::InvalidCharacter(why) | EdgeError::InvalidValuationSummary(why) => (*why).into(),
+            EdgeError::WatchTokenRequired => {
+                "the watch token returned at creation is required (Authorization: Bearer <token>)".into()
+            }
+            EdgeError::InvalidWatchToken => "the watch token does not match".into(),
+            EdgeError::WatchNotFound => "no such watch".into(),
+            EdgeError::DeadLetterNotFound => "no such dead letter".into(),
+            EdgeError::DeadLetterAlreadyReplayed => "this dead letter was already replayed".into(),
+            EdgeError::ContentHashMismatch => {
+                "the stored content hash does not match the event; it cannot be replayed".into()
+            }
+            EdgeError::InvalidCursor => "the cursor is not one this API returned".into(),
+            EdgeError::InvalidQuery(why) => (*why).into(),
         }
     }
 
@@ -71,7 +148,7 @@ impl EdgeError {
         if let EdgeError::MethodNotAllowed { allow } = &self {
             headers.set("allow", allow)?;
         }
-        if let EdgeError::Unauthorized = &self {
+        if matches!(self, EdgeError::Unauthorized | EdgeError::WatchTokenRequired) {
             headers.set("www-authenticate", "Bearer")?;
         }
         Ok(Response::ok(body.to_string())?
@@ -85,12 +162,36 @@ impl fmt::Display for EdgeError {
         match self {
             EdgeError::Api(e) => write!(f, "{e}"),
             EdgeError::Platform(e) => write!(f, "platform: {e}"),
+            EdgeError::Config(e) => write!(f, "config: {e}"),
             other => write!(f, "{}", other.public_message()),
         }
     }
 }
 
 impl std::error::Error for EdgeError {}
+
+impl EdgeError {
+    /// An internal invariant failed (a bug); the detail is logged, the client sees `internal`.
+    pub fn internal(detail: &'static str) -> EdgeError {
+        EdgeError::Platform(worker::Error::RustError(detail.into()))
+    }
+
+    pub fn internal_owned(detail: String) -> EdgeError {
+        EdgeError::Platform(worker::Error::RustError(detail))
+    }
+
+    pub fn from_random(e: getrandom::Error) -> EdgeError {
+        EdgeError::Platform(worker::Error::RustError(format!(
+            "the platform CSPRNG failed: {e}"
+        )))
+    }
+}
+
+impl From<crate::config::ConfigError> for EdgeError {
+    fn from(e: crate::config::ConfigError) -> Self {
+        EdgeError::Config(e)
+    }
+}
 
 impl From<ApiError> for EdgeError {
     fn from(e: ApiError) -> Self {

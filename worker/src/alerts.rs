@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 use worker::{console_error, console_log, console_warn, Env};
 
 use crate::bindings::DB;
-use crate::config::{self, ConfigError};
 use crate::context::now_ms;
 use crate::error::EdgeError;
 use crate::outbox::{self, js_num, Aggregate, NewEvent};
+use crate::vars::{self, ConfigError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -158,7 +158,7 @@ pub struct AlertConfig {
 impl AlertConfig {
     pub fn from_env(env: &Env) -> Result<AlertConfig, ConfigError> {
         Ok(AlertConfig {
-            window_ms: config::number(env, "ALERT_WINDOW_S", 900u64, 0, 604_800)? * 1000,
+            window_ms: vars::number(env, "ALERT_WINDOW_S", 900u64, 0, 604_800)? * 1000,
         })
     }
 }
@@ -283,7 +283,7 @@ fn discord_message(
     suppressed: u64,
 ) -> Result<String, EdgeError> {
     let severity = alert.kind.severity();
-    let runbook_base = config::text(env, "RUNBOOK_URL").unwrap_or_else(|| "RUNBOOK.md".to_owned());
+    let runbook_base = vars::text(env, "RUNBOOK_URL").unwrap_or_else(|| "RUNBOOK.md".to_owned());
     let runbook = format!("{runbook_base}#{}", alert.kind.runbook_anchor());
     let title = clip(&format!("[{}] {}", severity.as_str(), alert.kind.title()), 256);
     let mut fields = vec![

@@ -24,8 +24,8 @@ pub enum EdgeError {
     /// The body must be JSON and was declared as something else.
     /// A platform call (KV, D1, Durable Object, fetch) failed. The detail is logged, never sent.
     Platform(worker::Error),
-    /// A var is set to something that does not parse (logged; the client sees `invalid_config`).
-    Config(crate::config::ConfigError),
+    /// A `[vars]` value does not parse. The detail is logged, never sent.
+    Config(String),
     /// `POST /v1/watches` without an `Idempotency-Key` header.
     IdempotencyKeyMissing,
     /// An `Idempotency-Key` that is empty, too long or not visible ASCII.
@@ -33,7 +33,10 @@ pub enum EdgeError {
     /// The same `Idempotency-Key` was used before with a different body.
     IdempotencyKeyReused,
     InvalidWebhookUrl(crate::webhook::WebhookUrlError),
-    InvalidCharacter(&'static str),
+    /// A character name that cannot exist (checked before anything is stored or looked up).
+    InvalidCharacterName {
+        reason: &'static str,
+    },
     InvalidValuationSummary(&'static str),
     /// No watch token was given for a watch route.
     WatchTokenRequired,
@@ -45,8 +48,8 @@ pub enum EdgeError {
     /// A dead letter's stored hash does not match its content: it cannot be replayed.
     ContentHashMismatch,
     InvalidCursor,
-    /// A query parameter is not valid.
-    InvalidQuery(&'static str),
+    /// A query parameter is unknown or has a bad value.
+    InvalidQuery(String),
 }
 
 impl EdgeError {
@@ -68,7 +71,7 @@ impl EdgeError {
             EdgeError::IdempotencyKeyMissing
             | EdgeError::IdempotencyKeyInvalid
             | EdgeError::InvalidWebhookUrl(_)
-            | EdgeError::InvalidCharacter(_)
+            | EdgeError::InvalidCharacterName { .. }
             | EdgeError::InvalidValuationSummary(_)
             | EdgeError::InvalidCursor
             | EdgeError::InvalidQuery(_) => 400,
@@ -83,13 +86,12 @@ impl EdgeError {
             EdgeError::MethodNotAllowed { .. } => "method_not_allowed",
             EdgeError::Unauthorized => "unauthorized",
             EdgeError::PayloadTooLarge { .. } => "payload_too_large",
-            EdgeError::Platform(_) => "internal",
-            EdgeError::Config(_) => "invalid_config",
+            EdgeError::Platform(_) | EdgeError::Config(_) => "internal",
             EdgeError::IdempotencyKeyMissing => "idempotency_key_required",
             EdgeError::IdempotencyKeyInvalid => "invalid_idempotency_key",
             EdgeError::IdempotencyKeyReused => "idempotency_key_reused",
             EdgeError::InvalidWebhookUrl(_) => "invalid_webhook_url",
-            EdgeError::InvalidCharacter(_) => "invalid_character",
+            EdgeError::InvalidCharacterName { .. } => "invalid_character_name",
             EdgeError::InvalidValuationSummary(_) => "invalid_valuation_summary",
             EdgeError::WatchTokenRequired => "watch_token_required",
             EdgeError::InvalidWatchToken => "invalid_watch_token",
@@ -106,14 +108,13 @@ impl EdgeError {
     fn public_message(&self) -> String {
         match self {
             EdgeError::Api(e) if e.code.is_client_error() => e.message.clone(),
-            EdgeError::Api(_) | EdgeError::Platform(_) => {
+            EdgeError::Api(_) | EdgeError::Platform(_) | EdgeError::Config(_) => {
                 "internal error; see the request id in the logs".into()
             }
             EdgeError::RouteNotFound => "no such route".into(),
             EdgeError::MethodNotAllowed { allow } => format!("method not allowed; allowed: {allow}"),
             EdgeError::Unauthorized => "a valid bearer token is required".into(),
             EdgeError::PayloadTooLarge { limit } => format!("request body larger than {limit} bytes"),
-            EdgeError::Config(_) => "the service is misconfigured; see the request id in the logs".into(),
             EdgeError::IdempotencyKeyMissing => "the Idempotency-Key header is required".into(),
             EdgeError::IdempotencyKeyInvalid => {
                 "the Idempotency-Key header must be 1 to 255 visible ASCII characters".into()
@@ -122,7 +123,8 @@ impl EdgeError {
                 "this Idempotency-Key was already used with a different request body".into()
             }
             EdgeError::InvalidWebhookUrl(e) => e.to_string(),
-            EdgeError::InvalidCharacter(why) | EdgeError::InvalidValuationSummary(why) => (*why).into(),
+            EdgeError::InvalidCharacterName { reason } => format!("invalid character name: {reason}"),
+            EdgeError::InvalidValuationSummary(why) => (*why).into(),
             EdgeError::WatchTokenRequired => {
                 "the watch token returned at creation is required (Authorization: Bearer <token>)".into()
             }
@@ -134,7 +136,7 @@ impl EdgeError {
                 "the stored content hash does not match the event; it cannot be replayed".into()
             }
             EdgeError::InvalidCursor => "the cursor is not one this API returned".into(),
-            EdgeError::InvalidQuery(why) => (*why).into(),
+            EdgeError::InvalidQuery(detail) => format!("invalid query: {detail}"),
         }
     }
 
@@ -162,7 +164,7 @@ impl fmt::Display for EdgeError {
         match self {
             EdgeError::Api(e) => write!(f, "{e}"),
             EdgeError::Platform(e) => write!(f, "platform: {e}"),
-            EdgeError::Config(e) => write!(f, "config: {e}"),
+            EdgeError::Config(detail) => write!(f, "config: {detail}"),
             other => write!(f, "{}", other.public_message()),
         }
     }
@@ -187,9 +189,9 @@ impl EdgeError {
     }
 }
 
-impl From<crate::config::ConfigError> for EdgeError {
-    fn from(e: crate::config::ConfigError) -> Self {
-        EdgeError::Config(e)
+impl From<crate::vars::ConfigError> for EdgeError {
+    fn from(e: crate::vars::ConfigError) -> Self {
+        EdgeError::Config(e.to_string())
     }
 }
 

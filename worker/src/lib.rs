@@ -11,7 +11,6 @@
 mod alerts;
 mod auth;
 mod bindings;
-mod config;
 mod context;
 mod error;
 mod gauges;
@@ -21,6 +20,7 @@ mod outbox;
 mod routes;
 mod single_flight;
 mod token;
+mod vars;
 mod watches;
 mod webhook;
 
@@ -157,7 +157,12 @@ async fn cron_run(event: &ScheduledEvent, env: &Env, task: &TaskContext) -> Resu
         Ok(report) => task.record("sweep", serde_json::to_value(&report).unwrap_or_default()),
         Err(e) => task.record("sweep_error", format!("{}: {e}", e.code())),
     }
-    let report = outbox::relay::run(env, outbox::relay::Trigger::Cron).await?;
-    outbox::relay::record_report(task, &report);
-    Ok(())
+    let report = outbox::relay::run(env, outbox::relay::Trigger::Cron).await;
+    if let Ok(report) = &report {
+        outbox::relay::record_report(task, report);
+    }
+    if let Err(e) = metrics_store::flush(env, false).await {
+        task.record("metrics_flush_error", e.to_string());
+    }
+    report.map(|_| ())
 }

@@ -13,16 +13,17 @@ use worker::{D1Database, Env};
 
 use crate::alerts::iso8601;
 use crate::bindings::DB;
-use crate::config::{self, ConfigError};
 use crate::context::now_ms;
 use crate::error::EdgeError;
 use crate::outbox::{self, dead_letter, js_num, Aggregate, NewEvent};
 use crate::token;
+use crate::vars::{self, ConfigError};
 use crate::webhook::WebhookPolicy;
 
 const IDEMPOTENCY_SCOPE: &str = "watches.create";
-/// Longest accepted character name, in characters.
-pub const MAX_CHARACTER_CHARS: usize = 32;
+/// Character name length bounds in Nexon's counting.
+const MAX_NAME_WEIGHT: usize = 12;
+const MIN_NAME_WEIGHT: usize = 2;
 
 #[derive(Debug, Clone, Copy)]
 pub struct WatchConfig {
@@ -39,10 +40,10 @@ pub struct WatchConfig {
 impl WatchConfig {
     pub fn from_env(env: &Env) -> Result<WatchConfig, ConfigError> {
         Ok(WatchConfig {
-            idempotency_ttl_ms: config::number(env, "IDEMPOTENCY_TTL_S", 86_400u64, 60, 2_592_000)? * 1000,
-            max_payload_bytes: config::number(env, "OUTBOX_MAX_PAYLOAD_BYTES", 16_384usize, 1_024, 262_144)?,
-            sweep_batch: config::number(env, "WATCH_SWEEP_BATCH", 5, 0, 100)?,
-            sweep_interval_ms: config::number(env, "WATCH_SWEEP_INTERVAL_S", 3_600u64, 0, 604_800)? * 1000,
+            idempotency_ttl_ms: vars::number(env, "IDEMPOTENCY_TTL_S", 86_400u64, 60, 2_592_000)? * 1000,
+            max_payload_bytes: vars::number(env, "OUTBOX_MAX_PAYLOAD_BYTES", 16_384usize, 1_024, 262_144)?,
+            sweep_batch: vars::number(env, "WATCH_SWEEP_BATCH", 5, 0, 100)?,
+            sweep_interval_ms: vars::number(env, "WATCH_SWEEP_INTERVAL_S", 3_600u64, 0, 604_800)? * 1000,
         })
     }
 }
@@ -63,19 +64,24 @@ pub struct StoredResponse {
     pub replayed: bool,
 }
 
-/// Trimmed name of 1 to 32 letters or digits (Hangul, Latin, ...), as MapleStory allows.
-pub fn normalize_character(raw: &str) -> Result<String, EdgeError> {
-    let name = raw.trim();
-    let n = name.chars().count();
-    if n == 0 || n > MAX_CHARACTER_CHARS {
-        return Err(EdgeError::InvalidCharacter(
-            "the character name must have 1 to 32 characters",
-        ));
+/// A character name as the game allows it: Hangul syllables, Latin letters and digits, 2 to 12 in
+/// Nexon's counting (a Hangul syllable counts 2). The same rule as the character lookup routes, so a
+/// watch can only name a character that a lookup could find.
+pub fn validate_character_name(name: &str) -> Result<String, EdgeError> {
+    let invalid = |reason| Err(EdgeError::InvalidCharacterName { reason });
+    let mut weight = 0usize;
+    for c in name.chars() {
+        weight += match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' => 1,
+            '\u{AC00}'..='\u{D7A3}' => 2,
+            _ => return invalid("only Hangul syllables, Latin letters and digits are allowed"),
+        };
+        if weight > MAX_NAME_WEIGHT {
+            return invalid("longer than 12 (a Hangul syllable counts 2)");
+        }
     }
-    if !name.chars().all(char::is_alphanumeric) {
-        return Err(EdgeError::InvalidCharacter(
-            "the character name may contain only letters and digits",
-        ));
+    if weight < MIN_NAME_WEIGHT {
+        return invalid("shorter than 2 (a Hangul syllable counts 2)");
     }
     Ok(name.to_owned())
 }
@@ -126,7 +132,7 @@ async fn stored_response(
 /// Creates a watch, or answers again what the first request with this key got.
 pub async fn create(env: &Env, idempotency_key: &str, req: CreateWatch) -> Result<StoredResponse, EdgeError> {
     let cfg = WatchConfig::from_env(env)?;
-    let character = normalize_character(&req.character)?;
+    let character = validate_character_name(&req.character)?;
     let url = WebhookPolicy::from_env(env)?
         .check(&req.webhook_url)
         .map_err(EdgeError::InvalidWebhookUrl)?;

@@ -222,9 +222,9 @@ fn classify(status: u16, headers: &Headers) -> PostOutcome {
 
 impl WebhookPolicy {
     /// `ALLOW_LOOPBACK_WEBHOOKS` (default false).
-    pub fn from_env(env: &worker::Env) -> Result<WebhookPolicy, crate::config::ConfigError> {
+    pub fn from_env(env: &worker::Env) -> Result<WebhookPolicy, crate::vars::ConfigError> {
         Ok(WebhookPolicy {
-            allow_loopback: crate::config::flag(env, "ALLOW_LOOPBACK_WEBHOOKS", false)?,
+            allow_loopback: crate::vars::flag(env, "ALLOW_LOOPBACK_WEBHOOKS", false)?,
         })
     }
 }

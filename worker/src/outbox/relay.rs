@@ -12,9 +12,9 @@ use worker::{console_error, D1Database, D1PreparedStatement, Env, Url};
 use super::{dead_letter, js_num, Aggregate};
 use crate::alerts::{self, Alert, AlertKind};
 use crate::bindings::{ALERT_WEBHOOK_URL, DB};
-use crate::config::{self, ConfigError};
 use crate::context::now_ms;
 use crate::error::EdgeError;
+use crate::vars::{self, ConfigError};
 use crate::webhook::{self, PostOutcome, WebhookPolicy};
 
 /// Relay settings (`[vars]` in wrangler.toml documents each one).
@@ -43,21 +43,15 @@ pub struct RelayConfig {
 impl RelayConfig {
     pub fn from_env(env: &Env) -> Result<RelayConfig, ConfigError> {
         Ok(RelayConfig {
-            batch_size: config::number(env, "OUTBOX_BATCH_SIZE", 6, 1, 50)?,
-            lease_ms: config::number(env, "OUTBOX_LEASE_MS", 60_000, 100, 3_600_000)?,
-            delivery_timeout_ms: config::number(env, "OUTBOX_DELIVERY_TIMEOUT_MS", 10_000, 50, 120_000)?,
-            max_attempts: config::number(env, "OUTBOX_MAX_ATTEMPTS", 10, 1, 100)?,
-            backoff_base_ms: config::number(env, "OUTBOX_BACKOFF_BASE_MS", 1_000, 1, 3_600_000)?,
-            backoff_cap_ms: config::number(env, "OUTBOX_BACKOFF_CAP_MS", 600_000, 1, 86_400_000)?,
-            budget_ms: config::number(env, "OUTBOX_RELAY_BUDGET_MS", 20_000, 100, 600_000)?,
-            backlog_alert_threshold: config::number(
-                env,
-                "OUTBOX_BACKLOG_ALERT_THRESHOLD",
-                1_000,
-                1,
-                u64::MAX,
-            )?,
-            delivered_retention_ms: config::number(env, "OUTBOX_DELIVERED_RETENTION_HOURS", 168, 1, 87_600)?
+            batch_size: vars::number(env, "OUTBOX_BATCH_SIZE", 6, 1, 50)?,
+            lease_ms: vars::number(env, "OUTBOX_LEASE_MS", 60_000, 100, 3_600_000)?,
+            delivery_timeout_ms: vars::number(env, "OUTBOX_DELIVERY_TIMEOUT_MS", 10_000, 50, 120_000)?,
+            max_attempts: vars::number(env, "OUTBOX_MAX_ATTEMPTS", 10, 1, 100)?,
+            backoff_base_ms: vars::number(env, "OUTBOX_BACKOFF_BASE_MS", 1_000, 1, 3_600_000)?,
+            backoff_cap_ms: vars::number(env, "OUTBOX_BACKOFF_CAP_MS", 600_000, 1, 86_400_000)?,
+            budget_ms: vars::number(env, "OUTBOX_RELAY_BUDGET_MS", 20_000, 100, 600_000)?,
+            backlog_alert_threshold: vars::number(env, "OUTBOX_BACKLOG_ALERT_THRESHOLD", 1_000, 1, u64::MAX)?,
+            delivered_retention_ms: vars::number(env, "OUTBOX_DELIVERED_RETENTION_HOURS", 168, 1, 87_600)?
                 * 3_600_000,
             webhooks: WebhookPolicy::from_env(env)?,
         })
@@ -234,6 +228,7 @@ async fn process(
             Ok(url) => url,
             Err((reason, error)) => return Settle::Dead { reason, error },
         };
+        crate::metrics::inc(crate::metrics::OUTBOX_ATTEMPTS, &[]);
         match webhook::post_json(&url, &ev.payload, &ev.event_id, timeout).await {
             PostOutcome::Delivered => Settle::Delivered,
             PostOutcome::Rejected { status } => Settle::Dead {
@@ -311,6 +306,13 @@ async fn process(
             .and_then(|r| r.meta().ok().flatten())
             .and_then(|m| m.changes)
             .unwrap_or(0);
+        let outcome = match (&settle, changed) {
+            (_, 0) => "fenced_out",
+            (Settle::Delivered, _) => "delivered",
+            (Settle::Retry { .. }, _) => "retried",
+            (Settle::Dead { .. }, _) => "dead_lettered",
+        };
+        crate::metrics::inc(crate::metrics::OUTBOX_DELIVERIES, &[("outcome", outcome)]);
         if changed == 0 {
             report.fenced_out += 1;
             continue;
@@ -420,7 +422,7 @@ impl Destinations {
         }
         Ok(Destinations {
             watches,
-            alert_url: config::text(env, ALERT_WEBHOOK_URL),
+            alert_url: vars::text(env, ALERT_WEBHOOK_URL),
         })
     }
 
@@ -458,7 +460,9 @@ async fn check_backlog(env: &Env, db: &D1Database, cfg: &RelayConfig) -> Result<
     let counts = super::counts(db, now).await?;
     let backlog = counts.pending + counts.leased + counts.leased_expired;
     if backlog > cfg.backlog_alert_threshold {
-        let oldest_age_s = counts.oldest_undelivered_created_at.map_or(0, |t| now.saturating_sub(t) / 1000);
+        let oldest_age_s = counts
+            .oldest_undelivered_created_at
+            .map_or(0, |t| now.saturating_sub(t) / 1000);
         alerts::raise(
             env,
             Alert::new(
@@ -504,6 +508,12 @@ pub fn kick(ctx: &worker::Context, env: &Env) {
                 },
                 None,
             ),
+        }
+        if let Err(e) = crate::metrics_store::flush(&env, false).await {
+            console_error!(
+                "{}",
+                serde_json::json!({"domain": "metrics", "task": "flush", "outcome": "error", "error_detail": e.to_string()})
+            );
         }
     });
 }

@@ -14,12 +14,12 @@ use worker::{Context, Env, Method, Request, Response};
 use super::{json, parse_json};
 use crate::alerts::{self, Alert, AlertKind};
 use crate::bindings::{ADMIN_TOKEN, DB};
-use crate::config;
 use crate::context::{now_ms, TaskContext};
 use crate::error::EdgeError;
 use crate::outbox::{self, dead_letter, js_num, relay, Aggregate, NewEvent};
 use crate::routes::engine::read_body;
 use crate::token;
+use crate::vars;
 use crate::watches::{self, ValuationSummary};
 
 pub async fn route(
@@ -79,7 +79,7 @@ pub async fn route(
             relay::record_report(task, &report);
             json(&report, 200)
         }
-        ["test", rest @ ..] if config::flag(env, "ENABLE_TEST_ROUTES", false)? => {
+        ["test", rest @ ..] if vars::flag(env, "ENABLE_TEST_ROUTES", false)? => {
             test_route(req, env, ctx, task, rest, &method).await
         }
         _ => Err(EdgeError::RouteNotFound),
@@ -118,17 +118,23 @@ async fn list_dead_letters(req: &Request, env: &Env) -> Result<Response, EdgeErr
                     .parse()
                     .ok()
                     .filter(|n| (1..=200).contains(n))
-                    .ok_or(EdgeError::InvalidQuery("limit must be an integer from 1 to 200"))?;
+                    .ok_or(EdgeError::InvalidQuery(
+                        "limit must be an integer from 1 to 200".into(),
+                    ))?;
             }
             "cursor" => cursor = Some(v.into_owned()),
             "include_replayed" => {
                 include_replayed = match v.as_ref() {
                     "true" => true,
                     "false" => false,
-                    _ => return Err(EdgeError::InvalidQuery("include_replayed must be true or false")),
+                    _ => {
+                        return Err(EdgeError::InvalidQuery(
+                            "include_replayed must be true or false".into(),
+                        ))
+                    }
                 }
             }
-            _ => return Err(EdgeError::InvalidQuery("unknown query parameter")),
+            _ => return Err(EdgeError::InvalidQuery(format!("unknown parameter {k:?}"))),
         }
     }
     let db = env.d1(DB)?;
@@ -204,7 +210,7 @@ async fn bulk_events(env: &Env, req: BulkEvents) -> Result<Response, EdgeError> 
         || req.events_per_aggregate == 0
         || req.aggregates * req.events_per_aggregate > 10_000
     {
-        return Err(EdgeError::InvalidQuery("1 to 10000 events in all"));
+        return Err(EdgeError::InvalidQuery("1 to 10000 events in all".into()));
     }
     let url = crate::webhook::WebhookPolicy::from_env(env)?
         .check(&req.webhook_url)
@@ -272,7 +278,7 @@ struct ValuationChange {
 
 /// The refresh path's write, on demand: what a refresh that computed `summary` would record.
 async fn valuation_change(env: &Env, req: ValuationChange) -> Result<Response, EdgeError> {
-    let character = watches::normalize_character(&req.character)?;
+    let character = watches::validate_character_name(&req.character)?;
     let cfg = watches::WatchConfig::from_env(env)?;
     let db = env.d1(DB)?;
     let previous = watches::latest_snapshot(&db, &character).await?;

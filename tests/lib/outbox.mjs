@@ -10,6 +10,9 @@ export function outboxVars(sink, extra = {}) {
     ALLOW_LOOPBACK_WEBHOOKS: 'true',
     ENABLE_TEST_ROUTES: 'true',
     ALERT_WEBHOOK_URL: `${sink.url}/alerts`,
+    // Nothing here may reach the real Nexon API: the discard port refuses connections. Tests of the
+    // sweep pass their own fake upstream.
+    UPSTREAM_BASE_URL: 'http://127.0.0.1:9',
     OUTBOX_BACKOFF_BASE_MS: '50',
     OUTBOX_BACKOFF_CAP_MS: '500',
     OUTBOX_DELIVERY_TIMEOUT_MS: '2000',

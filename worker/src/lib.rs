@@ -13,6 +13,7 @@ mod auth;
 mod bindings;
 mod context;
 mod error;
+mod fetch;
 mod gauges;
 mod metrics;
 mod metrics_store;

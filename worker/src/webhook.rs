@@ -7,11 +7,9 @@
 //! to a private address is left to the platform, which refuses such fetches in production.
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::pin::pin;
 use std::time::Duration;
 
-use futures_util::future::{select, Either};
-use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Url};
+use worker::{Headers, Method, Request, RequestInit, RequestRedirect, Url};
 
 pub const MAX_URL_LEN: usize = 2048;
 const USER_AGENT: &str = "pve-outbox/1";
@@ -170,24 +168,12 @@ pub async fn post_json(url: &Url, body: &str, idempotency_key: &str, timeout: Du
             }
         }
     };
-    let controller = AbortController::default();
-    let signal = controller.signal();
-    let fetch = Fetch::Request(request);
-    let send = pin!(fetch.send_with_signal(&signal));
-    let timer = pin!(Delay::from(timeout));
-    match select(send, timer).await {
-        Either::Left((Ok(resp), _)) => classify(resp.status_code(), resp.headers()),
-        Either::Left((Err(e), _)) => PostOutcome::Retryable {
-            error: format!("network: {e}"),
+    match crate::fetch::send(request, timeout).await {
+        Ok(resp) => classify(resp.status_code(), resp.headers()),
+        Err(e) => PostOutcome::Retryable {
+            error: e.to_string(),
             retry_after_ms: None,
         },
-        Either::Right(((), _)) => {
-            controller.abort();
-            PostOutcome::Retryable {
-                error: format!("timeout after {} ms", timeout.as_millis()),
-                retry_after_ms: None,
-            }
-        }
     }
 }
 

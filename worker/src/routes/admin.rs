@@ -189,6 +189,7 @@ async fn test_route(
         ["sweep"] => {
             task.set_task("admin_test", "sweep");
             let report = watches::sweep(env).await?;
+            relay::kick(ctx, env);
             json(&report, 200)
         }
         _ => Err(EdgeError::RouteNotFound),

@@ -5,6 +5,8 @@
 //! refresh sees a new valuation of a watched character, [`record_valuation`] writes the new snapshot and
 //! one `valuation.changed` event per active watch in one batch: never an event without its snapshot, nor
 //! a snapshot without its events. The scheduled [`sweep`] refreshes watched characters within a budget.
+pub mod lookup;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -328,13 +330,19 @@ pub struct ValuationSummary {
 pub struct ItemValue {
     pub slot: String,
     pub name: String,
-    pub mean_cost: f64,
+    /// Mean cost in mesos; `None` when nothing of the item is valued in mesos (never a silent 0).
+    pub mean_cost: Option<f64>,
 }
 
 impl ValuationSummary {
     /// Checks the numbers and orders items by slot, so equal valuations have equal canonical JSON.
     fn canonical(&self) -> Result<(ValuationSummary, String), EdgeError> {
-        if !self.total_mean_cost.is_finite() || self.items.iter().any(|i| !i.mean_cost.is_finite()) {
+        if !self.total_mean_cost.is_finite()
+            || self
+                .items
+                .iter()
+                .any(|i| i.mean_cost.is_some_and(|c| !c.is_finite()))
+        {
             return Err(EdgeError::InvalidValuationSummary("costs must be finite numbers"));
         }
         let mut by_slot = BTreeMap::new();
@@ -543,12 +551,18 @@ impl Change {
                 if o == n {
                     return None;
                 }
-                let cost = |i: Option<&&ItemValue>| i.map_or(0.0, |i| i.mean_cost);
+                // An item that appears or disappears counts as 0 on its missing side; an item whose cost
+                // is not valued in mesos has no delta (null), never a made-up one.
+                let cost = |i: Option<&&ItemValue>| match i {
+                    None => Some(0.0),
+                    Some(i) => i.mean_cost,
+                };
+                let delta = cost(n).zip(cost(o)).map(|(n, o)| n - o);
                 Some(serde_json::json!({
                     "slot": slot,
                     "old": o.map(|i| serde_json::json!({"name": i.name, "mean_cost": i.mean_cost})),
                     "new": n.map(|i| serde_json::json!({"name": i.name, "mean_cost": i.mean_cost})),
-                    "delta": cost(n) - cost(o),
+                    "delta": delta,
                 }))
             })
             .collect();
@@ -605,29 +619,12 @@ impl Change {
     }
 }
 
-/// Why the sweep could not get a character's current valuation.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum LookupError {
-    /// The character lookup through the cache tiers and the valuation engine are not wired in yet.
-    NotImplemented,
-}
-
-impl LookupError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            LookupError::NotImplemented => "not_implemented",
-        }
-    }
-}
-
-/// The one place the sweep gets a character's current valuation.
-///
-/// It must go through the character lookup of the cache tiers (name → ocid → equipment, single-flight,
-/// upstream rate budget) and the valuation engine, then reduce the answer to a [`ValuationSummary`]. Until
-/// both are on this branch it says so explicitly instead of inventing a value.
-async fn current_valuation(_env: &Env, _character: &str) -> Result<ValuationSummary, LookupError> {
-    Err(LookupError::NotImplemented)
+/// A character the sweep could not refresh (the detail is for operators: logs and the admin route).
+#[derive(Debug, Serialize)]
+pub struct SweepError {
+    pub character: String,
+    pub code: &'static str,
+    pub detail: String,
 }
 
 /// What one sweep did.
@@ -637,7 +634,9 @@ pub struct SweepReport {
     pub changed: u32,
     pub unchanged: u32,
     pub baseline: u32,
-    pub errors: Vec<(String, &'static str)>,
+    pub errors: Vec<SweepError>,
+    /// The error that ended the sweep early (429, upstream failure, lookup not configured).
+    pub stopped_by: Option<&'static str>,
 }
 
 /// Refresh up to `WATCH_SWEEP_BATCH` watched characters, least recently checked first, each at most
@@ -662,7 +661,7 @@ pub async fn sweep(env: &Env) -> Result<SweepReport, EdgeError> {
     let mut report = SweepReport::default();
     for Due { character } in due {
         report.characters += 1;
-        let error = match current_valuation(env, &character).await {
+        let error = match lookup::current_valuation(env, &character).await {
             Ok(summary) => {
                 let previous = latest_snapshot(&db, &character).await?;
                 match record_valuation(env, &character, &summary, previous.as_ref()).await? {
@@ -673,19 +672,40 @@ pub async fn sweep(env: &Env) -> Result<SweepReport, EdgeError> {
                 None
             }
             Err(e) => {
-                report.errors.push((character.clone(), e.code()));
-                Some(e.code())
+                report.errors.push(SweepError {
+                    character: character.clone(),
+                    code: e.code(),
+                    detail: e.to_string(),
+                });
+                Some(e)
             }
         };
         db.prepare(
             "UPDATE watches SET last_checked_at = ?2, last_check_error = ?3 WHERE character = ?1 AND status = 'active'",
         )
-        .bind(&[character.as_str().into(), js_num(now), error.map_or(JsValue::NULL, JsValue::from)])?
+        .bind(&[character.as_str().into(), js_num(now), error.as_ref().map_or(JsValue::NULL, |e| e.code().into())])?
         .run()
         .await?;
-        if matches!(error, Some("not_implemented")) {
-            // Nothing else in this sweep can do better.
-            break;
+        match error {
+            Some(lookup::LookupError::RateLimited) => {
+                report.stopped_by = Some("upstream_rate_limited");
+                crate::alerts::raise(
+                    env,
+                    crate::alerts::Alert::new(
+                        crate::alerts::AlertKind::UpstreamRateLimitExhausted,
+                        "The upstream answered 429 to the watch sweep; the sweep stopped until the next cron run.",
+                    )
+                    .count("characters_checked", i64::from(report.characters))
+                    .detail("character", character.as_str()),
+                )
+                .await?;
+                break;
+            }
+            Some(e) if e.stops_sweep() => {
+                report.stopped_by = Some(e.code());
+                break;
+            }
+            _ => {}
         }
     }
     if !report.errors.is_empty() {

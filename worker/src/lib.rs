@@ -155,8 +155,15 @@ async fn cron_run(event: &ScheduledEvent, env: &Env, task: &TaskContext) -> Resu
     routes::health::record_cron_run(env, &event.cron(), event.schedule()).await?;
     // A failed sweep must not keep the relay from running: record it and go on.
     match watches::sweep(env).await {
-        Ok(report) => task.record("sweep", serde_json::to_value(&report).unwrap_or_default()),
+        Ok(report) => match serde_json::to_value(&report) {
+            Ok(v) => task.record("sweep", v),
+            Err(e) => task.record("sweep_report_error", e.to_string()),
+        },
         Err(e) => task.record("sweep_error", format!("{}: {e}", e.code())),
+    }
+    match watches::purge_idempotency_keys(env).await {
+        Ok(n) => task.record("idempotency_keys_purged", n),
+        Err(e) => task.record("idempotency_purge_error", format!("{}: {e}", e.code())),
     }
     let report = outbox::relay::run(env, outbox::relay::Trigger::Cron).await;
     if let Ok(report) = &report {

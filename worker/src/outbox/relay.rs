@@ -145,8 +145,15 @@ pub async fn run(env: &Env, trigger: Trigger) -> Result<RunReport, EdgeError> {
     let started = now_ms();
     let mut report = RunReport::default();
     if trigger == Trigger::Cron {
-        // Measured before this run delivers anything: what piled up since the last run.
-        check_backlog(env, &db, &cfg).await?;
+        // Measured before this run delivers anything: what piled up since the last run. A failure to
+        // alert must not keep the relay from running.
+        if let Err(e) = check_backlog(env, &db, &cfg).await {
+            console_error!(
+                "{}",
+                serde_json::json!({"domain": "outbox", "task": "backlog_check", "outcome": "error",
+                    "error_code": e.code(), "error_detail": e.to_string()})
+            );
+        }
     }
     loop {
         if now_ms().saturating_sub(started) >= cfg.budget_ms {

@@ -220,6 +220,17 @@ pub async fn create(env: &Env, idempotency_key: &str, req: CreateWatch) -> Resul
     }
 }
 
+/// Forget Idempotency-Keys older than `IDEMPOTENCY_TTL_S` (the cron run calls this).
+pub async fn purge_idempotency_keys(env: &Env) -> Result<u64, EdgeError> {
+    let db = env.d1(DB)?;
+    let r = db
+        .prepare("DELETE FROM idempotency_keys WHERE expires_at <= ?1")
+        .bind(&[js_num(now_ms())])?
+        .run()
+        .await?;
+    Ok(r.meta()?.and_then(|m| m.changes).unwrap_or(0) as u64)
+}
+
 #[derive(Debug, Deserialize)]
 struct WatchRow {
     id: String,

@@ -10,3 +10,7 @@ pub const DB: &str = "DB";
 pub const UPSTREAM_BASE_URL: &str = "UPSTREAM_BASE_URL";
 /// Durable Object namespace of the metrics aggregator (one instance, "global").
 pub const METRICS: &str = "METRICS";
+/// Secret: bearer token of the admin routes.
+pub const ADMIN_TOKEN: &str = "ADMIN_TOKEN";
+/// Secret: Discord-compatible webhook for CRITICAL and WARNING alerts.
+pub const ALERT_WEBHOOK_URL: &str = "ALERT_WEBHOOK_URL";

@@ -27,6 +27,11 @@ async fn outbox_by_status(env: &Env) -> worker::Result<Vec<GaugeValue>> {
         .all()
         .await?
         .results()?;
+    let dead: Option<f64> = env
+        .d1(DB)?
+        .prepare("SELECT count(*) AS n FROM dead_letters WHERE status = 'dead'")
+        .first(Some("n"))
+        .await?;
     Ok(["delivered", "leased", "pending"]
         .iter()
         .map(|s| GaugeValue {
@@ -34,5 +39,10 @@ async fn outbox_by_status(env: &Env) -> worker::Result<Vec<GaugeValue>> {
             labels: vec![("status".to_owned(), (*s).to_owned())],
             value: rows.iter().find(|r| r.status == *s).map_or(0.0, |r| r.n),
         })
+        .chain(std::iter::once(GaugeValue {
+            def: OUTBOX_EVENTS,
+            labels: vec![("status".to_owned(), "dead".to_owned())],
+            value: dead.unwrap_or(0.0),
+        }))
         .collect())
 }

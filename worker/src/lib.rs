@@ -8,15 +8,22 @@
 //! mapped in `error.rs` only) and writes the request's one log line through its [`TaskContext`].
 //! Static files (`web/`) are served by the platform's assets binding before the Worker runs.
 
+mod alerts;
 mod auth;
 mod bindings;
 mod context;
 mod error;
+mod fetch;
 mod gauges;
 mod metrics;
 mod metrics_store;
+mod outbox;
 mod routes;
 mod single_flight;
+mod token;
+mod vars;
+mod watches;
+mod webhook;
 
 pub use metrics_store::Metrics;
 pub use single_flight::SingleFlight;
@@ -69,7 +76,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
 async fn route(
     mut req: Request,
     env: &Env,
-    _ctx: &Context,
+    ctx: &Context,
     task: &mut TaskContext,
 ) -> Result<Response, EdgeError> {
     let path = req.path();
@@ -86,6 +93,26 @@ async fn route(
             only(&method, Method::Get, "GET")?;
             routes::metrics::metrics(&req, env).await
         }
+        ["v1", "watches"] => {
+            task.set_task("watches", "create");
+            only(&method, Method::Post, "POST")?;
+            routes::watches::create(&mut req, env, ctx, task).await
+        }
+        ["v1", "watches", id] => {
+            task.set_key(*id);
+            match method {
+                Method::Get => {
+                    task.set_task("watches", "get");
+                    routes::watches::get(&req, env, id).await
+                }
+                Method::Delete => {
+                    task.set_task("watches", "delete");
+                    routes::watches::delete(&req, env, id).await
+                }
+                _ => Err(EdgeError::MethodNotAllowed { allow: "GET, DELETE" }),
+            }
+        }
+        ["v1", "admin", rest @ ..] => routes::admin::route(&mut req, env, ctx, task, rest).await,
         ["v1", op] => match pve_api::Operation::parse(op) {
             Some(op) => {
                 task.set_task("engine", op.as_str());
@@ -106,11 +133,13 @@ fn only(method: &Method, expected: Method, allow: &'static str) -> Result<(), Ed
     }
 }
 
+/// Every minute: remember the run, refresh watched characters (the sweep), then run the outbox relay
+/// (which also checks the backlog and purges old delivered events).
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let task = TaskContext::new(context::new_request_id(), "cron", "scheduled");
     task.set_key(event.cron());
-    match routes::health::record_cron_run(&env, &event.cron(), event.schedule()).await {
+    match cron_run(&event, &env, &task).await {
         Ok(()) => task.finish(Outcome::Ok, None),
         Err(e) => task.finish(
             Outcome::Error {
@@ -120,4 +149,28 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
             None,
         ),
     }
+}
+
+async fn cron_run(event: &ScheduledEvent, env: &Env, task: &TaskContext) -> Result<(), EdgeError> {
+    routes::health::record_cron_run(env, &event.cron(), event.schedule()).await?;
+    // A failed sweep must not keep the relay from running: record it and go on.
+    match watches::sweep(env).await {
+        Ok(report) => match serde_json::to_value(&report) {
+            Ok(v) => task.record("sweep", v),
+            Err(e) => task.record("sweep_report_error", e.to_string()),
+        },
+        Err(e) => task.record("sweep_error", format!("{}: {e}", e.code())),
+    }
+    match watches::purge_idempotency_keys(env).await {
+        Ok(n) => task.record("idempotency_keys_purged", n),
+        Err(e) => task.record("idempotency_purge_error", format!("{}: {e}", e.code())),
+    }
+    let report = outbox::relay::run(env, outbox::relay::Trigger::Cron).await;
+    if let Ok(report) = &report {
+        outbox::relay::record_report(task, report);
+    }
+    if let Err(e) = metrics_store::flush(env, false).await {
+        task.record("metrics_flush_error", e.to_string());
+    }
+    report.map(|_| ())
 }

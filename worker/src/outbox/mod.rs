@@ -1,0 +1,177 @@
+//! The transactional outbox on D1.
+//!
+//! An event is written in the same D1 batch (one transaction) as the state it describes, with a
+//! SHA-256 content hash over a canonical encoding of (event id, event type, payload). The relay
+//! ([`relay`]) claims due events with one `UPDATE … RETURNING` that sets a lease token and expiry, checks
+//! the hash, delivers, and settles each event with updates fenced by that token. Three safety nets:
+//! - **integrity**: a hash mismatch is never delivered; it goes to the dead-letter table with reason
+//!   `content_hash_mismatch` and raises a CRITICAL alert;
+//! - **stalled-event recovery**: an expired lease is claimable again, and the attempt counter is raised
+//!   at claim time, so an event whose relay keeps dying still ends in the dead-letter table;
+//! - **dead-letter queue** ([`dead_letter`]): payload, reason and attempt history, replayable by event id.
+//!
+//! Architecture Invariant: per aggregate, only the oldest undelivered event (lowest `seq`) is ever
+//! claimable, so events of one aggregate are delivered in order. Delivery is at least once; receivers
+//! deduplicate with the `Idempotency-Key` header, which is the event id and never changes.
+pub mod dead_letter;
+pub mod relay;
+
+use crate::error::EdgeError;
+use sha2::{Digest, Sha256};
+use wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement};
+
+/// What an event is about; it also decides where the event is delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aggregate {
+    /// A watch: delivered to the watch's webhook URL.
+    Watch,
+    /// An operational alert: delivered to `ALERT_WEBHOOK_URL`.
+    Alert,
+}
+
+impl Aggregate {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Aggregate::Watch => "watch",
+            Aggregate::Alert => "alert",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Aggregate> {
+        match s {
+            "watch" => Some(Aggregate::Watch),
+            "alert" => Some(Aggregate::Alert),
+            _ => None,
+        }
+    }
+}
+
+/// An event about to be written. `payload` is the exact JSON body that will be POSTed.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub event_id: String,
+    pub aggregate: Aggregate,
+    pub aggregate_id: String,
+    pub event_type: String,
+    pub payload: String,
+}
+
+/// The columns written by [`NewEvent::insert`]; `seq` is the next number after the largest present.
+const INSERT_SELECT: &str =
+    "INSERT INTO outbox (event_id, seq, aggregate_type, aggregate_id, event_type, payload, \
+     content_hash, status, attempts, next_attempt_at, created_at, updated_at) \
+     SELECT ?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox), ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?7, ?7";
+
+impl NewEvent {
+    pub fn content_hash(&self) -> String {
+        content_hash(&self.event_id, &self.event_type, &self.payload)
+    }
+
+    /// The INSERT statement, to put in a batch next to the state change it describes.
+    pub fn insert(&self, db: &D1Database, now_ms: u64) -> worker::Result<D1PreparedStatement> {
+        db.prepare(INSERT_SELECT).bind(&self.binds(now_ms))
+    }
+
+    /// The INSERT, done only when `guard_sql` (a boolean SQL expression over `?8`, `?9`) is true.
+    pub fn insert_if(
+        &self,
+        db: &D1Database,
+        now_ms: u64,
+        guard_sql: &str,
+        guard_binds: [JsValue; 2],
+    ) -> worker::Result<D1PreparedStatement> {
+        let mut binds = self.binds(now_ms).to_vec();
+        binds.extend(guard_binds);
+        db.prepare(format!("{INSERT_SELECT} WHERE {guard_sql}"))
+            .bind(&binds)
+    }
+
+    fn binds(&self, now_ms: u64) -> [JsValue; 7] {
+        [
+            self.event_id.as_str().into(),
+            self.aggregate.as_str().into(),
+            self.aggregate_id.as_str().into(),
+            self.event_type.as_str().into(),
+            self.payload.as_str().into(),
+            self.content_hash().into(),
+            js_num(now_ms),
+        ]
+    }
+}
+
+/// SHA-256 in hex over a canonical encoding of (event id, event type, payload): a domain tag, then each
+/// field as its byte length (u64, big-endian) followed by its UTF-8 bytes, so no two different triples
+/// encode alike. The payload is hashed exactly as stored.
+pub fn content_hash(event_id: &str, event_type: &str, payload: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"pve-outbox-v1\0");
+    for field in [event_id, event_type, payload] {
+        h.update((field.len() as u64).to_be_bytes());
+        h.update(field.as_bytes());
+    }
+    crate::token::hex(&h.finalize())
+}
+
+/// Whether the stored hash matches the content, compared in constant time.
+pub fn hash_matches(event_id: &str, event_type: &str, payload: &str, stored_hash: &str) -> bool {
+    let computed = content_hash(event_id, event_type, payload);
+    computed.len() == stored_hash.len()
+        && computed
+            .bytes()
+            .zip(stored_hash.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+/// A fresh event id (`evt_` + 128 random bits).
+pub fn new_event_id() -> Result<String, EdgeError> {
+    crate::token::random_id("evt_", 16).map_err(EdgeError::from_random)
+}
+
+/// Integers go to D1 as JS numbers (exact up to 2^53; D1 has no BigInt binding).
+pub fn js_num(n: u64) -> JsValue {
+    JsValue::from_f64(n as f64)
+}
+
+/// Counts for the admin stats route.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct OutboxCounts {
+    pub pending: u64,
+    pub pending_due: u64,
+    pub leased: u64,
+    pub leased_expired: u64,
+    pub delivered: u64,
+    pub oldest_undelivered_created_at: Option<u64>,
+}
+
+pub async fn counts(db: &D1Database, now_ms: u64) -> Result<OutboxCounts, EdgeError> {
+    let row: Option<OutboxCounts> = db
+        .prepare(
+            "SELECT COALESCE(SUM(status = 'pending'), 0) AS pending, \
+             COALESCE(SUM(status = 'pending' AND next_attempt_at <= ?1), 0) AS pending_due, \
+             COALESCE(SUM(status = 'leased' AND lease_expires_at > ?1), 0) AS leased, \
+             COALESCE(SUM(status = 'leased' AND lease_expires_at <= ?1), 0) AS leased_expired, \
+             COALESCE(SUM(status = 'delivered'), 0) AS delivered, \
+             MIN(CASE WHEN status != 'delivered' THEN created_at END) AS oldest_undelivered_created_at \
+             FROM outbox",
+        )
+        .bind(&[js_num(now_ms)])?
+        .first(None)
+        .await?;
+    row.ok_or_else(|| EdgeError::internal("outbox count query returned no row"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_encoding_separates_fields() {
+        assert_ne!(content_hash("a", "bc", "d"), content_hash("ab", "c", "d"));
+        assert_ne!(content_hash("a", "b", "c"), content_hash("a", "b", "c "));
+        assert_eq!(content_hash("a", "b", "c").len(), 64);
+        assert!(hash_matches("a", "b", "c", &content_hash("a", "b", "c")));
+        assert!(!hash_matches("a", "b", "x", &content_hash("a", "b", "c")));
+    }
+}

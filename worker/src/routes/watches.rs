@@ -1,0 +1,54 @@
+//! `POST /v1/watches`, `GET /v1/watches/{id}`, `DELETE /v1/watches/{id}`.
+use worker::{Context, Env, Request, Response};
+
+use super::{bearer, json, parse_json};
+use crate::context::TaskContext;
+use crate::error::EdgeError;
+use crate::outbox::relay;
+use crate::routes::engine::read_body;
+use crate::watches::{self, CreateWatch};
+
+/// Creates a watch. Requires `Idempotency-Key`; a repeat with the same key and body gets the same
+/// answer (with `idempotent-replayed: true`), a different body gets 409 `idempotency_key_reused`.
+pub async fn create(
+    req: &mut Request,
+    env: &Env,
+    ctx: &Context,
+    task: &TaskContext,
+) -> Result<Response, EdgeError> {
+    let key = watches::check_idempotency_key(req.headers().get("idempotency-key")?)?;
+    let body = read_body(req).await?;
+    let create: CreateWatch = parse_json(&body)?;
+    let stored = watches::create(env, &key, create).await?;
+    task.record("idempotent_replay", stored.replayed);
+    if !stored.replayed {
+        relay::kick(ctx, env);
+    }
+    let resp = Response::ok(stored.body)?.with_status(stored.status);
+    resp.headers()
+        .set("content-type", "application/json; charset=utf-8")?;
+    resp.headers().set("cache-control", "no-store")?;
+    if stored.replayed {
+        resp.headers().set("idempotent-replayed", "true")?;
+    }
+    Ok(resp)
+}
+
+/// The watch token: `Authorization: Bearer <token>` or `X-Watch-Token: <token>`.
+fn watch_token(req: &Request) -> Option<String> {
+    bearer(req).or_else(|| {
+        req.headers()
+            .get("x-watch-token")
+            .ok()
+            .flatten()
+            .filter(|t| !t.is_empty())
+    })
+}
+
+pub async fn get(req: &Request, env: &Env, id: &str) -> Result<Response, EdgeError> {
+    json(&watches::get(env, id, watch_token(req).as_deref()).await?, 200)
+}
+
+pub async fn delete(req: &Request, env: &Env, id: &str) -> Result<Response, EdgeError> {
+    json(&watches::delete(env, id, watch_token(req).as_deref()).await?, 200)
+}

@@ -6,10 +6,16 @@
 use std::time::{Duration, Instant};
 
 fn main() {
-    let path = std::env::args().nth(1).unwrap_or_else(|| "tests/bench/engine-cases.json".into());
-    let root = std::path::Path::new(&path).parent().and_then(|p| p.parent()).and_then(|p| p.parent());
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "tests/bench/engine-cases.json".into());
+    let root = std::path::Path::new(&path)
+        .parent()
+        .and_then(|p| p.parent())
+        .and_then(|p| p.parent());
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
-    let cases: Vec<serde_json::Value> = serde_json::from_str(&text).expect("engine-cases.json is a JSON array");
+    let cases: Vec<serde_json::Value> =
+        serde_json::from_str(&text).expect("engine-cases.json is a JSON array");
     for case in cases {
         let name = case["name"].as_str().expect("case name");
         let op = pve_api::Operation::parse(case["op"].as_str().expect("case op")).expect("known op");

@@ -227,6 +227,84 @@ impl Chain {
         self.states.len()
     }
 
+    /// The chain restricted to the states marked in `keep`, starting at `start`; a transition into
+    /// `exit` (a state not kept) becomes the absorbing outcome. `None` if any other transition leaves the
+    /// kept states, or a kept state is absorbed directly while an `exit` is given.
+    pub fn sub(&self, keep: &[bool], start: usize, exit: Option<usize>) -> Option<Chain> {
+        let mut index = vec![usize::MAX; self.len()];
+        let mut next = 0;
+        for (i, &k) in keep.iter().enumerate() {
+            if k {
+                index[i] = next;
+                next += 1;
+            }
+        }
+        let mut out = Chain {
+            states: Vec::with_capacity(next),
+            start: index[start],
+            attempts: Vec::with_capacity(next),
+            first: vec![0],
+            edges: Vec::new(),
+        };
+        for i in (0..self.len()).filter(|&i| keep[i]) {
+            for e in self.edges(i) {
+                let to = match e.to {
+                    Some(j) if keep[j] => Some(index[j]),
+                    Some(j) if Some(j) == exit => None,
+                    None if exit.is_none() => None,
+                    _ => return None,
+                };
+                out.edges.push(Edge { to, ..*e });
+            }
+            out.first.push(out.edges.len());
+            out.states.push(self.states[i]);
+            out.attempts.push(self.attempts[i]);
+        }
+        Some(out)
+    }
+
+    /// The run split where it enters, for good, the part a destroy can send it back to: `(climb, rest)`,
+    /// where `climb` ends when it enters `rest`'s start. The two costs are independent and add up (KMS
+    /// and GMS restore at 12★ or higher and never lose a star, so the stars below are climbed once).
+    /// `None` when there is no such single entry (no destroys, the start can be returned to, or several
+    /// entries).
+    pub fn split(&self) -> Option<(Chain, Chain)> {
+        let n = self.len();
+        let mut upper = vec![false; n];
+        let mut stack: Vec<usize> = self
+            .edges
+            .iter()
+            .filter(|e| e.destroy)
+            .filter_map(|e| e.to)
+            .collect();
+        while let Some(i) = stack.pop() {
+            if !upper[i] {
+                upper[i] = true;
+                stack.extend(self.edges(i).iter().filter_map(|e| e.to));
+            }
+        }
+        if upper[self.start] || !upper.contains(&true) {
+            return None;
+        }
+        let mut entry = None;
+        for i in (0..n).filter(|&i| !upper[i]) {
+            for e in self.edges(i) {
+                match e.to {
+                    Some(j) if upper[j] && entry.is_some_and(|k| k != j) => return None,
+                    Some(j) if upper[j] => entry = Some(j),
+                    Some(_) => {}
+                    None => return None,
+                }
+            }
+        }
+        let entry = entry?;
+        let lower: Vec<bool> = upper.iter().map(|u| !u).collect();
+        Some((
+            self.sub(&lower, self.start, Some(entry))?,
+            self.sub(&upper, entry, None)?,
+        ))
+    }
+
     pub fn edges(&self, i: usize) -> &[Edge] {
         &self.edges[self.first[i]..self.first[i + 1]]
     }

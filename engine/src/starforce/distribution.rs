@@ -9,16 +9,23 @@
 //! a band LU plus a Woodbury correction for the destroy transitions, factored once per walk). A walk
 //! stops when the CDF of the start state reaches the highest level asked for. Work: cells × states.
 //!
-//! Grid choice: the first walk spans `mean + 4 sd` with [`Precision::cells_for`]`(states)` cells; the width is
-//! nudged (at most +25%) so that the most visited states' costs are whole multiples of it, which removes
-//! their rounding noise. A level whose quantile has fewer than `min(cells / 4, REFINE_CELLS)` cells below
+//! Grid choice: the first walk spans `mean + 4 sd` with [`Precision::cells_for`]`(states)` cells; the
+//! width is nudged (at most +25%) so that the most visited states' costs are whole multiples of it, which
+//! removes their rounding noise. A level whose quantile has fewer than `min(cells / 4, REFINE_CELLS)` cells below
 //! it (a median far below a long destroy tail) is walked again on a grid scaled to it.
+//!
+//! Climb split: when the stars below the restore star are climbed once and never revisited (KMS and GMS
+//! never lose a star and restore at 12★ or higher), the run's cost is `climb + rest`, independent. The
+//! climb is walked on its own (a few cells), the rest is walked from its entry star, and the start's CDF
+//! is their convolution `Σ_j climb[j]·CDF_rest(x − j)`, evaluated only where a level can be reached (it
+//! never exceeds `CDF_rest`). Same grid, same numbers up to the climb's cut tail (`1e-11`), fewer states.
 //!
 //! Reading: a cell's mass is spread evenly over the cell and the quantile is interpolated, except when
 //! the level falls inside an isolated cluster of at most [`ATOM_CELLS`] non-empty cells: that cluster is
 //! one atom of the distribution (a few attempts, no other path nearby) and is read at its centre of mass.
-//! A level counts as reached within [`LEVEL_TOLERANCE`], so that a CDF plateau exactly at a level (one star
-//! at 50%: `P(≤ 2 attempts) = 0.75`) resolves to its lower atom, as `q_p = inf{x : F(x) ≥ p}` requires.
+//! A level counts as reached within [`LEVEL_TOLERANCE`], so that a CDF plateau exactly at a level (one
+//! star at 50%: `P(≤ 2 attempts) = 0.75`) resolves to its lower atom, as `q_p = inf{x : F(x) ≥ p}`
+//! requires.
 //!
 //! # Error bound
 //! The split keeps every attempt's cost exact *in expectation*: the grid distribution is exactly the
@@ -30,12 +37,13 @@
 //! * elsewhere `E` moves a quantile only to second order where the distribution is smooth (many attempts:
 //!   a fraction of a cell), and by at most about ±3 cells inside a cluster of merged atoms.
 //!
-//! Every reported quantile has at least 1 024 cells below it (4 096 for chains of up to 32 states, whose
-//! few attempts make the lumpy distributions), so the bound we document is
-//! [`QUANTILE_REL_ERROR_BOUND`] = 0.1% relative. It is not a theorem: it is the error model above,
-//! checked by the test suite against an exact integer-lattice reference (every attempt costing the same,
-//! the lumpiest case), seeded Monte Carlo with 3σ bands, and a calibration sweep of 5 400 requests
-//! against grids 2⁶ times finer (largest error found: see `tests/starforce_distribution.rs`).
+//! Every reported quantile has at least `min(cells / 4, 4096)` cells below it: 4 096 for chains of up to
+//! 8 states (few attempts, the lumpiest distributions), 1 024 from 32 states on. The bound we document is
+//! [`QUANTILE_REL_ERROR_BOUND`] = 0.1% relative. It is not a theorem: it is the error model above, checked
+//! by the test suite against an exact integer-lattice reference (every attempt costing the same, the
+//! lumpiest case), seeded Monte Carlo with 3σ bands, and a calibration sweep of 5 424 requests against a
+//! grid budget 32 times larger (`calibration_against_a_finer_grid` in `tests/starforce_distribution.rs`;
+//! largest error found 5.9e-4).
 use super::chain::Chain;
 use super::linalg::Lu;
 use super::moments::total;
@@ -102,6 +110,8 @@ struct CellSolver {
     /// Row `r`: `U[r][r + 1 ..= r + upper]` (`n × upper`).
     u: Vec<f64>,
     inv_diag: Vec<f64>,
+    /// `uu[r] = u[r]·u[r+1]` (with `upper == 1`), for the paired back substitution.
+    uu: Vec<f64>,
     /// Rows that are not identity rows (states whose attempts cost less than a cell), ascending.
     coupled: Vec<usize>,
     restore: Vec<usize>,
@@ -165,12 +175,20 @@ impl CellSolver {
                 }
             }
         }
+        let uu = if upper == 1 {
+            (0..n)
+                .map(|r| if r + 1 < n { u[r] * u[r + 1] } else { 0.0 })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut solver = CellSolver {
             n,
             lower,
             upper,
             l,
             u,
+            uu,
             inv_diag: (0..n).map(|r| 1.0 / b[r * n + r]).collect(),
             coupled: (0..n).filter(|&i| weight[i] != 0.0).collect(),
             w: vec![0.0; n * restore.len()],
@@ -221,9 +239,25 @@ impl CellSolver {
             }
         }
         if up == 1 {
-            for &r in self.coupled.iter().rev() {
+            // y_r = a_r − c_r·y_{r+1}, a serial chain; in pairs of adjacent coupled rows the lower one
+            // is y_{r−1} = (a_{r−1} − c_{r−1}·a_r) + (c_{r−1}·c_r)·y_{r+1}, computed alongside y_r, which
+            // halves the chain.
+            let c = &self.coupled;
+            let mut k = c.len();
+            while k > 0 {
+                let r = c[k - 1];
                 let next = if r + 1 < n { y[r + 1] } else { 0.0 };
-                y[r] = y[r] * self.inv_diag[r] - self.u[r] * next;
+                let a_r = y[r] * self.inv_diag[r];
+                if k >= 2 && c[k - 2] + 1 == r {
+                    let q = r - 1;
+                    let a_q = y[q] * self.inv_diag[q];
+                    y[q] = (a_q - self.u[q] * a_r) + self.uu[q] * next;
+                    y[r] = a_r - self.u[r] * next;
+                    k -= 2;
+                } else {
+                    y[r] = a_r - self.u[r] * next;
+                    k -= 1;
+                }
             }
             return;
         }
@@ -269,8 +303,9 @@ pub(crate) fn cost_quantiles(
 ) -> Result<(Vec<f64>, Grid), GridError> {
     let planned = precision.cells_for(chain.len());
     let costs: Vec<f64> = chain.attempts.iter().map(|a| a.cost).collect();
+    let split = chain.split();
     let h = cell_width(&costs, visits, (mean + 4.0 * sd) / planned as f64);
-    let first = walk(chain, &costs, h, levels, planned * MAX_GROWTH)?;
+    let first = walk_split(chain, split.as_ref(), h, levels, planned * MAX_GROWTH)?;
     let mut grid = Grid {
         step: h,
         cells: first.cells,
@@ -285,7 +320,7 @@ pub(crate) fn cost_quantiles(
         let last = (k..levels.len()).filter(near).max().unwrap_or(k);
         let fine = cell_width(&costs, visits, quantiles[k] / planned as f64);
         let reach = ((quantiles[last] + h) / fine) as usize + planned;
-        let pass = walk(chain, &costs, fine, &levels[k..=last], reach * MAX_GROWTH)?;
+        let pass = walk_split(chain, split.as_ref(), fine, &levels[k..=last], reach * MAX_GROWTH)?;
         grid.cells += pass.cells;
         grid.passes += 1;
         quantiles[k..=last].copy_from_slice(&pass.quantiles);
@@ -294,111 +329,183 @@ pub(crate) fn cost_quantiles(
     Ok((quantiles, grid))
 }
 
+/// Climb mass left out of the convolution (the climb's PMF is cut once this little remains).
+const CLIMB_TAIL: f64 = 1e-11;
+
+/// A walk of `chain`, or, when it splits into an independent climb and the rest and the climb spans
+/// fewer cells than it has states, a walk of the rest convolved with the climb's PMF (same grid, so the
+/// same numbers up to the climb's cut tail, for less work).
+fn walk_split(
+    chain: &Chain,
+    split: Option<&(Chain, Chain)>,
+    h: f64,
+    levels: &[f64],
+    max_cells: usize,
+) -> Result<Walk, GridError> {
+    if let Some((climb, rest)) = split {
+        // The climb's walk costs its states × its cells, and each level then costs about its cells²
+        // multiply-adds; walking the climb's states along would cost them × all cells.
+        let r = walk(climb, h, Stop::Mass(1.0 - CLIMB_TAIL), max_cells / 16, &[1.0]);
+        if let Ok(c) = r {
+            return walk(rest, h, Stop::Levels(levels), max_cells, &c.pmf);
+        }
+    }
+    walk(chain, h, Stop::Levels(levels), max_cells, &[1.0])
+}
+
 /// One walk's result.
 struct Walk {
     quantiles: Vec<f64>,
     cells: usize,
+    /// PMF of the walked chain's own start state (before any prefix convolution), cell by cell.
+    pmf: Vec<f64>,
 }
 
-/// Walk the grid of cell width `h` upwards until every level is reached (see the module docs).
-fn walk(chain: &Chain, costs: &[f64], h: f64, levels: &[f64], max_cells: usize) -> Result<Walk, GridError> {
+/// One state as the walk sees it: its cost split `shift + frac` (in cells), its ring buffer, and its
+/// outcomes (unused slots have probability 0).
+#[derive(Debug, Clone, Copy)]
+struct Lane {
+    shift: usize,
+    frac: f64,
+    keep: f64,
+    absorb: f64,
+    ring_at: usize,
+    mask: usize,
+    to: [usize; 4],
+    p: [f64; 4],
+}
+
+/// When a walk stops.
+enum Stop<'a> {
+    /// Once the CDF reaches every level (ascending) and the last one's cluster is closed.
+    Levels(&'a [f64]),
+    /// Once the CDF reaches this mass.
+    Mass(f64),
+}
+
+/// Walk the grid of cell width `h` upwards (see the module docs). The start state's PMF is convolved with
+/// `prefix` (the PMF of an independent cost paid first; `[1.0]` for none).
+fn walk(chain: &Chain, h: f64, stop: Stop, max_cells: usize, prefix: &[f64]) -> Result<Walk, GridError> {
     let n = chain.len();
-    let mut shift = vec![0usize; n];
-    let mut frac = vec![0.0; n];
-    for i in 0..n {
-        let q = costs[i] / h;
+    let costs: Vec<f64> = chain.attempts.iter().map(|a| a.cost).collect();
+    let levels = match stop {
+        Stop::Levels(l) => l,
+        Stop::Mass(_) => &[],
+    };
+    // Everything the walk needs about a state, packed together; at most 4 outcomes per state.
+    let mut lanes = Vec::with_capacity(n);
+    let mut ring_len = 0;
+    for (i, cost) in costs.iter().enumerate() {
+        let q = cost / h;
         let k = libm::floor(q);
-        shift[i] = k as usize;
-        frac[i] = q - k;
-    }
-    let keep: Vec<f64> = frac.iter().map(|f| 1.0 - f).collect();
-    // Transitions between states in compressed rows; absorption separately.
-    let mut row_end = Vec::with_capacity(n);
-    let mut col = Vec::with_capacity(chain.edges.len());
-    let mut val = Vec::with_capacity(chain.edges.len());
-    let mut absorb = vec![0.0; n];
-    for (i, out) in absorb.iter_mut().enumerate() {
+        let mut lane = Lane {
+            shift: k as usize,
+            frac: q - k,
+            keep: 1.0 - (q - k),
+            absorb: 0.0,
+            ring_at: ring_len,
+            mask: 0,
+            to: [0; 4],
+            p: [0.0; 4],
+        };
+        let mut slot = 0;
         for e in chain.edges(i) {
             match e.to {
-                Some(j) => {
-                    col.push(j);
-                    val.push(e.prob);
+                Some(j) if slot < 4 => {
+                    lane.to[slot] = j;
+                    lane.p[slot] = e.prob;
+                    slot += 1;
                 }
-                None => *out += e.prob,
+                Some(_) => return Err(GridError::Singular),
+                None => lane.absorb += e.prob,
             }
         }
-        row_end.push(col.len());
-    }
-    // Same-cell weight of each state's own successors (only for attempts cheaper than a cell).
-    let weight: Vec<f64> = (0..n)
-        .map(|i| if shift[i] == 0 { keep[i] } else { 0.0 })
-        .collect();
-    let solver = CellSolver::new(chain, &weight).ok_or(GridError::Singular)?;
-
-    // Ring buffer per state with shift k ≥ 1: the slot of cell x + k receives, at cell x,
-    // S_i[x] = (1 − f_i)·G_i[x] + f_i·G_i[x − 1], which is exactly p_i's known part at cell x + k.
-    // A ring of at least k + 1 slots (a power of two) holds every pending value; the initial zeros are
-    // the cells below k.
-    let mut ring_at = vec![0usize; n];
-    let mut ring_mask = vec![0usize; n];
-    let mut ring_len = 0;
-    for i in 0..n {
-        if shift[i] > 0 {
-            let size = (shift[i] + 1).next_power_of_two();
-            ring_at[i] = ring_len;
-            ring_mask[i] = size - 1;
+        // Ring buffer for a state with shift k ≥ 1: the slot of cell x + k receives, at cell x,
+        // S_i[x] = (1 − f_i)·G_i[x] + f_i·G_i[x − 1], which is exactly p_i's known part at cell x + k.
+        // At least k + 1 slots (a power of two) hold every pending value; the initial zeros are the cells
+        // below k.
+        if lane.shift > 0 {
+            let size = (lane.shift + 1).next_power_of_two();
+            lane.mask = size - 1;
             ring_len += size;
         }
+        lanes.push(lane);
     }
+    // Same-cell weight of each state's own successors (only for attempts cheaper than a cell).
+    let weight: Vec<f64> = lanes
+        .iter()
+        .map(|l| if l.shift == 0 { l.keep } else { 0.0 })
+        .collect();
+    let solver = CellSolver::new(chain, &weight).ok_or(GridError::Singular)?;
     let mut ring = vec![0.0; ring_len];
     let mut prev_g = vec![0.0; n];
     let mut y = vec![0.0; n];
     let mut scratch = vec![0.0; solver.restore.len()];
-    // (cell where the CDF reaches the level, interpolated reading) per level; the start state's PMF.
+    // The start state's own PMF and CDF, cell by cell. The reported distribution is their convolution
+    // with `prefix`, evaluated only where needed: it cannot reach a level before the own CDF does.
+    let mut own: Vec<f64> = Vec::with_capacity(max_cells.min(1 << 16));
+    let mut own_cdf: Vec<f64> = Vec::with_capacity(max_cells.min(1 << 16));
+    let pmf_at =
+        |own: &[f64], c: usize| total(prefix.iter().take(c + 1).enumerate().map(|(j, a)| a * own[c - j]));
+    let cdf_at = |own_cdf: &[f64], c: usize| {
+        total(
+            prefix
+                .iter()
+                .take(c + 1)
+                .enumerate()
+                .map(|(j, a)| a * own_cdf[c - j]),
+        )
+    };
+    // (cell where the CDF reaches the level, interpolated reading) per level.
     let mut crossings: Vec<(usize, f64)> = Vec::with_capacity(levels.len());
-    let mut pmf: Vec<f64> = Vec::with_capacity(max_cells.min(1 << 16));
-    let mut cdf = 0.0;
     let mut x = 0;
     // Walk until every level is reached and the cluster holding the last one is closed on the right.
-    while crossings.len() < levels.len()
-        || (pmf[x - 1] > 0.0 && x - crossings[crossings.len() - 1].0 <= ATOM_CELLS)
-    {
+    loop {
+        let done = match stop {
+            Stop::Mass(m) => own_cdf.last().is_some_and(|&c| c >= m),
+            Stop::Levels(_) => {
+                crossings.len() == levels.len()
+                    && (pmf_at(&own, x - 1) == 0.0 || x - crossings[crossings.len() - 1].0 > ATOM_CELLS)
+            }
+        };
+        if done {
+            break;
+        }
         if x >= max_cells {
             return Err(GridError::NoConvergence);
         }
         let first = if x == 0 { 1.0 } else { 0.0 };
-        for i in 0..n {
-            y[i] = if shift[i] == 0 {
-                first * keep[i] * absorb[i] + frac[i] * prev_g[i]
+        for (yi, (l, g)) in y.iter_mut().zip(lanes.iter().zip(&prev_g)) {
+            *yi = if l.shift == 0 {
+                first * l.keep * l.absorb + l.frac * g
             } else {
-                ring[ring_at[i] + (x & ring_mask[i])]
+                ring[l.ring_at + (x & l.mask)]
             };
         }
         solver.solve(&mut y, &mut scratch);
-        let mut begin = 0;
-        for i in 0..n {
-            let end = row_end[i];
-            let mut g = first * absorb[i];
-            for (c, v) in col[begin..end].iter().zip(&val[begin..end]) {
-                g += v * y[*c];
+        for (l, prev) in lanes.iter().zip(prev_g.iter_mut()) {
+            let g = first * l.absorb
+                + (l.p[0] * y[l.to[0]] + l.p[1] * y[l.to[1]])
+                + (l.p[2] * y[l.to[2]] + l.p[3] * y[l.to[3]]);
+            if l.shift > 0 {
+                ring[l.ring_at + ((x + l.shift) & l.mask)] = l.keep * g + l.frac * *prev;
             }
-            begin = end;
-            if shift[i] > 0 {
-                ring[ring_at[i] + ((x + shift[i]) & ring_mask[i])] = keep[i] * g + frac[i] * prev_g[i];
-            }
-            prev_g[i] = g;
+            *prev = g;
         }
-        let mass = y[chain.start];
-        let before = cdf;
-        cdf += mass;
-        pmf.push(mass);
-        // Mass of cell x is read as spread evenly over [(x − ½)h, (x + ½)h].
+        own.push(y[chain.start]);
+        own_cdf.push(own_cdf.last().copied().unwrap_or(0.0) + y[chain.start]);
         while let Some(&p) = levels.get(crossings.len()) {
+            if own_cdf[x] < p - LEVEL_TOLERANCE {
+                break;
+            }
+            let cdf = cdf_at(&own_cdf, x);
             if cdf < p - LEVEL_TOLERANCE {
                 break;
             }
-            let within = if mass > 0.0 {
-                ((p - before) / mass).clamp(0.0, 1.0)
+            // Mass of cell x is read as spread evenly over [(x − ½)h, (x + ½)h].
+            let before = if x > 0 { cdf_at(&own_cdf, x - 1) } else { 0.0 };
+            let within = if cdf > before {
+                ((p - before) / (cdf - before)).clamp(0.0, 1.0)
             } else {
                 1.0
             };
@@ -408,9 +515,13 @@ fn walk(chain: &Chain, costs: &[f64], h: f64, levels: &[f64], max_cells: usize) 
     }
     let quantiles = crossings
         .iter()
-        .map(|&(cell, read)| atom(&pmf, cell).map_or(read, |c| c * h))
+        .map(|&(cell, read)| atom(|c| pmf_at(&own, c), x, cell).map_or(read, |c| c * h))
         .collect();
-    Ok(Walk { quantiles, cells: x })
+    Ok(Walk {
+        quantiles,
+        cells: x,
+        pmf: own,
+    })
 }
 
 /// Widest cluster of cells read as one atom. An atom made of a few attempts is spread over at most one
@@ -421,23 +532,27 @@ const ATOM_CELLS: usize = 6;
 /// If `cell` lies in an isolated cluster of non-zero cells (at most [`ATOM_CELLS`] wide, empty cells on
 /// both sides), the cluster's centre of mass in cells. The rounding keeps every atom's mean exact, so for
 /// a single atom this is its exact position; a level that falls inside it belongs to that atom.
-fn atom(pmf: &[f64], cell: usize) -> Option<f64> {
+fn atom(pmf: impl Fn(usize) -> f64, cells: usize, cell: usize) -> Option<f64> {
     let mut lo = cell;
-    while lo > 0 && pmf[lo - 1] > 0.0 {
+    while lo > 0 && pmf(lo - 1) > 0.0 {
         lo -= 1;
+        if cell - lo >= ATOM_CELLS {
+            return None;
+        }
     }
     let mut hi = cell;
-    while hi + 1 < pmf.len() && pmf[hi + 1] > 0.0 {
+    while hi + 1 < cells && pmf(hi + 1) > 0.0 {
         hi += 1;
         if hi - lo >= ATOM_CELLS {
             return None;
         }
     }
-    if hi + 1 >= pmf.len() || hi - lo >= ATOM_CELLS {
+    if hi + 1 >= cells {
         return None;
     }
     let (mut m, mut w) = (0.0, 0.0);
-    for (c, p) in pmf.iter().enumerate().take(hi + 1).skip(lo) {
+    for c in lo..=hi {
+        let p = pmf(c);
         m += p;
         w += c as f64 * p;
     }

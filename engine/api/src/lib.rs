@@ -78,7 +78,20 @@ fn to_value<T: serde::Serialize>(v: T) -> Result<serde_json::Value, ApiError> {
 
 /// Deserialize a request strictly, mapping serde's failures onto our error codes.
 pub(crate) fn parse_request<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, ApiError> {
-    serde_json::from_str(json).map_err(ApiError::from_json)
+    serde_json::from_str(json).map_err(|e| {
+        // Typed deserialization stops at the first mismatch, which may come before a syntax error further
+        // on; and serde_json reports some type mismatches (a number where an enum's string belongs) as
+        // syntax errors. So the JSON itself decides between malformed and misshapen.
+        if let Err(syntax) = serde_json::from_str::<serde::de::IgnoredAny>(json) {
+            return ApiError::new(ErrorCode::MalformedJson, syntax.to_string());
+        }
+        let err = ApiError::from_json(e);
+        if err.code == ErrorCode::MalformedJson {
+            ApiError::new(ErrorCode::InvalidType, err.message)
+        } else {
+            err
+        }
+    })
 }
 
 /// Version string of the engine semantics, reported in every response.

@@ -1,0 +1,375 @@
+//! `GET /v1/characters/{name}/equipment` and `GET /v1/characters/{name}/valuation?preset=&refresh=`.
+//!
+//! The name is validated before any lookup; then name → ocid and ocid → equipment go through the cache
+//! tiers ([`crate::cache::lookup`]); the valuation is keyed by (ocid, equipment content hash, engine
+//! version, preset), so it is recomputed only when the equipment or the engine changes.
+use crate::cache::{self, canonical::sha256_hex, How, Kind, Meta, Mode, Resource, Served, FORMAT_VERSION};
+use crate::config::Config;
+use crate::context::{now_ms, TaskContext};
+use crate::error::EdgeError;
+use crate::inbound;
+use crate::routes::{cached_json, CacheHeaders};
+use percent_encoding::percent_decode_str;
+use pve_api::ENGINE_VERSION;
+use std::rc::Rc;
+use worker::{Context, Env, Request, Response};
+
+/// Longest name in Nexon's counting: a Hangul syllable counts 2, a Latin letter or digit 1.
+const MAX_NAME_WEIGHT: usize = 12;
+const MIN_NAME_WEIGHT: usize = 2;
+
+/// A character name as the game allows it: Hangul syllables, Latin letters and digits, 2 to 12 in
+/// Nexon's counting. `segment` is the raw (percent-encoded) path segment.
+///
+/// # Errors
+/// `InvalidCharacterName` saying why.
+pub fn validate_name(segment: &str) -> Result<String, EdgeError> {
+    let invalid = |reason| Err(EdgeError::InvalidCharacterName { reason });
+    if segment.is_empty() {
+        return invalid("empty");
+    }
+    // 12 Hangul syllables percent-encoded are 108 bytes; anything longer is too long anyway.
+    if segment.len() > 128 {
+        return invalid("longer than 12 (a Hangul syllable counts 2)");
+    }
+    let Ok(name) = percent_decode_str(segment).decode_utf8() else {
+        return invalid("not percent-encoded UTF-8");
+    };
+    let mut weight = 0;
+    for c in name.chars() {
+        weight += match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' => 1,
+            '\u{AC00}'..='\u{D7A3}' => 2,
+            _ => return invalid("only Hangul syllables, Latin letters and digits are allowed"),
+        };
+    }
+    if weight > MAX_NAME_WEIGHT {
+        return invalid("longer than 12 (a Hangul syllable counts 2)");
+    }
+    if weight < MIN_NAME_WEIGHT {
+        return invalid("shorter than 2 (a Hangul syllable counts 2)");
+    }
+    Ok(name.into_owned())
+}
+
+#[derive(Debug, Default, PartialEq)]
+struct Query {
+    preset: Option<u8>,
+    refresh: bool,
+}
+
+impl Query {
+    /// The query string; unknown parameters, repeats and bad values are errors.
+    fn parse(req: &Request, allowed: &[&str]) -> Result<Query, EdgeError> {
+        let url = req.url()?;
+        let mut q = Query::default();
+        let mut seen = Vec::new();
+        for (k, v) in url.query_pairs() {
+            if !allowed.contains(&k.as_ref()) {
+                return Err(EdgeError::InvalidQuery(format!(
+                    "unknown parameter {k:?}; allowed: {allowed:?}"
+                )));
+            }
+            if seen.contains(&k) {
+                return Err(EdgeError::InvalidQuery(format!("{k} given twice")));
+            }
+            match k.as_ref() {
+                "refresh" => {
+                    q.refresh = match v.as_ref() {
+                        "true" | "1" => true,
+                        "false" | "0" | "" => false,
+                        _ => return Err(EdgeError::InvalidQuery("refresh must be true or false".into())),
+                    }
+                }
+                "preset" => {
+                    q.preset = match v.as_ref() {
+                        "" => None,
+                        "1" => Some(1),
+                        "2" => Some(2),
+                        "3" => Some(3),
+                        _ => return Err(EdgeError::InvalidQuery("preset must be 1, 2 or 3".into())),
+                    }
+                }
+                _ => {}
+            }
+            seen.push(k);
+        }
+        Ok(q)
+    }
+}
+
+/// A character's ocid and equipment, as the cache served them.
+struct Character {
+    name: String,
+    ocid: String,
+    equipment: Served,
+}
+
+async fn character(
+    req: &Request,
+    env: &Env,
+    ctx: &Context,
+    task: &TaskContext,
+    raw_name: &str,
+    allowed_query: &[&str],
+) -> Result<(Character, Query, Rc<Config>), EdgeError> {
+    let name = validate_name(raw_name)?;
+    let query = Query::parse(req, allowed_query)?;
+    task.set_key(name.clone());
+    let cfg = Config::get(env)?;
+    let now = now_ms();
+    let deadline = now + cfg.request_deadline_ms;
+    let mode = if query.refresh {
+        inbound::check_refresh(env, &cfg, &inbound::client_key(req)).await?;
+        Mode::Refresh { requested_at: now }
+    } else {
+        Mode::Normal
+    };
+    // The name → ocid mapping changes only on a rename: refresh=true refreshes the equipment only.
+    let ocid = cache::lookup(
+        env,
+        ctx,
+        &cfg,
+        task,
+        &Resource::Ocid { name: name.clone() },
+        Mode::Normal,
+        deadline,
+    )
+    .await?;
+    task.record("ocid_tier", ocid.how.tier());
+    if ocid.entry.meta.kind == Kind::NotFound {
+        task.set_cache(
+            ocid.how.tier(),
+            ocid.how.cache_status(Some(&ocid.entry.meta), now_ms()),
+        );
+        return Err(EdgeError::CharacterNotFound);
+    }
+    let ocid = String::from_utf8(ocid.entry.body.clone())
+        .map_err(|_| EdgeError::Config("cached ocid is not UTF-8".into()))?;
+    let equipment = cache::lookup(
+        env,
+        ctx,
+        &cfg,
+        task,
+        &Resource::Equipment { ocid: ocid.clone() },
+        mode,
+        deadline,
+    )
+    .await?;
+    if equipment.entry.meta.kind == Kind::NotFound {
+        task.set_cache(
+            equipment.how.tier(),
+            equipment.how.cache_status(Some(&equipment.entry.meta), now_ms()),
+        );
+        return Err(EdgeError::CharacterNotFound);
+    }
+    Ok((
+        Character {
+            name,
+            ocid,
+            equipment,
+        },
+        query,
+        cfg,
+    ))
+}
+
+/// `GET /v1/characters/{name}/equipment`: the item equipment (canonical JSON of Nexon's answer) with the
+/// ocid, content hash, fetch time and engine version.
+pub async fn equipment(
+    req: &Request,
+    env: &Env,
+    ctx: &Context,
+    task: &TaskContext,
+    raw_name: &str,
+) -> Result<Response, EdgeError> {
+    let (c, _, cfg) = character(req, env, ctx, task, raw_name, &["refresh"]).await?;
+    let meta = &c.equipment.entry.meta;
+    let mut body = envelope(&c, None);
+    body.extend_from_slice(b",\"equipment\":");
+    body.extend_from_slice(&c.equipment.entry.body);
+    body.push(b'}');
+    let now = now_ms();
+    let headers = character_headers(&cfg, &c, c.equipment.how, None, now);
+    task.set_cache(c.equipment.how.tier(), headers.cache_status.clone());
+    task.record("equipment_hash", meta.hash.clone());
+    cached_json(req, body, &headers)
+}
+
+/// `GET /v1/characters/{name}/valuation`: the engine's valuation of the equipment, cached by (ocid,
+/// equipment hash, engine version, preset).
+pub async fn valuation(
+    req: &Request,
+    env: &Env,
+    ctx: &Context,
+    task: &TaskContext,
+    raw_name: &str,
+) -> Result<Response, EdgeError> {
+    let (c, query, cfg) = character(req, env, ctx, task, raw_name, &["preset", "refresh"]).await?;
+    let preset = query
+        .preset
+        .map_or_else(|| "current".to_owned(), |p| p.to_string());
+    let key = format!(
+        "v{FORMAT_VERSION}:valuation:{}:{}:{preset}:{}",
+        c.ocid,
+        c.equipment.entry.meta.hash,
+        cache::engine_tag()
+    );
+    let valued = match cache::get_derived(env, &cfg, task, &key).await {
+        Some(served) => served,
+        None => {
+            let started = now_ms();
+            let out = valuate(&c.equipment.entry.body, query.preset)?;
+            task.record("engine_ms", now_ms().saturating_sub(started));
+            cache::put_derived(env, ctx, &cfg, &key, out)
+        }
+    };
+    let how = c.equipment.how.worst(valued.how);
+    let mut body = envelope(&c, Some(&preset));
+    body.extend_from_slice(b",\"valuation\":");
+    body.extend_from_slice(&valued.entry.body);
+    body.push(b'}');
+    let headers = character_headers(&cfg, &c, how, Some(&valued.entry.meta.hash), now_ms());
+    task.set_cache(how.tier(), headers.cache_status.clone());
+    cached_json(req, body, &headers)
+}
+
+/// The engine's valuation of one character's item equipment (issue 5). The one place it is called from.
+///
+/// # Errors
+/// `NotImplemented` until `pve_api::Operation::Valuation` exists; then the engine's own errors.
+fn valuate(equipment_json: &[u8], preset: Option<u8>) -> Result<Vec<u8>, EdgeError> {
+    let _request = valuation_request(equipment_json, preset);
+    // To wire (one line): Ok(pve_api::handle(pve_api::Operation::Valuation, &_request)?.into_bytes())
+    Err(EdgeError::NotImplemented(
+        "character valuation (the engine's valuation operation is not merged yet)",
+    ))
+}
+
+/// The engine's valuation request: the item-equipment JSON plus options, as `pve valuation` reads it.
+fn valuation_request(equipment_json: &[u8], preset: Option<u8>) -> String {
+    let mut request = String::with_capacity(equipment_json.len() + 40);
+    request.push_str("{\"equipment\":");
+    request.push_str(&String::from_utf8_lossy(equipment_json));
+    if let Some(p) = preset {
+        request.push_str(&format!(",\"preset\":{p}"));
+    }
+    request.push('}');
+    request
+}
+
+/// `{"character_name":…,"ocid":…,…` (left open for the payload field).
+fn envelope(c: &Character, preset: Option<&str>) -> Vec<u8> {
+    let meta = &c.equipment.entry.meta;
+    let mut fields = serde_json::Map::new();
+    fields.insert("character_name".into(), c.name.clone().into());
+    fields.insert("ocid".into(), c.ocid.clone().into());
+    if let Some(p) = preset {
+        fields.insert("preset".into(), p.into());
+    }
+    fields.insert("equipment_hash".into(), meta.hash.clone().into());
+    fields.insert("fetched_at".into(), iso8601(meta.fetched_at).into());
+    fields.insert("engine_version".into(), ENGINE_VERSION.into());
+    let mut out = serde_json::Value::Object(fields).to_string().into_bytes();
+    out.pop(); // the closing brace: the payload follows
+    out
+}
+
+fn character_headers(cfg: &Config, c: &Character, how: How, extra: Option<&str>, now: u64) -> CacheHeaders {
+    let meta: &Meta = &c.equipment.entry.meta;
+    let validator = format!(
+        "{}\n{}\n{}\n{}\n{ENGINE_VERSION}\n{}",
+        c.name,
+        c.ocid,
+        meta.hash,
+        meta.fetched_at,
+        extra.unwrap_or("")
+    );
+    let cache_control = match how {
+        How::StaleRevalidating | How::StaleOnError => "public, max-age=0, must-revalidate".to_owned(),
+        _ => format!(
+            "public, max-age={}, stale-while-revalidate={}, stale-if-error={}",
+            meta.fresh_until.saturating_sub(now) / 1000,
+            cfg.stale_while_revalidate_ms / 1000,
+            meta.stale_until.saturating_sub(meta.fresh_until) / 1000
+        ),
+    };
+    CacheHeaders {
+        etag: format!("\"{}\"", &sha256_hex(validator.as_bytes())[..32]),
+        cache_status: how.cache_status(Some(meta), now),
+        cache_control,
+        age_s: Some(now.saturating_sub(meta.fetched_at) / 1000),
+    }
+}
+
+/// Epoch milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ` (proleptic Gregorian, UTC).
+fn iso8601(ms: u64) -> String {
+    let (days, rem) = ((ms / 86_400_000) as i64, ms % 86_400_000);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1000 % 60,
+        rem % 1000
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(segment: &str, ok: bool) {
+        assert_eq!(validate_name(segment).is_ok(), ok, "{segment:?}");
+    }
+
+    #[test]
+    fn names() {
+        check("%EC%97%90%EB%B0%98", true); // 에반
+        check("load17", true);
+        check("Ab", true);
+        check("abcdefghijkl", true);
+        check("%EA%B0%80", true); // 가: one syllable counts 2
+        check("a", false);
+        check("abcdefghijklm", false);
+        check("", false);
+        check("has%20space", false);
+        check("a.b", false);
+        check("a-b", false);
+        check("%3Cscript%3E", false);
+        check("%F0%9F%98%80ok", false); // emoji
+        check("%FF%FE", false); // not UTF-8
+        check("%ZZab", false); // not an escape: '%' is not allowed
+        check("%EA%B0%80%EA%B0%80%EA%B0%80%EA%B0%80%EA%B0%80%EA%B0%80", true); // 6 syllables = 12
+        check(
+            "%EA%B0%80%EA%B0%80%EA%B0%80%EA%B0%80%EA%B0%80%EA%B0%80%EA%B0%80",
+            false,
+        ); // 7 = 14
+        check(&"a".repeat(500), false);
+    }
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso8601(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(iso8601(1_763_723_280_123), "2025-11-21T11:08:00.123Z");
+    }
+
+    #[test]
+    fn valuation_request_shape() {
+        assert_eq!(
+            valuation_request(b"{\"a\":1}", Some(2)),
+            "{\"equipment\":{\"a\":1},\"preset\":2}"
+        );
+        assert_eq!(valuation_request(b"{}", None), "{\"equipment\":{}}");
+    }
+}

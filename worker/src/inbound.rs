@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::context::now_ms;
 use crate::error::EdgeError;
 use crate::limits::{Rate, TokenBucket};
+use crate::metrics;
 use crate::rate_limiter::{self, AcquireRequest, Admission};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -56,9 +57,10 @@ pub fn check(cfg: &Config, client: &str) -> Result<(), EdgeError> {
         let bucket = clients
             .entry(client.to_owned())
             .or_insert_with(|| TokenBucket::full(rate, now));
-        bucket
-            .take(now, rate)
-            .map_err(|retry_after_ms| EdgeError::RateLimited { retry_after_ms })
+        bucket.take(now, rate).map_err(|retry_after_ms| {
+            metrics::inc(metrics::RATE_LIMITED, &[("scope", "client")]);
+            EdgeError::RateLimited { retry_after_ms }
+        })
     })
 }
 
@@ -76,6 +78,9 @@ pub async fn check_refresh(env: &Env, cfg: &Config, client: &str) -> Result<(), 
     };
     match rate_limiter::acquire(env, &format!("refresh:{client}"), &req).await? {
         Admission::Granted { .. } => Ok(()),
-        Admission::Denied { retry_after_ms, .. } => Err(EdgeError::RefreshRateLimited { retry_after_ms }),
+        Admission::Denied { retry_after_ms, .. } => {
+            metrics::inc(metrics::RATE_LIMITED, &[("scope", "refresh")]);
+            Err(EdgeError::RefreshRateLimited { retry_after_ms })
+        }
     }
 }

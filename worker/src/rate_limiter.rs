@@ -103,6 +103,16 @@ pub async fn report(env: &Env, cfg: &Config, outcome: CallOutcome) -> Result<()>
     }
 }
 
+/// The upstream circuit breaker as the `pve_upstream_circuit_state` gauge: 0 closed, 1 half-open, 2 open.
+pub async fn circuit_state(env: &Env) -> Result<f64> {
+    #[derive(Deserialize)]
+    struct State {
+        circuit: f64,
+    }
+    let mut resp = call(env, UPSTREAM, "/state", "{}").await?;
+    Ok(resp.json::<State>().await?.circuit)
+}
+
 async fn call(env: &Env, name: &str, path: &str, body: &str) -> Result<Response> {
     let stub = env.durable_object(RATE_LIMITER)?.id_from_name(name)?.get_stub()?;
     let headers = Headers::new();
@@ -189,6 +199,19 @@ impl DurableObject for RateLimiter {
                 let report: ReportRequest = req.json().await?;
                 self.limiter.borrow_mut().report(now, &report);
                 Response::from_json(&serde_json::json!({"breaker": self.limiter.borrow().breaker}))
+            }
+            "/state" => {
+                let limiter = self.limiter.borrow();
+                let circuit = match limiter.breaker {
+                    Breaker::Closed { .. } => 0,
+                    Breaker::Open { until } if now < until => 2,
+                    Breaker::Open { .. } | Breaker::HalfOpen { .. } => 1,
+                };
+                Response::from_json(&serde_json::json!({
+                    "circuit": circuit,
+                    "breaker": limiter.breaker,
+                    "hold_until": limiter.hold_until,
+                }))
             }
             _ => Response::error("no such durable object route", 404),
         }

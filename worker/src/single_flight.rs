@@ -268,6 +268,13 @@ impl SingleFlight {
         let load = async move {
             let _guard = guard;
             let result = lead(&env, &cfg, &resource, min_fetched_at, &leader_request_id).await;
+            // This object may live in an isolate that no Worker request flushes: flush what the load counted.
+            if let Err(e) = crate::metrics_store::flush(&env, true).await {
+                worker::console_error!(
+                    "{}",
+                    serde_json::json!({"domain": "metrics", "task": "flush", "outcome": "error", "error_detail": e.to_string()})
+                );
+            }
             if let Ok(entry) = &result {
                 let mut last = flights.last.borrow_mut();
                 if last.len() >= 16 {

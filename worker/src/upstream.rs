@@ -11,6 +11,7 @@
 use crate::cache::{canonical, Resource};
 use crate::config::Config;
 use crate::context::{now_ms, TaskContext};
+use crate::metrics;
 use crate::rate_limiter::{self, Admission, CallOutcome, DenyReason};
 use crate::single_flight::LoadError;
 use futures_util::future::{self, Either};
@@ -124,6 +125,7 @@ pub async fn fetch(
             }) => {
                 let detail = format!("upstream call refused: {reason:?}");
                 task.record("denied", detail.clone());
+                metrics::inc(metrics::RATE_LIMITED, &[("scope", "upstream")]);
                 return Err(match reason {
                     DenyReason::RateLimited | DenyReason::Throttled => LoadError::UpstreamRateLimited {
                         retry_after_ms,
@@ -150,6 +152,7 @@ pub async fn fetch(
             Ok(_) => CallOutcome::Success,
             Err(e) => e.outcome(),
         };
+        count_call(resource, &result);
         if let Err(e) = rate_limiter::report(env, cfg, outcome).await {
             task.record("report_error", e.to_string());
         }
@@ -164,6 +167,28 @@ pub async fn fetch(
             return Err(err.into_load_error());
         }
         Delay::from(Duration::from_millis(backoff)).await;
+    }
+}
+
+fn count_call(resource: &Resource, result: &Result<Fetched, CallError>) {
+    let path = match resource {
+        Resource::Ocid { .. } => "id",
+        Resource::Equipment { .. } => "item-equipment",
+    };
+    let outcome = match result {
+        Ok(Fetched::Found(_)) => "ok",
+        Ok(Fetched::NotFound) => "not_found",
+        Err(CallError::Throttled { .. }) => "throttled",
+        Err(CallError::Timeout) => "timeout",
+        Err(_) => "error",
+    };
+    metrics::inc(metrics::UPSTREAM_CALLS, &[("path", path), ("outcome", outcome)]);
+    match result {
+        Err(CallError::Throttled { .. }) => metrics::inc(metrics::UPSTREAM_429, &[]),
+        Err(CallError::Timeout | CallError::Network(_) | CallError::Status { .. }) => {
+            metrics::inc(metrics::UPSTREAM_ERRORS, &[])
+        }
+        _ => {}
     }
 }
 

@@ -16,6 +16,7 @@ pub mod l1;
 use crate::config::Config;
 use crate::context::{new_request_id, now_ms, Outcome, TaskContext};
 use crate::error::EdgeError;
+use crate::metrics;
 use crate::single_flight::{self, LoadError};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
@@ -231,6 +232,15 @@ pub struct Served {
     pub how: How,
 }
 
+/// Record which tier answered (log line, `Cache-Status` on error answers too, metric); returns the
+/// `Cache-Status` value.
+pub fn answered(task: &TaskContext, how: How, meta: Option<&Meta>) -> String {
+    let cache_status = how.cache_status(meta, now_ms());
+    task.set_cache(how.tier(), cache_status.clone());
+    metrics::inc(metrics::CACHE_ANSWERS, &[("tier", how.tier())]);
+    cache_status
+}
+
 thread_local! {
     static L1: RefCell<Option<l1::L1>> = const { RefCell::new(None) };
     /// Keys this isolate is refreshing in the background, so that a burst of stale hits starts one refresh.
@@ -354,6 +364,9 @@ pub async fn lookup(
         Ok(loaded) => {
             l1_put(cfg, &key, loaded.entry.clone(), now_ms());
             task.record("single_flight_role", loaded.role);
+            if loaded.role != "leader" {
+                metrics::inc(metrics::COALESCED, &[]);
+            }
             let forced = matches!(mode, Mode::Refresh { .. });
             Ok(Served {
                 entry: loaded.entry,

@@ -138,10 +138,7 @@ async fn character(
     .await?;
     task.record("ocid_tier", ocid.how.tier());
     if ocid.entry.meta.kind == Kind::NotFound {
-        task.set_cache(
-            ocid.how.tier(),
-            ocid.how.cache_status(Some(&ocid.entry.meta), now_ms()),
-        );
+        cache::answered(task, ocid.how, Some(&ocid.entry.meta));
         return Err(EdgeError::CharacterNotFound);
     }
     let ocid = String::from_utf8(ocid.entry.body.clone())
@@ -157,10 +154,7 @@ async fn character(
     )
     .await?;
     if equipment.entry.meta.kind == Kind::NotFound {
-        task.set_cache(
-            equipment.how.tier(),
-            equipment.how.cache_status(Some(&equipment.entry.meta), now_ms()),
-        );
+        cache::answered(task, equipment.how, Some(&equipment.entry.meta));
         return Err(EdgeError::CharacterNotFound);
     }
     Ok((
@@ -191,7 +185,7 @@ pub async fn equipment(
     body.push(b'}');
     let now = now_ms();
     let headers = character_headers(&cfg, &c, c.equipment.how, None, now);
-    task.set_cache(c.equipment.how.tier(), headers.cache_status.clone());
+    cache::answered(task, c.equipment.how, Some(meta));
     task.record("equipment_hash", meta.hash.clone());
     cached_json(req, body, &headers)
 }
@@ -230,7 +224,7 @@ pub async fn valuation(
     body.extend_from_slice(&valued.entry.body);
     body.push(b'}');
     let headers = character_headers(&cfg, &c, how, Some(&valued.entry.meta.hash), now_ms());
-    task.set_cache(how.tier(), headers.cache_status.clone());
+    cache::answered(task, how, Some(&c.equipment.entry.meta));
     cached_json(req, body, &headers)
 }
 

@@ -63,7 +63,7 @@ pub async fn compute(
         cache_control: "public, max-age=86400".to_owned(),
         age_s: None,
     };
-    task.set_cache(served.how.tier(), headers.cache_status.clone());
+    cache::answered(task, served.how, None);
     cached_json(req, served.entry.body.clone(), &headers)
 }
 

@@ -12,9 +12,10 @@
 // two fixtures. Anything else is unknown (`nobody`, `ghost`).
 //
 // Control endpoints (JSON), for tests:
-//   POST /__control/faults   {path?, latencyMs?, errorRate?, errorStatus?, throttle?: {retryAfterS}, hang?,
-//                             unknownStatus?}  -- `path` is "id", "equipment" or "*" (default "*");
-//                             an empty object for a path clears its faults
+//   POST /__control/faults   {path?, latencyMs?, errorRate?, failNext?, errorStatus?, throttle?: {retryAfterS},
+//                             hang?, unknownStatus?}  -- `path` is "id", "equipment" or "*" (default "*");
+//                             `failNext: n` fails the next n calls (then answers normally); an empty object
+//                             for a path clears its faults
 //   POST /__control/revise   {ocid} -- the equipment of this ocid changes (its `date` field), e.g. to see a refresh
 //   GET  /__control/calls    -> {"id": n, "equipment": n, "total": n, "byKey": {"id:NAME": n, …}}
 //   POST /__control/reset    clears faults, revisions and call counts
@@ -126,6 +127,11 @@ export async function startFakeUpstream({ port = 0 } = {}) {
     if (f.hang) { hanging.add(res.socket); return; } // never answers; the socket dies on reset/stop
     if (f.throttle) {
       return send(429, nexonError('OPENAPI00007', 'Too Many Requests'), { 'retry-after': String(f.throttle.retryAfterS) });
+    }
+    const failing = [faults[kind], faults['*']].find((x) => x?.failNext > 0);
+    if (failing) {
+      failing.failNext -= 1;
+      return send(f.errorStatus ?? 500, nexonError('OPENAPI00001', 'Internal server error'));
     }
     if (f.errorRate && Math.random() < f.errorRate) {
       return send(f.errorStatus ?? 500, nexonError('OPENAPI00001', 'Internal server error'));

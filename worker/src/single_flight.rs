@@ -76,7 +76,9 @@ struct LoadRequest {
 }
 
 /// A loaded entry and how this request got it: `leader` (its own upstream load), `follower` (joined a
-/// load in flight) or `memory` (the result of a load that had just finished).
+/// load in flight in the Durable Object), `memory` (the result of a load that had just finished) or
+/// `isolate` (joined another request's Durable Object call in this isolate).
+#[derive(Debug, Clone)]
 pub struct Loaded {
     pub entry: Rc<Entry>,
     pub role: &'static str,

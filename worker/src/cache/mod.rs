@@ -3,7 +3,7 @@
 //! A lookup tries, in order: **L1** (this isolate's memory, [`l1`]), **L2** (Workers KV, value + metadata
 //! `{version, kind, fetched_at, fresh_until, stale_until, hash}`), then the **single-flight** Durable
 //! Object of the key ([`crate::single_flight`]), whose leader is the only caller of the upstream and the
-//! only writer of KV. Past `fresh_until` but within the stale-while-revalidate window, a copy is answered
+//! only writer of KV. Within one isolate, concurrent misses for a key share one Durable Object call. Past `fresh_until` but within the stale-while-revalidate window, a copy is answered
 //! at once and refreshed in the background; when a load fails, a copy within `stale_until` answers
 //! (stale-if-error). Unknown characters are cached as `not_found` entries for a short time; upstream
 //! 429s, 5xx and timeouts are never cached.
@@ -17,12 +17,13 @@ use crate::config::Config;
 use crate::context::{new_request_id, now_ms, Outcome, TaskContext};
 use crate::error::EdgeError;
 use crate::metrics;
-use crate::single_flight::{self, LoadError};
+use crate::single_flight::{self, LoadError, Loaded};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
-use worker::{Context, Env};
+use std::time::Duration;
+use worker::{Context, Delay, Env};
 
 /// Bump when the meaning of cached bytes changes: older entries are then ignored.
 pub const FORMAT_VERSION: u32 = 1;
@@ -360,7 +361,7 @@ pub async fn lookup(
         Mode::Normal => 0,
         Mode::Refresh { requested_at } => requested_at.saturating_sub(cfg.refresh_window_ms),
     };
-    match single_flight::load(env, resource, min_fetched_at, deadline, &task.request_id).await {
+    match load_once_per_isolate(env, resource, min_fetched_at, deadline, &task.request_id).await {
         Ok(loaded) => {
             l1_put(cfg, &key, loaded.entry.clone(), now_ms());
             task.record("single_flight_role", loaded.role);
@@ -387,6 +388,101 @@ pub async fn lookup(
             None => Err(e.into()),
         },
     }
+}
+
+/// Where the leading request of this isolate leaves the result of its load; `None` while it runs.
+type Slot = Rc<RefCell<Option<FlightResult>>>;
+
+#[derive(Clone)]
+enum FlightResult {
+    Done(Result<Loaded, LoadError>),
+    /// The leading request went away before its load ended.
+    Abandoned,
+}
+
+thread_local! {
+    /// Loads this isolate is waiting for, by key: the first request calls the single-flight Durable Object;
+    /// later ones wait for its result here.
+    static FLIGHTS: RefCell<HashMap<String, Slot>> = RefCell::new(HashMap::new());
+}
+
+/// Followers re-check the slot on their own timers, starting at this interval and doubling up to the cap.
+const POLL_FIRST_MS: u64 = 2;
+const POLL_CAP_MS: u64 = 40;
+
+/// [`single_flight::load`], at most once per key at a time in this isolate: the Durable Object coalesces
+/// across isolates, this map within one, so a burst in one isolate costs one Durable Object round trip
+/// (and one transfer of the value) instead of one per request.
+///
+/// Followers are not woken by the leader: in a Worker, code resumed by a wake-up from another request
+/// runs in that request's I/O context, and a response built there cannot be returned by its own request
+/// ("Cannot perform I/O on behalf of a different request"). So each follower re-checks the slot on its
+/// own timers (backing off to 40 ms), and only plain Rust values cross from one request to another.
+async fn load_once_per_isolate(
+    env: &Env,
+    resource: &Resource,
+    min_fetched_at: u64,
+    deadline: u64,
+    request_id: &str,
+) -> Result<Loaded, LoadError> {
+    let flight = format!(
+        "{}#{}",
+        resource.key(),
+        if min_fetched_at == 0 { "any" } else { "refresh" }
+    );
+    let joined = FLIGHTS.with(|f| {
+        let mut f = f.borrow_mut();
+        match f.get(&flight) {
+            Some(slot) => Some(slot.clone()),
+            None => {
+                f.insert(flight.clone(), Slot::default());
+                None
+            }
+        }
+    });
+    if let Some(slot) = joined {
+        let mut interval = POLL_FIRST_MS;
+        loop {
+            let seen = slot.borrow().clone();
+            match seen {
+                Some(FlightResult::Done(result)) => {
+                    return result.map(|loaded| Loaded {
+                        role: "isolate",
+                        ..loaded
+                    })
+                }
+                Some(FlightResult::Abandoned) => {
+                    return single_flight::load(env, resource, min_fetched_at, deadline, request_id).await
+                }
+                None => {}
+            }
+            let left = deadline.saturating_sub(now_ms());
+            if left == 0 {
+                return Err(LoadError::unavailable(1_000, "deadline reached"));
+            }
+            Delay::from(Duration::from_millis(interval.min(left))).await;
+            interval = (interval * 2).min(POLL_CAP_MS);
+        }
+    }
+    /// Ends the flight however the leading request ends; if it is dropped mid-load, followers load on
+    /// their own.
+    struct Leading {
+        flight: String,
+        result: Option<FlightResult>,
+    }
+    impl Drop for Leading {
+        fn drop(&mut self) {
+            let result = self.result.take().unwrap_or(FlightResult::Abandoned);
+            if let Some(slot) = FLIGHTS.with(|f| f.borrow_mut().remove(&self.flight)) {
+                *slot.borrow_mut() = Some(result);
+            }
+        }
+    }
+    let mut leading = Leading { flight, result: None };
+    let result = single_flight::load(env, resource, min_fetched_at, deadline, request_id).await;
+    leading.result = Some(FlightResult::Done(result.clone()));
+    drop(leading);
+    result
 }
 
 /// Refresh `resource` through its single-flight Durable Object after the response is sent. At most one

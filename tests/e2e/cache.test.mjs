@@ -57,6 +57,8 @@ test('1: 1,000 concurrent requests for one cold character: one upstream call per
   assert.equal(body.character_name, 'stampede1');
   assert.match(body.ocid, /^[0-9a-f]{32}$/);
   assert.equal(typeof body.engine_version, 'string');
+  assert.match(body.data_version, /^potential:/);
+  assert.match(body.equipment_hash, /^[0-9a-f]{64}$/);
   assert.ok(Array.isArray(body.equipment.item_equipment) && body.equipment.item_equipment.length > 10);
 });
 

@@ -32,12 +32,23 @@ const KV_MIN_TTL_S: u64 = 60;
 /// Derived values (engine answers, valuations) stay in KV this long; their keys carry every version.
 pub const DERIVED_TTL_MS: u64 = 7 * 86_400_000;
 
-/// The engine part of the keys of derived values (engine answers, valuations).
-///
-/// `pve-api` has no product-wide data version yet (each module's answer reports its own `data_version`);
-/// until it has, the engine version stands for both.
-pub fn engine_tag() -> &'static str {
-    pve_api::ENGINE_VERSION
+thread_local! {
+    static DATA_VERSION: String = {
+        // `pve-api` has no product-wide data version: each module with game data reports its own. Add a
+        // module here when it gets data (its answers are then re-keyed when that data changes).
+        let modules = [("potential", pve_api::potential::data_version())];
+        modules.iter().map(|(m, v)| format!("{m}:{}", v.unwrap_or("none"))).collect::<Vec<_>>().join(",")
+    };
+}
+
+/// The version of the engine's game data, as one string: part of derived cache keys and of answers.
+pub fn data_version() -> String {
+    DATA_VERSION.with(Clone::clone)
+}
+
+/// The engine + data part of the keys of derived values (engine answers, valuations).
+pub fn engine_tag() -> String {
+    format!("{}+{}", pve_api::ENGINE_VERSION, data_version())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -264,6 +264,7 @@ fn envelope(c: &Character, preset: Option<&str>) -> Vec<u8> {
     fields.insert("equipment_hash".into(), meta.hash.clone().into());
     fields.insert("fetched_at".into(), iso8601(meta.fetched_at).into());
     fields.insert("engine_version".into(), ENGINE_VERSION.into());
+    fields.insert("data_version".into(), cache::data_version().into());
     let mut out = serde_json::Value::Object(fields).to_string().into_bytes();
     out.pop(); // the closing brace: the payload follows
     out
@@ -272,11 +273,12 @@ fn envelope(c: &Character, preset: Option<&str>) -> Vec<u8> {
 fn character_headers(cfg: &Config, c: &Character, how: How, extra: Option<&str>, now: u64) -> CacheHeaders {
     let meta: &Meta = &c.equipment.entry.meta;
     let validator = format!(
-        "{}\n{}\n{}\n{}\n{ENGINE_VERSION}\n{}",
+        "{}\n{}\n{}\n{}\n{ENGINE_VERSION}\n{}\n{}",
         c.name,
         c.ocid,
         meta.hash,
         meta.fetched_at,
+        cache::data_version(),
         extra.unwrap_or("")
     );
     let cache_control = match how {

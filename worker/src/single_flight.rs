@@ -150,7 +150,8 @@ pub async fn load(
     let role = match resp.headers().get(ROLE_HEADER).ok().flatten().as_deref() {
         Some("leader") => "leader",
         Some("follower") => "follower",
-        _ => "memory",
+        Some("memory") => "memory",
+        _ => "unknown",
     };
     let body = resp.bytes().await.map_err(platform)?;
     Ok(Loaded {

@@ -2,7 +2,8 @@
 // revalidate refreshes once in the background; failing or hanging upstream answers stale (marked) within the
 // deadline, or 503 upstream_unavailable with Retry-After when nothing is stale; a waiter that gives up does
 // not cancel the load; a 429's Retry-After stops every upstream call until it passes and is never cached;
-// refresh=true skips a copy older than the refresh window.
+// refresh=true skips a copy older than the refresh window; the valuation is recomputed only when the
+// equipment changes.
 //
 // Windows are short here: equipment is fresh for 2 s, then served stale while revalidating for 2 s more, then
 // only on upstream errors. A request waits at most 2.5 s (REQUEST_DEADLINE_MS); one upstream attempt may
@@ -187,4 +188,37 @@ test('refresh=true skips a fresh copy older than the refresh window; concurrent 
   assert.equal(hashes.size, 1);
   assert.notEqual([...hashes][0], first.body.equipment_hash, 'the refreshed equipment');
   assert.equal(await equipmentCalls(first.body.ocid), 2, 'one upstream call for 30 refreshes');
+});
+
+/** The JSON log line of a request, by its x-request-id (log lines are written after the response). */
+async function logLine(requestId) {
+  for (let i = 0; i < 50; i++) {
+    const line = stack.logs().split('\n').find((l) => l.includes(`"request_id":"${requestId}"`) && l.includes('"domain":"characters"'));
+    if (line) return JSON.parse(line.slice(line.indexOf('{')));
+    await sleep(100);
+  }
+  throw new Error(`no log line for ${requestId}`);
+}
+
+test('the valuation is recomputed only when the equipment changes', async () => {
+  await fake.reset();
+  const valuation = async (query = '') => {
+    const r = await fetch(`${stack.url}/v1/characters/val1/valuation${query}`);
+    const body = await r.json();
+    assert.equal(r.status, 200, JSON.stringify(body).slice(0, 300));
+    return { body, log: await logLine(r.headers.get('x-request-id')), headers: r.headers };
+  };
+  const first = await valuation();
+  assert.equal(typeof first.log.engine_ms, 'number', 'computed');
+  await sleep(1200); // older than the refresh window
+  const same = await valuation('?refresh=true');
+  assert.equal(same.body.equipment_hash, first.body.equipment_hash, 'the upstream sent the same equipment');
+  assert.equal((await fake.calls()).equipment, 2, 'the refresh went to the upstream');
+  assert.equal(same.log.engine_ms, undefined, 'same equipment: the valuation came from the cache');
+  assert.deepEqual(same.body.valuation, first.body.valuation);
+  await fake.revise(first.body.ocid);
+  await sleep(1200);
+  const changed = await valuation('?refresh=true');
+  assert.notEqual(changed.body.equipment_hash, first.body.equipment_hash);
+  assert.equal(typeof changed.log.engine_ms, 'number', 'new equipment: computed again');
 });

@@ -69,8 +69,6 @@ pub enum EdgeError {
     RefreshRateLimited {
         retry_after_ms: u64,
     },
-    /// The route exists but what it needs is not built yet.
-    NotImplemented(&'static str),
 }
 
 impl EdgeError {
@@ -98,7 +96,6 @@ impl EdgeError {
             | EdgeError::InvalidQuery(_) => 400,
             EdgeError::CharacterNotFound => 404,
             EdgeError::RateLimited { .. } | EdgeError::RefreshRateLimited { .. } => 429,
-            EdgeError::NotImplemented(_) => 501,
             EdgeError::UpstreamUnavailable { .. } | EdgeError::UpstreamRateLimited { .. } => 503,
         }
     }
@@ -131,7 +128,6 @@ impl EdgeError {
             EdgeError::UpstreamRateLimited { .. } => "upstream_rate_limited",
             EdgeError::RateLimited { .. } => "rate_limited",
             EdgeError::RefreshRateLimited { .. } => "refresh_rate_limited",
-            EdgeError::NotImplemented(_) => "not_implemented",
         }
     }
 
@@ -162,7 +158,6 @@ impl EdgeError {
             }
             EdgeError::RateLimited { .. } => "too many requests from this client; retry later".into(),
             EdgeError::RefreshRateLimited { .. } => "too many refresh=true requests from this client".into(),
-            EdgeError::NotImplemented(what) => format!("not implemented yet: {what}"),
             EdgeError::RouteNotFound => "no such route".into(),
             EdgeError::MethodNotAllowed { allow } => format!("method not allowed; allowed: {allow}"),
             EdgeError::Unauthorized => "a valid bearer token is required".into(),

@@ -34,10 +34,20 @@ pub const DERIVED_TTL_MS: u64 = 7 * 86_400_000;
 
 thread_local! {
     static DATA_VERSION: String = {
-        // `pve-api` has no product-wide data version: each module with game data reports its own. Add a
-        // module here when it gets data (its answers are then re-keyed when that data changes).
-        let modules = [("potential", pve_api::potential::data_version())];
-        modules.iter().map(|(m, v)| format!("{m}:{}", v.unwrap_or("none"))).collect::<Vec<_>>().join(",")
+        // The engine reports one data version per module with game data (`pve version`): all of them.
+        #[derive(Deserialize)]
+        struct Versions {
+            data_versions: std::collections::BTreeMap<String, Option<String>>,
+        }
+        match serde_json::from_str::<Versions>(&pve_api::version_json()) {
+            Ok(v) => v
+                .data_versions
+                .iter()
+                .map(|(module, version)| format!("{module}:{}", version.as_deref().unwrap_or("none")))
+                .collect::<Vec<_>>()
+                .join(","),
+            Err(e) => format!("unreadable:{e}"),
+        }
     };
 }
 

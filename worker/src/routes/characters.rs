@@ -10,7 +10,8 @@ use crate::error::EdgeError;
 use crate::inbound;
 use crate::routes::{cached_json, CacheHeaders};
 use percent_encoding::percent_decode_str;
-use pve_api::ENGINE_VERSION;
+use pve_api::{Operation, ENGINE_VERSION};
+use serde_json::value::RawValue;
 use std::rc::Rc;
 use worker::{Context, Env, Request, Response};
 
@@ -142,7 +143,7 @@ async fn character(
         return Err(EdgeError::CharacterNotFound);
     }
     let ocid = String::from_utf8(ocid.entry.body.clone())
-        .map_err(|_| EdgeError::Config("cached ocid is not UTF-8".into()))?;
+        .map_err(|_| EdgeError::Platform(worker::Error::RustError("cached ocid is not UTF-8".into())))?;
     let equipment = cache::lookup(
         env,
         ctx,
@@ -200,11 +201,11 @@ pub async fn valuation(
     raw_name: &str,
 ) -> Result<Response, EdgeError> {
     let (c, query, cfg) = character(req, env, ctx, task, raw_name, &["preset", "refresh"]).await?;
-    let preset = query
+    let set = query
         .preset
-        .map_or_else(|| "current".to_owned(), |p| p.to_string());
+        .map_or_else(|| "equipped".to_owned(), |p| format!("preset_{p}"));
     let key = format!(
-        "v{FORMAT_VERSION}:valuation:{}:{}:{preset}:{}",
+        "v{FORMAT_VERSION}:valuation:{}:{}:{}:{set}",
         c.ocid,
         c.equipment.entry.meta.hash,
         cache::engine_tag()
@@ -213,47 +214,57 @@ pub async fn valuation(
         Some(served) => served,
         None => {
             let started = now_ms();
-            let out = valuate(&c.equipment.entry.body, query.preset)?;
+            let out = valuate(&c.equipment.entry.body, &set)?;
             task.record("engine_ms", now_ms().saturating_sub(started));
             cache::put_derived(env, ctx, &cfg, &key, out)
         }
     };
     let how = c.equipment.how.worst(valued.how);
-    let mut body = envelope(&c, Some(&preset));
-    body.extend_from_slice(b",\"valuation\":");
-    body.extend_from_slice(&valued.entry.body);
-    body.push(b'}');
+    let mut body = envelope(&c, Some(query.preset));
+    // The cached value is `{"set":…,"valuation":…}`: its members follow the envelope's.
+    body.push(b',');
+    body.extend_from_slice(valued.entry.body.get(1..).unwrap_or_default());
     let headers = character_headers(&cfg, &c, how, Some(&valued.entry.meta.hash), now_ms());
     cache::answered(task, how, Some(&c.equipment.entry.meta));
     cached_json(req, body, &headers)
 }
 
-/// The engine's valuation of one character's item equipment (issue 5). The one place it is called from.
+/// The engine's valuation of a character's item equipment (Nexon's answer, as `pve valuation` reads it
+/// with default options) and, picked from it, the set asked for (`equipped` or `preset_N`), as
+/// `{"set":…,"valuation":…}`. The one place the Worker calls the engine's valuation.
 ///
 /// # Errors
-/// `NotImplemented` until `pve_api::Operation::Valuation` exists; then the engine's own errors.
-fn valuate(equipment_json: &[u8], preset: Option<u8>) -> Result<Vec<u8>, EdgeError> {
-    let _request = valuation_request(equipment_json, preset);
-    // To wire (one line): Ok(pve_api::handle(pve_api::Operation::Valuation, &_request)?.into_bytes())
-    Err(EdgeError::NotImplemented(
-        "character valuation (the engine's valuation operation is not merged yet)",
-    ))
-}
-
-/// The engine's valuation request: the item-equipment JSON plus options, as `pve valuation` reads it.
-fn valuation_request(equipment_json: &[u8], preset: Option<u8>) -> String {
-    let mut request = String::with_capacity(equipment_json.len() + 40);
-    request.push_str("{\"equipment\":");
-    request.push_str(&String::from_utf8_lossy(equipment_json));
-    if let Some(p) = preset {
-        request.push_str(&format!(",\"preset\":{p}"));
+/// The engine's errors; `InvalidQuery` if the character has no such preset.
+fn valuate(equipment_json: &[u8], set: &str) -> Result<Vec<u8>, EdgeError> {
+    let internal = |what: String| EdgeError::Platform(worker::Error::RustError(what));
+    let request =
+        std::str::from_utf8(equipment_json).map_err(|_| internal("cached equipment is not UTF-8".into()))?;
+    let valuation = pve_api::handle(Operation::Valuation, request)?;
+    // Pick the set without re-serializing it: a parse-and-print round trip may change a float's last digit.
+    #[derive(serde::Deserialize)]
+    struct Output<'a> {
+        #[serde(borrow)]
+        sets: Vec<&'a RawValue>,
     }
-    request.push('}');
-    request
+    #[derive(serde::Deserialize)]
+    struct SetName {
+        set: String,
+    }
+    let output: Output =
+        serde_json::from_str(&valuation).map_err(|e| internal(format!("valuation output: {e}")))?;
+    let chosen = output
+        .sets
+        .into_iter()
+        .find(|raw| serde_json::from_str::<SetName>(raw.get()).is_ok_and(|s| s.set == set))
+        .ok_or_else(|| EdgeError::InvalidQuery(format!("this character has no {set} equipment")))?;
+    let mut out = format!("{{\"set\":{},\"valuation\":", chosen.get()).into_bytes();
+    out.extend_from_slice(valuation.as_bytes());
+    out.push(b'}');
+    Ok(out)
 }
 
 /// `{"character_name":…,"ocid":…,…` (left open for the payload field).
-fn envelope(c: &Character, preset: Option<&str>) -> Vec<u8> {
+fn envelope(c: &Character, preset: Option<Option<u8>>) -> Vec<u8> {
     let meta = &c.equipment.entry.meta;
     let mut fields = serde_json::Map::new();
     fields.insert("character_name".into(), c.name.clone().into());
@@ -358,14 +369,5 @@ mod tests {
         assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(iso8601(951_782_400_000), "2000-02-29T00:00:00.000Z");
         assert_eq!(iso8601(1_763_723_280_123), "2025-11-21T11:08:00.123Z");
-    }
-
-    #[test]
-    fn valuation_request_shape() {
-        assert_eq!(
-            valuation_request(b"{\"a\":1}", Some(2)),
-            "{\"equipment\":{\"a\":1},\"preset\":2}"
-        );
-        assert_eq!(valuation_request(b"{}", None), "{\"equipment\":{}}");
     }
 }

@@ -15,6 +15,15 @@ use worker::{Context, Env, Request, Response};
 /// Requests larger than this are refused before parsing.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// The body limit of an engine operation: a Nexon item-equipment answer (valuation) is about 360 KB as
+/// Nexon sends it; every other request is small.
+pub fn max_body_bytes(op: Operation) -> usize {
+    match op {
+        Operation::Valuation => 1024 * 1024,
+        _ => MAX_BODY_BYTES,
+    }
+}
+
 pub async fn compute(
     req: &mut Request,
     env: &Env,
@@ -22,7 +31,7 @@ pub async fn compute(
     op: Operation,
     task: &TaskContext,
 ) -> Result<Response, EdgeError> {
-    let body = read_body(req).await?;
+    let body = read_body_up_to(req, max_body_bytes(op)).await?;
     let cfg = Config::get(env)?;
     let key = canonical::canonicalize(body.as_bytes()).ok().map(|c| {
         format!(
@@ -67,23 +76,24 @@ pub async fn compute(
     cached_json(req, served.entry.body.clone(), &headers)
 }
 
+/// The body as UTF-8, refused when longer than [`MAX_BODY_BYTES`].
 pub async fn read_body(req: &mut Request) -> Result<String, EdgeError> {
+    read_body_up_to(req, MAX_BODY_BYTES).await
+}
+
+pub async fn read_body_up_to(req: &mut Request, limit: usize) -> Result<String, EdgeError> {
     if let Some(len) = req
         .headers()
         .get("content-length")?
         .and_then(|v| v.parse::<usize>().ok())
     {
-        if len > MAX_BODY_BYTES {
-            return Err(EdgeError::PayloadTooLarge {
-                limit: MAX_BODY_BYTES,
-            });
+        if len > limit {
+            return Err(EdgeError::PayloadTooLarge { limit });
         }
     }
     let bytes = req.bytes().await?;
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(EdgeError::PayloadTooLarge {
-            limit: MAX_BODY_BYTES,
-        });
+    if bytes.len() > limit {
+        return Err(EdgeError::PayloadTooLarge { limit });
     }
     String::from_utf8(bytes).map_err(|_| {
         EdgeError::Api(pve_api::ApiError::new(

@@ -250,3 +250,15 @@ test('8: the valuation route gives the same numbers as `pve valuation` on the sa
       }
     }
   });
+
+test('POST /v1/valuation takes Nexon\'s answer as is (360 KB): the CLI\'s bytes, then from the cache', { skip: !VALUATION && 'pve valuation does not exist in this build' }, async () => {
+  const raw = readFileSync(join(FIXTURES, 'mechanic_equip.json'), 'utf8');
+  const cli = runCli('valuation', raw);
+  assert.equal(cli.status, 0, cli.stdout.slice(0, 300));
+  const r1 = await post('/v1/valuation', raw);
+  assert.equal(r1.status, 200);
+  assert.equal(await r1.text(), cli.stdout);
+  const r2 = await post('/v1/valuation', raw);
+  assert.equal(tierOf(r2.headers), 'l1');
+  assert.equal(await r2.text(), cli.stdout);
+});

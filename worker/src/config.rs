@@ -1,8 +1,11 @@
 //! Tunables of the cache and of the upstream protection, read from `[vars]` (see `wrangler.toml`, where each
 //! is documented) with defaults. Read once per isolate: vars cannot change while an isolate lives.
 //!
-//! A var that is set but does not parse is an error (never silently replaced by the default).
+//! A var that is set but does not parse, or is out of range, is an error (never silently replaced by the
+//! default).
+use crate::bindings::UPSTREAM_BASE_URL;
 use crate::error::EdgeError;
+use crate::vars::{self, ConfigError};
 use std::cell::RefCell;
 use std::rc::Rc;
 use worker::Env;
@@ -80,132 +83,94 @@ thread_local! {
     static CONFIG: RefCell<Option<Rc<Config>>> = const { RefCell::new(None) };
 }
 
+const DAY_S: u64 = 86_400;
+const MS_PER_S: u64 = 1_000;
+
 impl Config {
     /// The isolate's configuration, parsed on first use.
     pub fn get(env: &Env) -> Result<Rc<Config>, EdgeError> {
         if let Some(cfg) = CONFIG.with(|c| c.borrow().clone()) {
             return Ok(cfg);
         }
-        let cfg = Rc::new(Config::from_lookup(|name| {
-            env.var(name).ok().map(|v| v.to_string())
-        })?);
+        let cfg = Rc::new(Config::from_env(env)?);
         CONFIG.with(|c| *c.borrow_mut() = Some(cfg.clone()));
         Ok(cfg)
     }
 
-    /// Parse from a name → value lookup (unset names take the default).
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, EdgeError> {
+    /// Every var through [`vars::number`]: unset takes the default, a value that does not parse or is out
+    /// of its range is an error.
+    fn from_env(env: &Env) -> Result<Config, EdgeError> {
         let d = Config::default();
-        let secs = |name: &str, default_ms: u64| -> Result<u64, EdgeError> {
-            Ok(parse::<u64>(&get, name)?.map_or(default_ms, |s| s.saturating_mul(1000)))
+        let secs = |var: &'static str, default_ms: u64, max_s: u64| -> Result<u64, ConfigError> {
+            Ok(vars::number(env, var, default_ms / MS_PER_S, 0, max_s)? * MS_PER_S)
         };
         let cfg = Config {
-            upstream_base_url: get("UPSTREAM_BASE_URL")
+            upstream_base_url: vars::text(env, UPSTREAM_BASE_URL)
                 .map(|s| s.trim_end_matches('/').to_owned())
                 .unwrap_or(d.upstream_base_url),
-            upstream_timeout_ms: parse(&get, "UPSTREAM_TIMEOUT_MS")?.unwrap_or(d.upstream_timeout_ms),
-            upstream_max_retries: parse(&get, "UPSTREAM_MAX_RETRIES")?.unwrap_or(d.upstream_max_retries),
-            upstream_rate_per_sec: parse(&get, "UPSTREAM_RATE_PER_SEC")?.unwrap_or(d.upstream_rate_per_sec),
-            upstream_burst: parse(&get, "UPSTREAM_BURST")?.unwrap_or(d.upstream_burst),
-            breaker_failures: parse(&get, "BREAKER_FAILURES")?.unwrap_or(d.breaker_failures),
-            breaker_open_ms: parse(&get, "BREAKER_OPEN_MS")?.unwrap_or(d.breaker_open_ms),
-            request_deadline_ms: parse(&get, "REQUEST_DEADLINE_MS")?.unwrap_or(d.request_deadline_ms),
-            ocid_fresh_ms: secs("OCID_FRESH_S", d.ocid_fresh_ms)?,
-            ocid_stale_ms: secs("OCID_STALE_S", d.ocid_stale_ms)?,
-            equipment_fresh_ms: secs("EQUIPMENT_FRESH_S", d.equipment_fresh_ms)?,
-            equipment_stale_ms: secs("EQUIPMENT_STALE_S", d.equipment_stale_ms)?,
-            stale_while_revalidate_ms: secs("STALE_WHILE_REVALIDATE_S", d.stale_while_revalidate_ms)?,
-            not_found_ttl_ms: secs("NOT_FOUND_TTL_S", d.not_found_ttl_ms)?,
-            refresh_window_ms: secs("REFRESH_WINDOW_S", d.refresh_window_ms)?,
-            l1_max_entries: parse(&get, "L1_MAX_ENTRIES")?.unwrap_or(d.l1_max_entries),
-            l1_max_bytes: parse(&get, "L1_MAX_BYTES")?.unwrap_or(d.l1_max_bytes),
-            l1_ttl_ms: secs("L1_TTL_S", d.l1_ttl_ms)?,
-            client_rate_per_sec: parse(&get, "CLIENT_RATE_PER_SEC")?.unwrap_or(d.client_rate_per_sec),
-            client_burst: parse(&get, "CLIENT_BURST")?.unwrap_or(d.client_burst),
-            refresh_per_min: parse(&get, "REFRESH_PER_MIN")?.unwrap_or(d.refresh_per_min),
-            refresh_burst: parse(&get, "REFRESH_BURST")?.unwrap_or(d.refresh_burst),
+            upstream_timeout_ms: vars::number(env, "UPSTREAM_TIMEOUT_MS", d.upstream_timeout_ms, 1, 60_000)?,
+            upstream_max_retries: vars::number(env, "UPSTREAM_MAX_RETRIES", d.upstream_max_retries, 0, 5)?,
+            upstream_rate_per_sec: vars::number(
+                env,
+                "UPSTREAM_RATE_PER_SEC",
+                d.upstream_rate_per_sec,
+                0.001,
+                1e6,
+            )?,
+            upstream_burst: vars::number(env, "UPSTREAM_BURST", d.upstream_burst, 1.0, 1e6)?,
+            breaker_failures: vars::number(env, "BREAKER_FAILURES", d.breaker_failures, 1, 1_000_000)?,
+            breaker_open_ms: vars::number(env, "BREAKER_OPEN_MS", d.breaker_open_ms, 0, 3_600_000)?,
+            request_deadline_ms: vars::number(env, "REQUEST_DEADLINE_MS", d.request_deadline_ms, 1, 120_000)?,
+            ocid_fresh_ms: secs("OCID_FRESH_S", d.ocid_fresh_ms, 30 * DAY_S)?,
+            ocid_stale_ms: secs("OCID_STALE_S", d.ocid_stale_ms, 365 * DAY_S)?,
+            equipment_fresh_ms: secs("EQUIPMENT_FRESH_S", d.equipment_fresh_ms, 30 * DAY_S)?,
+            equipment_stale_ms: secs("EQUIPMENT_STALE_S", d.equipment_stale_ms, 365 * DAY_S)?,
+            stale_while_revalidate_ms: secs(
+                "STALE_WHILE_REVALIDATE_S",
+                d.stale_while_revalidate_ms,
+                30 * DAY_S,
+            )?,
+            not_found_ttl_ms: secs("NOT_FOUND_TTL_S", d.not_found_ttl_ms, DAY_S)?,
+            refresh_window_ms: secs("REFRESH_WINDOW_S", d.refresh_window_ms, DAY_S)?,
+            l1_max_entries: vars::number(env, "L1_MAX_ENTRIES", d.l1_max_entries, 0, 1_000_000)?,
+            l1_max_bytes: vars::number(env, "L1_MAX_BYTES", d.l1_max_bytes, 0, 1 << 30)?,
+            l1_ttl_ms: secs("L1_TTL_S", d.l1_ttl_ms, DAY_S)?,
+            client_rate_per_sec: vars::number(env, "CLIENT_RATE_PER_SEC", d.client_rate_per_sec, 0.001, 1e9)?,
+            client_burst: vars::number(env, "CLIENT_BURST", d.client_burst, 1.0, 1e9)?,
+            refresh_per_min: vars::number(env, "REFRESH_PER_MIN", d.refresh_per_min, 0.001, 1e9)?,
+            refresh_burst: vars::number(env, "REFRESH_BURST", d.refresh_burst, 1.0, 1e9)?,
         };
-        cfg.validate()?;
+        cfg.check_windows()?;
         Ok(cfg)
     }
 
-    fn validate(&self) -> Result<(), EdgeError> {
-        let positive = [
-            ("UPSTREAM_RATE_PER_SEC", self.upstream_rate_per_sec),
-            ("UPSTREAM_BURST", self.upstream_burst),
-            ("CLIENT_RATE_PER_SEC", self.client_rate_per_sec),
-            ("CLIENT_BURST", self.client_burst),
-            ("REFRESH_PER_MIN", self.refresh_per_min),
-            ("REFRESH_BURST", self.refresh_burst),
-        ];
-        for (name, v) in positive {
-            if !(v.is_finite() && v > 0.0) {
-                return Err(EdgeError::Config(format!(
-                    "{name} must be a positive number, got {v}"
-                )));
-            }
-        }
-        if self.upstream_burst < 1.0 || self.client_burst < 1.0 || self.refresh_burst < 1.0 {
-            return Err(EdgeError::Config("every *_BURST must be at least 1".into()));
-        }
+    /// What ranges alone cannot say: a stale window is not shorter than its fresh window.
+    fn check_windows(&self) -> Result<(), EdgeError> {
         if self.ocid_stale_ms < self.ocid_fresh_ms || self.equipment_stale_ms < self.equipment_fresh_ms {
             return Err(EdgeError::Config(
                 "a *_STALE_S window must not be shorter than its *_FRESH_S".into(),
-            ));
-        }
-        if self.upstream_timeout_ms == 0 || self.request_deadline_ms == 0 || self.breaker_failures == 0 {
-            return Err(EdgeError::Config(
-                "UPSTREAM_TIMEOUT_MS, REQUEST_DEADLINE_MS and BREAKER_FAILURES must be positive".into(),
             ));
         }
         Ok(())
     }
 }
 
-fn parse<T: std::str::FromStr>(
-    get: &impl Fn(&str) -> Option<String>,
-    name: &str,
-) -> Result<Option<T>, EdgeError> {
-    match get(name) {
-        None => Ok(None),
-        Some(raw) => raw
-            .trim()
-            .parse::<T>()
-            .map(Some)
-            .map_err(|_| EdgeError::Config(format!("{name}={raw:?} does not parse"))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
-    fn check(vars: &[(&str, &str)]) -> Result<Config, EdgeError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        Config::from_lookup(|n| map.get(n).cloned())
+    #[test]
+    fn the_defaults_are_consistent() {
+        assert!(Config::default().check_windows().is_ok());
     }
 
     #[test]
-    fn defaults_when_unset() {
-        assert_eq!(check(&[]).unwrap(), Config::default());
-    }
-
-    #[test]
-    fn seconds_become_milliseconds_and_trailing_slash_is_dropped() {
-        let c = check(&[
-            ("EQUIPMENT_FRESH_S", "2"),
-            ("UPSTREAM_BASE_URL", "http://127.0.0.1:9/"),
-        ])
-        .unwrap();
-        assert_eq!(c.equipment_fresh_ms, 2_000);
-        assert_eq!(c.upstream_base_url, "http://127.0.0.1:9");
-    }
-
-    #[test]
-    fn a_value_that_does_not_parse_is_an_error_not_the_default() {
-        assert!(check(&[("UPSTREAM_RATE_PER_SEC", "fast")]).is_err());
-        assert!(check(&[("UPSTREAM_RATE_PER_SEC", "0")]).is_err());
-        assert!(check(&[("EQUIPMENT_FRESH_S", "100"), ("EQUIPMENT_STALE_S", "10")]).is_err());
+    fn a_stale_window_shorter_than_fresh_is_refused() {
+        let cfg = Config {
+            equipment_fresh_ms: 100_000,
+            equipment_stale_ms: 10_000,
+            ..Config::default()
+        };
+        assert!(cfg.check_windows().is_err());
     }
 }

@@ -11,12 +11,13 @@
 use crate::cache::{canonical, Resource};
 use crate::config::Config;
 use crate::context::{now_ms, TaskContext};
+use crate::fetch::{self, SendError};
 use crate::metrics;
 use crate::rate_limiter::{self, Admission, CallOutcome, DenyReason};
 use crate::single_flight::LoadError;
 use futures_util::future::{self, Either};
 use std::time::Duration;
-use worker::{AbortController, AbortSignal, Delay, Env, Fetch, Headers, Method, Request, RequestInit, Url};
+use worker::{Delay, Env, Headers, Method, Request, RequestInit, Url};
 
 /// Secret holding the Nexon Open API key.
 pub const API_KEY: &str = "NEXON_API_KEY";
@@ -203,31 +204,15 @@ pub fn url_for(base: &str, resource: &Resource) -> Result<Url, worker::Error> {
     Ok(url)
 }
 
-/// One attempt, request and body, under `timeout_ms`; on timeout the fetch is aborted.
+/// One attempt, request and body, under `timeout_ms` ([`fetch::send`] aborts the request when it runs out
+/// before the headers; the body must arrive within what is left).
 async fn call_once(
     url: &Url,
     api_key: &str,
     timeout_ms: u64,
     resource: &Resource,
 ) -> Result<Fetched, CallError> {
-    let controller = AbortController::default();
-    let exchange = exchange(url, api_key, controller.signal(), resource);
-    futures_util::pin_mut!(exchange);
-    match future::select(exchange, Delay::from(Duration::from_millis(timeout_ms))).await {
-        Either::Left((result, _)) => result,
-        Either::Right(_) => {
-            controller.abort();
-            Err(CallError::Timeout)
-        }
-    }
-}
-
-async fn exchange(
-    url: &Url,
-    api_key: &str,
-    signal: AbortSignal,
-    resource: &Resource,
-) -> Result<Fetched, CallError> {
+    let started = now_ms();
     let network = |e: worker::Error| CallError::Network(e.to_string());
     let headers = Headers::new();
     headers.set("x-nxopen-api-key", api_key).map_err(network)?;
@@ -235,13 +220,21 @@ async fn exchange(
     let mut init = RequestInit::new();
     init.with_method(Method::Get).with_headers(headers);
     let req = Request::new_with_init(url.as_str(), &init).map_err(network)?;
-    let mut resp = Fetch::Request(req)
-        .send_with_signal(&signal)
+    let mut resp = fetch::send(req, Duration::from_millis(timeout_ms))
         .await
-        .map_err(network)?;
+        .map_err(|e| match e {
+            SendError::Timeout(_) => CallError::Timeout,
+            SendError::Network(e) => CallError::Network(e.to_string()),
+        })?;
     let status = resp.status_code();
     let retry_after = resp.headers().get("retry-after").ok().flatten();
-    let body = resp.bytes().await.map_err(network)?;
+    let left = timeout_ms.saturating_sub(now_ms().saturating_sub(started));
+    let read = resp.bytes();
+    futures_util::pin_mut!(read);
+    let body = match future::select(read, Delay::from(Duration::from_millis(left))).await {
+        Either::Left((body, _)) => body.map_err(network)?,
+        Either::Right(_) => return Err(CallError::Timeout),
+    };
     classify(status, retry_after.as_deref(), &body, resource, now_ms())
 }
 

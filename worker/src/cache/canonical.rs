@@ -2,9 +2,9 @@
 //! Two documents that mean the same get the same bytes, so a hash of the canonical form is a cache key
 //! (engine requests) or a content hash (equipment). A document with a duplicate key has no canonical form
 //! (the engine's strict parser may treat it differently from the de-duplicated one), so it is refused.
+//! Hashes are `crate::token::sha256_hex`.
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -12,11 +12,6 @@ use std::fmt;
 pub fn canonicalize(json: &[u8]) -> Result<Vec<u8>, String> {
     let value: Canon = serde_json::from_slice(json).map_err(|e| e.to_string())?;
     serde_json::to_vec(&value).map_err(|e| e.to_string())
-}
-
-/// Lower-case hex SHA-256.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 enum Canon {
@@ -134,13 +129,5 @@ mod tests {
         check(r#"{"a":1,"a":2}"#, Err(()));
         check(r#"{"a":1"#, Err(()));
         check("", Err(()));
-    }
-
-    #[test]
-    fn sha256_of_empty_input() {
-        assert_eq!(
-            sha256_hex(b""),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
     }
 }

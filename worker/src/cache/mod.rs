@@ -111,7 +111,7 @@ pub struct Entry {
 
 impl Entry {
     pub fn found(body: Vec<u8>, now: u64, fresh_ms: u64, stale_ms: u64) -> Entry {
-        let hash = canonical::sha256_hex(&body);
+        let hash = crate::token::sha256_hex(&body);
         Entry {
             meta: Meta::new(
                 Kind::Found,

@@ -3,54 +3,39 @@
 //! The name is validated before any lookup; then name → ocid and ocid → equipment go through the cache
 //! tiers ([`crate::cache::lookup`]); the valuation is keyed by (ocid, equipment content hash, engine
 //! version, preset), so it is recomputed only when the equipment or the engine changes.
-use crate::cache::{self, canonical::sha256_hex, How, Kind, Meta, Mode, Resource, Served, FORMAT_VERSION};
+use crate::alerts::iso8601;
+use crate::cache::{self, How, Kind, Meta, Mode, Resource, Served, FORMAT_VERSION};
 use crate::config::Config;
 use crate::context::{now_ms, TaskContext};
 use crate::error::EdgeError;
 use crate::inbound;
 use crate::routes::{cached_json, CacheHeaders};
+use crate::token::sha256_hex;
 use percent_encoding::percent_decode_str;
 use pve_api::{Operation, ENGINE_VERSION};
 use serde_json::value::RawValue;
 use std::rc::Rc;
 use worker::{Context, Env, Request, Response};
 
-/// Longest name in Nexon's counting: a Hangul syllable counts 2, a Latin letter or digit 1.
-const MAX_NAME_WEIGHT: usize = 12;
-const MIN_NAME_WEIGHT: usize = 2;
-
-/// A character name as the game allows it: Hangul syllables, Latin letters and digits, 2 to 12 in
-/// Nexon's counting. `segment` is the raw (percent-encoded) path segment.
+/// A character name from a raw (percent-encoded) path segment, checked with the game's rule
+/// ([`crate::watches::validate_character_name`]: Hangul syllables, Latin letters and digits, 2 to 12 in
+/// Nexon's counting).
 ///
 /// # Errors
 /// `InvalidCharacterName` saying why.
 pub fn validate_name(segment: &str) -> Result<String, EdgeError> {
-    let invalid = |reason| Err(EdgeError::InvalidCharacterName { reason });
-    if segment.is_empty() {
-        return invalid("empty");
-    }
     // 12 Hangul syllables percent-encoded are 108 bytes; anything longer is too long anyway.
     if segment.len() > 128 {
-        return invalid("longer than 12 (a Hangul syllable counts 2)");
+        return Err(EdgeError::InvalidCharacterName {
+            reason: "longer than 12 (a Hangul syllable counts 2)",
+        });
     }
-    let Ok(name) = percent_decode_str(segment).decode_utf8() else {
-        return invalid("not percent-encoded UTF-8");
-    };
-    let mut weight = 0;
-    for c in name.chars() {
-        weight += match c {
-            'a'..='z' | 'A'..='Z' | '0'..='9' => 1,
-            '\u{AC00}'..='\u{D7A3}' => 2,
-            _ => return invalid("only Hangul syllables, Latin letters and digits are allowed"),
-        };
-    }
-    if weight > MAX_NAME_WEIGHT {
-        return invalid("longer than 12 (a Hangul syllable counts 2)");
-    }
-    if weight < MIN_NAME_WEIGHT {
-        return invalid("shorter than 2 (a Hangul syllable counts 2)");
-    }
-    Ok(name.into_owned())
+    let name = percent_decode_str(segment)
+        .decode_utf8()
+        .map_err(|_| EdgeError::InvalidCharacterName {
+            reason: "not percent-encoded UTF-8",
+        })?;
+    crate::watches::validate_character_name(&name)
 }
 
 #[derive(Debug, Default, PartialEq)]
@@ -309,28 +294,6 @@ fn character_headers(cfg: &Config, c: &Character, how: How, extra: Option<&str>,
     }
 }
 
-/// Epoch milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ` (proleptic Gregorian, UTC).
-fn iso8601(ms: u64) -> String {
-    let (days, rem) = ((ms / 86_400_000) as i64, ms % 86_400_000);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3_600_000,
-        rem / 60_000 % 60,
-        rem / 1000 % 60,
-        rem % 1000
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,12 +325,5 @@ mod tests {
             false,
         ); // 7 = 14
         check(&"a".repeat(500), false);
-    }
-
-    #[test]
-    fn timestamps() {
-        assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(iso8601(951_782_400_000), "2000-02-29T00:00:00.000Z");
-        assert_eq!(iso8601(1_763_723_280_123), "2025-11-21T11:08:00.123Z");
     }
 }

@@ -38,7 +38,7 @@ pub async fn compute(
             "v{FORMAT_VERSION}:engine:{}:{}:{}",
             op.as_str(),
             cache::engine_tag(),
-            canonical::sha256_hex(&c)
+            crate::token::sha256_hex(&c)
         )
     });
     let cached = match &key {

@@ -92,8 +92,7 @@ export const CLI = join(process.env.CARGO_TARGET_DIR || join(ROOT, 'target'), 'r
 
 /** Run `pve <op>` with a JSON request; returns {status, stdout}. */
 export function runCli(op, request) {
-  const bin = CLI;
-  const r = spawnSync(bin, [op], { input: typeof request === 'string' ? request : JSON.stringify(request), encoding: 'utf8' });
+  const r = spawnSync(CLI, [op], { input: typeof request === 'string' ? request : JSON.stringify(request), encoding: 'utf8' });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout.trim() };
 }

@@ -112,37 +112,12 @@ async fn character(
         Mode::Normal
     };
     // The name → ocid mapping changes only on a rename: refresh=true refreshes the equipment only.
-    let ocid = cache::lookup(
-        env,
-        ctx,
-        &cfg,
-        task,
-        &Resource::Ocid { name: name.clone() },
-        Mode::Normal,
-        deadline,
-    )
-    .await?;
+    let lookup = |resource, mode| existing(env, ctx, &cfg, task, resource, mode, deadline);
+    let ocid = lookup(Resource::Ocid { name: name.clone() }, Mode::Normal).await?;
     task.record("ocid_tier", ocid.how.tier());
-    if ocid.entry.meta.kind == Kind::NotFound {
-        cache::answered(task, ocid.how, Some(&ocid.entry.meta));
-        return Err(EdgeError::CharacterNotFound);
-    }
     let ocid = String::from_utf8(ocid.entry.body.clone())
         .map_err(|_| EdgeError::Platform(worker::Error::RustError("cached ocid is not UTF-8".into())))?;
-    let equipment = cache::lookup(
-        env,
-        ctx,
-        &cfg,
-        task,
-        &Resource::Equipment { ocid: ocid.clone() },
-        mode,
-        deadline,
-    )
-    .await?;
-    if equipment.entry.meta.kind == Kind::NotFound {
-        cache::answered(task, equipment.how, Some(&equipment.entry.meta));
-        return Err(EdgeError::CharacterNotFound);
-    }
+    let equipment = lookup(Resource::Equipment { ocid: ocid.clone() }, mode).await?;
     Ok((
         Character {
             name,
@@ -152,6 +127,24 @@ async fn character(
         query,
         cfg,
     ))
+}
+
+/// [`cache::lookup`], with "no such character" (a cached `not_found`) as `CharacterNotFound`.
+async fn existing(
+    env: &Env,
+    ctx: &Context,
+    cfg: &Rc<Config>,
+    task: &TaskContext,
+    resource: Resource,
+    mode: Mode,
+    deadline: u64,
+) -> Result<Served, EdgeError> {
+    let served = cache::lookup(env, ctx, cfg, task, &resource, mode, deadline).await?;
+    if served.entry.meta.kind == Kind::NotFound {
+        cache::answered(task, served.how, Some(&served.entry.meta));
+        return Err(EdgeError::CharacterNotFound);
+    }
+    Ok(served)
 }
 
 /// `GET /v1/characters/{name}/equipment`: the item equipment (canonical JSON of Nexon's answer) with the

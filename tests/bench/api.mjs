@@ -1,6 +1,6 @@
 // Benchmark (not a test): the cache tiers on `wrangler dev --local` against the fake Nexon Open API.
 //
-//   node tests/bench/api.mjs [--requests 2000] [--concurrency 50] [--rounds 2]
+//   node tests/bench/api.mjs [--requests 2000] [--concurrency 50] [--rounds 2]   (scripts/bench.sh runs it)
 //
 // Reports, from one run on one stack, requests/s and p50/p99 latency for
 //   - a trivial route (GET /nope: the Worker, no bindings, a 404 body),

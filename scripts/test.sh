@@ -15,6 +15,9 @@ cargo clippy -p pve-worker -p pve-wasm --target wasm32-unknown-unknown -- -D war
 step "cargo test (engine, schema, CLI)"
 cargo test --workspace --exclude pve-worker --exclude pve-wasm
 
+step "cargo test -p pve-worker --lib (the Worker's pure parts, natively: cache tiers, limits, config, names)"
+cargo test -p pve-worker --lib
+
 step "engine purity: builds for wasm32 and depends on no worker / wasm-bindgen / js-sys"
 cargo check -p pve-engine --target wasm32-unknown-unknown
 forbidden=$(cargo tree -p pve-engine -e normal,build --prefix none --target all | grep -E '^(worker|worker-sys|wasm-bindgen|js-sys|web-sys|serde_json|getrandom) ' || true)

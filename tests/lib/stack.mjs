@@ -87,10 +87,12 @@ export async function startStack(opts = {}) {
   throw new Error(`wrangler dev not ready after timeout:\n${output}`);
 }
 
+/** The release `pve` binary (`cargo build --release -p pve-cli`; honours CARGO_TARGET_DIR). */
+export const CLI = join(process.env.CARGO_TARGET_DIR || join(ROOT, 'target'), 'release', 'pve');
+
 /** Run `pve <op>` with a JSON request; returns {status, stdout}. */
 export function runCli(op, request) {
-  const bin = join(ROOT, 'target', 'release', 'pve');
-  const r = spawnSync(bin, [op], { input: typeof request === 'string' ? request : JSON.stringify(request), encoding: 'utf8' });
+  const r = spawnSync(CLI, [op], { input: typeof request === 'string' ? request : JSON.stringify(request), encoding: 'utf8' });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout.trim() };
 }

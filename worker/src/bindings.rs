@@ -4,6 +4,8 @@
 pub const CACHE_KV: &str = "CACHE";
 /// Durable Object namespace that coordinates single-flight loads.
 pub const SINGLE_FLIGHT: &str = "SINGLE_FLIGHT";
+/// Durable Object namespace of the token buckets (the upstream's, with its circuit breaker; per-client refresh).
+pub const RATE_LIMITER: &str = "RATE_LIMITER";
 /// D1 database holding the outbox.
 pub const DB: &str = "DB";
 /// Plain variable: base URL of the Nexon Open API (a local fake in tests and dev).

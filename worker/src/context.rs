@@ -9,6 +9,7 @@ use worker::{console_error, console_log, Date};
 struct Fields {
     key: Option<String>,
     cache_tier: Option<&'static str>,
+    cache_status: Option<String>,
     extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -61,6 +62,18 @@ impl TaskContext {
 
     pub fn set_key(&self, key: impl Into<String>) {
         self.fields.borrow_mut().key = Some(key.into());
+    }
+
+    /// Which cache tier answered (for the log line) and the `Cache-Status` value to send, also on errors
+    /// (a cached "not found" is still an answer from a tier).
+    pub fn set_cache(&self, tier: &'static str, cache_status: String) {
+        let mut fields = self.fields.borrow_mut();
+        fields.cache_tier = Some(tier);
+        fields.cache_status = Some(cache_status);
+    }
+
+    pub fn cache_status(&self) -> Option<String> {
+        self.fields.borrow().cache_status.clone()
     }
 
     /// Attach one more field to the log line (never a secret).

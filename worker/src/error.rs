@@ -50,6 +50,25 @@ pub enum EdgeError {
     InvalidCursor,
     /// A query parameter is unknown or has a bad value.
     InvalidQuery(String),
+    /// The upstream does not know this character (remembered for a short time).
+    CharacterNotFound,
+    /// The upstream failed, timed out, or its circuit breaker is open, and nothing stale could answer.
+    UpstreamUnavailable {
+        retry_after_ms: u64,
+    },
+    /// Our global upstream rate limit is exhausted, or the upstream asked us to slow down (429), and nothing
+    /// stale could answer.
+    UpstreamRateLimited {
+        retry_after_ms: u64,
+    },
+    /// This client sent too many requests.
+    RateLimited {
+        retry_after_ms: u64,
+    },
+    /// This client asked for too many `refresh=true` lookups.
+    RefreshRateLimited {
+        retry_after_ms: u64,
+    },
 }
 
 impl EdgeError {
@@ -75,6 +94,9 @@ impl EdgeError {
             | EdgeError::InvalidValuationSummary(_)
             | EdgeError::InvalidCursor
             | EdgeError::InvalidQuery(_) => 400,
+            EdgeError::CharacterNotFound => 404,
+            EdgeError::RateLimited { .. } | EdgeError::RefreshRateLimited { .. } => 429,
+            EdgeError::UpstreamUnavailable { .. } | EdgeError::UpstreamRateLimited { .. } => 503,
         }
     }
 
@@ -101,6 +123,22 @@ impl EdgeError {
             EdgeError::ContentHashMismatch => "content_hash_mismatch",
             EdgeError::InvalidCursor => "invalid_cursor",
             EdgeError::InvalidQuery(_) => "invalid_query",
+            EdgeError::CharacterNotFound => "character_not_found",
+            EdgeError::UpstreamUnavailable { .. } => "upstream_unavailable",
+            EdgeError::UpstreamRateLimited { .. } => "upstream_rate_limited",
+            EdgeError::RateLimited { .. } => "rate_limited",
+            EdgeError::RefreshRateLimited { .. } => "refresh_rate_limited",
+        }
+    }
+
+    /// How long the client should wait before retrying, for the `Retry-After` header.
+    pub fn retry_after_ms(&self) -> Option<u64> {
+        match self {
+            EdgeError::UpstreamUnavailable { retry_after_ms }
+            | EdgeError::UpstreamRateLimited { retry_after_ms }
+            | EdgeError::RateLimited { retry_after_ms }
+            | EdgeError::RefreshRateLimited { retry_after_ms } => Some(*retry_after_ms),
+            _ => None,
         }
     }
 
@@ -111,6 +149,15 @@ impl EdgeError {
             EdgeError::Api(_) | EdgeError::Platform(_) | EdgeError::Config(_) => {
                 "internal error; see the request id in the logs".into()
             }
+            EdgeError::CharacterNotFound => "no character with this name".into(),
+            EdgeError::UpstreamUnavailable { .. } => {
+                "the Nexon Open API is unavailable and no cached copy can answer; retry later".into()
+            }
+            EdgeError::UpstreamRateLimited { .. } => {
+                "the Nexon Open API rate limit is reached and no cached copy can answer; retry later".into()
+            }
+            EdgeError::RateLimited { .. } => "too many requests from this client; retry later".into(),
+            EdgeError::RefreshRateLimited { .. } => "too many refresh=true requests from this client".into(),
             EdgeError::RouteNotFound => "no such route".into(),
             EdgeError::MethodNotAllowed { allow } => format!("method not allowed; allowed: {allow}"),
             EdgeError::Unauthorized => "a valid bearer token is required".into(),
@@ -153,10 +200,18 @@ impl EdgeError {
         if matches!(self, EdgeError::Unauthorized | EdgeError::WatchTokenRequired) {
             headers.set("www-authenticate", "Bearer")?;
         }
+        if let Some(ms) = self.retry_after_ms() {
+            headers.set("retry-after", &retry_after_secs(ms).to_string())?;
+        }
         Ok(Response::ok(body.to_string())?
             .with_status(self.status())
             .with_headers(headers))
     }
+}
+
+/// `Retry-After` is in whole seconds: round up, and never 0 (0 invites an immediate retry storm).
+pub fn retry_after_secs(ms: u64) -> u64 {
+    ms.div_ceil(1000).max(1)
 }
 
 impl fmt::Display for EdgeError {

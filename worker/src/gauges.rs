@@ -1,12 +1,23 @@
-//! Point-in-time gauges read at scrape time (not accumulated): outbox backlog by status.
+//! Point-in-time gauges read at scrape time (not accumulated): outbox backlog by status, upstream circuit state.
 use crate::bindings::DB;
-use crate::metrics::{GaugeValue, OUTBOX_EVENTS};
+use crate::metrics::{GaugeValue, CIRCUIT_STATE, OUTBOX_EVENTS};
 use worker::{console_error, Env};
 
 pub async fn collect(env: &Env) -> Vec<GaugeValue> {
     let mut out = Vec::new();
     match outbox_by_status(env).await {
         Ok(rows) => out.extend(rows),
+        Err(e) => console_error!(
+            "{}",
+            serde_json::json!({"domain": "metrics", "task": "gauges", "outcome": "error", "error_detail": e.to_string()})
+        ),
+    }
+    match crate::rate_limiter::circuit_state(env).await {
+        Ok(value) => out.push(GaugeValue {
+            def: CIRCUIT_STATE,
+            labels: Vec::new(),
+            value,
+        }),
         Err(e) => console_error!(
             "{}",
             serde_json::json!({"domain": "metrics", "task": "gauges", "outcome": "error", "error_detail": e.to_string()})

@@ -11,21 +11,28 @@
 mod alerts;
 mod auth;
 mod bindings;
+mod cache;
+mod config;
 mod context;
 mod error;
 mod fetch;
 mod gauges;
+mod inbound;
+mod limits;
 mod metrics;
 mod metrics_store;
 mod outbox;
+mod rate_limiter;
 mod routes;
 mod single_flight;
 mod token;
+mod upstream;
 mod vars;
 mod watches;
 mod webhook;
 
 pub use metrics_store::Metrics;
+pub use rate_limiter::RateLimiter;
 pub use single_flight::SingleFlight;
 
 use context::{Outcome, TaskContext};
@@ -63,6 +70,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         ],
     );
     metrics::observe(metrics::HTTP_DURATION, &[("route", route)], seconds);
+    if let (Some(cache_status), false) = (task.cache_status(), response.headers().has("cache-status")?) {
+        response.headers_mut().set("cache-status", &cache_status)?;
+    }
     task.finish(outcome, Some(status));
     ctx.wait_until(async move {
         if let Err(e) = metrics_store::flush(&env, false).await {
@@ -82,6 +92,10 @@ async fn route(
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = req.method();
+    if segments.first() == Some(&"v1") {
+        let cfg = config::Config::get(env)?;
+        inbound::check(&cfg, &inbound::client_key(&req))?;
+    }
     match segments.as_slice() {
         ["healthz"] => {
             task.set_task("health", "healthz");
@@ -92,6 +106,21 @@ async fn route(
             task.set_task("metrics", "metrics");
             only(&method, Method::Get, "GET")?;
             routes::metrics::metrics(&req, env).await
+        }
+        ["openapi.json"] => {
+            task.set_task("meta", "openapi");
+            only(&method, Method::Get, "GET")?;
+            routes::openapi::openapi()
+        }
+        ["v1", "characters", name, "equipment"] => {
+            task.set_task("characters", "equipment");
+            only(&method, Method::Get, "GET")?;
+            routes::characters::equipment(&req, env, ctx, task, name).await
+        }
+        ["v1", "characters", name, "valuation"] => {
+            task.set_task("characters", "valuation");
+            only(&method, Method::Get, "GET")?;
+            routes::characters::valuation(&req, env, ctx, task, name).await
         }
         ["v1", "watches"] => {
             task.set_task("watches", "create");
@@ -117,7 +146,7 @@ async fn route(
             Some(op) => {
                 task.set_task("engine", op.as_str());
                 only(&method, Method::Post, "POST")?;
-                routes::engine::compute(&mut req, op, task).await
+                routes::engine::compute(&mut req, env, ctx, op, task).await
             }
             None => Err(EdgeError::RouteNotFound),
         },

@@ -1,43 +1,99 @@
 //! `POST /v1/{starforce,potential,flame}`: the engine, through the one JSON schema of `pve-api`.
-use crate::context::TaskContext;
+//!
+//! The engine is deterministic, so answers are cached (L1 + KV) by a hash of the canonical request and
+//! the engine version. A body without a canonical form (not JSON, duplicate keys) goes straight to the
+//! engine, which answers with the precise error; errors are never cached.
+use crate::cache::{self, canonical, Entry, How, Served, FORMAT_VERSION};
+use crate::config::Config;
+use crate::context::{now_ms, TaskContext};
 use crate::error::EdgeError;
+use crate::routes::{cached_json, CacheHeaders};
 use pve_api::Operation;
-use worker::{Headers, Request, Response};
+use std::rc::Rc;
+use worker::{Context, Env, Request, Response};
 
 /// Requests larger than this are refused before parsing.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-pub async fn compute(req: &mut Request, op: Operation, task: &TaskContext) -> Result<Response, EdgeError> {
-    let body = read_body(req).await?;
-    let started = task.elapsed_ms();
-    let json = pve_api::handle(op, &body)?;
-    let engine_ms = task.elapsed_ms().saturating_sub(started);
-    task.record("engine_ms", engine_ms);
-    crate::metrics::observe(
-        crate::metrics::ENGINE_SECONDS,
-        &[("op", op.as_str())],
-        engine_ms as f64 / 1000.0,
-    );
-    json_response(json)
+/// The body limit of an engine operation: a Nexon item-equipment answer (valuation) is about 360 KB as
+/// Nexon sends it; every other request is small.
+pub fn max_body_bytes(op: Operation) -> usize {
+    match op {
+        Operation::Valuation => 1024 * 1024,
+        _ => MAX_BODY_BYTES,
+    }
 }
 
+pub async fn compute(
+    req: &mut Request,
+    env: &Env,
+    ctx: &Context,
+    op: Operation,
+    task: &TaskContext,
+) -> Result<Response, EdgeError> {
+    let body = read_body_up_to(req, max_body_bytes(op)).await?;
+    let cfg = Config::get(env)?;
+    let key = canonical::canonicalize(body.as_bytes()).ok().map(|c| {
+        format!(
+            "v{FORMAT_VERSION}:engine:{}:{}:{}",
+            op.as_str(),
+            cache::engine_tag(),
+            crate::token::sha256_hex(&c)
+        )
+    });
+    let cached = match &key {
+        Some(key) => cache::get_derived(env, &cfg, task, key).await,
+        None => None,
+    };
+    let served = match cached {
+        Some(served) => served,
+        None => {
+            let started = task.elapsed_ms();
+            let json = pve_api::handle(op, &body)?;
+            let engine_ms = task.elapsed_ms().saturating_sub(started);
+            task.record("engine_ms", engine_ms);
+            crate::metrics::observe(
+                crate::metrics::ENGINE_SECONDS,
+                &[("op", op.as_str())],
+                engine_ms as f64 / 1000.0,
+            );
+            match &key {
+                Some(key) => cache::put_derived(env, ctx, &cfg, key, json.into_bytes()),
+                None => Served {
+                    entry: Rc::new(Entry::found(json.into_bytes(), now_ms(), 0, 0)),
+                    how: How::Computed,
+                },
+            }
+        }
+    };
+    let headers = CacheHeaders {
+        etag: format!("\"{}\"", &served.entry.meta.hash[..32]),
+        cache_status: served.how.cache_status(None, now_ms()),
+        cache_control: "public, max-age=86400".to_owned(),
+        age_s: None,
+    };
+    cache::answered(task, served.how, None);
+    cached_json(req, served.entry.body.clone(), &headers)
+}
+
+/// The body as UTF-8, refused when longer than [`MAX_BODY_BYTES`].
 pub async fn read_body(req: &mut Request) -> Result<String, EdgeError> {
+    read_body_up_to(req, MAX_BODY_BYTES).await
+}
+
+pub async fn read_body_up_to(req: &mut Request, limit: usize) -> Result<String, EdgeError> {
     if let Some(len) = req
         .headers()
         .get("content-length")?
         .and_then(|v| v.parse::<usize>().ok())
     {
-        if len > MAX_BODY_BYTES {
-            return Err(EdgeError::PayloadTooLarge {
-                limit: MAX_BODY_BYTES,
-            });
+        if len > limit {
+            return Err(EdgeError::PayloadTooLarge { limit });
         }
     }
     let bytes = req.bytes().await?;
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(EdgeError::PayloadTooLarge {
-            limit: MAX_BODY_BYTES,
-        });
+    if bytes.len() > limit {
+        return Err(EdgeError::PayloadTooLarge { limit });
     }
     String::from_utf8(bytes).map_err(|_| {
         EdgeError::Api(pve_api::ApiError::new(
@@ -45,10 +101,4 @@ pub async fn read_body(req: &mut Request) -> Result<String, EdgeError> {
             "the body is not valid UTF-8",
         ))
     })
-}
-
-pub fn json_response(body: String) -> Result<Response, EdgeError> {
-    let headers = Headers::new();
-    headers.set("content-type", "application/json; charset=utf-8")?;
-    Ok(Response::ok(body)?.with_headers(headers))
 }

@@ -1,0 +1,86 @@
+//! Limits on what clients send us, keyed by the client's address (`cf-connecting-ip`, which Cloudflare
+//! always sets in production; when it is absent, as under `wrangler dev`, every request shares the
+//! fixed key `local`).
+//!
+//! - Every `/v1/*` request takes a token from the client's bucket **in this isolate's memory**: the check
+//!   runs before every request, L1 hits included, so it must cost no I/O. It is therefore per isolate, an
+//!   approximation of a per-client limit; the upstream itself is protected globally by the
+//!   `RateLimiter` Durable Object, whatever clients do.
+//! - `refresh=true` costs an upstream call, so its per-client limit is exact: a `RateLimiter` instance
+//!   per client (`refresh:{client}`), one round trip paid only by refresh requests.
+use crate::config::Config;
+use crate::context::now_ms;
+use crate::error::EdgeError;
+use crate::limits::{Rate, TokenBucket};
+use crate::metrics;
+use crate::rate_limiter::{self, AcquireRequest, Admission};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use worker::{Env, Request};
+
+/// The client key used when `cf-connecting-ip` is absent (local development and tests).
+pub const LOCAL_CLIENT: &str = "local";
+/// Clients remembered per isolate; beyond this, idle (full) buckets are forgotten.
+const MAX_CLIENTS: usize = 10_000;
+
+thread_local! {
+    static CLIENTS: RefCell<HashMap<String, TokenBucket>> = RefCell::new(HashMap::new());
+}
+
+pub fn client_key(req: &Request) -> String {
+    req.headers()
+        .get("cf-connecting-ip")
+        .ok()
+        .flatten()
+        .filter(|ip| !ip.is_empty() && ip.len() <= 64)
+        .unwrap_or_else(|| LOCAL_CLIENT.to_owned())
+}
+
+/// Take one token from this client's bucket (per isolate).
+///
+/// # Errors
+/// `RateLimited` with the time until the next token.
+pub fn check(cfg: &Config, client: &str) -> Result<(), EdgeError> {
+    let rate = Rate {
+        per_sec: cfg.client_rate_per_sec,
+        burst: cfg.client_burst,
+    };
+    let now = now_ms();
+    CLIENTS.with(|clients| {
+        let mut clients = clients.borrow_mut();
+        if clients.len() >= MAX_CLIENTS && !clients.contains_key(client) {
+            clients.retain(|_, bucket| !bucket.is_full(now, rate));
+            if clients.len() >= MAX_CLIENTS {
+                clients.clear();
+            }
+        }
+        let bucket = clients
+            .entry(client.to_owned())
+            .or_insert_with(|| TokenBucket::full(rate, now));
+        bucket.take(now, rate).map_err(|retry_after_ms| {
+            metrics::inc(metrics::RATE_LIMITED, &[("scope", "client")]);
+            EdgeError::RateLimited { retry_after_ms }
+        })
+    })
+}
+
+/// Take one token from this client's refresh bucket (global, in a Durable Object).
+///
+/// # Errors
+/// `RefreshRateLimited` when the client refreshed too often; `Platform` if the limiter cannot answer.
+pub async fn check_refresh(env: &Env, cfg: &Config, client: &str) -> Result<(), EdgeError> {
+    let req = AcquireRequest {
+        rate: Rate {
+            per_sec: cfg.refresh_per_min / 60.0,
+            burst: cfg.refresh_burst,
+        },
+        breaker: None,
+    };
+    match rate_limiter::acquire(env, &format!("refresh:{client}"), &req).await? {
+        Admission::Granted { .. } => Ok(()),
+        Admission::Denied { retry_after_ms, .. } => {
+            metrics::inc(metrics::RATE_LIMITED, &[("scope", "refresh")]);
+            Err(EdgeError::RefreshRateLimited { retry_after_ms })
+        }
+    }
+}

@@ -1,0 +1,322 @@
+//! `GET /v1/characters/{name}/equipment` and `GET /v1/characters/{name}/valuation?preset=&refresh=`.
+//!
+//! The name is validated before any lookup; then name → ocid and ocid → equipment go through the cache
+//! tiers ([`crate::cache::lookup`]); the valuation is keyed by (ocid, equipment content hash, engine
+//! version, preset), so it is recomputed only when the equipment or the engine changes.
+use crate::alerts::iso8601;
+use crate::cache::{self, How, Kind, Meta, Mode, Resource, Served, FORMAT_VERSION};
+use crate::config::Config;
+use crate::context::{now_ms, TaskContext};
+use crate::error::EdgeError;
+use crate::inbound;
+use crate::routes::{cached_json, CacheHeaders};
+use crate::token::sha256_hex;
+use percent_encoding::percent_decode_str;
+use pve_api::{Operation, ENGINE_VERSION};
+use serde_json::value::RawValue;
+use std::rc::Rc;
+use worker::{Context, Env, Request, Response};
+
+/// A character name from a raw (percent-encoded) path segment, checked with the game's rule
+/// ([`crate::watches::validate_character_name`]: Hangul syllables, Latin letters and digits, 2 to 12 in
+/// Nexon's counting).
+///
+/// # Errors
+/// `InvalidCharacterName` saying why.
+pub fn validate_name(segment: &str) -> Result<String, EdgeError> {
+    // 12 Hangul syllables percent-encoded are 108 bytes; anything longer is too long anyway.
+    if segment.len() > 128 {
+        return Err(EdgeError::InvalidCharacterName {
+            reason: "longer than 12 (a Hangul syllable counts 2)",
+        });
+    }
+    let name = percent_decode_str(segment)
+        .decode_utf8()
+        .map_err(|_| EdgeError::InvalidCharacterName {
+            reason: "not percent-encoded UTF-8",
+        })?;
+    crate::watches::validate_character_name(&name)
+}
+
+#[derive(Debug, Default, PartialEq)]
+struct Query {
+    preset: Option<u8>,
+    refresh: bool,
+}
+
+impl Query {
+    /// The query string; unknown parameters, repeats and bad values are errors.
+    fn parse(req: &Request, allowed: &[&str]) -> Result<Query, EdgeError> {
+        let url = req.url()?;
+        let mut q = Query::default();
+        let mut seen = Vec::new();
+        for (k, v) in url.query_pairs() {
+            if !allowed.contains(&k.as_ref()) {
+                return Err(EdgeError::InvalidQuery(format!(
+                    "unknown parameter {k:?}; allowed: {allowed:?}"
+                )));
+            }
+            if seen.contains(&k) {
+                return Err(EdgeError::InvalidQuery(format!("{k} given twice")));
+            }
+            match k.as_ref() {
+                "refresh" => {
+                    q.refresh = match v.as_ref() {
+                        "true" | "1" => true,
+                        "false" | "0" | "" => false,
+                        _ => return Err(EdgeError::InvalidQuery("refresh must be true or false".into())),
+                    }
+                }
+                "preset" => {
+                    q.preset = match v.as_ref() {
+                        "" => None,
+                        "1" => Some(1),
+                        "2" => Some(2),
+                        "3" => Some(3),
+                        _ => return Err(EdgeError::InvalidQuery("preset must be 1, 2 or 3".into())),
+                    }
+                }
+                _ => {}
+            }
+            seen.push(k);
+        }
+        Ok(q)
+    }
+}
+
+/// A character's ocid and equipment, as the cache served them.
+struct Character {
+    name: String,
+    ocid: String,
+    equipment: Served,
+}
+
+async fn character(
+    req: &Request,
+    env: &Env,
+    ctx: &Context,
+    task: &TaskContext,
+    raw_name: &str,
+    allowed_query: &[&str],
+) -> Result<(Character, Query, Rc<Config>), EdgeError> {
+    let name = validate_name(raw_name)?;
+    let query = Query::parse(req, allowed_query)?;
+    task.set_key(name.clone());
+    let cfg = Config::get(env)?;
+    let now = now_ms();
+    let deadline = now + cfg.request_deadline_ms;
+    let mode = if query.refresh {
+        inbound::check_refresh(env, &cfg, &inbound::client_key(req)).await?;
+        Mode::Refresh { requested_at: now }
+    } else {
+        Mode::Normal
+    };
+    // The name → ocid mapping changes only on a rename: refresh=true refreshes the equipment only.
+    let lookup = |resource, mode| existing(env, ctx, &cfg, task, resource, mode, deadline);
+    let ocid = lookup(Resource::Ocid { name: name.clone() }, Mode::Normal).await?;
+    task.record("ocid_tier", ocid.how.tier());
+    let ocid = String::from_utf8(ocid.entry.body.clone())
+        .map_err(|_| EdgeError::Platform(worker::Error::RustError("cached ocid is not UTF-8".into())))?;
+    let equipment = lookup(Resource::Equipment { ocid: ocid.clone() }, mode).await?;
+    Ok((
+        Character {
+            name,
+            ocid,
+            equipment,
+        },
+        query,
+        cfg,
+    ))
+}
+
+/// [`cache::lookup`], with "no such character" (a cached `not_found`) as `CharacterNotFound`.
+async fn existing(
+    env: &Env,
+    ctx: &Context,
+    cfg: &Rc<Config>,
+    task: &TaskContext,
+    resource: Resource,
+    mode: Mode,
+    deadline: u64,
+) -> Result<Served, EdgeError> {
+    let served = cache::lookup(env, ctx, cfg, task, &resource, mode, deadline).await?;
+    if served.entry.meta.kind == Kind::NotFound {
+        cache::answered(task, served.how, Some(&served.entry.meta));
+        return Err(EdgeError::CharacterNotFound);
+    }
+    Ok(served)
+}
+
+/// `GET /v1/characters/{name}/equipment`: the item equipment (canonical JSON of Nexon's answer) with the
+/// ocid, content hash, fetch time and engine version.
+pub async fn equipment(
+    req: &Request,
+    env: &Env,
+    ctx: &Context,
+    task: &TaskContext,
+    raw_name: &str,
+) -> Result<Response, EdgeError> {
+    let (c, _, cfg) = character(req, env, ctx, task, raw_name, &["refresh"]).await?;
+    let meta = &c.equipment.entry.meta;
+    let mut body = envelope(&c, None);
+    body.extend_from_slice(b",\"equipment\":");
+    body.extend_from_slice(&c.equipment.entry.body);
+    body.push(b'}');
+    let now = now_ms();
+    let headers = character_headers(&cfg, &c, c.equipment.how, None, now);
+    cache::answered(task, c.equipment.how, Some(meta));
+    task.record("equipment_hash", meta.hash.clone());
+    cached_json(req, body, &headers)
+}
+
+/// `GET /v1/characters/{name}/valuation`: the engine's valuation of the equipment, cached by (ocid,
+/// equipment hash, engine version, preset).
+pub async fn valuation(
+    req: &Request,
+    env: &Env,
+    ctx: &Context,
+    task: &TaskContext,
+    raw_name: &str,
+) -> Result<Response, EdgeError> {
+    let (c, query, cfg) = character(req, env, ctx, task, raw_name, &["preset", "refresh"]).await?;
+    let set = query
+        .preset
+        .map_or_else(|| "equipped".to_owned(), |p| format!("preset_{p}"));
+    let key = format!(
+        "v{FORMAT_VERSION}:valuation:{}:{}:{}:{set}",
+        c.ocid,
+        c.equipment.entry.meta.hash,
+        cache::engine_tag()
+    );
+    let valued = match cache::get_derived(env, &cfg, task, &key).await {
+        Some(served) => served,
+        None => {
+            let started = now_ms();
+            let out = valuate(&c.equipment.entry.body, &set)?;
+            task.record("engine_ms", now_ms().saturating_sub(started));
+            cache::put_derived(env, ctx, &cfg, &key, out)
+        }
+    };
+    let how = c.equipment.how.worst(valued.how);
+    let mut body = envelope(&c, Some(query.preset));
+    // The cached value is `{"set":…,"valuation":…}`: its members follow the envelope's.
+    body.push(b',');
+    body.extend_from_slice(valued.entry.body.get(1..).unwrap_or_default());
+    let headers = character_headers(&cfg, &c, how, Some(&valued.entry.meta.hash), now_ms());
+    cache::answered(task, how, Some(&c.equipment.entry.meta));
+    cached_json(req, body, &headers)
+}
+
+/// The engine's valuation of a character's item equipment (Nexon's answer, as `pve valuation` reads it
+/// with default options) and, picked from it, the set asked for (`equipped` or `preset_N`), as
+/// `{"set":…,"valuation":…}`. The one place the Worker calls the engine's valuation.
+///
+/// # Errors
+/// The engine's errors; `InvalidQuery` if the character has no such preset.
+fn valuate(equipment_json: &[u8], set: &str) -> Result<Vec<u8>, EdgeError> {
+    let internal = |what: String| EdgeError::Platform(worker::Error::RustError(what));
+    let request =
+        std::str::from_utf8(equipment_json).map_err(|_| internal("cached equipment is not UTF-8".into()))?;
+    let valuation = pve_api::handle(Operation::Valuation, request)?;
+    // Pick the set without re-serializing it: a parse-and-print round trip may change a float's last digit.
+    #[derive(serde::Deserialize)]
+    struct Output<'a> {
+        #[serde(borrow)]
+        sets: Vec<&'a RawValue>,
+    }
+    #[derive(serde::Deserialize)]
+    struct SetName {
+        set: String,
+    }
+    let output: Output =
+        serde_json::from_str(&valuation).map_err(|e| internal(format!("valuation output: {e}")))?;
+    let chosen = output
+        .sets
+        .into_iter()
+        .find(|raw| serde_json::from_str::<SetName>(raw.get()).is_ok_and(|s| s.set == set))
+        .ok_or_else(|| EdgeError::InvalidQuery(format!("this character has no {set} equipment")))?;
+    let mut out = format!("{{\"set\":{},\"valuation\":", chosen.get()).into_bytes();
+    out.extend_from_slice(valuation.as_bytes());
+    out.push(b'}');
+    Ok(out)
+}
+
+/// `{"character_name":…,"ocid":…,…` (left open for the payload field).
+fn envelope(c: &Character, preset: Option<Option<u8>>) -> Vec<u8> {
+    let meta = &c.equipment.entry.meta;
+    let mut fields = serde_json::Map::new();
+    fields.insert("character_name".into(), c.name.clone().into());
+    fields.insert("ocid".into(), c.ocid.clone().into());
+    if let Some(p) = preset {
+        fields.insert("preset".into(), p.into());
+    }
+    fields.insert("equipment_hash".into(), meta.hash.clone().into());
+    fields.insert("fetched_at".into(), iso8601(meta.fetched_at).into());
+    fields.insert("engine_version".into(), ENGINE_VERSION.into());
+    fields.insert("data_version".into(), cache::data_version().into());
+    let mut out = serde_json::Value::Object(fields).to_string().into_bytes();
+    out.pop(); // the closing brace: the payload follows
+    out
+}
+
+fn character_headers(cfg: &Config, c: &Character, how: How, extra: Option<&str>, now: u64) -> CacheHeaders {
+    let meta: &Meta = &c.equipment.entry.meta;
+    let validator = format!(
+        "{}\n{}\n{}\n{}\n{ENGINE_VERSION}\n{}\n{}",
+        c.name,
+        c.ocid,
+        meta.hash,
+        meta.fetched_at,
+        cache::data_version(),
+        extra.unwrap_or("")
+    );
+    let cache_control = match how {
+        How::StaleRevalidating | How::StaleOnError => "public, max-age=0, must-revalidate".to_owned(),
+        _ => format!(
+            "public, max-age={}, stale-while-revalidate={}, stale-if-error={}",
+            meta.fresh_until.saturating_sub(now) / 1000,
+            cfg.stale_while_revalidate_ms / 1000,
+            meta.stale_until.saturating_sub(meta.fresh_until) / 1000
+        ),
+    };
+    CacheHeaders {
+        etag: format!("\"{}\"", &sha256_hex(validator.as_bytes())[..32]),
+        cache_status: how.cache_status(Some(meta), now),
+        cache_control,
+        age_s: Some(now.saturating_sub(meta.fetched_at) / 1000),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(segment: &str, ok: bool) {
+        assert_eq!(validate_name(segment).is_ok(), ok, "{segment:?}");
+    }
+
+    #[test]
+    fn names() {
+        check("%EC%97%90%EB%B0%98", true); // 에반
+        check("load17", true);
+        check("Ab", true);
+        check("abcdefghijkl", true);
+        check("%EA%B0%80", true); // 가: one syllable counts 2
+        check("a", false);
+        check("abcdefghijklm", false);
+        check("", false);
+        check("has%20space", false);
+        check("a.b", false);
+        check("a-b", false);
+        check("%3Cscript%3E", false);
+        check("%F0%9F%98%80ok", false); // emoji
+        check("%FF%FE", false); // not UTF-8
+        check("%ZZab", false); // not an escape: '%' is not allowed
+        check("%EA%B0%80%EA%B0%80%EA%B0%80%EA%B0%80%EA%B0%80%EA%B0%80", true); // 6 syllables = 12
+        check(
+            "%EA%B0%80%EA%B0%80%EA%B0%80%EA%B0%80%EA%B0%80%EA%B0%80%EA%B0%80",
+            false,
+        ); // 7 = 14
+        check(&"a".repeat(500), false);
+    }
+}

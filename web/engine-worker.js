@@ -1,6 +1,8 @@
 // The engine in a Web Worker: the page never blocks while it computes.
-// Protocol: {id, op, request} in; {id, ok: true, response} or {id, ok: false, error: {code, message}} out.
-import init, { compute, version } from './pkg/pve_wasm.js';
+// Protocol: {id, op, request} in; {id, ok: true, response, raw, ms} or {id, ok: false, error: {code, message}} out.
+// `raw` is the engine's JSON exactly as computed (the same bytes as the CLI and the HTTP API), `ms` the time
+// the engine took.
+import init, * as wasm from './pkg/pve_wasm.js';
 
 const ready = init();
 
@@ -9,11 +11,14 @@ self.onmessage = async (event) => {
   try {
     await ready;
     if (op === 'version') {
-      self.postMessage({ id, ok: true, response: JSON.parse(version()) });
+      self.postMessage({ id, ok: true, response: JSON.parse(wasm.version()) });
       return;
     }
-    const text = compute(op, JSON.stringify(request));
-    self.postMessage({ id, ok: true, response: JSON.parse(text), raw: text });
+    const text = typeof request === 'string' ? request : JSON.stringify(request);
+    const started = performance.now();
+    const raw = wasm.compute(op, text);
+    const ms = performance.now() - started;
+    self.postMessage({ id, ok: true, response: JSON.parse(raw), raw, ms });
   } catch (e) {
     self.postMessage({ id, ok: false, error: { code: e.code || 'internal', message: String(e.message || e) } });
   }

@@ -18,3 +18,52 @@ export async function newPage(browser, viewport = { width: 1280, height: 900 }) 
   page.on('pageerror', (e) => errors.push(String(e)));
   return { page, errors };
 }
+
+/** JSON with object keys sorted, to compare two requests regardless of key order. */
+export function canonical(value) {
+  return JSON.stringify(value, (k, v) => (v && typeof v === 'object' && !Array.isArray(v)
+    ? Object.fromEntries(Object.keys(v).sort().map((key) => [key, v[key]])) : v));
+}
+
+/**
+ * Wait until the page shows the result (or error) of `tab` — for `request` if given (compared key-order
+ * free) — and return {state, request, raw, error}: the request the page sent, the engine's raw JSON, the
+ * shown error text.
+ */
+export async function waitForResult(page, tab, request, timeout = 30_000) {
+  const expected = request === undefined ? null : canonical(request);
+  await page.waitForFunction(({ tab, expected }) => {
+    const p = document.getElementById(`panel-${tab}`);
+    if (!p || !['done', 'error'].includes(p.dataset.state)) return false;
+    if (expected === null) return true;
+    if (!p.dataset.request) return false;
+    const sort = (v) => JSON.stringify(v, (k, x) => (x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.keys(x).sort().map((key) => [key, x[key]])) : x));
+    return sort(JSON.parse(p.dataset.request)) === expected;
+  }, { tab, expected }, { timeout });
+  return page.evaluate((tab) => {
+    const p = document.getElementById(`panel-${tab}`);
+    return {
+      state: p.dataset.state,
+      request: p.dataset.request ? JSON.parse(p.dataset.request) : null,
+      raw: p.querySelector('.raw pre').textContent,
+      error: p.querySelector('.error').hidden ? null : p.querySelector('.error').textContent,
+    };
+  }, tab);
+}
+
+/** The shown text and hover title of every `[data-testid]` number in `root` (a CSS selector). */
+export async function shownNumbers(page, root) {
+  return page.evaluate((root) => Object.fromEntries([...document.querySelectorAll(`${root} data[data-testid]`)]
+    .map((e) => [e.dataset.testid, { text: e.textContent, title: e.title, value: e.getAttribute('value') }])), root);
+}
+
+/** Record long tasks (main thread busy > 50 ms) from page load into window.__longTasks. */
+export async function observeLongTasks(page) {
+  await page.addInitScript(() => {
+    window.__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  });
+}

@@ -69,7 +69,7 @@ export function characterTab({ engine, onValuesChange }) {
 
   let active = false;
   let pendingName = null; // a name from the URL, looked up when the tab is first shown
-  let fetched = null; // {name, body}: the API's answer
+  let fetched = null; // {name, equipment, whatifError}: the looked-up character
   let shown = null; // {source: 'api'|'local', response, raw} or {error}
   let timer = null;
   let lookupSeq = 0;
@@ -92,48 +92,71 @@ export function characterTab({ engine, onValuesChange }) {
   };
   onLangChange(show);
 
+  /** GET a JSON route of the edge API; an error answer becomes {code, message} (the API's own). */
+  async function getJson(path) {
+    let res;
+    try {
+      res = await fetch(path, { headers: { accept: 'application/json' } });
+    } catch (e) {
+      throw Object.assign(new Error(e.message), { code: 'network' });
+    }
+    const text = await res.text();
+    let body;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw Object.assign(new Error(t('ch.bad_response', { status: res.status })), { code: 'bad_response' });
+    }
+    if (!res.ok) {
+      const e = body?.error ?? {};
+      // Until the server has the character routes, say plainly that the lookup is not available.
+      if (res.status === 404 && e.code === 'route_not_found') {
+        throw Object.assign(new Error(t('ch.route_missing')), { code: 'not_available' });
+      }
+      throw Object.assign(new Error(e.message ?? `HTTP ${res.status}`), { code: e.code ?? `http_${res.status}` });
+    }
+    return { body, text };
+  }
+
   async function runLookup(name) {
     const seq = ++lookupSeq;
+    const path = `/v1/characters/${encodeURIComponent(name)}`;
     panel.dataset.state = 'computing';
     status.textContent = t('ch.looking_up', { name });
     let outcome;
+    fetched = null;
     try {
-      const res = await fetch(`/v1/characters/${encodeURIComponent(name)}/valuation`, { headers: { accept: 'application/json' } });
-      const text = await res.text();
-      let body;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw Object.assign(new Error(t('ch.bad_response', { status: res.status })), { code: 'bad_response' });
-      }
-      if (!res.ok) {
-        const e = body?.error ?? {};
-        // Until the server has the character route, say plainly that the lookup is not available.
-        if (res.status === 404 && e.code === 'route_not_found') {
-          throw Object.assign(new Error(t('ch.route_missing')), { code: 'not_available' });
-        }
-        throw Object.assign(new Error(e.message ?? `HTTP ${res.status}`), { code: e.code ?? `http_${res.status}` });
-      }
-      fetched = { name, body };
-      outcome = { source: 'api', response: valuationOf(body), raw: text };
+      const { body, text } = await getJson(`${path}/valuation`);
+      if (!body.valuation) throw Object.assign(new Error(t('ch.no_valuation')), { code: 'bad_response' });
+      fetched = { name, equipment: body.equipment ?? null, whatifError: null };
+      outcome = { source: 'api', response: body.valuation, raw: text };
     } catch (e) {
-      fetched = null;
       outcome = { error: e };
     }
     if (seq !== lookupSeq) return;
     status.textContent = '';
     shown = outcome;
-    whatifForm.hidden = !fetched;
     show();
     panel.dataset.request = JSON.stringify({ name });
     panel.dataset.state = outcome.error ? 'error' : 'done';
+    whatifForm.hidden = !fetched;
+    if (fetched && !fetched.equipment) {
+      // The valuation answer does not carry the equipment: fetch it once (a cache hit at the edge), so the
+      // what-if controls recompute locally without further requests.
+      try {
+        fetched.equipment = (await getJson(`${path}/equipment`)).body.equipment ?? null;
+      } catch (e) {
+        fetched.whatifError = e;
+      }
+    }
   }
 
   async function recomputeLocal() {
     if (!fetched) return;
-    const equipment = equipmentOf(fetched.body);
+    const equipment = fetched.equipment;
     if (!equipment) {
-      shown = { error: { code: 'not_available', message: t('ch.no_equipment') } };
+      shown = { error: fetched.whatifError ?? { code: 'not_available', message: t('ch.no_equipment') } };
+      panel.dataset.state = 'error';
       show();
       return;
     }
@@ -195,49 +218,67 @@ export function characterTab({ engine, onValuesChange }) {
   };
 }
 
-/** The valuation inside the API's answer (the answer may wrap it with the equipment). */
-function valuationOf(body) {
-  return body.valuation ?? body;
-}
-
-/** The raw item-equipment JSON the API returned with the valuation, for local what-ifs. */
-function equipmentOf(body) {
-  return body.equipment ?? null;
-}
-
 const meso = (x, id) => (x === null || x === undefined ? h('span', {}, '—') : num(formatMeso(x, lang()), x, id));
+const unitCount = (x, unit, id) => h('span', {}, num(formatCount(x, lang(), 1), x, id), ' ', t(`ch.unit_${unit}`));
+
+/** A kind's mean: mesos when priced, else the count in its unit (cubes, flames); "—" when not applicable. */
+function amount(k, id) {
+  if (!k) return h('span', {}, '—');
+  if (k.mean_mesos !== null && k.mean_mesos !== undefined) return meso(k.mean_mesos, id);
+  const mean = k.mean ?? k.mean_flames ?? k.mean_attempts;
+  const unit = k.unit ?? (k.mean_flames !== undefined ? 'flames' : 'attempts');
+  if (mean === null || mean === undefined) return h('span', {}, '—');
+  return unitCount(mean, unit, id);
+}
+
+const KINDS = ['starforce', 'potential', 'additional_potential', 'flame'];
+
+function summaryGrid(sum, prefix) {
+  const excluded = sum.mesos_exclude ?? [];
+  return grid(
+    stat('ch.total_cost', meso(sum.mean_mesos, `${prefix}-total`),
+      excluded.length ? t('ch.mesos_exclude', { kinds: excluded.map((k) => t(`ch.kind_${k}`)).join(', ') }) : null),
+    ...KINDS.map((k) => {
+      const v = sum.by_kind?.[k];
+      return stat(`ch.kind_${k}`, amount(v, `${prefix}-${k}`),
+        v ? t('ch.valued_counts', { valued: v.valued, not_valued: v.not_valued }) : null);
+    }),
+  );
+}
 
 function render({ source, response: r }) {
   const out = [];
   out.push(h('p', { class: 'meta', 'data-testid': 'ch-source' }, t(source === 'api' ? 'ch.source_api' : 'ch.source_local')));
+  if (r.class?.name) out.push(h('p', { class: 'meta' }, t('ch.class'), ' ', h('span', { lang: 'ko' }, r.class.name)));
   const total = r.total ?? {};
-  out.push(section('ch.total', grid(
-    stat('ch.total_cost', meso(total.mean_cost, 'ch-total')),
-    ...['starforce', 'potential', 'additional_potential', 'flame'].map((k) => stat(`ch.kind_${k}`, meso(total.by_kind?.[k]?.mean_cost ?? total.by_kind?.[k], `ch-total-${k}`))),
-  )));
+  out.push(section('ch.total', summaryGrid(total, 'ch'),
+    h('p', { class: 'meta' }, t('ch.item_counts', {
+      items: total.items ?? 0, full: total.items_fully_valued ?? 0, partly: total.items_partly_valued ?? 0,
+      none: total.items_not_valued ?? 0,
+    }))));
   if (Array.isArray(r.sets) && r.sets.length) {
     out.push(section('ch.sets', table('ch.sets', [
-      { key: 'ch.col_set' }, { key: 'ch.col_cost', numeric: true }, { key: 'ch.col_valued', numeric: true },
-      { key: 'ch.col_not_valued', numeric: true },
+      { key: 'ch.col_set' }, { key: 'ch.col_cost', numeric: true },
+      ...KINDS.map((k) => ({ key: `ch.kind_${k}`, numeric: true })), { key: 'ch.col_items', numeric: true },
     ], r.sets.map((s) => [
-      t(`ch.set_${s.name}`),
-      meso(s.mean_cost ?? s.total?.mean_cost),
-      num(formatCount(s.valued ?? 0, lang(), 0), s.valued),
-      num(formatCount(s.not_valued ?? 0, lang(), 0), s.not_valued),
+      h('span', {}, t(`ch.set_${s.set}`), s.set === `preset_${r.equipped_preset}` ? h('small', {}, ` (${t('ch.equipped_preset')})`) : null),
+      meso(s.summary?.mean_mesos, `ch-set-${s.set}`),
+      ...KINDS.map((k) => amount(s.summary?.by_kind?.[k])),
+      num(formatCount(s.summary?.items ?? 0, lang(), 0), s.summary?.items),
     ]), 'ch-sets')));
   }
   if (Array.isArray(r.items) && r.items.length) {
     out.push(section('ch.items', table('ch.items', [
-      { key: 'ch.col_item' }, { key: 'ch.col_starforce', numeric: true }, { key: 'ch.col_potential', numeric: true },
-      { key: 'ch.col_additional', numeric: true }, { key: 'ch.col_flame', numeric: true }, { key: 'ch.col_missing' },
+      { key: 'ch.col_item' }, { key: 'ch.col_cost', numeric: true },
+      ...KINDS.map((k) => ({ key: `ch.kind_${k}`, numeric: true })), { key: 'ch.col_missing' },
     ], r.items.map((it) => [
-      h('span', {}, h('span', { lang: 'ko' }, it.name ?? ''), h('small', { lang: 'ko' }, ` ${it.slot ?? ''}`)),
-      meso(it.starforce?.mean_cost),
-      meso(it.potential?.mean_cost),
-      meso(it.additional_potential?.mean_cost),
-      meso(it.flame?.mean_cost),
+      h('span', { class: 'item-name' }, h('span', { lang: 'ko' }, it.name ?? ''),
+        h('small', {}, h('span', { lang: 'ko' }, it.slot ?? ''), it.stars ? ` ${it.stars}★` : '', it.level ? ` Lv.${it.level}` : '')),
+      meso(it.mean_mesos, `ch-item-${it.id}`),
+      ...KINDS.map((k) => amount(it[k], `ch-item-${it.id}-${k}`)),
       (it.not_valued ?? []).length
-        ? h('ul', { class: 'not-valued' }, it.not_valued.map((n) => h('li', { 'data-source': 'engine' }, h('code', {}, n.kind ?? ''), ' ', h('code', {}, n.reason_code ?? ''), ' ', n.message ?? '')))
+        ? h('ul', { class: 'not-valued' }, it.not_valued.map((n) => h('li', {},
+          h('code', {}, n.kind ?? ''), ' ', h('code', {}, n.reason_code ?? ''), ' ', h('span', { 'data-source': 'engine' }, n.message ?? ''))))
         : '—',
     ]), 'ch-items')));
   }

@@ -78,22 +78,28 @@ function render({ response: r }) {
       : stat('pot.mean_cubes', cubes ? count(r.mean_cubes, 'pot-mean_cubes', 1) : h('span', {}, '—'),
         cubes ? t('pot.cubes_no_price') : null),
   )));
-  if (Array.isArray(r.p_by_grade) && r.p_by_grade.length) {
+  if (r.eventual_success_probability !== undefined && r.eventual_success_probability !== null && r.eventual_success_probability < 1) {
+    out.push(h('p', { class: 'meta' }, t('pot.eventual'), ' ',
+      num(formatPercent(r.eventual_success_probability, lang()), r.eventual_success_probability, 'pot-eventual')));
+  }
+  const byGrade = r.p_per_attempt_by_grade ?? [];
+  if (byGrade.length > 1) {
     out.push(section('pot.by_grade', table('pot.by_grade', [{ key: 'pot.col_grade' }, { key: 'pot.col_p', numeric: true }],
-      r.p_by_grade.map((g) => [gradeLabel(g.grade), num(formatPercent(g.p, lang()), g.p)]), 'pot-by-grade')));
+      byGrade.map((g) => [gradeLabel(g.grade), num(formatPercent(g.p_per_attempt, lang()), g.p_per_attempt)]), 'pot-by-grade')));
   }
   if (Array.isArray(r.tier_up) && r.tier_up.length) {
     out.push(section('pot.tier_up', table('pot.tier_up', [
       { key: 'pot.col_stage' }, { key: 'pot.col_rate', numeric: true }, { key: 'pot.col_pity', numeric: true },
       { key: 'pot.col_tier_attempts', numeric: true },
     ], r.tier_up.map((s) => [
-      `${gradeLabel(s.from)} → ${gradeLabel(s.to)}`,
-      num(formatPercent(s.rate, lang()), s.rate),
+      h('span', {}, gradeLabel(s.from), ' → ', gradeLabel(s.to)),
+      num(formatPercent(s.probability, lang()), s.probability),
       s.pity === null || s.pity === undefined ? t('pot.no_pity') : count(s.pity, null, 0),
       count(s.mean_attempts, null, 2),
     ]), 'pot-tier-up')));
   }
   out.push(notes('pot.notes', (r.notes ?? []).map((n) => (typeof n === 'string' ? n : n.message ?? JSON.stringify(n))), 'notes engine-notes'));
+  if (r.band) out.push(h('p', { class: 'meta' }, t('pot.band', { min: r.band.level_min, max: r.band.level_max })));
   if (r.data_version) out.push(h('p', { class: 'meta' }, t('common.data_version'), ' ', h('code', {}, r.data_version)));
   return out.filter(Boolean);
 }

@@ -3,15 +3,17 @@
 // those numbers formatted (조/억/만 or B/M/K, exact value in the hover title).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, runCli } from '../lib/stack.mjs';
-import { launchBrowser, newPage, waitForResult, shownNumbers } from '../lib/browser.mjs';
+import { readFileSync } from 'node:fs';
+import { startStack, runCli, artifactsDir } from '../lib/stack.mjs';
+import { launchBrowser, newPage, waitForResult, shownNumbers, screenshots } from '../lib/browser.mjs';
 import { formatMeso, formatPercent, formatCount } from '../../web/format.js';
 import { STRINGS } from '../../web/strings.js';
 
 let stack;
 let browser;
 before(async () => {
-  stack = await startStack();
+  // The upstream is a closed local port: a character lookup that reaches it fails at once, explicitly.
+  stack = await startStack({ vars: { UPSTREAM_BASE_URL: 'http://127.0.0.1:9' } });
   browser = await launchBrowser();
 });
 after(async () => {
@@ -80,5 +82,134 @@ test('potential: the goal builder, cube and part give the request; the page equa
   assert.equal(bad.state, 'error');
   const err = JSON.parse(runCli('potential', bad.request).stdout).error;
   assert.equal(bad.error, `${STRINGS.ko[`err.${err.code}`]} (${err.code}): ${err.message}`);
+  await page.fill(`${form} .goal-rows li:nth-child(2) .goal-value`, '30');
+  await page.selectOption(`${form} select[name="part"]`, '무기');
+  await waitForResult(page, 'potential', meso.request);
+  assert.equal(await screenshots(page, artifactsDir(), 'potential'), 0, 'no horizontal scrolling at 375 px');
+  assert.deepEqual(errors, []);
+});
+
+test('flame: item, class score and target give the request; the page equals pve flame', async () => {
+  const { page, errors } = await newPage(browser);
+  await page.goto(`${stack.url}/?tab=flame`);
+  const first = await waitForResult(page, 'flame');
+  assert.equal(first.state, 'done', first.error);
+  assert.equal(first.raw, cli('flame', first.request));
+
+  // A level-160 boss weapon scored for 에반 with the GMS convention, target 150.
+  const form = '#panel-flame form';
+  await page.selectOption(`${form} select[name="item_kind"]`, 'weapon');
+  await page.fill(`${form} input[name="item_level"]`, '160');
+  await page.fill(`${form} input[name="base_attack"]`, '150');
+  await page.selectOption(`${form} select[name="class"]`, '에반');
+  await page.selectOption(`${form} select[name="convention"]`, 'brendon_gms');
+  await page.fill(`${form} input[name="target_score"]`, '150');
+  const request = {
+    flame: 'eternal', item: { kind: 'weapon', level: 160, boss: true, base_attack: 150 },
+    score: { class: '에반', convention: 'brendon_gms' }, target_score: 150,
+    assumptions: first.request.assumptions, include_distribution: true,
+  };
+  const shownResult = await waitForResult(page, 'flame', request);
+  assert.equal(shownResult.state, 'done', shownResult.error);
+  const expected = cli('flame', request);
+  assert.equal(shownResult.raw, expected);
+  const r = JSON.parse(expected);
+  const shown = await shownNumbers(page, '#panel-flame');
+  expectShown(shown, 'fl-p_success', formatPercent(r.p_success, 'ko'));
+  expectShown(shown, 'fl-mean_flames', formatCount(r.mean_flames, 'ko', 1));
+  expectShown(shown, 'fl-p99', formatCount(r.flame_quantiles.p99, 'ko', 0));
+  assert.equal(await page.locator('#panel-flame svg.chart').count(), 1, 'the score distribution chart');
+
+  // Scoring by a main stat instead of a class changes the score object.
+  await page.selectOption(`${form} select[name="score_by"]`, 'main_stat');
+  await page.selectOption(`${form} select[name="main_stat"]`, 'int');
+  await page.selectOption(`${form} select[name="attack"]`, 'magic_power');
+  const byStat = await waitForResult(page, 'flame', {
+    ...request, score: { main_stat: 'int', sub_stats: [], attack: 'magic_power', convention: 'brendon_gms' },
+  });
+  assert.equal(byStat.raw, cli('flame', byStat.request));
+  assert.equal(await screenshots(page, artifactsDir(), 'flame'), 0, 'no horizontal scrolling at 375 px');
+  assert.deepEqual(errors, []);
+});
+
+test('character: an API error (or a missing route) is shown as its message, in the chosen language', async () => {
+  const { page, errors } = await newPage(browser);
+  await page.goto(`${stack.url}/?tab=character&lang=en`);
+  await page.fill('#panel-character form.lookup input[name="name"]', 'NoSuchName');
+  await page.click('#panel-character form.lookup button[type="submit"]');
+  const shown = await waitForResult(page, 'character', { name: 'NoSuchName' });
+  assert.equal(shown.state, 'error');
+  const api = await fetch(`${stack.url}/v1/characters/NoSuchName/valuation`);
+  const body = await api.json();
+  assert.notEqual(api.status, 200, JSON.stringify(body));
+  if (body.error.code === 'route_not_found') {
+    // The route is not on this server yet: the tab says so plainly, and shows no number.
+    assert.equal(shown.error, `${STRINGS.en['err.not_available']} (not_available): ${STRINGS.en['ch.route_missing']}`);
+  } else {
+    const what = STRINGS.en[`err.${body.error.code}`] ?? `${STRINGS.en['err.unknown']}`;
+    assert.equal(shown.error, `${what} (${body.error.code}): ${body.error.message}`);
+  }
+  assert.equal(await page.locator('#panel-character .results data').count(), 0);
+  assert.equal(await page.isHidden('#panel-character form.whatif'), true);
+  assert.deepEqual(errors.filter((e) => !/Failed to load resource/.test(e)), []);
+});
+
+// The edge route's answer (shape of GET /v1/characters/{name}/valuation and /equipment on the cache branch),
+// served from the CLI's valuation of a real fixture: the page must show it, then recompute what-ifs locally
+// in Wasm with no further request, byte-equal to `pve valuation` with the same options.
+test('character: the API valuation is shown, and what-ifs recompute locally without a request', async () => {
+  const equipment = JSON.parse(readFileSync(new URL('../../../shared/fixtures/nexon/evan_equip.json', import.meta.url), 'utf8'));
+  const valuation = cli('valuation', JSON.stringify(equipment));
+  const envelope = { character_name: '에반', ocid: 'fixture-ocid', equipment_hash: 'fixture', fetched_at: '2026-11-21T00:00:00.000Z', engine_version: '0.1.0' };
+  const { page, errors } = await newPage(browser);
+  const calls = [];
+  await page.route('**/v1/characters/*/valuation', (route) => {
+    calls.push(route.request().url());
+    route.fulfill({ contentType: 'application/json', body: `${JSON.stringify({ ...envelope, preset: 'current' }).slice(0, -1)},"valuation":${valuation}}` });
+  });
+  await page.route('**/v1/characters/*/equipment', (route) => {
+    calls.push(route.request().url());
+    route.fulfill({ contentType: 'application/json', body: JSON.stringify({ ...envelope, equipment }) });
+  });
+  await page.goto(`${stack.url}/?tab=character`);
+  await page.fill('#panel-character form.lookup input[name="name"]', '에반');
+  await page.click('#panel-character form.lookup button[type="submit"]');
+  const api = await waitForResult(page, 'character', { name: '에반' });
+  assert.equal(api.state, 'done', api.error);
+  assert.deepEqual(JSON.parse(api.raw).valuation, JSON.parse(valuation));
+  const v = JSON.parse(valuation);
+  let shown = await shownNumbers(page, '#panel-character');
+  expectShown(shown, 'ch-total', formatMeso(v.total.mean_mesos, 'ko'));
+  expectShown(shown, 'ch-starforce', formatMeso(v.total.by_kind.starforce.mean_mesos, 'ko'));
+  const item = v.items.find((i) => i.potential?.mean_mesos);
+  expectShown(shown, `ch-item-${item.id}-potential`, formatMeso(item.potential.mean_mesos, 'ko'));
+  // Every item with something not valued lists the reasons.
+  const notValued = v.items.reduce((n, i) => n + i.not_valued.length, 0);
+  assert.equal(await page.locator('#panel-character .not-valued li').count(), notValued);
+  for (let i = 0; i < 100 && calls.length < 2; i++) await page.waitForTimeout(50);
+  assert.equal(calls.length, 2, 'the valuation, then the equipment once for the what-ifs');
+  const before = calls.length;
+
+  // What if: cubes instead of meso resets for the main potential, priced at 10,000,000, and powerful flames.
+  const form = '#panel-character form.whatif';
+  await page.selectOption(`${form} select[name="pot_reset"]`, 'black');
+  await page.fill(`${form} input[name="pot_cube_price"]`, '10000000');
+  await page.selectOption(`${form} select[name="flame"]`, 'powerful');
+  const options = {
+    potential: { reset: 'black', start_grade: '레어', cube_price_mesos: 10000000 },
+    additional_potential: { reset: 'meso_reset_additional', start_grade: '레어', cube_price_mesos: null },
+    flame: { flame: 'powerful', convention: 'kms_grade', price_mesos: null },
+  };
+  const local = await waitForResult(page, 'character', { name: '에반', options });
+  assert.equal(local.state, 'done', local.error);
+  assert.equal(calls.length, before, `what-ifs made no request (${calls.slice(before)})`);
+  const expected = cli('valuation', JSON.stringify({ equipment, options }));
+  assert.equal(local.raw, expected);
+  const w = JSON.parse(expected);
+  shown = await shownNumbers(page, '#panel-character');
+  expectShown(shown, 'ch-total', formatMeso(w.total.mean_mesos, 'ko'));
+  expectShown(shown, 'ch-potential', formatMeso(w.total.by_kind.potential.mean_mesos, 'ko'));
+  assert.match(await page.textContent('[data-testid="ch-source"]'), new RegExp(STRINGS.ko['ch.source_local']));
+  assert.equal(await screenshots(page, artifactsDir(), 'character'), 0, 'no horizontal scrolling at 375 px');
   assert.deepEqual(errors, []);
 });

@@ -67,3 +67,19 @@ export async function observeLongTasks(page) {
     }).observe({ type: 'longtask', buffered: true });
   });
 }
+
+/**
+ * Full-page screenshots of the current page at 1280 px and 375 px wide into `dir` (`<name>-1280.png`,
+ * `<name>-375.png`); returns how far the page overflows horizontally at 375 px (0 when it fits).
+ */
+export async function screenshots(page, dir, name) {
+  const { join } = await import('node:path');
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.screenshot({ path: join(dir, `${name}-1280.png`), fullPage: true });
+  await page.setViewportSize({ width: 375, height: 812 });
+  await page.waitForTimeout(100);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  await page.screenshot({ path: join(dir, `${name}-375.png`), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
+  return overflow;
+}

@@ -15,40 +15,43 @@ const sel = (name, labelKey, def, values, prefix) => ({
   name, kind: 'select', label: labelKey, def, options: values.map((v) => ({ value: v, label: prefix + v })),
 });
 
+const GRADES = [['레어', 'Rare'], ['에픽', 'Epic'], ['유니크', 'Unique'], ['레전드리', 'Legendary']];
+
 /** What-if options: the valuation's request options (documented in engine/api/src/valuation.rs). */
 export const WHATIF = [
-  {
-    group: 'ch.group_starforce', className: 'row',
-    fields: [
-      { name: 'star_catch', kind: 'checkbox', label: 'sf.star_catch', def: true },
-      { name: 'safeguard', kind: 'checkbox', label: 'sf.safeguard', def: false },
-      ...['thirty_off', 'boom_reduction', 'five_ten_fifteen', 'plus_one'].map((n) => ({ name: n, kind: 'checkbox', label: `sf.event_${n}`, def: false })),
-      sel('mvp', 'sf.mvp', 'none', ['none', 'silver', 'gold', 'diamond', 'red'], 'sf.mvp_'),
-      { name: 'pc_room', kind: 'checkbox', label: 'sf.pc_room', def: false },
-    ],
-  },
   {
     group: 'ch.group_potential', className: 'row',
     fields: [
       sel('pot_reset', 'ch.pot_reset', 'meso_reset_main', ['meso_reset_main', 'black', 'red'], 'pot.cube_'),
+      { name: 'pot_cube_price', kind: 'meso', label: 'ch.pot_cube_price', def: undefined, min: 0,
+        show: (v) => v.pot_reset !== 'meso_reset_main' },
       sel('add_reset', 'ch.add_reset', 'meso_reset_additional', ['meso_reset_additional', 'additional', 'white_additional'], 'pot.cube_'),
-      sel('start_grade', 'ch.start_grade', 'rare', ['rare', 'epic', 'unique', 'legendary'], 'ch.grade_'),
+      { name: 'add_cube_price', kind: 'meso', label: 'ch.add_cube_price', def: undefined, min: 0,
+        show: (v) => v.add_reset !== 'meso_reset_additional' },
+      { name: 'start_grade', kind: 'select', label: 'ch.start_grade', def: '레어',
+        options: GRADES.map(([ko, en]) => ({ value: ko, label: { ko, en } })) },
+    ],
+  },
+  {
+    group: 'ch.group_flame', className: 'row',
+    fields: [
       sel('flame', 'fl.flame', 'eternal', ['powerful', 'eternal', 'black', 'abyss'], 'fl.flame_'),
+      sel('convention', 'fl.convention', 'kms_grade', ['kms_grade', 'maple_expectation', 'brendon_gms'], 'fl.convention_'),
+      { name: 'flame_price', kind: 'meso', label: 'ch.flame_price', def: undefined, min: 0 },
     ],
   },
 ];
 
 /** The valuation options for the what-if values. */
 export function toOptions(v) {
+  const price = (x) => (x === undefined ? null : x);
   return {
-    starforce: {
-      star_catch: v.star_catch, safeguard: v.safeguard,
-      events: { thirty_off: v.thirty_off, boom_reduction: v.boom_reduction, five_ten_fifteen: v.five_ten_fifteen, plus_one: v.plus_one },
-      mvp: v.mvp, pc_room: v.pc_room,
+    potential: { reset: v.pot_reset, start_grade: v.start_grade, cube_price_mesos: v.pot_reset === 'meso_reset_main' ? null : price(v.pot_cube_price) },
+    additional_potential: {
+      reset: v.add_reset, start_grade: v.start_grade,
+      cube_price_mesos: v.add_reset === 'meso_reset_additional' ? null : price(v.add_cube_price),
     },
-    potential: { reset: v.pot_reset, start_grade: v.start_grade },
-    additional_potential: { reset: v.add_reset, start_grade: v.start_grade },
-    flame: { flame: v.flame },
+    flame: { flame: v.flame, convention: v.convention, price_mesos: price(v.flame_price) },
   };
 }
 
@@ -69,7 +72,7 @@ export function characterTab({ engine, onValuesChange }) {
 
   let active = false;
   let pendingName = null; // a name from the URL, looked up when the tab is first shown
-  let fetched = null; // {name, equipment, whatifError}: the looked-up character
+  let fetched = null; // {name, equipment: Promise}: the looked-up character
   let shown = null; // {source: 'api'|'local', response, raw} or {error}
   let timer = null;
   let lookupSeq = 0;
@@ -128,7 +131,13 @@ export function characterTab({ engine, onValuesChange }) {
     try {
       const { body, text } = await getJson(`${path}/valuation`);
       if (!body.valuation) throw Object.assign(new Error(t('ch.no_valuation')), { code: 'bad_response' });
-      fetched = { name, equipment: body.equipment ?? null, whatifError: null };
+      // What-ifs need the equipment: from this answer if it carries it, else fetched once now (a cache hit
+      // at the edge), so that changing a what-if control never makes a request.
+      const equipment = body.equipment
+        ? Promise.resolve(body.equipment)
+        : getJson(`${path}/equipment`).then(({ body: b }) => b.equipment ?? null);
+      equipment.catch(() => {});
+      fetched = { name, equipment };
       outcome = { source: 'api', response: body.valuation, raw: text };
     } catch (e) {
       outcome = { error: e };
@@ -140,39 +149,27 @@ export function characterTab({ engine, onValuesChange }) {
     panel.dataset.request = JSON.stringify({ name });
     panel.dataset.state = outcome.error ? 'error' : 'done';
     whatifForm.hidden = !fetched;
-    if (fetched && !fetched.equipment) {
-      // The valuation answer does not carry the equipment: fetch it once (a cache hit at the edge), so the
-      // what-if controls recompute locally without further requests.
-      try {
-        fetched.equipment = (await getJson(`${path}/equipment`)).body.equipment ?? null;
-      } catch (e) {
-        fetched.whatifError = e;
-      }
-    }
   }
 
   async function recomputeLocal() {
     if (!fetched) return;
-    const equipment = fetched.equipment;
-    if (!equipment) {
-      shown = { error: fetched.whatifError ?? { code: 'not_available', message: t('ch.no_equipment') } };
-      panel.dataset.state = 'error';
-      show();
-      return;
-    }
-    const request = { equipment, options: toOptions(whatif.read()) };
+    const { name } = fetched;
+    const options = toOptions(whatif.read());
     panel.dataset.state = 'computing';
     let outcome;
     try {
-      const r = await engine.latest('character', 'valuation', request);
+      const equipment = await fetched.equipment;
+      if (!equipment) throw Object.assign(new Error(t('ch.no_equipment')), { code: 'not_available' });
+      const r = await engine.latest('character', 'valuation', { equipment, options });
       if (r === STALE) return;
       outcome = { source: 'local', response: r.response, raw: r.raw };
     } catch (e) {
       outcome = { error: e };
     }
+    if (fetched?.name !== name) return; // a new lookup started meanwhile
     shown = outcome;
     show();
-    panel.dataset.request = JSON.stringify({ name: fetched.name, options: request.options });
+    panel.dataset.request = JSON.stringify({ name, options });
     panel.dataset.state = outcome.error ? 'error' : 'done';
   }
 

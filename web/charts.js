@@ -1,10 +1,16 @@
 // Hand-written SVG charts (no library, nothing fetched): a cumulative distribution and a bar chart.
 // Both scale to their container (viewBox), carry a <title> and a <desc> for screen readers, and take their
-// axis labels already formatted in the page's language.
+// axis labels already formatted in the page's language. Drawn in the coordinates of the space they get (at
+// most 640 wide), so their text stays readable on a phone.
 const NS = 'http://www.w3.org/2000/svg';
-const W = 640;
 const H = 260;
 const M = { left: 64, right: 16, top: 14, bottom: 40 };
+
+/** The drawing width for the current layout: the main column's width, within 300..640. */
+export function chartWidth() {
+  const main = document.querySelector('main');
+  return Math.round(Math.min(640, Math.max(300, (main?.clientWidth ?? 640) - 16)));
+}
 
 let uid = 0;
 
@@ -26,14 +32,14 @@ export function ticks(max, count = 4) {
   return out;
 }
 
-function frame(titleText, descText) {
+function frame(W, titleText, descText) {
   const id = `chart-${++uid}`;
   const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': `${id}-t ${id}-d`, class: 'chart' });
   svg.append(el('title', { id: `${id}-t` }, titleText), el('desc', { id: `${id}-d` }, descText));
   return svg;
 }
 
-function axes(svg, { xTicks, yTicks, x, y, xFmt, yFmt, xLabel, yLabel }) {
+function axes(svg, W, { xTicks, yTicks, x, y, xFmt, yFmt, xLabel, yLabel }) {
   const g = el('g', { class: 'axes' });
   for (const v of yTicks) {
     g.append(el('line', { x1: M.left, x2: W - M.right, y1: y(v), y2: y(v), class: 'grid' }));
@@ -57,14 +63,15 @@ function axes(svg, { xTicks, yTicks, x, y, xFmt, yFmt, xLabel, yLabel }) {
  * A cumulative distribution: `points` [{x, p}] ascending in x (p = P(X ≤ x)), drawn as a step curve;
  * `marks` [{x, p, label}] are highlighted (the quantiles).
  */
-export function cdfChart({ points, marks = [], title, desc, xFmt, xLabel, yLabel }) {
-  const svg = frame(title, desc);
+export function cdfChart({ points, marks = [], title, desc, xFmt, xLabel, yLabel, width = 640 }) {
+  const W = width;
+  const svg = frame(W, title, desc);
   const xMax = Math.max(...points.map((q) => q.x), ...marks.map((q) => q.x), 1);
-  const xTicks = ticks(xMax, 4);
+  const xTicks = ticks(xMax, W < 480 ? 3 : 4);
   const top = xTicks[xTicks.length - 1] >= xMax ? xTicks[xTicks.length - 1] : xMax;
   const x = (v) => M.left + (v / top) * (W - M.left - M.right);
   const y = (p) => H - M.bottom - p * (H - M.top - M.bottom);
-  axes(svg, { xTicks, yTicks: [0, 0.25, 0.5, 0.75, 1], x, y, xFmt, yFmt: (p) => `${Math.round(p * 100)}%`, xLabel, yLabel });
+  axes(svg, W, { xTicks, yTicks: [0, 0.25, 0.5, 0.75, 1], x, y, xFmt, yFmt: (p) => `${Math.round(p * 100)}%`, xLabel, yLabel });
   let d = `M${x(0).toFixed(1)},${y(0).toFixed(1)}`;
   for (const q of points) {
     d += `H${x(q.x).toFixed(1)}V${y(q.p).toFixed(1)}`;
@@ -79,17 +86,18 @@ export function cdfChart({ points, marks = [], title, desc, xFmt, xLabel, yLabel
 }
 
 /** Bars over categories: `bars` [{label, value}] with values in [0, 1] shown as percentages. */
-export function barChart({ bars, title, desc, xLabel, yLabel }) {
-  const svg = frame(title, desc);
+export function barChart({ bars, title, desc, xLabel, yLabel, width = 640 }) {
+  const W = width;
+  const svg = frame(W, title, desc);
   const vMax = Math.max(...bars.map((b) => b.value), 1e-12);
   const yTicks = ticks(vMax * 100, 4).map((v) => v / 100);
   const top = Math.max(yTicks[yTicks.length - 1], vMax);
   const n = Math.max(bars.length, 1);
   const slot = (W - M.left - M.right) / n;
   const y = (v) => H - M.bottom - (v / top) * (H - M.top - M.bottom);
-  const every = Math.ceil(n / 16);
+  const every = Math.ceil(n / Math.floor(W / 40));
   const xTicks = bars.map((_, i) => i).filter((i) => i % every === 0);
-  axes(svg, {
+  axes(svg, W, {
     xTicks, yTicks, x: (i) => M.left + slot * (i + 0.5), y, xFmt: (i) => bars[i].label,
     yFmt: (v) => `${Number((v * 100).toPrecision(3))}%`, xLabel, yLabel,
   });

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { startStack, runCli, artifactsDir } from '../lib/stack.mjs';
-import { launchBrowser, newPage, waitForResult, shownNumbers, screenshots } from '../lib/browser.mjs';
+import { launchBrowser, newPage, waitForResult, shownNumbers, screenshots, stubCharacterRoutes } from '../lib/browser.mjs';
 import { formatMeso, formatPercent, formatCount } from '../../web/format.js';
 import { STRINGS } from '../../web/strings.js';
 
@@ -160,17 +160,8 @@ test('character: an API error (or a missing route) is shown as its message, in t
 test('character: the API valuation is shown, and what-ifs recompute locally without a request', async () => {
   const equipment = JSON.parse(readFileSync(new URL('../../../shared/fixtures/nexon/evan_equip.json', import.meta.url), 'utf8'));
   const valuation = cli('valuation', JSON.stringify(equipment));
-  const envelope = { character_name: '에반', ocid: 'fixture-ocid', equipment_hash: 'fixture', fetched_at: '2026-11-21T00:00:00.000Z', engine_version: '0.1.0' };
   const { page, errors } = await newPage(browser);
-  const calls = [];
-  await page.route('**/v1/characters/*/valuation', (route) => {
-    calls.push(route.request().url());
-    route.fulfill({ contentType: 'application/json', body: `${JSON.stringify({ ...envelope, preset: 'current' }).slice(0, -1)},"valuation":${valuation}}` });
-  });
-  await page.route('**/v1/characters/*/equipment', (route) => {
-    calls.push(route.request().url());
-    route.fulfill({ contentType: 'application/json', body: JSON.stringify({ ...envelope, equipment }) });
-  });
+  const calls = await stubCharacterRoutes(page, { equipment, valuation });
   await page.goto(`${stack.url}/?tab=character`);
   await page.fill('#panel-character form.lookup input[name="name"]', '에반');
   await page.click('#panel-character form.lookup button[type="submit"]');

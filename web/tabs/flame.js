@@ -4,7 +4,7 @@ import { mountCalculator } from '../calculator.js';
 import { t, lang } from '../i18n.js';
 import { formatCount, formatPercent } from '../format.js';
 import { h, num, stat, grid, section, table, notes } from '../render.js';
-import { cdfChart } from '../charts.js';
+import { cdfChart, chartWidth } from '../charts.js';
 
 /** Classes as the engine names them (the Open API's `character_class`), with English labels. */
 export const CLASSES = [
@@ -128,13 +128,13 @@ function renderDistribution(r) {
     marks.push({ x: r.target_score, p: below, label: t('fl.target_mark') });
   }
   const l = lang();
+  const desc = t('fl.chart_desc', { p: formatPercent(r.p_success, l).text, target: String(r.target_score) });
   return section('fl.chart', h('figure', { class: 'chart-box' },
     cdfChart({
-      points, marks, title: t('fl.chart'),
-      desc: t('fl.chart_desc', { p: formatPercent(r.p_success, l).text, target: String(r.target_score) }),
-      xFmt: (v) => formatCount(v, l, 0).text, xLabel: t('fl.axis_score'), yLabel: t('sf.axis_cum'),
+      points, marks, title: t('fl.chart'), desc,
+      xFmt: (v) => formatCount(v, l, 0).text, xLabel: t('fl.axis_score'), yLabel: t('sf.axis_cum'), width: chartWidth(),
     }),
-    h('figcaption', {}, t('fl.chart'))));
+    h('figcaption', {}, desc)));
 }
 
 export function flameTab({ engine, onValuesChange }) {

@@ -4,7 +4,7 @@ import { mountCalculator } from '../calculator.js';
 import { t, lang } from '../i18n.js';
 import { formatMeso, formatCount, formatPercent, formatMesoShort } from '../format.js';
 import { h, num, stat, grid, section, table, notes } from '../render.js';
-import { cdfChart, barChart } from '../charts.js';
+import { cdfChart, barChart, chartWidth } from '../charts.js';
 
 export const SPEC = [
   {
@@ -113,6 +113,7 @@ function renderCharts(r) {
   const l = lang();
   const q = r.cost_quantiles ?? {};
   const charts = [];
+  const width = chartWidth();
   const cdf = costCdf(r);
   if (cdf.length) {
     const marks = ['p50', 'p90', 'p99'].filter((k) => q[k] !== undefined)
@@ -121,7 +122,7 @@ function renderCharts(r) {
       cdfChart({
         points: cdf, marks, title: t('sf.chart_cdf'),
         desc: t('sf.chart_cdf_desc', { p50: formatMeso(q.p50, l).text, p90: formatMeso(q.p90, l).text, p99: formatMeso(q.p99, l).text }),
-        xFmt: (v) => formatMesoShort(v, l), xLabel: t('sf.axis_cost'), yLabel: t('sf.axis_cum'),
+        xFmt: (v) => formatMesoShort(v, l), xLabel: t('sf.axis_cost'), yLabel: t('sf.axis_cum'), width,
       }),
       h('figcaption', {}, t('sf.chart_cdf'))));
   }
@@ -131,7 +132,7 @@ function renderCharts(r) {
       barChart({
         bars: pmf.map((p, i) => ({ label: String(i), value: p })), title: t('sf.chart_booms'),
         desc: t('sf.chart_booms_desc', { p0: formatPercent(pmf[0], l).text, n: pmf.length - 1 }),
-        xLabel: t('sf.axis_booms'), yLabel: t('sf.axis_prob'),
+        xLabel: t('sf.axis_booms'), yLabel: t('sf.axis_prob'), width,
       }),
       h('figcaption', {}, t('sf.chart_booms'))));
   }

@@ -12,8 +12,7 @@ export const DEBOUNCE_MS = 100;
 
 /**
  * A hidden tab does not compute; it computes when shown if its values changed meanwhile.
- * options: {id, prefix, op, spec, toRequest(values) → request, render(ctx) → Node[], engine, onValuesChange(),
- *           unavailable?: () => string|null (a reason to show instead of computing)}
+ * options: {id, prefix, op, spec, toRequest(values) → request, render(ctx) → Node[], engine, onValuesChange()}
  */
 export function mountCalculator(opts) {
   const { id, prefix, op, spec, toRequest, render, engine, onValuesChange } = opts;
@@ -55,14 +54,6 @@ export function mountCalculator(opts) {
       shown = { request: null, error: e, values };
       panel.dataset.state = 'error';
       delete panel.dataset.request;
-      show();
-      return;
-    }
-    const reason = opts.unavailable?.();
-    if (reason) {
-      shown = { request, error: { code: 'not_available', message: reason }, values };
-      panel.dataset.state = 'error';
-      panel.dataset.request = JSON.stringify(request);
       show();
       return;
     }

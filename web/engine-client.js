@@ -18,17 +18,19 @@ export class EngineClient {
       if (ok) p.resolve({ response, raw, ms });
       else p.reject(Object.assign(new Error(error.message), { code: error.code }));
     };
+    this.failed = null;
     this.worker.onerror = (event) => {
-      // A Worker that fails to load (e.g. the Wasm file is missing) fails every request explicitly.
+      // A Worker that fails to load (e.g. the Wasm file is missing) fails every request explicitly, now and later.
       event.preventDefault();
-      const err = Object.assign(new Error(event.message || 'the engine worker failed to start'), { code: 'engine_unavailable' });
-      for (const p of this.pending.values()) p.reject(err);
+      this.failed = Object.assign(new Error(event.message || 'the engine worker failed to start'), { code: 'engine_unavailable' });
+      for (const p of this.pending.values()) p.reject(this.failed);
       this.pending.clear();
     };
   }
 
   /** One request, outside any channel. */
   call(op, request) {
+    if (this.failed) return Promise.reject(this.failed);
     const id = this.next++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });

@@ -51,7 +51,7 @@ function control(f, prefix) {
     input = document.createElement('input');
     input.type = f.kind === 'checkbox' ? 'checkbox' : f.kind === 'text' ? 'text' : 'number';
     if (f.kind === 'number' || f.kind === 'meso') {
-      input.inputMode = f.step && f.step < 1 ? 'decimal' : 'numeric';
+      input.inputMode = f.step === 'any' || (f.step && f.step < 1) ? 'decimal' : 'numeric';
       for (const k of ['min', 'max', 'step']) if (f[k] !== undefined) input[k] = f[k];
       if (f.kind === 'meso') input.step = f.step ?? 1;
     }
@@ -124,6 +124,11 @@ export function buildForm(form, prefix, spec) {
       const v = values[c.f.name] ?? defaultOf(c.f);
       if (c.f.kind === 'custom') c.f.widget.write(v);
       else if (c.f.kind === 'checkbox') c.input.checked = Boolean(v);
+      else if (c.f.kind === 'select' && ![...c.input.options].some((o) => o.value === String(v))) {
+        // A value from a URL that is not one of the choices is kept as is, so the engine names it.
+        c.input.append(new Option(String(v), String(v)));
+        c.input.value = String(v);
+      }
       else c.input.value = v === undefined ? '' : String(v);
       c.wrap.update?.();
     }
@@ -165,7 +170,7 @@ export function encode(prefix, fields, values) {
   return out;
 }
 
-/** Values from URL parameters (missing → default). Unknown select values are kept: the engine names them. */
+/** Values from URL parameters (missing → default); an unknown select value is kept (see `write`). */
 export function decode(prefix, fields, params) {
   const values = {};
   for (const f of fields) {

@@ -39,8 +39,16 @@ export function mountCalculator(opts) {
       rawPre.textContent = '';
       return;
     }
-    error.hidden = true;
-    results.replaceChildren(...render({ response: shown.response, request: shown.request, values: shown.values }));
+    try {
+      results.replaceChildren(...render({ response: shown.response, request: shown.request, values: shown.values }));
+      error.hidden = true;
+    } catch (e) {
+      // A response the view cannot show is a bug: say so instead of leaving half a result on screen.
+      console.error(e);
+      results.replaceChildren();
+      error.hidden = false;
+      error.textContent = errorText({ code: 'internal', message: String(e.message || e) });
+    }
     rawPre.textContent = shown.raw;
   };
 

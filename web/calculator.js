@@ -40,7 +40,9 @@ export function mountCalculator(opts) {
       return;
     }
     try {
+      const t0 = performance.now();
       results.replaceChildren(...render({ response: shown.response, request: shown.request, values: shown.values }));
+      performance.measure(`pve:render:${id}`, { start: t0, end: performance.now() });
       error.hidden = true;
     } catch (e) {
       // A response the view cannot show is a bug: say so instead of leaving half a result on screen.

@@ -60,10 +60,11 @@ function axes(svg, W, { xTicks, yTicks, x, y, xFmt, yFmt, xLabel, yLabel }) {
 }
 
 /**
- * A cumulative distribution: `points` [{x, p}] ascending in x (p = P(X ≤ x)), drawn as a step curve;
- * `marks` [{x, p, label}] are highlighted (the quantiles).
+ * A cumulative distribution: `points` [{x, p}] ascending in x (p = P(X ≤ x)), drawn as a step curve from
+ * (0, 0) (`curve: 'step'`, for a full distribution) or as straight segments between the points only
+ * (`curve: 'line'`, for a few known quantiles); `marks` [{x, p, label}] are highlighted.
  */
-export function cdfChart({ points, marks = [], title, desc, xFmt, xLabel, yLabel, width = 640 }) {
+export function cdfChart({ points, marks = [], title, desc, xFmt, xLabel, yLabel, width = 640, curve = 'step' }) {
   const W = width;
   const svg = frame(W, title, desc);
   const xMax = Math.max(...points.map((q) => q.x), ...marks.map((q) => q.x), 1);
@@ -72,11 +73,14 @@ export function cdfChart({ points, marks = [], title, desc, xFmt, xLabel, yLabel
   const x = (v) => M.left + (v / top) * (W - M.left - M.right);
   const y = (p) => H - M.bottom - p * (H - M.top - M.bottom);
   axes(svg, W, { xTicks, yTicks: [0, 0.25, 0.5, 0.75, 1], x, y, xFmt, yFmt: (p) => `${Math.round(p * 100)}%`, xLabel, yLabel });
-  let d = `M${x(0).toFixed(1)},${y(0).toFixed(1)}`;
-  for (const q of points) {
-    d += `H${x(q.x).toFixed(1)}V${y(q.p).toFixed(1)}`;
+  let d;
+  if (curve === 'line') {
+    d = points.map((q, i) => `${i ? 'L' : 'M'}${x(q.x).toFixed(1)},${y(q.p).toFixed(1)}`).join('');
+  } else {
+    d = `M${x(0).toFixed(1)},${y(0).toFixed(1)}`;
+    for (const q of points) d += `H${x(q.x).toFixed(1)}V${y(q.p).toFixed(1)}`;
+    d += `H${x(top).toFixed(1)}`;
   }
-  d += `H${x(top).toFixed(1)}`;
   svg.append(el('path', { d, class: 'series', fill: 'none' }));
   for (const m of marks) {
     svg.append(el('circle', { cx: x(m.x), cy: y(m.p), r: 4, class: 'mark' }));

@@ -14,7 +14,19 @@ export function exactNumber(n) {
   return (neg ? '-' : '') + grouped + (frac ? '.' + frac : '');
 }
 
-const group = (n) => Math.round(n).toLocaleString('en-US');
+// Intl.NumberFormat objects are costly to create: one per (locale, fraction digits), made on first use.
+const formats = new Map();
+function nf(locale, maxFrac) {
+  const key = `${locale}/${maxFrac}`;
+  let f = formats.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat(locale, { maximumFractionDigits: maxFrac });
+    formats.set(key, f);
+  }
+  return f;
+}
+
+const group = (n) => nf('en-US', 0).format(Math.round(n));
 
 // Korean units: the two most significant of 조 (10^12), 억 (10^8), 만 (10^4) and the rest, rounded at the
 // smaller shown unit: 1,234,567,890 → "12억 3,457만".
@@ -43,7 +55,7 @@ function enMeso(n) {
     if (abs >= u * 0.9995) {
       const v = n / u;
       const digits = Math.abs(v) < 100 ? 2 : Math.abs(v) < 10000 ? 1 : 0;
-      return v.toLocaleString('en-US', { maximumFractionDigits: digits }) + name;
+      return nf('en-US', digits).format(v) + name;
     }
   }
   return group(n);
@@ -60,7 +72,7 @@ export function formatMeso(n, lang) {
 /** A plain count or mean (attempts, destroyed items, cubes): `digits` decimals at most. */
 export function formatCount(n, lang, digits = 2) {
   if (n === null || n === undefined) return { text: '—', title: '' };
-  const text = n.toLocaleString(lang === 'en' ? 'en-US' : 'ko-KR', { maximumFractionDigits: digits });
+  const text = nf(lang === 'en' ? 'en-US' : 'ko-KR', digits).format(n);
   return { text, title: exactNumber(n) };
 }
 
@@ -70,7 +82,7 @@ export function formatPercent(p, lang) {
   const pct = p * 100;
   let text;
   if (pct === 0 || pct === 100) text = String(pct);
-  else if (pct >= 1) text = pct.toLocaleString(lang === 'en' ? 'en-US' : 'ko-KR', { maximumFractionDigits: 2 });
+  else if (pct >= 1) text = nf(lang === 'en' ? 'en-US' : 'ko-KR', 2).format(pct);
   else text = String(Number(pct.toPrecision(3)));
   return { text: text + '%', title: exactNumber(p) };
 }
@@ -80,7 +92,7 @@ export function formatMesoShort(n, lang) {
   if (lang === 'en') return enMeso(n);
   const abs = Math.abs(n);
   for (const [u, name] of [[1e12, '조'], [1e8, '억'], [1e4, '만']]) {
-    if (abs >= u) return (n / u).toLocaleString('ko-KR', { maximumFractionDigits: abs / u < 10 ? 1 : 0 }) + name;
+    if (abs >= u) return nf('ko-KR', abs / u < 10 ? 1 : 0).format(n / u) + name;
   }
   return group(n);
 }

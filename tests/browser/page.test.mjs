@@ -91,7 +91,7 @@ test('star force: every option reaches the engine, and the page shows pve starfo
 
   // An impossible input is the engine's error, shown as its message in the page's language.
   await page.fill(`${SF} input[name="to_star"]`, '8');
-  const bad = await waitForResult(page, 'starforce', { ...request, to_star: 8 });
+  const bad = await waitForResult(page, 'starforce', { ...last.request, to_star: 8 });
   assert.equal(bad.state, 'error');
   const err = JSON.parse(runCli('starforce', bad.request).stdout).error;
   assert.equal(bad.error, `${STRINGS.ko[`err.${err.code}`]} (${err.code}): ${err.message}`);
@@ -106,12 +106,14 @@ test('the main thread runs no task over 50 ms while the Worker computes 0→30; 
   await waitForResult(page, 'starforce', DEFAULT_SF);
 
   // The observer works here: a deliberate 120 ms busy loop on the main thread is reported.
-  const control = await page.evaluate(async () => {
+  const control = await page.evaluate(() => new Promise((resolve) => {
     const t0 = performance.now();
-    while (performance.now() - t0 < 120) { /* block */ }
-    await new Promise((r) => setTimeout(r, 50));
-    return window.__longTasks.filter((e) => e.start >= t0 - 1);
-  });
+    setTimeout(() => {
+      const t = performance.now();
+      while (performance.now() - t < 120) { /* block the main thread in a task of the page's own */ }
+      setTimeout(() => resolve(window.__longTasks.filter((e) => e.start >= t0)), 100);
+    }, 0);
+  }));
   assert.ok(control.some((e) => e.duration >= 100), `the long-task observer saw the control block: ${JSON.stringify(control)}`);
 
   const timings = [];

@@ -181,12 +181,19 @@ test('character: the API valuation is shown, and what-ifs recompute locally with
   assert.equal(calls.length, 2, 'the valuation, then the equipment once for the what-ifs');
   const before = calls.length;
 
-  // What if: cubes instead of meso resets for the main potential, priced at 10,000,000, and powerful flames.
+  // What if: star catching and a diamond MVP discount, cubes instead of meso resets for the main potential
+  // (priced at 10,000,000 each), and powerful flames.
   const form = '#panel-character form.whatif';
   await page.selectOption(`${form} select[name="pot_reset"]`, 'black');
   await page.fill(`${form} input[name="pot_cube_price"]`, '10000000');
   await page.selectOption(`${form} select[name="flame"]`, 'powerful');
+  await page.check(`${form} input[name="star_catch"]`);
+  await page.selectOption(`${form} select[name="mvp"]`, 'diamond');
   const options = {
+    starforce: {
+      ruleset: 'kms', star_catch: true, safeguard: false, mvp: 'diamond', pc_room: false, spare_cost: 0,
+      events: { thirty_off: false, boom_reduction: false, five_ten_fifteen: false, plus_one: false },
+    },
     potential: { reset: 'black', start_grade: '레어', cube_price_mesos: 10000000 },
     additional_potential: { reset: 'meso_reset_additional', start_grade: '레어', cube_price_mesos: null },
     flame: { flame: 'powerful', convention: 'kms_grade', price_mesos: null },
@@ -200,6 +207,7 @@ test('character: the API valuation is shown, and what-ifs recompute locally with
   shown = await shownNumbers(page, '#panel-character');
   expectShown(shown, 'ch-total', formatMeso(w.total.mean_mesos, 'ko'));
   expectShown(shown, 'ch-potential', formatMeso(w.total.by_kind.potential.mean_mesos, 'ko'));
+  expectShown(shown, 'ch-starforce', formatMeso(w.total.by_kind.starforce.mean_mesos, 'ko'));
   assert.match(await page.textContent('[data-testid="ch-source"]'), new RegExp(STRINGS.ko['ch.source_local']));
   assert.equal(await screenshots(page, artifactsDir(), 'character'), 0, 'no horizontal scrolling at 375 px');
   assert.deepEqual(errors, []);

@@ -17,8 +17,23 @@ const sel = (name, labelKey, def, values, prefix) => ({
 
 const GRADES = [['레어', 'Rare'], ['에픽', 'Epic'], ['유니크', 'Unique'], ['레전드리', 'Legendary']];
 
-/** What-if options: the valuation's request options (documented in engine/api/src/valuation.rs). */
+/**
+ * What-if options: the valuation's request options (documented in engine/api/src/valuation.rs), with the
+ * valuation's own defaults, so unchanged controls reproduce the API's answer.
+ */
 export const WHATIF = [
+  {
+    group: 'ch.group_starforce', className: 'row',
+    fields: [
+      sel('sf_ruleset', 'sf.ruleset', 'kms', ['kms', 'gms', 'savior', 'pre_savior'], 'sf.ruleset_'),
+      { name: 'star_catch', kind: 'checkbox', label: 'sf.star_catch', def: false },
+      { name: 'safeguard', kind: 'checkbox', label: 'sf.safeguard', def: false },
+      ...['thirty_off', 'boom_reduction', 'five_ten_fifteen', 'plus_one'].map((n) => ({ name: n, kind: 'checkbox', label: `sf.event_${n}`, def: false })),
+      sel('mvp', 'sf.mvp', 'none', ['none', 'silver', 'gold', 'diamond', 'red'], 'sf.mvp_'),
+      { name: 'pc_room', kind: 'checkbox', label: 'sf.pc_room', def: false },
+      { name: 'spare_cost', kind: 'meso', label: 'sf.spare_cost', def: 0, min: 0 },
+    ],
+  },
   {
     group: 'ch.group_potential', className: 'row',
     fields: [
@@ -46,6 +61,11 @@ export const WHATIF = [
 export function toOptions(v) {
   const price = (x) => (x === undefined ? null : x);
   return {
+    starforce: {
+      ruleset: v.sf_ruleset, star_catch: v.star_catch, safeguard: v.safeguard,
+      events: { thirty_off: v.thirty_off, boom_reduction: v.boom_reduction, five_ten_fifteen: v.five_ten_fifteen, plus_one: v.plus_one },
+      mvp: v.mvp, pc_room: v.pc_room, spare_cost: v.spare_cost ?? 0,
+    },
     potential: { reset: v.pot_reset, start_grade: v.start_grade, cube_price_mesos: v.pot_reset === 'meso_reset_main' ? null : price(v.pot_cube_price) },
     additional_potential: {
       reset: v.add_reset, start_grade: v.start_grade,

@@ -65,8 +65,14 @@ const count = (x, id, d = 2) => num(formatCount(x, lang(), d), x, id);
 const pct = (x, id) => num(formatPercent(x, lang()), x, id);
 
 function render({ response: r, request }) {
-  const q = r.cost_quantiles ?? {};
   const out = [];
+  if (r.impossible) {
+    out.push(section('sf.impossible', h('p', { class: 'impossible', 'data-testid': 'sf-impossible' },
+      h('span', { 'data-source': 'engine' }, r.impossible_reason ?? ''))));
+    out.push(notes('sf.warnings', r.warnings, 'notes warnings'));
+    return out.filter(Boolean);
+  }
+  const q = r.cost_quantiles ?? {};
   out.push(section('sf.summary', grid(
     stat('sf.mean_cost', meso(r.mean_cost, 'sf-mean_cost'), h('span', {}, t('sf.sd'), ' ', meso(r.sd_cost, 'sf-sd_cost'))),
     stat('sf.median_cost', meso(q.p50, 'sf-p50')),
@@ -74,7 +80,7 @@ function render({ response: r, request }) {
     stat('sf.p99_cost', meso(q.p99, 'sf-p99')),
     stat('sf.mean_booms', count(r.mean_booms, 'sf-mean_booms', 3), h('span', {}, t('sf.sd'), ' ', count(r.sd_booms, 'sf-sd_booms', 3))),
     stat('sf.p_no_boom', pct(r.p_no_boom, 'sf-p_no_boom')),
-    stat('sf.mean_attempts', count(r.mean_attempts, 'sf-mean_attempts', 1)),
+    stat('sf.mean_attempts', count(r.mean_attempts, 'sf-mean_attempts', 1), h('span', {}, t('sf.sd'), ' ', count(r.sd_attempts, 'sf-sd_attempts', 1))),
     stat('sf.mean_total_cost', meso(r.mean_total_cost, 'sf-mean_total_cost'),
       request.spare_cost ? null : t('sf.total_without_spare')),
   )));
@@ -82,72 +88,93 @@ function render({ response: r, request }) {
   out.push(notes('sf.warnings', r.warnings, 'notes warnings'));
   out.push(renderCharts(r));
   if (Array.isArray(r.per_star) && r.per_star.length) out.push(renderPerStar(r.per_star));
+  if (r.distribution) {
+    out.push(h('p', { class: 'meta' }, t('sf.distribution_note', {
+      bound: formatPercent(r.distribution.quantile_rel_error_bound, lang()).text, cells: formatCount(r.distribution.cells, lang(), 0).text,
+    })));
+  }
   return out.filter(Boolean);
 }
 
 function renderAdvice(a) {
-  if (!a) return null;
-  const stars = (a.per_star ?? []).filter((s) => s.allowed !== false);
-  const rows = stars.map((s) => [
+  if (!a || !a.stars?.length) return null;
+  const rows = a.stars.map((s) => [
     `${s.star}★`,
-    t(s.safeguard ? 'sf.advice_use' : 'sf.advice_skip'),
-    meso(s.total_with, null),
-    meso(s.total_without, null),
+    t(s.use_safeguard ? 'sf.advice_use' : 'sf.advice_skip'),
+    meso(s.expected_total_with_safeguard),
+    meso(s.expected_total_without_safeguard),
   ]);
+  const on = a.safeguard_stars.map((s) => `${s}★`);
   return section('sf.advice',
-    h('p', { 'data-testid': 'sf-advice' }, adviceSentence(a)),
-    rows.length ? table('sf.advice_table', [
+    h('p', { 'data-testid': 'sf-advice' },
+      on.length ? t('sf.advice_on', { stars: on.join(', ') }) : t('sf.advice_none'), ' ',
+      t('sf.advice_total'), ' ', meso(a.expected_total, 'sf-advice-total')),
+    table('sf.advice_table', [
       { key: 'sf.col_star' }, { key: 'sf.col_advice' },
       { key: 'sf.col_total_with', numeric: true }, { key: 'sf.col_total_without', numeric: true },
-    ], rows, 'sf-advice-table') : null);
+    ], rows, 'sf-advice-table'));
 }
 
-function adviceSentence(a) {
-  const on = (a.per_star ?? []).filter((s) => s.safeguard).map((s) => `${s.star}★`);
-  const total = formatMeso(a.mean_total_cost, lang());
-  const head = on.length ? t('sf.advice_on', { stars: on.join(', ') }) : t('sf.advice_none');
-  return h('span', {}, head, ' ', t('sf.advice_total'), ' ', num(total, a.mean_total_cost, 'sf-advice-total'));
-}
+/** At most this many bars: a long destroyed-items distribution is shown in equal ranges of counts. */
+const MAX_BARS = 60;
 
 function renderCharts(r) {
   const l = lang();
   const q = r.cost_quantiles ?? {};
-  const charts = [];
   const width = chartWidth();
-  const cdf = costCdf(r);
-  if (cdf.length) {
-    const marks = ['p50', 'p90', 'p99'].filter((k) => q[k] !== undefined)
-      .map((k) => ({ x: q[k], p: Number(k.slice(1)) / 100, label: k }));
+  const charts = [];
+  const dense = costCdf(r);
+  const marks = ['p50', 'p90', 'p99'].filter((k) => q[k] !== undefined)
+    .map((k) => ({ x: q[k], p: Number(k.slice(1)) / 100, label: k }));
+  // Without a dense CDF in the response, the curve joins the engine's exact quantiles (50 % to 99 %).
+  const points = dense.length ? dense
+    : ['p50', 'p75', 'p90', 'p95', 'p99'].filter((k) => q[k] !== undefined).map((k) => ({ x: q[k], p: Number(k.slice(1)) / 100 }));
+  if (points.length && r.mean_cost > 0) {
+    const desc = t('sf.chart_cdf_desc', { p50: formatMeso(q.p50, l).text, p90: formatMeso(q.p90, l).text, p99: formatMeso(q.p99, l).text });
     charts.push(h('figure', { class: 'chart-box' },
+      h('figcaption', {}, t('sf.chart_cdf')),
       cdfChart({
-        points: cdf, marks, title: t('sf.chart_cdf'),
-        desc: t('sf.chart_cdf_desc', { p50: formatMeso(q.p50, l).text, p90: formatMeso(q.p90, l).text, p99: formatMeso(q.p99, l).text }),
+        points, marks, title: t('sf.chart_cdf'), desc, curve: dense.length ? 'step' : 'line',
         xFmt: (v) => formatMesoShort(v, l), xLabel: t('sf.axis_cost'), yLabel: t('sf.axis_cum'), width,
       }),
-      h('figcaption', {}, t('sf.chart_cdf'))));
+      dense.length ? null : h('p', { class: 'chart-note' }, t('sf.chart_cdf_note'))));
   }
   const pmf = r.booms_pmf ?? [];
-  if (pmf.length) {
+  if (pmf.length > 1) {
+    const bars = boomBars(pmf);
     charts.push(h('figure', { class: 'chart-box' },
+      h('figcaption', {}, t('sf.chart_booms')),
       barChart({
-        bars: pmf.map((p, i) => ({ label: String(i), value: p })), title: t('sf.chart_booms'),
+        bars, title: t('sf.chart_booms'),
         desc: t('sf.chart_booms_desc', { p0: formatPercent(pmf[0], l).text, n: pmf.length - 1 }),
         xLabel: t('sf.axis_booms'), yLabel: t('sf.axis_prob'), width,
       }),
-      h('figcaption', {}, t('sf.chart_booms'))));
+      r.booms_pmf_tail > 0 ? h('p', { class: 'chart-note' }, t('sf.chart_booms_tail', { p: formatPercent(r.booms_pmf_tail, l).text, n: pmf.length - 1 })) : null));
   }
   return charts.length ? section('sf.charts', h('div', { class: 'charts' }, charts)) : null;
 }
 
-/** The cost CDF as [{x, p}]: the engine's distribution points. */
+/** The destroyed-items PMF as bars: one per count, or equal ranges of counts when there are many. */
+export function boomBars(pmf) {
+  if (pmf.length <= MAX_BARS) return pmf.map((p, i) => ({ label: String(i), value: p }));
+  const w = Math.ceil(pmf.length / MAX_BARS);
+  const bars = [];
+  for (let i = 0; i < pmf.length; i += w) {
+    const end = Math.min(i + w, pmf.length) - 1;
+    bars.push({ label: String(i), value: pmf.slice(i, end + 1).reduce((a, b) => a + b, 0) });
+  }
+  return bars;
+}
+
+/** A dense cost CDF as [{x, p}], if the response has one (`cost_cdf`: [[mesos, P(cost ≤ mesos)], …]). */
 function costCdf(r) {
-  const d = r.cost_cdf ?? r.cost_distribution;
+  const d = r.cost_cdf;
   if (!Array.isArray(d)) return [];
-  return d.map((e) => (Array.isArray(e) ? { x: e[0], p: e[1] } : { x: e.cost, p: e.p ?? e.cdf }));
+  return d.map((e) => (Array.isArray(e) ? { x: e[0], p: e[1] } : { x: e.cost, p: e.p }));
 }
 
 function renderPerStar(rows) {
-  const legacy = rows.some((s) => (s.p_decrease ?? 0) > 0);
+  const legacy = rows.some((s) => s.decrease > 0);
   const cols = [
     { key: 'sf.col_star' }, { key: 'sf.col_success', numeric: true }, { key: 'sf.col_maintain', numeric: true },
     ...(legacy ? [{ key: 'sf.col_decrease', numeric: true }] : []),
@@ -155,10 +182,10 @@ function renderPerStar(rows) {
     { key: 'sf.col_attempts', numeric: true }, { key: 'sf.col_cost', numeric: true },
   ];
   return section('sf.per_star', table('sf.per_star', cols, rows.map((s) => [
-    `${s.star}★ → ${s.star + 1}★`,
-    pct(s.p_success), pct(s.p_maintain),
-    ...(legacy ? [pct(s.p_decrease ?? 0)] : []),
-    pct(s.p_destroy), meso(s.attempt_cost), count(s.mean_attempts, null, 2), meso(s.mean_cost),
+    h('span', {}, `${s.star}★`, s.safeguard ? h('small', { class: 'tag' }, t('sf.safeguarded')) : null),
+    pct(s.success), pct(s.maintain),
+    ...(legacy ? [pct(s.decrease)] : []),
+    pct(s.destroy), meso(s.attempt_cost), count(s.expected_attempts, null, 2), meso(s.expected_cost),
   ]), 'sf-per-star'));
 }
 

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startStack, runCli, artifactsDir } from '../lib/stack.mjs';
 import {
-  launchBrowser, newPage, waitForResult, shownNumbers, observeLongTasks, screenshots, stubCharacterRoutes,
+  launchBrowser, newPage, waitForResult, shownNumbers, observeLongTasks, screenshots, stubCharacterRoutes, lowContrast,
 } from '../lib/browser.mjs';
 import { formatMeso, formatPercent, formatCount } from '../../web/format.js';
 import { STRINGS } from '../../web/strings.js';
@@ -238,7 +238,7 @@ test('the language toggle switches every label; amounts switch to B/M/K', async 
   assert.deepEqual(errors, []);
 });
 
-test('accessible: every control has a label, tabs work from the keyboard, 375 px needs no sideways scrolling', async () => {
+test('accessible: labelled controls, keyboard tabs, AA contrast, and 375 px needs no sideways scrolling', async () => {
   const { page, errors } = await newPage(browser);
   await page.goto(stack.url + '/');
   await waitForResult(page, 'starforce', DEFAULT_SF);
@@ -262,6 +262,13 @@ test('accessible: every control has a label, tabs work from the keyboard, 375 px
   await page.keyboard.press('Tab');
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement.closest('form')?.closest('section')?.id), 'panel-starforce');
+
+  // Contrast: every visible text of every tab meets WCAG AA against its background.
+  for (const tab of ['potential', 'flame', 'character', 'starforce']) {
+    await page.click(`#tab-${tab}`);
+    if (tab !== 'character') await waitForResult(page, tab);
+    assert.deepEqual(await lowContrast(page), [], `low-contrast text on the ${tab} tab`);
+  }
 
   await page.fill(`${SF} input[name="to_star"]`, '25');
   await page.fill(`${SF} input[name="spare_cost"]`, '2500000000');

@@ -102,3 +102,42 @@ export async function stubCharacterRoutes(page, { equipment, valuation }) {
   });
   return calls;
 }
+
+/**
+ * Text whose contrast with its background is below WCAG AA (4.5:1, or 3:1 for large text), among the
+ * visible elements of the page that hold text directly. Returns [{text, ratio, color, background}].
+ */
+export async function lowContrast(page) {
+  return page.evaluate(() => {
+    const rgba = (s) => (s.match(/[\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => {
+      const f = (c) => { const x = c / 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const background = (el) => {
+      for (let e = el; e; e = e.parentElement) {
+        const c = rgba(getComputedStyle(e).backgroundColor);
+        if (c.length >= 3 && (c.length === 3 || c[3] > 0)) return c;
+      }
+      return [255, 255, 255];
+    };
+    const out = [];
+    for (const el of document.body.querySelectorAll('*')) {
+      if (el.closest('svg') || !el.getClientRects().length) continue;
+      const own = [...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
+      if (!own) continue;
+      const cs = getComputedStyle(el);
+      if (cs.visibility === 'hidden' || Number(cs.opacity) === 0) continue;
+      const fg = rgba(cs.color);
+      const bg = background(el);
+      const [l1, l2] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+      const ratio = (l1 + 0.05) / (l2 + 0.05);
+      const size = parseFloat(cs.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(cs.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) {
+        out.push({ text: el.textContent.trim().slice(0, 40), ratio: Number(ratio.toFixed(2)), color: cs.color, background: `rgb(${bg.join(',')})` });
+      }
+    }
+    return out;
+  });
+}

@@ -1,58 +1,35 @@
 // One calculator tab: a form built from a field spec, a debounced recompute in the engine Worker (through the
 // tab's own channel, so a superseded result is dropped), and a render function for the result.
 //
-// The panel's `data-state` is `computing`, `done` or `error`, and `data-request` holds the JSON of the request
-// whose result (or error) is shown; the engine's raw JSON is in the panel's "JSON" details. Each shown result
-// records a User Timing measure `pve:<tab>` from the input change to the rendered result (detail: engine ms).
+// The panel's `data-state` is `computing`, `rendering`, `done` or `error`, and `data-request` holds the JSON
+// of the request whose result (or error) is shown; the engine's raw JSON is in the panel's "JSON" details.
+// Each shown result records a User Timing measure `pve:<tab>` from the input change to the fully painted
+// result (detail: the engine's ms), and `pve:render:<tab>` for the painting alone.
 import { buildForm, encode, decode } from './form.js';
 import { t, errorText, onLangChange } from './i18n.js';
 import { STALE } from './engine-client.js';
+import { paint } from './render.js';
 
 export const DEBOUNCE_MS = 100;
 
 /**
  * A hidden tab does not compute; it computes when shown if its values changed meanwhile.
- * options: {id, prefix, op, spec, toRequest(values) → request, render(ctx) → Node[], engine, onValuesChange()}
+ * options: {id, prefix, op, spec, toRequest(values) → request, render(ctx) → parts for render.js `paint`,
+ *           engine, onValuesChange()}
  */
 export function mountCalculator(opts) {
   const { id, prefix, op, spec, toRequest, render, engine, onValuesChange } = opts;
   const panel = document.getElementById(`panel-${id}`);
   const form = panel.querySelector('form');
-  const results = panel.querySelector('.results');
-  const error = panel.querySelector('.error');
   const status = panel.querySelector('.status');
-  const rawPre = panel.querySelector('.raw pre');
   const ui = buildForm(form, prefix, spec);
   form.addEventListener('submit', (e) => e.preventDefault());
 
   let timer = null;
   let inputAt = performance.now();
-  let shown = null; // {request, response} or {request, error}
   let slowTimer = null;
 
-  const show = () => {
-    if (!shown) return;
-    if (shown.error) {
-      error.hidden = false;
-      error.textContent = errorText(shown.error);
-      results.replaceChildren();
-      rawPre.textContent = '';
-      return;
-    }
-    try {
-      const t0 = performance.now();
-      results.replaceChildren(...render({ response: shown.response, request: shown.request, values: shown.values }));
-      performance.measure(`pve:render:${id}`, { start: t0, end: performance.now() });
-      error.hidden = true;
-    } catch (e) {
-      // A response the view cannot show is a bug: say so instead of leaving half a result on screen.
-      console.error(e);
-      results.replaceChildren();
-      error.hidden = false;
-      error.textContent = errorText({ code: 'internal', message: String(e.message || e) });
-    }
-    rawPre.textContent = shown.raw;
-  };
+  const view = resultView(panel, render);
 
   const recompute = async () => {
     const values = ui.read();
@@ -61,10 +38,8 @@ export function mountCalculator(opts) {
     try {
       request = toRequest(values);
     } catch (e) {
-      shown = { request: null, error: e, values };
-      panel.dataset.state = 'error';
       delete panel.dataset.request;
-      show();
+      view.show({ error: e });
       return;
     }
     panel.dataset.state = 'computing';
@@ -76,15 +51,12 @@ export function mountCalculator(opts) {
       if (r === STALE) return;
       outcome = { request, response: r.response, raw: r.raw, values, ms: r.ms };
     } catch (e) {
-      outcome = { request, error: e, values };
+      outcome = { error: e };
     }
     clearTimeout(slowTimer);
     status.textContent = '';
-    shown = outcome;
-    show();
     panel.dataset.request = JSON.stringify(request);
-    panel.dataset.state = outcome.error ? 'error' : 'done';
-    if (!outcome.error) {
+    if ((await view.show(outcome)) && !outcome.error) {
       performance.measure(`pve:${id}`, { start: startedAt, end: performance.now(), detail: { engine_ms: outcome.ms } });
     }
   };
@@ -109,7 +81,7 @@ export function mountCalculator(opts) {
     schedule();
   });
   form.addEventListener('change', () => onValuesChange?.());
-  onLangChange(show);
+  onLangChange(() => view.show());
 
   return {
     panel,
@@ -125,6 +97,53 @@ export function mountCalculator(opts) {
     setActive(a) {
       active = a;
       if (active && dirty) schedule();
+    },
+  };
+}
+
+/**
+ * The result area of a panel: `show(shown)` displays `{response, raw, …}` (through `render(shown)`, whose
+ * parts are painted by render.js `paint`) or `{error}`, and sets the panel's `data-state`: `rendering` while
+ * the parts are painted, then `done` or `error`. `show()` repaints the last one (on a language change).
+ * Resolves to false when a newer `show` replaced this one meanwhile (the newer one then owns the state).
+ */
+export function resultView(panel, render) {
+  const results = panel.querySelector('.results');
+  const error = panel.querySelector('.error');
+  const rawPre = panel.querySelector('.raw pre');
+  let shown = null;
+  let view = 0;
+  const fail = (e) => {
+    error.hidden = false;
+    error.textContent = errorText(e);
+    results.replaceChildren();
+    panel.dataset.state = 'error';
+    return true;
+  };
+  return {
+    async show(next) {
+      if (next) shown = next;
+      if (!shown) return false;
+      const mine = ++view;
+      if (shown.error) {
+        rawPre.textContent = '';
+        return fail(shown.error);
+      }
+      panel.dataset.state = 'rendering';
+      const t0 = performance.now();
+      rawPre.textContent = shown.raw;
+      try {
+        const parts = render(shown);
+        error.hidden = true;
+        if (!(await paint(results, parts, () => mine === view))) return false;
+      } catch (e) {
+        // A response the view cannot show is a bug: say so instead of leaving half a result on screen.
+        console.error(e);
+        return fail({ code: 'internal', message: String(e.message || e) });
+      }
+      performance.measure(`pve:render:${panel.id.replace('panel-', '')}`, { start: t0, end: performance.now() });
+      panel.dataset.state = 'done';
+      return true;
     },
   };
 }

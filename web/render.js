@@ -50,3 +50,28 @@ export function notes(titleKey, items, cls = 'notes') {
   return section(titleKey, h('ul', { class: cls }, items.map((n) => h('li', { 'data-source': 'engine' },
     typeof n === 'string' ? n : [n.code ? h('code', {}, n.code) : null, n.code ? ' ' : null, n.message ?? JSON.stringify(n)]))));
 }
+
+/** Yield to the event loop, so that input and painting can run between two pieces of work. */
+export function nextTask() {
+  return globalThis.scheduler?.yield ? globalThis.scheduler.yield() : new Promise((r) => setTimeout(r, 0));
+}
+
+/**
+ * Put a view's parts into `container`: nodes at once, functions (the heavier sections: charts, long tables)
+ * one per task, so that no single main-thread task grows long. Stops, returning false, when `current()`
+ * says a newer view has started meanwhile.
+ */
+export async function paint(container, parts, current) {
+  container.replaceChildren();
+  for (const part of parts) {
+    if (typeof part === 'function') {
+      await nextTask();
+      if (!current()) return false;
+      const node = part();
+      if (node) container.append(node);
+    } else if (part) {
+      container.append(part);
+    }
+  }
+  return true;
+}

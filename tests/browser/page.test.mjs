@@ -123,12 +123,14 @@ test('the main thread runs no task over 50 ms while the Worker computes 0→30; 
     await page.fill(`${SF} input[name="to_star"]`, String(to));
     const res = await waitForResult(page, 'starforce', { ...DEFAULT_SF, item_level: level, to_star: to });
     assert.equal(res.state, 'done', res.error);
-    const { long, measure } = await page.evaluate(async (t0) => {
+    const { long, measure, painting } = await page.evaluate(async (t0) => {
       await new Promise((r) => setTimeout(r, 60)); // let the observer deliver
       const m = performance.getEntriesByName('pve:starforce').at(-1);
-      return { long: window.__longTasks.filter((e) => e.start >= t0), measure: { duration: m.duration, engine: m.detail.engine_ms } };
+      const painting = performance.getEntriesByName('pve:render:starforce').filter((e) => e.startTime >= t0)
+        .map((e) => ({ start: e.startTime, duration: e.duration }));
+      return { long: window.__longTasks.filter((e) => e.start >= t0), measure: { duration: m.duration, engine: m.detail.engine_ms }, painting };
     }, t0);
-    assert.deepEqual(long, [], `main-thread tasks over 50 ms while computing ${level} 0→${to}`);
+    assert.deepEqual(long, [], `main-thread tasks over 50 ms while computing ${level} 0→${to} (painting: ${JSON.stringify(painting)})`);
     timings.push({ request: `lvl ${level} 0→${to}`, input_to_result_ms: Math.round(measure.duration), engine_ms: Number(measure.engine.toFixed(2)) });
   }
   console.log('# star force, input change → result shown (includes the 100 ms debounce):');

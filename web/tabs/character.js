@@ -3,11 +3,11 @@
 // why). The what-if controls recompute locally: the engine Worker values the equipment the API returned
 // (operation `valuation`, request {equipment, options}) without another request.
 import { buildForm, encode, decode } from '../form.js';
-import { t, lang, errorText, onLangChange } from '../i18n.js';
+import { t, lang, onLangChange } from '../i18n.js';
 import { formatMeso, formatCount } from '../format.js';
 import { h, num, stat, grid, section, table, notes } from '../render.js';
 import { STALE } from '../engine-client.js';
-import { DEBOUNCE_MS } from '../calculator.js';
+import { DEBOUNCE_MS, resultView } from '../calculator.js';
 
 const LOOKUP = [{ name: 'name', kind: 'text', label: 'ch.name', def: '', maxlength: 32, attr: { autocapitalize: 'off', enterkeyhint: 'search' } }];
 
@@ -79,10 +79,7 @@ export function characterTab({ engine, onValuesChange }) {
   const panel = document.getElementById('panel-character');
   const lookupForm = panel.querySelector('form.lookup');
   const whatifForm = panel.querySelector('form.whatif');
-  const results = panel.querySelector('.results');
-  const error = panel.querySelector('.error');
   const status = panel.querySelector('.status');
-  const rawPre = panel.querySelector('.raw pre');
 
   const lookup = buildForm(lookupForm, 'ch', LOOKUP);
   const submit = h('button', { type: 'submit', 'data-i18n': 'ch.lookup' }, t('ch.lookup'));
@@ -93,27 +90,11 @@ export function characterTab({ engine, onValuesChange }) {
   let active = false;
   let pendingName = null; // a name from the URL, looked up when the tab is first shown
   let fetched = null; // {name, equipment: Promise}: the looked-up character
-  let shown = null; // {source: 'api'|'local', response, raw} or {error}
   let timer = null;
   let lookupSeq = 0;
 
-  const show = () => {
-    if (!shown) {
-      error.hidden = true;
-      results.replaceChildren();
-      return;
-    }
-    if (shown.error) {
-      error.hidden = false;
-      error.textContent = errorText(shown.error);
-      results.replaceChildren();
-      return;
-    }
-    error.hidden = true;
-    results.replaceChildren(...render(shown));
-    rawPre.textContent = shown.raw;
-  };
-  onLangChange(show);
+  const view = resultView(panel, render);
+  onLangChange(() => view.show());
 
   /** GET a JSON route of the edge API; an error answer becomes {code, message} (the API's own). */
   async function getJson(path) {
@@ -164,11 +145,9 @@ export function characterTab({ engine, onValuesChange }) {
     }
     if (seq !== lookupSeq) return;
     status.textContent = '';
-    shown = outcome;
-    show();
-    panel.dataset.request = JSON.stringify({ name });
-    panel.dataset.state = outcome.error ? 'error' : 'done';
     whatifForm.hidden = !fetched;
+    panel.dataset.request = JSON.stringify({ name });
+    await view.show(outcome);
   }
 
   async function recomputeLocal() {
@@ -187,10 +166,8 @@ export function characterTab({ engine, onValuesChange }) {
       outcome = { error: e };
     }
     if (fetched?.name !== name) return; // a new lookup started meanwhile
-    shown = outcome;
-    show();
     panel.dataset.request = JSON.stringify({ name, options });
-    panel.dataset.state = outcome.error ? 'error' : 'done';
+    await view.show(outcome);
   }
 
   lookupForm.addEventListener('submit', (e) => {
@@ -198,8 +175,7 @@ export function characterTab({ engine, onValuesChange }) {
     const name = lookup.read().name.trim();
     onValuesChange();
     if (!name) {
-      shown = { error: { code: 'missing_field', message: t('ch.name_required') } };
-      show();
+      view.show({ error: { code: 'missing_field', message: t('ch.name_required') } });
       return;
     }
     runLookup(name);
@@ -274,7 +250,7 @@ function render({ source, response: r }) {
       none: total.items_not_valued ?? 0,
     }))));
   if (Array.isArray(r.sets) && r.sets.length) {
-    out.push(section('ch.sets', table('ch.sets', [
+    out.push(() => section('ch.sets', table('ch.sets', [
       { key: 'ch.col_set' }, { key: 'ch.col_cost', numeric: true },
       ...KINDS.map((k) => ({ key: `ch.kind_${k}`, numeric: true })), { key: 'ch.col_items', numeric: true },
     ], r.sets.map((s) => [
@@ -285,7 +261,7 @@ function render({ source, response: r }) {
     ]), 'ch-sets')));
   }
   if (Array.isArray(r.items) && r.items.length) {
-    out.push(section('ch.items', table('ch.items', [
+    out.push(() => section('ch.items', table('ch.items', [
       { key: 'ch.col_item' }, { key: 'ch.col_cost', numeric: true },
       ...KINDS.map((k) => ({ key: `ch.kind_${k}`, numeric: true })), { key: 'ch.col_missing' },
     ], r.items.map((it) => [

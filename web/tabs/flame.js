@@ -104,7 +104,7 @@ function render({ response: r }) {
     stat('fl.mean_score', count(r.mean_score, 'fl-mean_score', 2)),
     stat('fl.max_score', count(r.max_score, 'fl-max_score', 2)),
   )));
-  if (Array.isArray(r.distribution) && r.distribution.length) out.push(renderDistribution(r));
+  if (Array.isArray(r.distribution) && r.distribution.length) out.push(() => renderDistribution(r));
   if (r.score?.weights) {
     out.push(section('fl.weights', table('fl.weights', [{ key: 'fl.col_stat' }, { key: 'fl.col_weight', numeric: true }],
       Object.entries(r.score.weights).map(([k, w]) => [h('code', {}, k), String(w)]), 'fl-weights')));

@@ -86,8 +86,8 @@ function render({ response: r, request }) {
   )));
   out.push(renderAdvice(r.advice));
   out.push(notes('sf.warnings', r.warnings, 'notes warnings'));
-  out.push(renderCharts(r));
-  if (Array.isArray(r.per_star) && r.per_star.length) out.push(renderPerStar(r.per_star));
+  out.push(() => renderCharts(r));
+  if (Array.isArray(r.per_star) && r.per_star.length) out.push(() => renderPerStar(r.per_star));
   if (r.distribution) {
     out.push(h('p', { class: 'meta' }, t('sf.distribution_note', {
       bound: formatPercent(r.distribution.quantile_rel_error_bound, lang()).text, cells: formatCount(r.distribution.cells, lang(), 0).text,

@@ -5,24 +5,27 @@
 // Prints the time from an input change to the shown result (not asserted: tests never assert timings).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startStack, runCli, artifactsDir } from '../lib/stack.mjs';
 import {
-  launchBrowser, newPage, waitForResult, shownNumbers, observeLongTasks, screenshots, stubCharacterRoutes, lowContrast,
+  launchBrowser, newPage, waitForResult, shownNumbers, observeLongTasks, screenshots, lowContrast,
 } from '../lib/browser.mjs';
+import { startFakeUpstream } from '../fake-upstream/server.mjs';
 import { formatMeso, formatPercent, formatCount } from '../../web/format.js';
 import { STRINGS } from '../../web/strings.js';
 
+let fake;
 let stack;
 let browser;
 before(async () => {
-  stack = await startStack();
+  fake = await startFakeUpstream();
+  stack = await startStack({ vars: { UPSTREAM_BASE_URL: fake.url } });
   browser = await launchBrowser();
 });
 after(async () => {
   await browser?.close();
   await stack?.stop();
+  await fake?.stop();
 });
 
 function cli(op, request) {
@@ -191,17 +194,14 @@ test('a shared URL reproduces the same inputs and the same result', async () => 
 });
 
 test('the language toggle switches every label; amounts switch to B/M/K', async () => {
-  const equipment = JSON.parse(readFileSync(new URL('../../../shared/fixtures/nexon/mechanic_equip.json', import.meta.url), 'utf8'));
-  const valuation = cli('valuation', JSON.stringify(equipment));
   const { page, errors } = await newPage(browser);
-  await stubCharacterRoutes(page, { equipment, valuation });
-  await page.goto(stack.url + '/?ch.name=fixture');
+  await page.goto(stack.url + '/?ch.name=' + encodeURIComponent('메카닉'));
   const sf = await waitForResult(page, 'starforce', DEFAULT_SF);
   assert.equal(await page.textContent('#tab-starforce'), STRINGS.ko['tab.starforce']);
   await page.click('#lang-toggle');
   assert.equal(await page.getAttribute('html', 'lang'), 'en');
   assert.equal(await page.title(), STRINGS.en['app.doc_title']);
-  // Show every tab's result in English (the character tab from the stubbed edge route).
+  // Show every tab's result in English (the character tab through the edge API and the fake upstream).
   for (const tab of ['potential', 'flame', 'character', 'starforce']) {
     await page.click(`#tab-${tab}`);
     const res = await waitForResult(page, tab);

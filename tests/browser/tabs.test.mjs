@@ -1,24 +1,29 @@
-// The potential, flame and character tabs against the real stack: the page builds the request from its
-// controls, the Wasm engine in the Worker answers with the same bytes as `pve`, and the shown figures are
-// those numbers formatted (조/억/만 or B/M/K, exact value in the hover title).
+// The potential, flame and character tabs against the real stack (the character through the edge API and
+// the fake Nexon Open API): the page builds the request from its controls, the Wasm engine in the Worker
+// answers with the same bytes as `pve`, and the shown figures are those numbers formatted (조/억/만 or B/M/K,
+// exact value in the hover title).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startStack, runCli, artifactsDir } from '../lib/stack.mjs';
-import { launchBrowser, newPage, waitForResult, shownNumbers, screenshots, stubCharacterRoutes } from '../lib/browser.mjs';
+import { launchBrowser, newPage, waitForResult, shownNumbers, screenshots } from '../lib/browser.mjs';
+import { startFakeUpstream, FIXTURES } from '../fake-upstream/server.mjs';
 import { formatMeso, formatPercent, formatCount } from '../../web/format.js';
 import { STRINGS } from '../../web/strings.js';
 
+let fake;
 let stack;
 let browser;
 before(async () => {
-  // The upstream is a closed local port: a character lookup that reaches it fails at once, explicitly.
-  stack = await startStack({ vars: { UPSTREAM_BASE_URL: 'http://127.0.0.1:9' } });
+  fake = await startFakeUpstream();
+  stack = await startStack({ vars: { UPSTREAM_BASE_URL: fake.url } });
   browser = await launchBrowser();
 });
 after(async () => {
   await browser?.close();
   await stack?.stop();
+  await fake?.stop();
 });
 
 /** The CLI's answer for `request`, which must equal the page's raw JSON byte for byte. */
@@ -132,43 +137,36 @@ test('flame: item, class score and target give the request; the page equals pve 
   assert.deepEqual(errors, []);
 });
 
-test('character: an API error (or a missing route) is shown as its message, in the chosen language', async () => {
+test('character: API errors are shown as their message, in the chosen language', async () => {
   const { page, errors } = await newPage(browser);
   await page.goto(`${stack.url}/?tab=character&lang=en`);
-  await page.fill('#panel-character form.lookup input[name="name"]', 'NoSuchName');
-  await page.click('#panel-character form.lookup button[type="submit"]');
-  const shown = await waitForResult(page, 'character', { name: 'NoSuchName' });
-  assert.equal(shown.state, 'error');
-  const api = await fetch(`${stack.url}/v1/characters/NoSuchName/valuation`);
-  const body = await api.json();
-  assert.notEqual(api.status, 200, JSON.stringify(body));
-  if (body.error.code === 'route_not_found') {
-    // The route is not on this server yet: the tab says so plainly, and shows no number.
-    assert.equal(shown.error, `${STRINGS.en['err.not_available']} (not_available): ${STRINGS.en['ch.route_missing']}`);
-  } else {
-    const what = STRINGS.en[`err.${body.error.code}`] ?? `${STRINGS.en['err.unknown']}`;
-    assert.equal(shown.error, `${what} (${body.error.code}): ${body.error.message}`);
+  for (const name of ['nobody', 'bad!name']) {
+    await page.fill('#panel-character form.lookup input[name="name"]', name);
+    await page.click('#panel-character form.lookup button[type="submit"]');
+    const shown = await waitForResult(page, 'character', { name });
+    assert.equal(shown.state, 'error');
+    const body = await (await fetch(`${stack.url}/v1/characters/${encodeURIComponent(name)}/valuation`)).json();
+    assert.equal(shown.error, `${STRINGS.en[`err.${body.error.code}`]} (${body.error.code}): ${body.error.message}`);
+    assert.equal(await page.locator('#panel-character .results data').count(), 0, 'no number next to an error');
+    assert.equal(await page.isHidden('#panel-character form.whatif'), true);
   }
-  assert.equal(await page.locator('#panel-character .results data').count(), 0);
-  assert.equal(await page.isHidden('#panel-character form.whatif'), true);
+  // The page logs the failed fetches (404, 400) as resource errors; nothing else.
   assert.deepEqual(errors.filter((e) => !/Failed to load resource/.test(e)), []);
 });
 
-// The edge route's answer (shape of GET /v1/characters/{name}/valuation and /equipment on the cache branch),
-// served from the CLI's valuation of a real fixture: the page must show it, then recompute what-ifs locally
-// in Wasm with no further request, byte-equal to `pve valuation` with the same options.
-test('character: the API valuation is shown, and what-ifs recompute locally without a request', async () => {
-  const equipment = JSON.parse(readFileSync(new URL('../../../shared/fixtures/nexon/evan_equip.json', import.meta.url), 'utf8'));
-  const valuation = cli('valuation', JSON.stringify(equipment));
+test('character: the edge API valuation is shown; what-ifs recompute locally in Wasm with no request', async () => {
   const { page, errors } = await newPage(browser);
-  const calls = await stubCharacterRoutes(page, { equipment, valuation });
+  const calls = [];
+  page.on('request', (r) => { if (new URL(r.url()).pathname.startsWith('/v1/')) calls.push(new URL(r.url()).pathname); });
   await page.goto(`${stack.url}/?tab=character`);
   await page.fill('#panel-character form.lookup input[name="name"]', '에반');
   await page.click('#panel-character form.lookup button[type="submit"]');
   const api = await waitForResult(page, 'character', { name: '에반' });
   assert.equal(api.state, 'done', api.error);
-  assert.deepEqual(JSON.parse(api.raw).valuation, JSON.parse(valuation));
-  const v = JSON.parse(valuation);
+  // The route's valuation is the engine's valuation of the fixture with default options.
+  const fixture = readFileSync(join(FIXTURES, 'evan_equip.json'), 'utf8');
+  const v = JSON.parse(cli('valuation', fixture));
+  assert.deepEqual(JSON.parse(api.raw).valuation, v);
   let shown = await shownNumbers(page, '#panel-character');
   expectShown(shown, 'ch-total', formatMeso(v.total.mean_mesos, 'ko'));
   expectShown(shown, 'ch-starforce', formatMeso(v.total.by_kind.starforce.mean_mesos, 'ko'));
@@ -178,17 +176,17 @@ test('character: the API valuation is shown, and what-ifs recompute locally with
   const notValued = v.items.reduce((n, i) => n + i.not_valued.length, 0);
   assert.equal(await page.locator('#panel-character .not-valued li').count(), notValued);
   for (let i = 0; i < 100 && calls.length < 2; i++) await page.waitForTimeout(50);
-  assert.equal(calls.length, 2, 'the valuation, then the equipment once for the what-ifs');
-  const before = calls.length;
+  assert.deepEqual(calls, ['/v1/characters/%EC%97%90%EB%B0%98/valuation', '/v1/characters/%EC%97%90%EB%B0%98/equipment'],
+    'the valuation, then the equipment once for the what-ifs');
 
   // What if: star catching and a diamond MVP discount, cubes instead of meso resets for the main potential
   // (priced at 10,000,000 each), and powerful flames.
   const form = '#panel-character form.whatif';
+  await page.check(`${form} input[name="star_catch"]`);
+  await page.selectOption(`${form} select[name="mvp"]`, 'diamond');
   await page.selectOption(`${form} select[name="pot_reset"]`, 'black');
   await page.fill(`${form} input[name="pot_cube_price"]`, '10000000');
   await page.selectOption(`${form} select[name="flame"]`, 'powerful');
-  await page.check(`${form} input[name="star_catch"]`);
-  await page.selectOption(`${form} select[name="mvp"]`, 'diamond');
   const options = {
     starforce: {
       ruleset: 'kms', star_catch: true, safeguard: false, mvp: 'diamond', pc_room: false, spare_cost: 0,
@@ -200,7 +198,9 @@ test('character: the API valuation is shown, and what-ifs recompute locally with
   };
   const local = await waitForResult(page, 'character', { name: '에반', options });
   assert.equal(local.state, 'done', local.error);
-  assert.equal(calls.length, before, `what-ifs made no request (${calls.slice(before)})`);
+  assert.equal(calls.length, 2, `what-ifs made no request (${calls.slice(2)})`);
+  // The same request through the CLI: the equipment exactly as the edge API served it.
+  const { equipment } = await (await fetch(`${stack.url}/v1/characters/${encodeURIComponent('에반')}/equipment`)).json();
   const expected = cli('valuation', JSON.stringify({ equipment, options }));
   assert.equal(local.raw, expected);
   const w = JSON.parse(expected);

@@ -85,25 +85,6 @@ export async function screenshots(page, dir, name) {
 }
 
 /**
- * Serve the edge API's character routes from fixtures inside the browser (`page.route`): the valuation
- * envelope of GET /v1/characters/{name}/valuation with `valuation` (the engine's JSON text) and GET
- * …/equipment with `equipment`. Returns the list of intercepted URLs.
- */
-export async function stubCharacterRoutes(page, { equipment, valuation }) {
-  const calls = [];
-  const envelope = { character_name: 'fixture', ocid: 'fixture-ocid', equipment_hash: 'fixture', fetched_at: '2026-11-21T00:00:00.000Z' };
-  await page.route('**/v1/characters/*/valuation', (route) => {
-    calls.push(route.request().url());
-    route.fulfill({ contentType: 'application/json', body: `${JSON.stringify({ ...envelope, preset: 'current' }).slice(0, -1)},"valuation":${valuation}}` });
-  });
-  await page.route('**/v1/characters/*/equipment', (route) => {
-    calls.push(route.request().url());
-    route.fulfill({ contentType: 'application/json', body: JSON.stringify({ ...envelope, equipment }) });
-  });
-  return calls;
-}
-
-/**
  * Text whose contrast with its background is below WCAG AA (4.5:1, or 3:1 for large text), among the
  * visible elements of the page that hold text directly. Returns [{text, ratio, color, background}].
  */

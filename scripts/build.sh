@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the Wasm artifacts. Assumes scripts/setup.sh has run.
 #   scripts/build.sh worker   the Cloudflare Worker (worker/build/), via worker-build
-#   scripts/build.sh web      the browser engine (web/pkg/), via wasm-bindgen --target web
+#   scripts/build.sh web      the browser engine (web/pkg/), via wasm-bindgen --target web, and its data (web/data/)
 #   scripts/build.sh          both
 source "$(dirname "$0")/lib.sh"
 what="${1:-all}"
@@ -30,9 +30,16 @@ build_web() {
   cargo build -p pve-wasm --target wasm32-unknown-unknown --release
   rm -rf web/pkg
   wasm-bindgen --target web --no-typescript --out-dir web/pkg \
-    target/wasm32-unknown-unknown/release/pve_wasm.wasm
+    "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/pve_wasm.wasm"
   wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals -o web/pkg/pve_wasm_bg.wasm web/pkg/pve_wasm_bg.wasm
+  # The potential line tables stay out of the Wasm: the page's engine Worker fetches them on first use.
+  mkdir -p web/data
+  cp engine/data/potential.tsv web/data/potential.tsv
+  local raw gz
+  raw=$(wc -c < web/pkg/pve_wasm_bg.wasm)
+  gz=$(gzip -9c web/pkg/pve_wasm_bg.wasm | wc -c)
+  echo "web/pkg/pve_wasm_bg.wasm: $raw bytes raw, $gz bytes gzip -9"
 }
 
 case "$what" in

@@ -43,12 +43,12 @@ if $want_tests; then
   if ! python3 -c "import prometheus_client, sys; sys.exit(prometheus_client.__version__ != '$PROMETHEUS_CLIENT_VERSION')" 2>/dev/null; then
     python3 -m pip install --quiet "prometheus-client==$PROMETHEUS_CLIENT_VERSION"
   fi
-  step "chromium (Debian) for the browser tests"
-  if [[ ! -x /usr/bin/chromium ]]; then
+  step "chromium (Debian) for the browser tests, and a Korean font for readable screenshots"
+  if [[ ! -x /usr/bin/chromium || ! -d /usr/share/fonts/truetype/nanum ]]; then
     if [[ $(id -u) -eq 0 ]]; then
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum
     else
-      sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+      sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum
     fi
   fi
 fi

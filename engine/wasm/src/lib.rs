@@ -27,6 +27,14 @@ pub fn compute(op: &str, request_json: &str) -> Result<String, JsValue> {
     pve_api::handle(op, request_json).map_err(|e| to_js_error(&e))
 }
 
+/// Install the potential line tables (the bytes of `engine/data/potential.tsv`, which the page serves as a
+/// static asset instead of compiling them into this module). Until then `potential` answers `data_not_loaded`.
+/// Installing the same data again is a no-op.
+#[wasm_bindgen]
+pub fn install_potential_data(bytes: &[u8]) -> Result<(), JsValue> {
+    pve_api::potential::install_potential_data(bytes).map_err(|e| to_js_error(&e))
+}
+
 /// The engine and data versions as JSON.
 #[wasm_bindgen]
 pub fn version() -> String {

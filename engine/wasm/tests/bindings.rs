@@ -44,3 +44,24 @@ fn version_is_json() {
     let v: serde_json::Value = serde_json::from_str(&pve_wasm::version()).unwrap();
     assert_eq!(v["engine_version"], pve_api::ENGINE_VERSION);
 }
+
+/// The page's path for potential: `data_not_loaded` until the data asset is installed, then the same bytes
+/// as the schema computes; garbage is `invalid_data`. (One test: the installed data is process-global.)
+#[wasm_bindgen_test]
+fn potential_after_installing_the_data_asset() {
+    let req =
+        r#"{"cube":"black","part":"무기","level":200,"grade":"레전드리","goal":{"at_least":{"att_pct":21}}}"#;
+    let e = pve_wasm::compute("potential", req).unwrap_err();
+    assert_eq!(error_code(&e), "data_not_loaded");
+    let e = pve_wasm::install_potential_data(b"not the data").unwrap_err();
+    assert_eq!(error_code(&e), "invalid_data");
+    pve_wasm::install_potential_data(include_bytes!("../../data/potential.tsv")).unwrap();
+    pve_wasm::install_potential_data(include_bytes!("../../data/potential.tsv")).unwrap();
+    let via_binding = pve_wasm::compute("potential", req).unwrap();
+    assert_eq!(
+        via_binding,
+        pve_api::handle(pve_api::Operation::Potential, req).unwrap()
+    );
+    let v: serde_json::Value = serde_json::from_str(&via_binding).unwrap();
+    assert!(v["p_per_attempt"].as_f64().unwrap() > 0.0, "{via_binding}");
+}

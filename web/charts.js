@@ -1,0 +1,114 @@
+// Hand-written SVG charts (no library, nothing fetched): a cumulative distribution and a bar chart.
+// Both scale to their container (viewBox), carry a <title> and a <desc> for screen readers, and take their
+// axis labels already formatted in the page's language. Drawn in the coordinates of the space they get (at
+// most 640 wide), so their text stays readable on a phone.
+const NS = 'http://www.w3.org/2000/svg';
+const H = 260;
+const M = { left: 64, right: 16, top: 14, bottom: 40 };
+
+/** The drawing width for the current layout: the main column's width, within 300..640. */
+export function chartWidth() {
+  const main = document.querySelector('main');
+  return Math.round(Math.min(640, Math.max(300, (main?.clientWidth ?? 640) - 16)));
+}
+
+let uid = 0;
+
+function el(name, attrs = {}, text) {
+  const e = document.createElementNS(NS, name);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+/** About `count` round tick values from 0 to `max` (steps of 1, 2 or 5 × 10^k). */
+export function ticks(max, count = 4) {
+  if (!(max > 0)) return [0];
+  const raw = max / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw);
+  const out = [];
+  for (let v = 0; v <= max * 1.0001; v += step) out.push(v);
+  return out;
+}
+
+function frame(W, titleText, descText) {
+  const id = `chart-${++uid}`;
+  const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': `${id}-t ${id}-d`, class: 'chart' });
+  svg.append(el('title', { id: `${id}-t` }, titleText), el('desc', { id: `${id}-d` }, descText));
+  return svg;
+}
+
+function axes(svg, W, { xTicks, yTicks, x, y, xFmt, yFmt, xLabel, yLabel }) {
+  const g = el('g', { class: 'axes' });
+  for (const v of yTicks) {
+    g.append(el('line', { x1: M.left, x2: W - M.right, y1: y(v), y2: y(v), class: 'grid' }));
+    g.append(el('text', { x: M.left - 6, y: y(v) + 4, 'text-anchor': 'end' }, yFmt(v)));
+  }
+  for (const v of xTicks) {
+    g.append(el('line', { x1: x(v), x2: x(v), y1: H - M.bottom, y2: H - M.bottom + 4, class: 'tick' }));
+    g.append(el('text', { x: x(v), y: H - M.bottom + 16, 'text-anchor': 'middle' }, xFmt(v)));
+  }
+  g.append(el('line', { x1: M.left, x2: W - M.right, y1: H - M.bottom, y2: H - M.bottom, class: 'axis' }));
+  g.append(el('line', { x1: M.left, x2: M.left, y1: M.top, y2: H - M.bottom, class: 'axis' }));
+  if (xLabel) g.append(el('text', { x: (M.left + W - M.right) / 2, y: H - 4, 'text-anchor': 'middle', class: 'axis-label' }, xLabel));
+  if (yLabel) {
+    g.append(el('text', { x: 12, y: (M.top + H - M.bottom) / 2, 'text-anchor': 'middle', class: 'axis-label',
+      transform: `rotate(-90 12 ${(M.top + H - M.bottom) / 2})` }, yLabel));
+  }
+  svg.append(g);
+}
+
+/**
+ * A cumulative distribution: `points` [{x, p}] ascending in x (p = P(X ≤ x)), drawn as a step curve from
+ * (0, 0) (`curve: 'step'`, for a full distribution) or as straight segments between the points only
+ * (`curve: 'line'`, for a few known quantiles); `marks` [{x, p, label}] are highlighted.
+ */
+export function cdfChart({ points, marks = [], title, desc, xFmt, xLabel, yLabel, width = 640, curve = 'step' }) {
+  const W = width;
+  const svg = frame(W, title, desc);
+  const xMax = Math.max(...points.map((q) => q.x), ...marks.map((q) => q.x), 1);
+  const xTicks = ticks(xMax, W < 480 ? 3 : 4);
+  const top = xTicks[xTicks.length - 1] >= xMax ? xTicks[xTicks.length - 1] : xMax;
+  const x = (v) => M.left + (v / top) * (W - M.left - M.right);
+  const y = (p) => H - M.bottom - p * (H - M.top - M.bottom);
+  axes(svg, W, { xTicks, yTicks: [0, 0.25, 0.5, 0.75, 1], x, y, xFmt, yFmt: (p) => `${Math.round(p * 100)}%`, xLabel, yLabel });
+  let d;
+  if (curve === 'line') {
+    d = points.map((q, i) => `${i ? 'L' : 'M'}${x(q.x).toFixed(1)},${y(q.p).toFixed(1)}`).join('');
+  } else {
+    d = `M${x(0).toFixed(1)},${y(0).toFixed(1)}`;
+    for (const q of points) d += `H${x(q.x).toFixed(1)}V${y(q.p).toFixed(1)}`;
+    d += `H${x(top).toFixed(1)}`;
+  }
+  svg.append(el('path', { d, class: 'series', fill: 'none' }));
+  for (const m of marks) {
+    svg.append(el('circle', { cx: x(m.x), cy: y(m.p), r: 4, class: 'mark' }));
+    svg.append(el('text', { x: x(m.x) - 6, y: y(m.p) - 6, 'text-anchor': 'end', class: 'mark-label' }, m.label));
+  }
+  return svg;
+}
+
+/** Bars over categories: `bars` [{label, value}] with values in [0, 1] shown as percentages. */
+export function barChart({ bars, title, desc, xLabel, yLabel, width = 640 }) {
+  const W = width;
+  const svg = frame(W, title, desc);
+  const vMax = Math.max(...bars.map((b) => b.value), 1e-12);
+  const yTicks = ticks(vMax * 100, 4).map((v) => v / 100);
+  const top = Math.max(yTicks[yTicks.length - 1], vMax);
+  const n = Math.max(bars.length, 1);
+  const slot = (W - M.left - M.right) / n;
+  const y = (v) => H - M.bottom - (v / top) * (H - M.top - M.bottom);
+  const every = Math.ceil(n / Math.floor(W / 40));
+  const xTicks = bars.map((_, i) => i).filter((i) => i % every === 0);
+  axes(svg, W, {
+    xTicks, yTicks, x: (i) => M.left + slot * (i + 0.5), y, xFmt: (i) => bars[i].label,
+    yFmt: (v) => `${Number((v * 100).toPrecision(3))}%`, xLabel, yLabel,
+  });
+  bars.forEach((b, i) => {
+    const h = H - M.bottom - y(b.value);
+    svg.append(el('rect', { x: M.left + slot * i + slot * 0.1, y: y(b.value), width: Math.max(slot * 0.8, 0.5),
+      height: Math.max(h, 0), class: 'bar' }));
+  });
+  return svg;
+}

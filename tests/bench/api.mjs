@@ -6,6 +6,7 @@
 //   - a trivial route (GET /nope: the Worker, no bindings, a 404 body),
 //   - an L1 hit and a KV (L2) hit of GET /v1/characters/{name}/equipment, each twice: with If-None-Match
 //     (304, no body: the cost of the cache path) and without (200, ~230 KB of equipment JSON),
+//   - the engine route POST /v1/flame: a cached answer (L1) and distinct requests computed each time,
 // as ratios to the trivial route; and the upstream calls made for N = 1, 100, 1000 concurrent requests for
 // a cold character. Local dev-runtime numbers on a shared machine: compare them as ratios, never as
 // production figures. Results also go to tests/artifacts/bench-api.json.
@@ -54,6 +55,7 @@ async function measure(label, make, expectTier) {
   };
 }
 
+let distinct = 0; // makes every "computed" engine request a new cache key, across rounds and warm-ups
 const results = { requests: REQUESTS, concurrency: CONCURRENCY, rounds: [], coldUpstreamCalls: [] };
 try {
   // Warm: one character for L1, twenty in KV.
@@ -76,6 +78,14 @@ try {
     }, 'l2'));
     rows.push(await measure('L1 hit, 200 with body', () => url('hotbench1'), 'l1'));
     rows.push(await measure('KV hit, 200 with body', (i) => url(KV_NAMES[i % KV_NAMES.length]), 'l2'));
+    // The engine route: one flame request (an engine-cache L1 hit after the warm-up), and distinct
+    // requests that each compute (the target score differs, so every one misses the cache).
+    const flame = (target) => ({
+      url: `${stack.url}/v1/flame`, method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ flame: 'eternal', item: { level: 200, boss: true, kind: 'armor' }, score: { class: '히어로' }, target_score: target }),
+    });
+    rows.push(await measure('engine route POST /v1/flame, cached answer (L1)', () => flame(120), 'l1'));
+    rows.push(await measure('engine route POST /v1/flame, computed each time', () => flame(`${100000 + distinct++}/1000`), 'origin'));
     const base = rows[0];
     for (const r of rows) {
       r.rpsRatio = r.rps / base.rps;

@@ -76,3 +76,22 @@ test('counters and histograms move with traffic', async () => {
   const e = 'pve_engine_compute_seconds';
   assert.ok(sample(after, e, { op: 'starforce' }, `${e}_count`) - sample(before, e, { op: 'starforce' }, `${e}_count`) === N);
 });
+
+test('ops/ uses only metric names the service exposes, and every runbook link has an entry', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { text } = await scrape();
+  const declared = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
+  const ops = ['ops/prometheus-alerts.yml', 'ops/grafana-dashboard.json'].map((f) => readFileSync(join(ROOT, f), 'utf8'));
+  const used = new Set(ops.flatMap((t) => [...t.matchAll(/\bpve_[a-z0-9_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, ''))));
+  assert.ok(used.size >= 10, [...used].join(' '));
+  for (const name of used) assert.ok(declared.has(name), `ops/ uses ${name}, which /metrics does not declare`);
+
+  const runbook = readFileSync(join(ROOT, 'RUNBOOK.md'), 'utf8');
+  const anchors = new Set([...runbook.matchAll(/^## (\S+)$/gm)].map((m) => m[1]));
+  const linked = [...ops[0].matchAll(/RUNBOOK\.md#([a-z0-9-]+)/g)].map((m) => m[1]);
+  const alertsRs = readFileSync(join(ROOT, 'worker', 'src', 'alerts.rs'), 'utf8');
+  const start = alertsRs.indexOf('fn runbook_anchor');
+  const fromWorker = [...alertsRs.slice(start, alertsRs.indexOf('\n    }\n', start)).matchAll(/=> "([a-z0-9-]+)"/g)].map((m) => m[1]);
+  assert.ok(fromWorker.length >= 5, fromWorker.join(' '));
+  for (const a of [...linked, ...fromWorker]) assert.ok(anchors.has(a), `RUNBOOK.md has no entry #${a}`);
+});

@@ -317,6 +317,8 @@ async fn process(
             (_, 0) => "fenced_out",
             (Settle::Delivered, _) => "delivered",
             (Settle::Retry { .. }, _) => "retried",
+            // A tampered payload is its own outcome: it pages (CRITICAL), an ordinary dead letter does not.
+            (Settle::Dead { reason: DeadReason::ContentHashMismatch, .. }, _) => "content_hash_mismatch",
             (Settle::Dead { .. }, _) => "dead_lettered",
         };
         crate::metrics::inc(crate::metrics::OUTBOX_DELIVERIES, &[("outcome", outcome)]);

@@ -703,19 +703,18 @@ pub async fn sweep(env: &Env, bg: &impl crate::cache::Background) -> Result<Swee
         task.set_key(character.clone());
         let found = lookup::current_valuation(env, bg, &task, &character).await;
         match &found {
-            Ok(summary) => task.record("total_mean_cost", summary.total_mean_cost),
-            Err(e) => task.record("lookup_error", e.to_string()),
-        }
-        task.finish(
-            found.as_ref().map_or_else(
-                |e| Outcome::Error {
+            Ok(summary) => {
+                task.record("total_mean_cost", summary.total_mean_cost);
+                task.finish(Outcome::Ok, None);
+            }
+            Err(e) => task.finish(
+                Outcome::Error {
                     code: e.code(),
                     detail: e.to_string(),
                 },
-                |_| Outcome::Ok,
+                None,
             ),
-            None,
-        );
+        }
         let error = match found {
             Ok(summary) => {
                 let previous = latest_snapshot(&db, &character).await?;

@@ -16,7 +16,9 @@
 //                             hang?, unknownStatus?}  -- `path` is "id", "equipment" or "*" (default "*");
 //                             `failNext: n` fails the next n calls (then answers normally); an empty object
 //                             for a path clears its faults
-//   POST /__control/revise   {ocid} -- the equipment of this ocid changes (its `date` field), e.g. to see a refresh
+//   POST /__control/revise   {ocid, fixture?} -- the equipment of this ocid changes (its `date` field), e.g. to
+//                             see a refresh; with `fixture` ("evan_equip.json" or "mechanic_equip.json") the
+//                             ocid also re-gears to that fixture's items (its valuation changes)
 //   GET  /__control/calls    -> {"id": n, "equipment": n, "total": n, "byKey": {"id:NAME": n, …}}
 //   POST /__control/reset    clears faults, revisions and call counts
 //
@@ -54,7 +56,7 @@ export function fixtureOf(name) {
 
 const nexonError = (name, message) => JSON.stringify({ error: { name, message } });
 
-/** Start the fake. Returns {url, port, calls(), faults(f), revise(ocid), reset(), stop()}. */
+/** Start the fake. Returns {url, port, calls(), faults(f), revise(ocid, fixture?), reset(), stop()}. */
 export async function startFakeUpstream({ port = 0 } = {}) {
   const fixtures = new Map();
   const fixture = (file) => {
@@ -65,6 +67,7 @@ export async function startFakeUpstream({ port = 0 } = {}) {
   const ocids = new Map(['에반', '메카닉'].map((n) => [ocidOf(n), n]));
   let faults = {}; // kind ("id" | "equipment" | "*") -> fault settings
   let revisions = new Map(); // ocid -> revision number
+  let regeared = new Map(); // ocid -> fixture file it now serves
   let calls = { id: 0, equipment: 0, total: 0, byKey: {} };
   const sockets = new Set();
   const hanging = new Set();
@@ -89,7 +92,7 @@ export async function startFakeUpstream({ port = 0 } = {}) {
           case 'GET /__control/calls':
             return send(200, JSON.stringify(calls));
           case 'POST /__control/reset':
-            faults = {}; revisions = new Map(); calls = { id: 0, equipment: 0, total: 0, byKey: {} };
+            faults = {}; revisions = new Map(); regeared = new Map(); calls = { id: 0, equipment: 0, total: 0, byKey: {} };
             for (const r of hanging) r.destroy();
             hanging.clear();
             return send(200, '{}');
@@ -100,7 +103,11 @@ export async function startFakeUpstream({ port = 0 } = {}) {
             return send(200, JSON.stringify(faults));
           }
           case 'POST /__control/revise': {
-            const { ocid } = await readJson();
+            const { ocid, fixture: file } = await readJson();
+            if (file !== undefined) {
+              if (!['evan_equip.json', 'mechanic_equip.json'].includes(file)) throw new Error(`unknown fixture ${file}`);
+              regeared.set(ocid, file);
+            }
             revisions.set(ocid, (revisions.get(ocid) ?? 0) + 1);
             return send(200, JSON.stringify({ ocid, revision: revisions.get(ocid) }));
           }
@@ -150,7 +157,7 @@ export async function startFakeUpstream({ port = 0 } = {}) {
     }
     const name = ocids.get(param);
     if (!name) return send(unknownStatus, nexonError('OPENAPI00003', 'Please input valid id'));
-    const body = { ...fixture(fixtureOf(name)) };
+    const body = { ...fixture(regeared.get(param) ?? fixtureOf(name)) };
     const revision = revisions.get(param);
     if (revision) body.date = `2025-01-${String(revision).padStart(2, '0')}T00:00+09:00`;
     return send(200, JSON.stringify(body));
@@ -171,7 +178,7 @@ export async function startFakeUpstream({ port = 0 } = {}) {
     port: server.address().port,
     calls: () => control('/__control/calls'),
     faults: (settings) => control('/__control/faults', settings),
-    revise: (ocid) => control('/__control/revise', { ocid }),
+    revise: (ocid, fixture) => control('/__control/revise', { ocid, fixture }),
     reset: () => control('/__control/reset', {}),
     stop: () => new Promise((resolve) => {
       for (const s of sockets) s.destroy();

@@ -165,10 +165,10 @@ fn only(method: &Method, expected: Method, allow: &'static str) -> Result<(), Ed
 /// Every minute: remember the run, refresh watched characters (the sweep), then run the outbox relay
 /// (which also checks the backlog and purges old delivered events).
 #[event(scheduled)]
-async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+async fn scheduled(event: ScheduledEvent, env: Env, ctx: ScheduleContext) {
     let task = TaskContext::new(context::new_request_id(), "cron", "scheduled");
     task.set_key(event.cron());
-    match cron_run(&event, &env, &task).await {
+    match cron_run(&event, &env, &ctx, &task).await {
         Ok(()) => task.finish(Outcome::Ok, None),
         Err(e) => task.finish(
             Outcome::Error {
@@ -180,10 +180,15 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     }
 }
 
-async fn cron_run(event: &ScheduledEvent, env: &Env, task: &TaskContext) -> Result<(), EdgeError> {
+async fn cron_run(
+    event: &ScheduledEvent,
+    env: &Env,
+    ctx: &ScheduleContext,
+    task: &TaskContext,
+) -> Result<(), EdgeError> {
     routes::health::record_cron_run(env, &event.cron(), event.schedule()).await?;
     // A failed sweep must not keep the relay from running: record it and go on.
-    match watches::sweep(env).await {
+    match watches::sweep(env, ctx).await {
         Ok(report) => match serde_json::to_value(&report) {
             Ok(v) => task.record("sweep", v),
             Err(e) => task.record("sweep_report_error", e.to_string()),

@@ -21,9 +21,10 @@ use crate::single_flight::{self, LoadError, Loaded};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
-use worker::{Context, Delay, Env};
+use worker::{Context, Delay, Env, ScheduleContext};
 
 /// Bump when the meaning of cached bytes changes: older entries are then ignored.
 pub const FORMAT_VERSION: u32 = 1;
@@ -173,10 +174,30 @@ impl Resource {
 pub enum Mode {
     Normal,
     /// `refresh=true`: skip the cached copy; accept only a copy fetched at or after `requested_at` minus the
-    /// refresh window (so concurrent and repeated refreshes share one upstream call).
+    /// refresh window (so concurrent and repeated refreshes share one upstream call). When the load fails,
+    /// a stale copy answers only if `stale_if_error` (the watch sweep wants the current copy or the error).
     Refresh {
         requested_at: u64,
+        stale_if_error: bool,
     },
+}
+
+/// Where work after the answer runs (`wait_until`): a request's [`Context`], or a cron run's
+/// [`ScheduleContext`] (the watch sweep looks characters up too).
+pub trait Background {
+    fn wait_until(&self, future: impl Future<Output = ()> + 'static);
+}
+
+impl Background for Context {
+    fn wait_until(&self, future: impl Future<Output = ()> + 'static) {
+        Context::wait_until(self, future);
+    }
+}
+
+impl Background for ScheduleContext {
+    fn wait_until(&self, future: impl Future<Output = ()> + 'static) {
+        ScheduleContext::wait_until(self, future);
+    }
 }
 
 /// How a lookup was answered.
@@ -318,7 +339,7 @@ pub async fn kv_write(env: &Env, key: &str, entry: &Entry, now: u64) -> Result<(
 /// `UpstreamUnavailable` / `UpstreamRateLimited` when nothing fresh or stale can answer.
 pub async fn lookup(
     env: &Env,
-    ctx: &Context,
+    ctx: &impl Background,
     cfg: &Rc<Config>,
     task: &TaskContext,
     resource: &Resource,
@@ -380,7 +401,7 @@ pub async fn lookup(
     }
     let min_fetched_at = match mode {
         Mode::Normal => 0,
-        Mode::Refresh { requested_at } => requested_at.saturating_sub(cfg.refresh_window_ms),
+        Mode::Refresh { requested_at, .. } => requested_at.saturating_sub(cfg.refresh_window_ms),
     };
     match load_once_per_isolate(env, resource, min_fetched_at, deadline, &task.request_id).await {
         Ok(loaded) => {
@@ -398,7 +419,16 @@ pub async fn lookup(
                 },
             })
         }
-        Err(e) => match stale.filter(|s| s.meta.kind == Kind::Found) {
+        Err(e) => match stale.filter(|s| {
+            s.meta.kind == Kind::Found
+                && !matches!(
+                    mode,
+                    Mode::Refresh {
+                        stale_if_error: false,
+                        ..
+                    }
+                )
+        }) {
             Some(entry) => {
                 task.record("stale_because", e.code());
                 Ok(Served {
@@ -508,7 +538,7 @@ async fn load_once_per_isolate(
 
 /// Refresh `resource` through its single-flight Durable Object after the response is sent. At most one
 /// background refresh per key and isolate at a time; the Durable Object coalesces across isolates.
-fn revalidate_in_background(env: &Env, ctx: &Context, cfg: &Rc<Config>, resource: &Resource) {
+fn revalidate_in_background(env: &Env, ctx: &impl Background, cfg: &Rc<Config>, resource: &Resource) {
     let key = resource.key();
     let started = REVALIDATING.with(|r| r.borrow_mut().insert(key.clone()));
     if !started {
@@ -582,7 +612,7 @@ thread_local! {
 }
 
 /// Keep a freshly computed derived value in L1 now and in KV after the response (`wait_until`).
-pub fn put_derived(env: &Env, ctx: &Context, cfg: &Config, key: &str, body: Vec<u8>) -> Served {
+pub fn put_derived(env: &Env, ctx: &impl Background, cfg: &Config, key: &str, body: Vec<u8>) -> Served {
     let now = now_ms();
     let entry = Rc::new(Entry::found(body, now, DERIVED_TTL_MS, DERIVED_TTL_MS));
     l1_put(cfg, key, entry.clone(), now);

@@ -502,29 +502,33 @@ async fn purge_delivered(db: &D1Database, cfg: &RelayConfig) -> Result<(), EdgeE
 /// Start a relay run after the response is sent, so a fresh event normally leaves within seconds.
 pub fn kick(ctx: &worker::Context, env: &Env) {
     let env = env.clone();
-    ctx.wait_until(async move {
-        let task =
-            crate::context::TaskContext::new(crate::context::new_request_id(), "outbox", "relay_after_write");
-        match run(&env, Trigger::AfterWrite).await {
-            Ok(report) => {
-                record_report(&task, &report);
-                task.finish(crate::context::Outcome::Ok, None);
-            }
-            Err(e) => task.finish(
-                crate::context::Outcome::Error {
-                    code: e.code(),
-                    detail: e.to_string(),
-                },
-                None,
-            ),
+    ctx.wait_until(async move { run_after_write(&env).await });
+}
+
+/// What [`kick`] runs after the response: one relay run (its own log line), then a metrics flush. For
+/// work already running after the response (in a `wait_until`).
+pub async fn run_after_write(env: &Env) {
+    let task =
+        crate::context::TaskContext::new(crate::context::new_request_id(), "outbox", "relay_after_write");
+    match run(env, Trigger::AfterWrite).await {
+        Ok(report) => {
+            record_report(&task, &report);
+            task.finish(crate::context::Outcome::Ok, None);
         }
-        if let Err(e) = crate::metrics_store::flush(&env, false).await {
-            console_error!(
-                "{}",
-                serde_json::json!({"domain": "metrics", "task": "flush", "outcome": "error", "error_detail": e.to_string()})
-            );
-        }
-    });
+        Err(e) => task.finish(
+            crate::context::Outcome::Error {
+                code: e.code(),
+                detail: e.to_string(),
+            },
+            None,
+        ),
+    }
+    if let Err(e) = crate::metrics_store::flush(env, false).await {
+        console_error!(
+            "{}",
+            serde_json::json!({"domain": "metrics", "task": "flush", "outcome": "error", "error_detail": e.to_string()})
+        );
+    }
 }
 
 pub fn record_report(task: &crate::context::TaskContext, report: &RunReport) {

@@ -188,7 +188,7 @@ async fn test_route(
         }
         ["sweep"] => {
             task.set_task("admin_test", "sweep");
-            let report = watches::sweep(env).await?;
+            let report = watches::sweep(env, ctx).await?;
             relay::kick(ctx, env);
             json(&report, 200)
         }

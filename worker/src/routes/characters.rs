@@ -4,9 +4,9 @@
 //! tiers ([`crate::cache::lookup`]); the valuation is keyed by (ocid, equipment content hash, engine
 //! version, preset), so it is recomputed only when the equipment or the engine changes.
 use crate::alerts::iso8601;
-use crate::cache::{self, How, Kind, Meta, Mode, Resource, Served, FORMAT_VERSION};
+use crate::cache::{self, Background, Entry, How, Kind, Meta, Mode, Resource, Served, FORMAT_VERSION};
 use crate::config::Config;
-use crate::context::{now_ms, TaskContext};
+use crate::context::{new_request_id, now_ms, Outcome, TaskContext};
 use crate::error::EdgeError;
 use crate::inbound;
 use crate::routes::{cached_json, CacheHeaders};
@@ -85,10 +85,10 @@ impl Query {
 }
 
 /// A character's ocid and equipment, as the cache served them.
-struct Character {
-    name: String,
-    ocid: String,
-    equipment: Served,
+pub struct Character {
+    pub name: String,
+    pub ocid: String,
+    pub equipment: Served,
 }
 
 async fn character(
@@ -107,32 +107,49 @@ async fn character(
     let deadline = now + cfg.request_deadline_ms;
     let mode = if query.refresh {
         inbound::check_refresh(env, &cfg, &inbound::client_key(req)).await?;
-        Mode::Refresh { requested_at: now }
+        Mode::Refresh {
+            requested_at: now,
+            stale_if_error: true,
+        }
     } else {
         Mode::Normal
     };
-    // The name → ocid mapping changes only on a rename: refresh=true refreshes the equipment only.
-    let lookup = |resource, mode| existing(env, ctx, &cfg, task, resource, mode, deadline);
+    let c = lookup(env, ctx, &cfg, task, name, mode, deadline).await?;
+    Ok((c, query, cfg))
+}
+
+/// A character's ocid, then its equipment in `mode`, through the cache tiers (and so the single-flight
+/// Durable Object and the global upstream budget). The character routes and the watch sweep share it.
+/// The name → ocid mapping changes only on a rename: a refresh refreshes the equipment only.
+///
+/// # Errors
+/// `CharacterNotFound`, `UpstreamUnavailable`, `UpstreamRateLimited`, platform errors.
+pub async fn lookup(
+    env: &Env,
+    bg: &impl Background,
+    cfg: &Rc<Config>,
+    task: &TaskContext,
+    name: String,
+    mode: Mode,
+    deadline: u64,
+) -> Result<Character, EdgeError> {
+    let lookup = |resource, mode| existing(env, bg, cfg, task, resource, mode, deadline);
     let ocid = lookup(Resource::Ocid { name: name.clone() }, Mode::Normal).await?;
     task.record("ocid_tier", ocid.how.tier());
     let ocid = String::from_utf8(ocid.entry.body.clone())
         .map_err(|_| EdgeError::Platform(worker::Error::RustError("cached ocid is not UTF-8".into())))?;
     let equipment = lookup(Resource::Equipment { ocid: ocid.clone() }, mode).await?;
-    Ok((
-        Character {
-            name,
-            ocid,
-            equipment,
-        },
-        query,
-        cfg,
-    ))
+    Ok(Character {
+        name,
+        ocid,
+        equipment,
+    })
 }
 
 /// [`cache::lookup`], with "no such character" (a cached `not_found`) as `CharacterNotFound`.
 async fn existing(
     env: &Env,
-    ctx: &Context,
+    ctx: &impl Background,
     cfg: &Rc<Config>,
     task: &TaskContext,
     resource: Resource,
@@ -182,21 +199,11 @@ pub async fn valuation(
     let set = query
         .preset
         .map_or_else(|| "equipped".to_owned(), |p| format!("preset_{p}"));
-    let key = format!(
-        "v{FORMAT_VERSION}:valuation:{}:{}:{}:{set}",
-        c.ocid,
-        c.equipment.entry.meta.hash,
-        cache::engine_tag()
-    );
-    let valued = match cache::get_derived(env, &cfg, task, &key).await {
-        Some(served) => served,
-        None => {
-            let started = now_ms();
-            let out = valuate(&c.equipment.entry.body, &set)?;
-            task.record("engine_ms", now_ms().saturating_sub(started));
-            cache::put_derived(env, ctx, &cfg, &key, out)
-        }
-    };
+    let valued = valued(env, ctx, &cfg, task, &c, &set).await?;
+    if matches!(c.equipment.how, How::Origin { .. }) {
+        // Equipment just loaded from the origin: a watch of this character may need to hear of it.
+        notice_in_background(env, ctx, &c.name, valued.entry.clone());
+    }
     let how = c.equipment.how.worst(valued.how);
     let mut body = envelope(&c, Some(query.preset));
     // The cached value is `{"set":…,"valuation":…}`: its members follow the envelope's.
@@ -205,6 +212,68 @@ pub async fn valuation(
     let headers = character_headers(&cfg, &c, how, Some(&valued.entry.meta.hash), now_ms());
     cache::answered(task, how, Some(&c.equipment.entry.meta));
     cached_json(req, body, &headers)
+}
+
+/// The valuation of `set` (`equipped` or `preset_N`) of a character's equipment, as
+/// `{"set":…,"valuation":…}`: from the derived cache (keyed by ocid, equipment hash, engine version and
+/// set), or computed and cached.
+///
+/// # Errors
+/// The engine's errors; `InvalidQuery` if the character has no such set.
+pub async fn valued(
+    env: &Env,
+    bg: &impl Background,
+    cfg: &Config,
+    task: &TaskContext,
+    c: &Character,
+    set: &str,
+) -> Result<Served, EdgeError> {
+    let key = format!(
+        "v{FORMAT_VERSION}:valuation:{}:{}:{}:{set}",
+        c.ocid,
+        c.equipment.entry.meta.hash,
+        cache::engine_tag()
+    );
+    Ok(match cache::get_derived(env, cfg, task, &key).await {
+        Some(served) => served,
+        None => {
+            let started = now_ms();
+            let out = valuate(&c.equipment.entry.body, set)?;
+            task.record("engine_ms", now_ms().saturating_sub(started));
+            cache::put_derived(env, bg, cfg, &key, out)
+        }
+    })
+}
+
+/// After the response: if `name` is watched, record the equipped set's valuation from `valued` (a
+/// [`valued`] entry, whatever set the client asked for: it holds the whole valuation) and, if it
+/// changed, send the `valuation.changed` events at once. Failures go to this task's own log line, never
+/// to the client's answer.
+fn notice_in_background(env: &Env, ctx: &Context, name: &str, valued: Rc<Entry>) {
+    let (env, name) = (env.clone(), name.to_owned());
+    ctx.wait_until(async move {
+        let task = TaskContext::new(new_request_id(), "watches", "notice_valuation");
+        task.set_key(name.clone());
+        match crate::watches::notice_valuation(&env, &name, &valued.body).await {
+            Ok(recorded) => {
+                let changed = matches!(recorded, crate::watches::Recorded::Changed { .. });
+                if let Ok(v) = serde_json::to_value(&recorded) {
+                    task.record("recorded", v);
+                }
+                if changed {
+                    crate::outbox::relay::run_after_write(&env).await;
+                }
+                task.finish(Outcome::Ok, None);
+            }
+            Err(e) => task.finish(
+                Outcome::Error {
+                    code: e.code(),
+                    detail: e.to_string(),
+                },
+                None,
+            ),
+        }
+    });
 }
 
 /// The engine's valuation of a character's item equipment (Nexon's answer, as `pve valuation` reads it

@@ -1,49 +1,48 @@
 //! The sweep's character lookup: name → ocid → item-equipment → valuation engine → [`ValuationSummary`].
 //!
-//! This is the minimal direct path to the upstream (`UPSTREAM_BASE_URL`, key `NEXON_API_KEY`), with a
-//! timeout on every call and no retry. The sweep bounds it (`WATCH_SWEEP_BATCH` characters per cron run,
-//! two upstream calls each) and stops at the first 429 or upstream failure. It is the one function to
-//! replace with the cached character lookup (tiers, single-flight, global rate limiter) when that lands.
-use std::time::Duration;
-
-use pve_api::Operation;
+//! It is the character valuation route's lookup ([`crate::routes::characters::lookup`] and
+//! [`crate::routes::characters::valued`]) in refresh mode: through the cache tiers, the single-flight
+//! Durable Object and the global upstream token bucket / circuit breaker, so the sweep sees current
+//! equipment without exceeding the upstream budget, and shares loads with concurrent requests. Unlike a
+//! client's refresh, a failed load is an error here, never a stale copy.
 use serde::Deserialize;
-use worker::{Env, Headers, Method, Request, RequestInit, Url};
+use serde_json::value::RawValue;
+use worker::Env;
 
 use super::{ItemValue, ValuationSummary};
-use crate::bindings::UPSTREAM_BASE_URL;
-use crate::fetch;
-use crate::vars;
-
-/// Deadline of one upstream call made by the sweep.
-const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(5);
-/// The upstream's answers are bounded before we parse them.
-const MAX_UPSTREAM_BYTES: usize = 2 * 1024 * 1024;
+use crate::cache::{Background, Mode};
+use crate::config::Config;
+use crate::context::{now_ms, TaskContext};
+use crate::error::EdgeError;
+use crate::routes::characters;
 
 /// Why the sweep could not get a character's current valuation.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum LookupError {
-    /// `UPSTREAM_BASE_URL` or `NEXON_API_KEY` is not set.
-    NotConfigured,
+    /// The Worker's configuration (vars) is invalid.
+    NotConfigured(String),
     /// The upstream does not know this character.
     NotFound,
-    /// The upstream answered 429.
-    RateLimited,
-    /// 5xx, timeout, network error, or an answer we cannot read.
+    /// The upstream answered 429, or our upstream token bucket is empty.
+    RateLimited(String),
+    /// 5xx, timeout, network error, an open circuit, or an answer we cannot read.
     Upstream(String),
     /// The valuation engine refused the equipment, or its answer lacks the equipped set.
     Valuation(String),
+    /// A platform failure (KV, Durable Object, D1).
+    Internal(String),
 }
 
 impl LookupError {
     pub fn code(&self) -> &'static str {
         match self {
-            LookupError::NotConfigured => "lookup_not_configured",
+            LookupError::NotConfigured(_) => "lookup_not_configured",
             LookupError::NotFound => "character_not_found",
-            LookupError::RateLimited => "upstream_rate_limited",
+            LookupError::RateLimited(_) => "upstream_rate_limited",
             LookupError::Upstream(_) => "upstream_unavailable",
             LookupError::Valuation(_) => "valuation_failed",
+            LookupError::Internal(_) => "internal",
         }
     }
 
@@ -56,69 +55,73 @@ impl LookupError {
 impl std::fmt::Display for LookupError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            LookupError::Upstream(d) | LookupError::Valuation(d) => write!(f, "{}: {d}", self.code()),
-            other => f.write_str(other.code()),
+            LookupError::NotConfigured(d)
+            | LookupError::RateLimited(d)
+            | LookupError::Upstream(d)
+            | LookupError::Valuation(d)
+            | LookupError::Internal(d) => write!(f, "{}: {d}", self.code()),
+            LookupError::NotFound => f.write_str(self.code()),
         }
     }
 }
 
-/// The current valuation of `name`'s equipped set.
-pub async fn current_valuation(env: &Env, name: &str) -> Result<ValuationSummary, LookupError> {
-    let base = vars::text(env, UPSTREAM_BASE_URL).ok_or(LookupError::NotConfigured)?;
-    let key = vars::text(env, "NEXON_API_KEY").ok_or(LookupError::NotConfigured)?;
-    let base = base.trim_end_matches('/');
+/// The character lookup's errors, as the sweep counts them.
+impl From<EdgeError> for LookupError {
+    fn from(e: EdgeError) -> Self {
+        let detail = e.to_string();
+        match e {
+            EdgeError::CharacterNotFound => LookupError::NotFound,
+            EdgeError::UpstreamRateLimited { .. } => LookupError::RateLimited(detail),
+            EdgeError::UpstreamUnavailable { .. } => LookupError::Upstream(detail),
+            EdgeError::Config(_) => LookupError::NotConfigured(detail),
+            EdgeError::Api(_) | EdgeError::InvalidQuery(_) => LookupError::Valuation(detail),
+            _ => LookupError::Internal(detail),
+        }
+    }
+}
 
+/// The current valuation of `name`'s equipped set: its equipment refreshed (a copy loaded by anyone
+/// within `REFRESH_WINDOW_S` counts) and valued by the engine, as the valuation route does.
+pub async fn current_valuation(
+    env: &Env,
+    bg: &impl Background,
+    task: &TaskContext,
+    name: &str,
+) -> Result<ValuationSummary, LookupError> {
+    let cfg = Config::get(env)?;
+    let now = now_ms();
+    let mode = Mode::Refresh {
+        requested_at: now,
+        stale_if_error: false,
+    };
+    let c = characters::lookup(
+        env,
+        bg,
+        &cfg,
+        task,
+        name.to_owned(),
+        mode,
+        now + cfg.request_deadline_ms,
+    )
+    .await?;
+    task.record("equipment_tier", c.equipment.how.tier());
+    let valued = characters::valued(env, bg, &cfg, task, &c, "equipped").await?;
+    summary_from_valued(&valued.entry.body)
+}
+
+/// The equipped set's summary from a [`characters::valued`] body (`{"set":…,"valuation":…}`, where
+/// `valuation` is the engine's whole answer).
+pub fn summary_from_valued(body: &[u8]) -> Result<ValuationSummary, LookupError> {
     #[derive(Deserialize)]
-    struct Ocid {
-        ocid: String,
+    struct Valued<'a> {
+        #[serde(borrow)]
+        valuation: &'a RawValue,
     }
-    let mut url = parse_url(&format!("{base}/maplestory/v1/id"))?;
-    url.query_pairs_mut().append_pair("character_name", name);
-    let ocid: Ocid = serde_json::from_str(&get(url, &key).await?)
-        .map_err(|e| LookupError::Upstream(format!("id answer: {e}")))?;
-
-    let mut url = parse_url(&format!("{base}/maplestory/v1/character/item-equipment"))?;
-    url.query_pairs_mut().append_pair("ocid", &ocid.ocid);
-    let equipment = get(url, &key).await?;
-    let equipment: serde_json::Value = serde_json::from_str(&equipment)
-        .map_err(|e| LookupError::Upstream(format!("item-equipment answer: {e}")))?;
-    let request = serde_json::json!({ "equipment": equipment }).to_string();
-    let valuation =
-        pve_api::handle(Operation::Valuation, &request).map_err(|e| LookupError::Valuation(e.to_string()))?;
-    summary_from_valuation(&valuation)
-}
-
-fn parse_url(s: &str) -> Result<Url, LookupError> {
-    Url::parse(s).map_err(|e| LookupError::Upstream(format!("bad upstream URL {s:?}: {e}")))
-}
-
-async fn get(url: Url, key: &str) -> Result<String, LookupError> {
-    let headers = Headers::new();
-    let mut init = RequestInit::new();
-    let request = headers
-        .set("x-nxopen-api-key", key)
-        .and_then(|()| {
-            Request::new_with_init(url.as_str(), init.with_method(Method::Get).with_headers(headers))
-        })
-        .map_err(|e| LookupError::Upstream(format!("building the request: {e}")))?;
-    let mut resp = fetch::send(request, UPSTREAM_TIMEOUT)
-        .await
-        .map_err(|e| LookupError::Upstream(e.to_string()))?;
-    match resp.status_code() {
-        200 => {}
-        429 => return Err(LookupError::RateLimited),
-        // Nexon answers an unknown character name with a 4xx error body.
-        400 | 404 => return Err(LookupError::NotFound),
-        s => return Err(LookupError::Upstream(format!("HTTP {s} from {}", url.path()))),
-    }
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|e| LookupError::Upstream(format!("reading the answer: {e}")))?;
-    if bytes.len() > MAX_UPSTREAM_BYTES {
-        return Err(LookupError::Upstream(format!("answer of {} bytes", bytes.len())));
-    }
-    String::from_utf8(bytes).map_err(|_| LookupError::Upstream("answer is not UTF-8".into()))
+    let text = std::str::from_utf8(body)
+        .map_err(|_| LookupError::Valuation("cached valuation is not UTF-8".into()))?;
+    let valued: Valued =
+        serde_json::from_str(text).map_err(|e| LookupError::Valuation(format!("cached valuation: {e}")))?;
+    summary_from_valuation(valued.valuation.get())
 }
 
 /// Reduces the valuation engine's answer to the equipped set: its total and its items (slot, name,

@@ -15,7 +15,7 @@ use worker::{D1Database, Env};
 
 use crate::alerts::iso8601;
 use crate::bindings::DB;
-use crate::context::now_ms;
+use crate::context::{new_request_id, now_ms, Outcome, TaskContext};
 use crate::error::EdgeError;
 use crate::outbox::{self, dead_letter, js_num, Aggregate, NewEvent};
 use crate::token;
@@ -650,9 +650,36 @@ pub struct SweepReport {
     pub stopped_by: Option<&'static str>,
 }
 
+/// Whether anyone watches `character` (an active watch).
+pub async fn is_watched(db: &D1Database, character: &str) -> Result<bool, EdgeError> {
+    let found: Option<u32> = db
+        .prepare("SELECT 1 AS found FROM watches WHERE character = ?1 AND status = 'active' LIMIT 1")
+        .bind(&[character.into()])?
+        .first(Some("found"))
+        .await?;
+    Ok(found.is_some())
+}
+
+/// A character lookup valued `character`'s equipment freshly loaded from the origin (`valued` is the
+/// valuation route's cached body, `{"set":…,"valuation":…}`): if the character is watched, record the
+/// equipped set's valuation ([`record_valuation`]). The caller sends the events on `Changed`.
+pub async fn notice_valuation(env: &Env, character: &str, valued: &[u8]) -> Result<Recorded, EdgeError> {
+    let db = env.d1(DB)?;
+    if !is_watched(&db, character).await? {
+        return Ok(Recorded::NotWatched);
+    }
+    let summary =
+        lookup::summary_from_valued(valued).map_err(|e| EdgeError::internal_owned(e.to_string()))?;
+    let previous = latest_snapshot(&db, character).await?;
+    record_valuation(env, character, &summary, previous.as_ref()).await
+}
+
 /// Refresh up to `WATCH_SWEEP_BATCH` watched characters, least recently checked first, each at most
-/// once per `WATCH_SWEEP_INTERVAL_S`. The batch size is the sweep's share of the upstream budget.
-pub async fn sweep(env: &Env) -> Result<SweepReport, EdgeError> {
+/// once per `WATCH_SWEEP_INTERVAL_S`. The batch size is the sweep's share of the upstream budget; the
+/// lookups go through the cache and its global upstream budget ([`lookup::current_valuation`]), and the
+/// sweep stops at the first character the budget or the upstream refuses. Each lookup has its own log
+/// line (`watches`/`sweep_lookup`).
+pub async fn sweep(env: &Env, bg: &impl crate::cache::Background) -> Result<SweepReport, EdgeError> {
     let cfg = WatchConfig::from_env(env)?;
     let db = env.d1(DB)?;
     let now = now_ms();
@@ -672,7 +699,23 @@ pub async fn sweep(env: &Env) -> Result<SweepReport, EdgeError> {
     let mut report = SweepReport::default();
     for Due { character } in due {
         report.characters += 1;
-        let error = match lookup::current_valuation(env, &character).await {
+        let task = TaskContext::new(new_request_id(), "watches", "sweep_lookup");
+        task.set_key(character.clone());
+        let found = lookup::current_valuation(env, bg, &task, &character).await;
+        match &found {
+            Ok(summary) => {
+                task.record("total_mean_cost", summary.total_mean_cost);
+                task.finish(Outcome::Ok, None);
+            }
+            Err(e) => task.finish(
+                Outcome::Error {
+                    code: e.code(),
+                    detail: e.to_string(),
+                },
+                None,
+            ),
+        }
+        let error = match found {
             Ok(summary) => {
                 let previous = latest_snapshot(&db, &character).await?;
                 match record_valuation(env, &character, &summary, previous.as_ref()).await? {
@@ -698,16 +741,18 @@ pub async fn sweep(env: &Env) -> Result<SweepReport, EdgeError> {
         .run()
         .await?;
         match error {
-            Some(lookup::LookupError::RateLimited) => {
+            Some(lookup::LookupError::RateLimited(detail)) => {
                 report.stopped_by = Some("upstream_rate_limited");
                 crate::alerts::raise(
                     env,
                     crate::alerts::Alert::new(
                         crate::alerts::AlertKind::UpstreamRateLimitExhausted,
-                        "The upstream answered 429 to the watch sweep; the sweep stopped until the next cron run.",
+                        "The upstream rate budget refused the watch sweep (a 429, or the token bucket is empty); \
+                         the sweep stopped until the next cron run.",
                     )
                     .count("characters_checked", i64::from(report.characters))
-                    .detail("character", character.as_str()),
+                    .detail("character", character.as_str())
+                    .detail("cause", detail.as_str()),
                 )
                 .await?;
                 break;

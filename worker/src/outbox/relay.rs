@@ -318,7 +318,9 @@ async fn process(
             (Settle::Delivered, _) => "delivered",
             (Settle::Retry { .. }, _) => "retried",
             // A tampered payload is its own outcome: it pages (CRITICAL), an ordinary dead letter does not.
-            (Settle::Dead { reason: DeadReason::ContentHashMismatch, .. }, _) => "content_hash_mismatch",
+            (Settle::Dead { reason, .. }, _) if *reason == DeadReason::ContentHashMismatch => {
+                "content_hash_mismatch"
+            }
             (Settle::Dead { .. }, _) => "dead_lettered",
         };
         crate::metrics::inc(crate::metrics::OUTBOX_DELIVERIES, &[("outcome", outcome)]);

@@ -12,6 +12,9 @@ import { startSink } from '../webhook-sink/sink.mjs';
 import { adminClient, outboxVars, relayUntilQuiet, eventually } from '../lib/outbox.mjs';
 
 const [N = 2000, A = 200, WRITES = 100] = process.argv.slice(2).map(Number);
+// The benchmark is one client on loopback: lift the per-client request limit, which would otherwise
+// (rightly) answer 429 to its bursts and measure the limiter instead of the outbox.
+const UNLIMITED_CLIENT = { CLIENT_RATE_PER_SEC: '1000000', CLIENT_BURST: '1000000' };
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
@@ -20,7 +23,7 @@ const summary = (xs) => `p50 ${pct(xs, 50)} ms, p95 ${pct(xs, 95)} ms, max ${Mat
 
 async function throughput(batchSize) {
   const sink = await startSink();
-  const stack = await startStack({ vars: outboxVars(sink, { OUTBOX_BATCH_SIZE: String(batchSize) }) });
+  const stack = await startStack({ vars: outboxVars(sink, { ...UNLIMITED_CLIENT, OUTBOX_BATCH_SIZE: String(batchSize) }) });
   try {
     const admin = adminClient(stack);
     await admin.relay(); // warm the isolate
@@ -44,7 +47,7 @@ async function throughput(batchSize) {
 
 async function latency() {
   const sink = await startSink();
-  const stack = await startStack({ vars: outboxVars(sink) });
+  const stack = await startStack({ vars: outboxVars(sink, UNLIMITED_CLIENT) });
   try {
     const write = async (i, tag) => {
       const t0 = Date.now();

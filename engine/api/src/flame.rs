@@ -267,6 +267,18 @@ pub struct AssumptionsOut {
     pub def_below_140: &'static str,
 }
 
+impl From<&fl::Assumptions> for AssumptionsOut {
+    fn from(a: &fl::Assumptions) -> Self {
+        AssumptionsOut {
+            line_counts: a.line_counts.key(),
+            abyss_table: a.abyss_table.key(),
+            levels_201_249: a.levels_201_to_249.key(),
+            weapon_attack: a.weapon_attack.key(),
+            def_below_140: a.def_below_140.key(),
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct FlameResponse {
     pub engine_version: &'static str,
@@ -507,7 +519,7 @@ fn current_from(map: &BTreeMap<String, NumberDto>) -> Result<fl::FlameStats, Api
     Ok(stats)
 }
 
-fn assumptions_from(dto: &AssumptionsDto) -> fl::Assumptions {
+pub(crate) fn assumptions_from(dto: &AssumptionsDto) -> fl::Assumptions {
     fl::Assumptions {
         line_counts: match dto.line_counts {
             None | Some(LineCountsDto::KmsOfficial) => fl::LineCounts::KmsOfficial,
@@ -700,13 +712,7 @@ pub fn handle(json: &str) -> Result<FlameResponse, ApiError> {
         min_score: dist.min_score().to_f64(),
         mean_score: dist.mean_score(),
         distribution,
-        assumptions: AssumptionsOut {
-            line_counts: assumptions.line_counts.key(),
-            abyss_table: assumptions.abyss_table.key(),
-            levels_201_249: assumptions.levels_201_to_249.key(),
-            weapon_attack: assumptions.weapon_attack.key(),
-            def_below_140: assumptions.def_below_140.key(),
-        },
+        assumptions: AssumptionsOut::from(&assumptions),
         notes,
     })
 }

@@ -188,22 +188,6 @@ pub enum UnknownBossDto {
     NotBoss,
 }
 
-/// The `flame` operation's `assumptions`, by the engine's keys.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FlameAssumptionsDto {
-    #[serde(default)]
-    pub line_counts: Option<String>,
-    #[serde(default)]
-    pub abyss_table: Option<String>,
-    #[serde(default)]
-    pub levels_201_249: Option<String>,
-    #[serde(default)]
-    pub weapon_attack: Option<String>,
-    #[serde(default)]
-    pub def_below_140: Option<String>,
-}
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FlameOptionsDto {
@@ -212,7 +196,8 @@ pub struct FlameOptionsDto {
     #[serde(default)]
     pub convention: Option<String>,
     #[serde(default)]
-    pub assumptions: FlameAssumptionsDto,
+    /// The `flame` operation's `assumptions`, same schema and defaults.
+    pub assumptions: crate::flame::AssumptionsDto,
     #[serde(default)]
     pub unknown_boss: Option<UnknownBossDto>,
     #[serde(default)]
@@ -268,48 +253,6 @@ fn potential_options(
     })
 }
 
-fn flame_assumptions(dto: &FlameAssumptionsDto) -> Result<fl::Assumptions, ApiError> {
-    let d = fl::Assumptions::default();
-    let f = |name: &str| format!("flame.assumptions.{name}");
-    Ok(fl::Assumptions {
-        line_counts: keyed(
-            &f("line_counts"),
-            &dto.line_counts,
-            d.line_counts,
-            fl::LineCounts::ALL,
-            fl::LineCounts::key,
-        )?,
-        abyss_table: keyed(
-            &f("abyss_table"),
-            &dto.abyss_table,
-            d.abyss_table,
-            fl::AbyssTable::ALL,
-            fl::AbyssTable::key,
-        )?,
-        levels_201_to_249: keyed(
-            &f("levels_201_249"),
-            &dto.levels_201_249,
-            d.levels_201_to_249,
-            fl::Levels201To249::ALL,
-            fl::Levels201To249::key,
-        )?,
-        weapon_attack: keyed(
-            &f("weapon_attack"),
-            &dto.weapon_attack,
-            d.weapon_attack,
-            fl::WeaponAttack::ALL,
-            fl::WeaponAttack::key,
-        )?,
-        def_below_140: keyed(
-            &f("def_below_140"),
-            &dto.def_below_140,
-            d.def_below_140,
-            fl::DefBelow140::ALL,
-            fl::DefBelow140::key,
-        )?,
-    })
-}
-
 fn options_from(dto: &OptionsDto) -> Result<va::Options, ApiError> {
     let d = va::Options::default();
     Ok(va::Options {
@@ -335,7 +278,7 @@ fn options_from(dto: &OptionsDto) -> Result<va::Options, ApiError> {
                 &fl::Convention::ALL,
                 fl::Convention::key,
             )?,
-            assumptions: flame_assumptions(&dto.flame.assumptions)?,
+            assumptions: crate::flame::assumptions_from(&dto.flame.assumptions),
             unknown_boss: dto.flame.unknown_boss.map_or(d.flame.unknown_boss, |u| match u {
                 UnknownBossDto::NotValued => va::UnknownBoss::NotValued,
                 UnknownBossDto::Boss => va::UnknownBoss::AssumeBoss,
@@ -789,19 +732,10 @@ pub struct PotentialOptionsOut {
 }
 
 #[derive(Debug, Serialize)]
-pub struct FlameAssumptionsOut {
-    pub line_counts: &'static str,
-    pub abyss_table: &'static str,
-    pub levels_201_249: &'static str,
-    pub weapon_attack: &'static str,
-    pub def_below_140: &'static str,
-}
-
-#[derive(Debug, Serialize)]
 pub struct FlameOptionsOut {
     pub flame: &'static str,
     pub convention: &'static str,
-    pub assumptions: FlameAssumptionsOut,
+    pub assumptions: crate::flame::AssumptionsOut,
     pub unknown_boss: &'static str,
     pub price_mesos: Option<f64>,
 }
@@ -950,13 +884,7 @@ fn options_out(o: &va::Options) -> OptionsOut {
         flame: FlameOptionsOut {
             flame: o.flame.flame.key(),
             convention: o.flame.convention.key(),
-            assumptions: FlameAssumptionsOut {
-                line_counts: a.line_counts.key(),
-                abyss_table: a.abyss_table.key(),
-                levels_201_249: a.levels_201_to_249.key(),
-                weapon_attack: a.weapon_attack.key(),
-                def_below_140: a.def_below_140.key(),
-            },
+            assumptions: crate::flame::AssumptionsOut::from(a),
             unknown_boss: match o.flame.unknown_boss {
                 va::UnknownBoss::NotValued => "not_valued",
                 va::UnknownBoss::AssumeBoss => "boss",

@@ -34,7 +34,10 @@ fi
 step "npm packages (wrangler, Node 22, playwright-core, binaryen)"
 stamp=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [[ "$(cat node_modules/.pve-installed 2>/dev/null)" != "$stamp" ]]; then
-  npm ci --no-audit --no-fund
+  # `npm install` (not `npm ci`): npm 11's `ci` rejects this lock file for lacking other platforms'
+  # optional workerd packages, which it never records here. With the lock present, `install` takes
+  # exactly the locked versions and leaves package-lock.json unchanged.
+  npm install --no-audit --no-fund
   echo "$stamp" > node_modules/.pve-installed
 fi
 

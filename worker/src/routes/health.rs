@@ -39,7 +39,11 @@ pub async fn healthz(env: &Env) -> Result<Response, EdgeError> {
     let kv = Check::from(check_kv(env).await);
     let durable_object = Check::from(check_durable_object(env).await);
     let d1 = Check::from(check_d1(env).await);
-    let last_cron = read_last_cron(env).await.unwrap_or(None);
+    // A failed read is reported as such, never as "the cron never ran" (null).
+    let last_cron = match read_last_cron(env).await {
+        Ok(v) => v,
+        Err(e) => Some(serde_json::json!({"error": e.to_string()})),
+    };
     let ok = kv.ok && durable_object.ok && d1.ok;
     let body = serde_json::json!({
         "status": if ok { "ok" } else { "degraded" },

@@ -13,20 +13,29 @@ cargo clippy --workspace --exclude pve-worker --all-targets -- -D warnings
 cargo clippy -p pve-worker -p pve-wasm --target wasm32-unknown-unknown -- -D warnings
 
 step "cargo test (engine, schema, CLI)"
-cargo test --workspace --exclude pve-worker --exclude pve-wasm
+cargo test --workspace --exclude pve-worker --exclude pve-wasm --exclude pve-edge
 
 step "cargo test -p pve-worker --lib (the Worker's pure parts, natively: cache tiers, limits, config, names)"
 cargo test -p pve-worker --lib
 
-step "engine purity: builds for wasm32 and depends on no worker / wasm-bindgen / js-sys"
-cargo check -p pve-engine --target wasm32-unknown-unknown
-forbidden=$(cargo tree -p pve-engine -e normal,build --prefix none --target all | grep -E '^(worker|worker-sys|wasm-bindgen|js-sys|web-sys|serde_json|getrandom) ' || true)
-if [[ -n "$forbidden" ]]; then
-  echo "pve-engine must not depend on these crates:" >&2
-  echo "$forbidden" >&2
-  exit 1
-fi
-echo "pve-engine dependencies are pure"
+step "cargo test -p pve-edge (every decision the edge makes, natively)"
+cargo test -p pve-edge
+
+step "purity: pve-engine and pve-edge build for wasm32 and depend on no worker / wasm-bindgen / js-sys"
+cargo check -p pve-engine -p pve-edge --target wasm32-unknown-unknown
+for crate in pve-engine pve-edge; do
+  case $crate in
+    pve-engine) pattern='^(worker|worker-sys|wasm-bindgen|js-sys|web-sys|serde_json|getrandom) ' ;;
+    pve-edge) pattern='^(worker|worker-sys|wasm-bindgen|js-sys|web-sys|getrandom) ' ;;
+  esac
+  forbidden=$(cargo tree -p "$crate" -e normal,build --prefix none --target all | grep -E "$pattern" || true)
+  if [[ -n "$forbidden" ]]; then
+    echo "$crate must not depend on these crates:" >&2
+    echo "$forbidden" >&2
+    exit 1
+  fi
+  echo "$crate dependencies are pure"
+done
 
 step "Wasm bindings under node (wasm-bindgen-test)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \

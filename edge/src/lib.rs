@@ -1,0 +1,11 @@
+//! # pve-edge
+//!
+//! Every decision the Worker makes, as plain functions and state machines: which cache tier answers,
+//! whether a call may go upstream, how an upstream answer is classified, how an outbox delivery settles,
+//! whether a webhook URL is acceptable, when an alert is sent, which status an error gets.
+//!
+//! Architecture Invariant: this crate does no I/O. It has no `worker`, `worker-sys`, `js-sys`,
+//! `wasm-bindgen`, `web-sys` or `getrandom` dependency; time (milliseconds since the epoch), randomness
+//! (numbers drawn by the caller) and the results of KV, D1, Durable Object and fetch calls are arguments.
+//! It knows HTTP semantics (statuses, header values), not workers-rs. It builds natively and for wasm32,
+//! so every decision is tested with plain `cargo test`. `worker/` is the I/O shell around it.

@@ -584,7 +584,7 @@ pub fn plan(req: &Request, plan: &Plan, safeguard_stars: Option<&[u32]>) -> Resu
         from_star: req.from_star,
         to_star: req.to_star,
     };
-    let mask = |stars: &[u32]| stars.iter().filter(|&&s| s < 64).fold(0u64, |m, &s| m | 1 << s);
+    let mask = policy_mask;
     if let Some(stars) = safeguard_stars {
         setup.safeguard = mask(stars);
     }
@@ -665,7 +665,32 @@ pub fn compute(req: &Request) -> Result<Outcome, Error> {
 /// # Errors
 /// As [`compute`].
 pub fn compute_with(rules: &RuleSet, req: &Request, precision: Precision) -> Result<Outcome, Error> {
-    let setup = validate(rules, req)?;
+    compute_setup(rules, req, validate(rules, req)?, precision)
+}
+
+/// The bit mask of a per-star safeguard policy.
+fn policy_mask(stars: &[u32]) -> u64 {
+    stars.iter().filter(|&&s| s < 64).fold(0u64, |m, &s| m | 1 << s)
+}
+
+/// [`compute`] with a per-star safeguard policy: safeguard at `safeguard_stars` (where the rule set
+/// offers it) instead of `req.safeguard`.
+///
+/// # Errors
+/// As [`compute`].
+pub fn compute_policy(req: &Request, safeguard_stars: &[u32]) -> Result<Outcome, Error> {
+    let rules = req.ruleset.rules();
+    let mut setup = validate(rules, req)?;
+    setup.safeguard = policy_mask(safeguard_stars);
+    compute_setup(rules, req, setup, Precision::default())
+}
+
+fn compute_setup(
+    rules: &RuleSet,
+    req: &Request,
+    setup: Setup,
+    precision: Precision,
+) -> Result<Outcome, Error> {
     let chain = Chain::build(&setup);
     let mut warnings = no_effect(&setup, chain.as_ref(), req.spare_cost);
     let bug = Error::Numerical {

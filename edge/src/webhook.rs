@@ -152,7 +152,8 @@ mod tests {
         };
         let dev = WebhookPolicy { allow_loopback: true };
         let long = format!("https://example.com/{}", "a".repeat(MAX_URL_LEN));
-        let rows: &[(&str, Result<(), WebhookUrlError>, Result<(), WebhookUrlError>)] = &[
+        type Want = Result<(), WebhookUrlError>;
+        let rows: &[(&str, Want, Want)] = &[
             // (url, strict, allow_loopback)
             ("https://hooks.example.com/x", Ok(()), Ok(())),
             ("https://hooks.example.com:8443/x", Ok(()), Ok(())),

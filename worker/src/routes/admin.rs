@@ -16,7 +16,7 @@ use crate::alerts::{self, Alert, AlertKind};
 use crate::bindings::{ADMIN_TOKEN, DB};
 use crate::context::{now_ms, TaskContext};
 use crate::error::EdgeError;
-use crate::outbox::{self, dead_letter, js_num, relay, Aggregate, NewEvent};
+use crate::outbox::{self, dead_letter, relay, Aggregate, NewEvent};
 use crate::routes::engine::read_body;
 use crate::token;
 use crate::vars;
@@ -209,11 +209,11 @@ struct BulkEvents {
 async fn bulk_events(env: &Env, req: BulkEvents) -> Result<Response, EdgeError> {
     if req.aggregates == 0
         || req.events_per_aggregate == 0
-        || req.aggregates * req.events_per_aggregate > 10_000
+        || u64::from(req.aggregates) * u64::from(req.events_per_aggregate) > 10_000
     {
         return Err(EdgeError::InvalidQuery("1 to 10000 events in all".into()));
     }
-    let url = crate::webhook::WebhookPolicy::from_env(env)?
+    let url = crate::webhook::policy_from_env(env)?
         .check(&req.webhook_url)
         .map_err(EdgeError::InvalidWebhookUrl)?;
     let db = env.d1(DB)?;
@@ -223,19 +223,14 @@ async fn bulk_events(env: &Env, req: BulkEvents) -> Result<Response, EdgeError> 
     for i in 0..req.aggregates {
         let id = token::random_id("wch_", 16).map_err(EdgeError::from_random)?;
         let unused_token = token::random_id("wtk_", 32).map_err(EdgeError::from_random)?;
-        statements.push(
-            db.prepare(
-                "INSERT INTO watches (id, character, webhook_url, token_hash, status, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, 'active', ?5)",
-            )
-            .bind(&[
-                id.as_str().into(),
-                format!("bulk{i}").into(),
-                url.as_str().into(),
-                token::sha256_hex(unused_token.as_bytes()).into(),
-                js_num(now),
-            ])?,
-        );
+        statements.push(crate::watches::insert_watch(
+            &db,
+            &id,
+            &format!("bulk{i}"),
+            url.as_str(),
+            &token::sha256_hex(unused_token.as_bytes()),
+            now,
+        )?);
         watch_ids.push(id);
     }
     let mut events = Vec::new();

@@ -12,4 +12,5 @@
 
 pub mod alerts;
 pub mod outbox;
+pub mod routes;
 pub mod webhook;

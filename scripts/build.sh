@@ -3,6 +3,8 @@
 #   scripts/build.sh worker   the Cloudflare Worker (worker/build/), via worker-build
 #   scripts/build.sh web      the browser engine (web/pkg/), via wasm-bindgen --target web, and its data (web/data/)
 #   scripts/build.sh          both
+# PVE_WORKER_FEATURES (e.g. "test-hooks") adds cargo features to the Worker; unset, it is the release
+# build `wrangler deploy` ships, without the test-only routes.
 source "$(dirname "$0")/lib.sh"
 what="${1:-all}"
 
@@ -10,7 +12,7 @@ what="${1:-all}"
 # unchanged tree must not cost a rebuild.
 worker_inputs_hash() {
   { git ls-files -co --exclude-standard -- Cargo.toml Cargo.lock engine worker/src worker/Cargo.toml \
-      | sort | xargs sha256sum; echo "$WORKER_BUILD_VERSION $WASM_BINDGEN_VERSION"; } | sha256sum | cut -d' ' -f1
+      | sort | xargs sha256sum; echo "$WORKER_BUILD_VERSION $WASM_BINDGEN_VERSION features=${PVE_WORKER_FEATURES:-}"; } | sha256sum | cut -d' ' -f1
 }
 
 build_worker() {
@@ -20,8 +22,10 @@ build_worker() {
     step "worker: up to date"
     return
   fi
-  step "worker: worker-build --release"
-  (cd worker && worker-build --release)
+  local features=()
+  [[ -n "${PVE_WORKER_FEATURES:-}" ]] && features=(--features "$PVE_WORKER_FEATURES")
+  step "worker: worker-build --release ${features[*]}"
+  (cd worker && worker-build --release . "${features[@]}")
   echo "$hash" > worker/build/.inputs
 }
 

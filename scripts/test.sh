@@ -47,7 +47,7 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 
 step "build: release CLI, browser Wasm, Worker"
 cargo build --release -p pve-cli
-bash scripts/build.sh all
+PVE_WORKER_FEATURES=test-hooks bash scripts/build.sh all
 
 step "end-to-end and browser tests against wrangler dev --local"
 node --test --test-concurrency=1 --test-reporter=spec tests/e2e/*.test.mjs tests/browser/*.test.mjs

@@ -14,6 +14,7 @@ mod bindings;
 mod cache;
 mod config;
 mod context;
+mod d1;
 mod error;
 mod fetch;
 mod gauges;

@@ -46,6 +46,11 @@ if $want_tests; then
   if ! python3 -c "import prometheus_client, sys; sys.exit(prometheus_client.__version__ != '$PROMETHEUS_CLIENT_VERSION')" 2>/dev/null; then
     python3 -m pip install --quiet "prometheus-client==$PROMETHEUS_CLIENT_VERSION"
   fi
+  step "schemathesis $SCHEMATHESIS_VERSION in .venv/ (the outside OpenAPI fuzzer)"
+  if ! .venv/bin/schemathesis --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+    python3 -m venv .venv
+    .venv/bin/pip install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
+  fi
   step "chromium (Debian) for the browser tests, and a Korean font for readable screenshots"
   if [[ ! -x /usr/bin/chromium || ! -d /usr/share/fonts/truetype/nanum ]]; then
     if [[ $(id -u) -eq 0 ]]; then

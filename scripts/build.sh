@@ -33,13 +33,16 @@ build_web() {
   step "web: pve-wasm for the browser"
   cargo build -p pve-wasm --target wasm32-unknown-unknown --release
   rm -rf web/pkg
-  wasm-bindgen --target web --no-typescript --out-dir web/pkg \
+  wasm-bindgen --target web --out-dir web/pkg \
     "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/pve_wasm.wasm"
   wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals -o web/pkg/pve_wasm_bg.wasm web/pkg/pve_wasm_bg.wasm
   # The potential line tables stay out of the Wasm: the page's engine Worker fetches them on first use.
   mkdir -p web/data
   cp engine/data/potential.tsv web/data/potential.tsv
+  step "web: TypeScript types of the pve-api request/response types (web/pkg/pve-api.d.ts, from schemars)"
+  cargo run -q -p pve-api --features schema --example schemas > web/pkg/pve-api.schemas.json
+  node scripts/gen-types.mjs web/pkg/pve-api.schemas.json web/pkg/pve-api.d.ts
   local raw gz
   raw=$(wc -c < web/pkg/pve_wasm_bg.wasm)
   gz=$(gzip -9c web/pkg/pve_wasm_bg.wasm | wc -c)

@@ -49,5 +49,8 @@ step "build: release CLI, browser Wasm, Worker"
 cargo build --release -p pve-cli
 PVE_WORKER_FEATURES=test-hooks bash scripts/build.sh all
 
+step "tsc --noEmit --checkJs over web/ against the generated .d.ts files (tsconfig.json, not strict)"
+node_modules/.bin/tsc -p tsconfig.json
+
 step "end-to-end and browser tests against wrangler dev --local"
 node --test --test-concurrency=1 --test-reporter=spec tests/e2e/*.test.mjs tests/browser/*.test.mjs

@@ -78,7 +78,7 @@ export function toOptions(v) {
 export function characterTab({ engine, onValuesChange }) {
   const panel = document.getElementById('panel-character');
   const lookupForm = panel.querySelector('form.lookup');
-  const whatifForm = panel.querySelector('form.whatif');
+  const whatifForm = /** @type {HTMLFormElement} */ (panel.querySelector('form.whatif'));
   const status = panel.querySelector('.status');
 
   const lookup = buildForm(lookupForm, 'ch', LOOKUP);

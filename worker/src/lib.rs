@@ -178,7 +178,7 @@ async fn route(
 fn as_get(req: &Request) -> Result<Request, EdgeError> {
     let mut init = RequestInit::new();
     init.with_method(Method::Get).with_headers(req.headers().clone());
-    Ok(Request::new_with_init(&req.url()?.to_string(), &init)?)
+    Ok(Request::new_with_init(req.url()?.as_ref(), &init)?)
 }
 
 /// OPTIONS on a declared path: 204 with the methods it allows.

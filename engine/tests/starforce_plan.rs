@@ -220,3 +220,60 @@ proptest! {
         prop_assert!((huge.p_reach - none.p_reach).abs() <= huge.error_bound + none.error_bound + 1e-9);
     }
 }
+
+/// `budget_for` is monotone in the level, `p_reach` at it reaches the level (within the bound and one
+/// lattice cell), and a level above `P(destroys ≤ spares)` has none.
+#[test]
+fn budget_for_is_monotone_and_consistent() {
+    for (req, spares) in [
+        (Request::new(200, 12, 17), Some(0)),
+        (Request::new(200, 15, 22), Some(2)),
+        (
+            Request {
+                star_catch: true,
+                ..Request::new(160, 0, 18)
+            },
+            None,
+        ),
+    ] {
+        let r = planned(
+            &req,
+            Plan {
+                budget_mesos: Some(mean_cost(&req)),
+                spares,
+            },
+        );
+        let cap = planned(
+            &req,
+            Plan {
+                budget_mesos: None,
+                spares: spares.or(Some(u32::MAX / 2)),
+            },
+        )
+        .reach
+        .p_reach;
+        let mut last = 0.0;
+        for (b, p) in r.budget_for.iter().zip([0.5, 0.9, 0.99]) {
+            match b {
+                None => assert!(cap < p + 1e-6, "{req:?}: no budget for {p} but cap {cap}"),
+                Some(b) => {
+                    assert!(*b >= last, "{req:?}: budget_for not monotone");
+                    last = *b;
+                    let at = planned(
+                        &req,
+                        Plan {
+                            budget_mesos: Some(b + r.budget_step),
+                            spares,
+                        },
+                    )
+                    .reach;
+                    assert!(
+                        at.p_reach + at.error_bound >= p - 2e-3,
+                        "{req:?}: p_reach {} at budget_for({p})",
+                        at.p_reach
+                    );
+                }
+            }
+        }
+    }
+}

@@ -555,7 +555,14 @@ pub struct PlanReport {
     /// The safeguard stars (ascending) of the allowed policy with the highest `p_reach`.
     pub best_safeguard_stars: Vec<u32>,
     pub best: PlanReach,
+    /// Least budgets for `p_reach ≥` 0.5, 0.9, 0.99 given the spares (`None`: `P(destroys ≤ spares)` is
+    /// below the level), and the cell width (mesos) they are read on.
+    pub budget_for: [Option<f64>; 3],
+    pub budget_step: f64,
 }
+
+/// The levels of [`PlanReport::budget_for`].
+pub const BUDGET_FOR_LEVELS: [f64; 3] = [0.5, 0.9, 0.99];
 
 /// Stars of `from..to` where the rule set offers safeguard: the per-star policies are their subsets.
 pub fn safeguard_stars_allowed(rules: &RuleSet, req: &Request) -> Vec<u32> {
@@ -564,12 +571,12 @@ pub fn safeguard_stars_allowed(rules: &RuleSet, req: &Request) -> Vec<u32> {
         .collect()
 }
 
-/// `p_reach` for `plan` (see [`plan`](self::plan) for the method and its bound) under the request's
-/// policy (`safeguard_stars` overrides `req.safeguard` when given), and the best per-star policy.
+/// `p_reach` for `plan` (the method and its rigorous bound: module [`plan`](mod@plan)) under the
+/// request's policy (`safeguard_stars` overrides `req.safeguard` when given), the best per-star policy
+/// and `budget_for`.
 ///
 /// # Errors
-/// As [`compute`]; `None` inside `Ok` never happens: both limits absent is [`Error::Numerical`] only
-/// through a caller bug, so callers reject it first.
+/// As [`compute`]; both limits absent is [`Error::Numerical`] (callers reject it first).
 pub fn plan(req: &Request, plan: &Plan, safeguard_stars: Option<&[u32]>) -> Result<Reach<PlanReport>, Error> {
     let rules = req.ruleset.rules();
     let mut setup = validate(rules, req)?;
@@ -577,7 +584,7 @@ pub fn plan(req: &Request, plan: &Plan, safeguard_stars: Option<&[u32]>) -> Resu
         from_star: req.from_star,
         to_star: req.to_star,
     };
-    let mask = |stars: &[u32]| stars.iter().filter(|&&s| s < 64).fold(0u64, |m, &s| m | 1 << s);
+    let mask = policy_mask;
     if let Some(stars) = safeguard_stars {
         setup.safeguard = mask(stars);
     }
@@ -606,6 +613,15 @@ pub fn plan(req: &Request, plan: &Plan, safeguard_stars: Option<&[u32]>) -> Resu
         Reach::Reachable(r) => r,
         Reach::Unreachable { star } => return Ok(Reach::Unreachable { star }),
     };
+    let (budget_for, budget_step) = match Chain::build(&setup) {
+        None => ([Some(0.0); 3], 0.0),
+        Some(chain) => {
+            let mean = moments::solve(&chain, 0.0).ok_or(bug.clone())?.moments.mean_cost;
+            let (b, h) =
+                plan::budget_for(&chain, plan.spares, &BUDGET_FOR_LEVELS, 2.0 * mean).ok_or(bug.clone())?;
+            ([b[0], b[1], b[2]], h)
+        }
+    };
     let (mut best_stars, mut best) = (requested, reach);
     // Every subset of the allowed stars (a handful: 2^3 in KMS), in a fixed order.
     for bits in 0u64..(1 << allowed.len().min(8)) {
@@ -630,6 +646,8 @@ pub fn plan(req: &Request, plan: &Plan, safeguard_stars: Option<&[u32]>) -> Resu
         reach,
         best_safeguard_stars: best_stars,
         best,
+        budget_for,
+        budget_step,
     }))
 }
 
@@ -647,7 +665,32 @@ pub fn compute(req: &Request) -> Result<Outcome, Error> {
 /// # Errors
 /// As [`compute`].
 pub fn compute_with(rules: &RuleSet, req: &Request, precision: Precision) -> Result<Outcome, Error> {
-    let setup = validate(rules, req)?;
+    compute_setup(rules, req, validate(rules, req)?, precision)
+}
+
+/// The bit mask of a per-star safeguard policy.
+fn policy_mask(stars: &[u32]) -> u64 {
+    stars.iter().filter(|&&s| s < 64).fold(0u64, |m, &s| m | 1 << s)
+}
+
+/// [`compute`] with a per-star safeguard policy: safeguard at `safeguard_stars` (where the rule set
+/// offers it) instead of `req.safeguard`.
+///
+/// # Errors
+/// As [`compute`].
+pub fn compute_policy(req: &Request, safeguard_stars: &[u32]) -> Result<Outcome, Error> {
+    let rules = req.ruleset.rules();
+    let mut setup = validate(rules, req)?;
+    setup.safeguard = policy_mask(safeguard_stars);
+    compute_setup(rules, req, setup, Precision::default())
+}
+
+fn compute_setup(
+    rules: &RuleSet,
+    req: &Request,
+    setup: Setup,
+    precision: Precision,
+) -> Result<Outcome, Error> {
     let chain = Chain::build(&setup);
     let mut warnings = no_effect(&setup, chain.as_ref(), req.spare_cost);
     let bug = Error::Numerical {

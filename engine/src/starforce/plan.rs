@@ -36,6 +36,23 @@ pub struct PlanReach {
     pub cells: usize,
 }
 
+/// `spares` as walked: a limit at or above the booms PMF's length (whose tail is below
+/// `BOOMS_PMF_TAIL`, 1e-9) is walked as unlimited, with that tail added to the error bound, so that
+/// the augmented chain stays small.
+fn effective(chain: &Chain, spares: Option<u32>) -> Option<(Option<u32>, f64)> {
+    match spares {
+        None => Some((None, 0.0)),
+        Some(s) => {
+            let (pmf, tail) = booms_pmf(chain)?;
+            Some(if s as usize >= pmf.len() {
+                (None, tail)
+            } else {
+                (Some(s), 0.0)
+            })
+        }
+    }
+}
+
 /// The chain with the destroy count as part of the state (destroys past `spares` leave the chain).
 fn augmented(chain: &Chain, spares: u32) -> Chain {
     let n = chain.len();
@@ -106,6 +123,7 @@ pub(crate) fn p_reach(chain: &Chain, budget: Option<f64>, spares: Option<u32>) -
             cells: 0,
         });
     }
+    let (spares, extra) = effective(chain, spares)?;
     let walked = match spares {
         Some(s) => augmented(chain, s),
         None => chain.clone(),
@@ -123,10 +141,73 @@ pub(crate) fn p_reach(chain: &Chain, budget: Option<f64>, spares: Option<u32>) -
         if bound <= ERROR_TARGET || next.saturating_mul(walked.len()) > MAX_WORK {
             return Some(PlanReach {
                 p_reach: (low + high) / 2.0,
-                error_bound: bound,
+                error_bound: bound + extra,
                 cells,
             });
         }
         cells = next;
     }
+}
+
+/// Cells of the lattice `budget_for` reads its budgets from.
+const BUDGET_CELLS: usize = 1 << 12;
+
+/// The least budgets with `p_reach ≥ p` for each level `p` given `spares` (`None` where
+/// `P(destroys ≤ spares) < p`), read on a lattice of [`BUDGET_CELLS`] cells spanning a budget grown
+/// from `start` (doubling) until the pessimistic CDF passes every reachable level; the midpoint of the
+/// two bracketing CDFs is read, so each budget is within one cell (returned as the second value) of
+/// the budget where the bracket crosses `p`.
+pub(crate) fn budget_for(
+    chain: &Chain,
+    spares: Option<u32>,
+    levels: &[f64],
+    start: f64,
+) -> Option<(Vec<Option<f64>>, f64)> {
+    let cap = match spares {
+        Some(_) => p_reach(chain, None, spares)?.p_reach,
+        None => 1.0,
+    };
+    let (spares, _) = effective(chain, spares)?;
+    let walked = match spares {
+        Some(s) => augmented(chain, s),
+        None => chain.clone(),
+    };
+    let wanted = levels
+        .iter()
+        .copied()
+        .filter(|&p| p <= cap - 1e-9)
+        .fold(0.0, f64::max);
+    let mut budget = start.max(1.0);
+    for _ in 0..64 {
+        let h = budget / BUDGET_CELLS as f64;
+        let cdf = |up: bool| -> Option<Vec<f64>> {
+            let pmf = lattice_pmf(&on_lattice(&walked, h, up), BUDGET_CELLS + 1).ok()?;
+            let mut acc = 0.0;
+            Some(
+                pmf.iter()
+                    .map(|p| {
+                        acc += p;
+                        acc
+                    })
+                    .collect(),
+            )
+        };
+        let (low, high) = (cdf(true)?, cdf(false)?);
+        if low.last().copied().unwrap_or(0.0) >= wanted {
+            let out = levels
+                .iter()
+                .map(|&p| {
+                    (p <= cap - 1e-9).then(|| {
+                        let x = (0..low.len())
+                            .find(|&x| (low[x] + high[x]) / 2.0 >= p)
+                            .unwrap_or(low.len() - 1);
+                        x as f64 * h
+                    })
+                })
+                .collect();
+            return Some((out, h));
+        }
+        budget *= 2.0;
+    }
+    None
 }

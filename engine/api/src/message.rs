@@ -7,6 +7,7 @@ use serde::Serialize;
 
 /// A note, warning or reason as the API returns it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MessageOut {
     pub code: &'static str,
     pub params: Params,
@@ -28,6 +29,16 @@ impl Serialize for Params {
             }
         }
         m.end()
+    }
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Params {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "MessageParams".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "object", "additionalProperties": {"type": ["number", "string"]}})
     }
 }
 

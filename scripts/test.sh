@@ -21,6 +21,10 @@ cargo test -p pve-worker --lib
 step "cargo test -p pve-edge (every decision the edge makes, natively)"
 cargo test -p pve-edge
 
+step "JSON Schemas of every pve-api DTO (schemars, feature schema)"
+cargo clippy -p pve-api --features schema --examples -- -D warnings
+cargo run -q -p pve-api --features schema --example schemas > /dev/null
+
 step "purity: pve-engine and pve-edge build for wasm32 and depend on no worker / wasm-bindgen / js-sys"
 cargo check -p pve-engine -p pve-edge --target wasm32-unknown-unknown
 for crate in pve-engine pve-edge; do

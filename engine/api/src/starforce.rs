@@ -27,6 +27,7 @@ fn by_name<'de, D: Deserializer<'de>, T: Copy>(
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Ruleset {
     #[default]
@@ -48,6 +49,7 @@ impl<'de> Deserialize<'de> for Ruleset {
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Mvp {
     #[default]
@@ -70,6 +72,7 @@ impl<'de> Deserialize<'de> for Mvp {
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Events {
     #[serde(default)]
@@ -84,6 +87,7 @@ pub struct Events {
 
 /// The request; echoed back, with every default filled in, as the response's `request`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StarforceRequest {
     pub item_level: u32,
@@ -139,12 +143,14 @@ impl From<&StarforceRequest> for sf::Request {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Warning {
     pub code: &'static str,
     pub message: String,
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CostQuantiles {
     pub p50: f64,
     pub p75: f64,
@@ -155,6 +161,7 @@ pub struct CostQuantiles {
 
 /// How the quantiles were computed (see `pve_engine::starforce::distribution`).
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Distribution {
     pub method: &'static str,
     /// Cell width in mesos.
@@ -167,6 +174,7 @@ pub struct Distribution {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PerStar {
     pub star: u32,
     pub success: f64,
@@ -182,6 +190,7 @@ pub struct PerStar {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StarAdvice {
     pub star: u32,
     pub use_safeguard: bool,
@@ -190,6 +199,7 @@ pub struct StarAdvice {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Advice {
     pub spare_cost: f64,
     /// Stars where the cheapest policy uses safeguard.
@@ -202,6 +212,7 @@ pub struct Advice {
 
 /// The numbers, present when the target is reachable.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Results {
     pub mean_cost: f64,
     pub sd_cost: f64,
@@ -222,6 +233,7 @@ pub struct Results {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StarforceResponse {
     pub engine_version: &'static str,
     pub ruleset: &'static str,

@@ -64,6 +64,7 @@ use std::collections::BTreeMap;
 // Request
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct Wrapper {
     equipment: Value,
@@ -72,6 +73,7 @@ struct Wrapper {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OptionsDto {
     #[serde(default)]
@@ -87,6 +89,7 @@ pub struct OptionsDto {
 /// The `starforce` operation's options (its request without `item_level`, `from_star`, `to_star`), plus
 /// `quantiles`.
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StarforceOptionsDto {
     #[serde(default)]
@@ -108,6 +111,7 @@ pub struct StarforceOptionsDto {
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EventsDto {
     #[serde(default)]
@@ -169,6 +173,7 @@ fn grade_key(g: Grade) -> &'static str {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PotentialOptionsDto {
     #[serde(default)]
@@ -181,6 +186,7 @@ pub struct PotentialOptionsDto {
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UnknownBossDto {
     NotValued,
@@ -189,6 +195,7 @@ pub enum UnknownBossDto {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FlameOptionsDto {
     #[serde(default)]
@@ -557,6 +564,7 @@ fn character_from(raw: &Value) -> Result<(va::Character, Option<u32>), ApiError>
 // Response
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct QuantilesOut {
     pub p50: Option<f64>,
     pub p90: Option<f64>,
@@ -574,6 +582,7 @@ impl From<va::Quantiles> for QuantilesOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StarforceOut {
     pub from_star: u32,
     pub to_star: u32,
@@ -590,6 +599,7 @@ pub struct StarforceOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LineOut {
     pub text: String,
     /// `"int_pct 12"`, `"non_stat ignore_damage_pct_on_hit"` or null when unparsed.
@@ -601,12 +611,14 @@ pub struct LineOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GoalOut {
     pub stat: &'static str,
     pub at_least: u32,
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PotentialOut {
     pub grade: &'static str,
     pub start_grade: &'static str,
@@ -625,6 +637,7 @@ pub struct PotentialOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FlameOut {
     pub flame: &'static str,
     pub item_kind: &'static str,
@@ -641,6 +654,7 @@ pub struct FlameOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NotValuedOut {
     pub kind: &'static str,
     pub reason_code: &'static str,
@@ -648,6 +662,7 @@ pub struct NotValuedOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ItemOut {
     pub id: usize,
     pub slot: String,
@@ -667,6 +682,7 @@ pub struct ItemOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct KindSummaryOut {
     pub unit: &'static str,
     pub mean: Option<f64>,
@@ -676,6 +692,7 @@ pub struct KindSummaryOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct KindsOut {
     pub starforce: KindSummaryOut,
     pub potential: KindSummaryOut,
@@ -684,6 +701,7 @@ pub struct KindsOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SummaryOut {
     pub items: u32,
     pub mean_mesos: Option<f64>,
@@ -695,6 +713,7 @@ pub struct SummaryOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EntryOut {
     pub slot: String,
     pub item: usize,
@@ -703,6 +722,7 @@ pub struct EntryOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SetOut {
     pub set: String,
     pub summary: SummaryOut,
@@ -710,6 +730,7 @@ pub struct SetOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ClassOut {
     pub given: Option<String>,
     pub name: Option<&'static str>,
@@ -719,12 +740,14 @@ pub struct ClassOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DataVersionOut {
     pub potential: String,
     pub flame: &'static str,
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PotentialOptionsOut {
     pub reset: String,
     pub start_grade: &'static str,
@@ -732,6 +755,7 @@ pub struct PotentialOptionsOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FlameOptionsOut {
     pub flame: &'static str,
     pub convention: &'static str,
@@ -741,6 +765,7 @@ pub struct FlameOptionsOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StarforceOptionsOut {
     pub ruleset: &'static str,
     pub star_catch: bool,
@@ -753,6 +778,7 @@ pub struct StarforceOptionsOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OptionsOut {
     pub starforce: StarforceOptionsOut,
     pub potential: PotentialOptionsOut,
@@ -761,6 +787,7 @@ pub struct OptionsOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ValuationResponse {
     pub engine_version: &'static str,
     pub data_version: DataVersionOut,

@@ -36,6 +36,7 @@ mod chain;
 pub mod distribution;
 mod linalg;
 mod moments;
+pub mod plan;
 pub mod rules;
 
 use std::fmt;
@@ -43,6 +44,7 @@ use std::fmt;
 pub use chain::Attempt;
 pub use distribution::{Grid, Precision};
 pub use moments::{Advice, Moments, StarAdvice, BOOMS_PMF_MAX_LEN, BOOMS_PMF_TAIL};
+pub use plan::PlanReach;
 pub use rules::{RuleSet, RuleSetId};
 
 use chain::{Chain, Setup};
@@ -536,6 +538,99 @@ pub fn expected_with(rules: &RuleSet, req: &Request) -> Result<Reach<Moments>, E
         to_star: req.to_star,
     })?;
     Ok(Reach::Reachable(solved.moments))
+}
+
+/// A budget-and-spares question: attempt mesos at most `budget_mesos`, at most `spares` destroyed
+/// items; `None` is unlimited (not both).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Plan {
+    pub budget_mesos: Option<f64>,
+    pub spares: Option<u32>,
+}
+
+/// The planner's answer for the request's policy and the best per-star safeguard policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanReport {
+    pub reach: PlanReach,
+    /// The safeguard stars (ascending) of the allowed policy with the highest `p_reach`.
+    pub best_safeguard_stars: Vec<u32>,
+    pub best: PlanReach,
+}
+
+/// Stars of `from..to` where the rule set offers safeguard: the per-star policies are their subsets.
+pub fn safeguard_stars_allowed(rules: &RuleSet, req: &Request) -> Vec<u32> {
+    (req.from_star..req.to_star)
+        .filter(|s| rules.safeguard.stars.contains(s))
+        .collect()
+}
+
+/// `p_reach` for `plan` (see [`plan`](self::plan) for the method and its bound) under the request's
+/// policy (`safeguard_stars` overrides `req.safeguard` when given), and the best per-star policy.
+///
+/// # Errors
+/// As [`compute`]; `None` inside `Ok` never happens: both limits absent is [`Error::Numerical`] only
+/// through a caller bug, so callers reject it first.
+pub fn plan(req: &Request, plan: &Plan, safeguard_stars: Option<&[u32]>) -> Result<Reach<PlanReport>, Error> {
+    let rules = req.ruleset.rules();
+    let mut setup = validate(rules, req)?;
+    let bug = Error::Numerical {
+        from_star: req.from_star,
+        to_star: req.to_star,
+    };
+    let mask = |stars: &[u32]| stars.iter().filter(|&&s| s < 64).fold(0u64, |m, &s| m | 1 << s);
+    if let Some(stars) = safeguard_stars {
+        setup.safeguard = mask(stars);
+    }
+    let allowed = safeguard_stars_allowed(rules, req);
+    let requested: Vec<u32> = allowed
+        .iter()
+        .copied()
+        .filter(|&s| setup.safeguard_at(s))
+        .collect();
+    let run = |setup: &Setup| -> Result<Reach<PlanReach>, Error> {
+        let Some(chain) = Chain::build(setup) else {
+            return Ok(Reach::Reachable(PlanReach {
+                p_reach: 1.0,
+                error_bound: 0.0,
+                cells: 0,
+            }));
+        };
+        if let Some(star) = chain.dead_end() {
+            return Ok(Reach::Unreachable { star });
+        }
+        plan::p_reach(&chain, plan.budget_mesos, plan.spares)
+            .map(Reach::Reachable)
+            .ok_or(bug.clone())
+    };
+    let reach = match run(&setup)? {
+        Reach::Reachable(r) => r,
+        Reach::Unreachable { star } => return Ok(Reach::Unreachable { star }),
+    };
+    let (mut best_stars, mut best) = (requested, reach);
+    // Every subset of the allowed stars (a handful: 2^3 in KMS), in a fixed order.
+    for bits in 0u64..(1 << allowed.len().min(8)) {
+        let stars: Vec<u32> = (0..allowed.len())
+            .filter(|i| bits & 1 << i != 0)
+            .map(|i| allowed[i])
+            .collect();
+        if stars == best_stars {
+            continue;
+        }
+        let policy = Setup {
+            safeguard: mask(&stars),
+            ..setup.clone()
+        };
+        if let Reach::Reachable(r) = run(&policy)? {
+            if r.p_reach > best.p_reach {
+                (best_stars, best) = (stars, r);
+            }
+        }
+    }
+    Ok(Reach::Reachable(PlanReport {
+        reach,
+        best_safeguard_stars: best_stars,
+        best,
+    }))
 }
 
 /// Everything: exact moments, cost quantiles, booms PMF, per-star table and safeguard advice.

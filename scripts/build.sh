@@ -31,10 +31,10 @@ build_worker() {
 
 build_web() {
   step "web: pve-wasm for the browser"
-  cargo build -p pve-wasm --target wasm32-unknown-unknown --release
+  cargo build -p pve-wasm --target wasm32-unknown-unknown --profile wasm-web
   rm -rf web/pkg
   wasm-bindgen --target web --out-dir web/pkg \
-    "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/pve_wasm.wasm"
+    "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm-web/pve_wasm.wasm"
   wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals -o web/pkg/pve_wasm_bg.wasm web/pkg/pve_wasm_bg.wasm
   # The potential line tables stay out of the Wasm: the page's engine Worker fetches them on first use.

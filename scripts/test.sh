@@ -34,6 +34,10 @@ cargo test -p pve-worker --lib
 step "cargo test -p pve-edge (every decision the edge makes, natively)"
 cargo test -p pve-edge
 
+step "JSON Schemas of every pve-api DTO (schemars, feature schema)"
+cargo clippy -p pve-api --features schema --examples -- -D warnings
+cargo run -q -p pve-api --features schema --example schemas > /dev/null
+
 step "purity: pve-engine and pve-edge build for wasm32 and depend on no worker / wasm-bindgen / js-sys"
 cargo check -p pve-engine -p pve-edge --target wasm32-unknown-unknown
 for crate in pve-engine pve-edge; do
@@ -56,7 +60,10 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 
 step "build: release CLI, browser Wasm, Worker"
 cargo build --release -p pve-cli
-bash scripts/build.sh all
+PVE_WORKER_FEATURES=test-hooks bash scripts/build.sh all
+
+step "tsc --noEmit --checkJs over web/ against the generated .d.ts files (tsconfig.json, not strict)"
+node_modules/.bin/tsc -p tsconfig.json
 
 step "end-to-end and browser tests against wrangler dev --local"
 node --test --test-concurrency=1 --test-reporter=spec tests/e2e/*.test.mjs tests/browser/*.test.mjs

@@ -11,7 +11,7 @@ what="${1:-all}"
 # A hash of everything the Worker is built from; wrangler runs this script on every start, and an
 # unchanged tree must not cost a rebuild.
 worker_inputs_hash() {
-  { git ls-files -co --exclude-standard -- Cargo.toml Cargo.lock engine worker/src worker/Cargo.toml \
+  { git ls-files -co --exclude-standard -- Cargo.toml Cargo.lock engine edge worker/src worker/Cargo.toml \
       | sort | xargs sha256sum; echo "$WORKER_BUILD_VERSION $WASM_BINDGEN_VERSION features=${PVE_WORKER_FEATURES:-}"; } | sha256sum | cut -d' ' -f1
 }
 

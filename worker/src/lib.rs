@@ -53,7 +53,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
             let status = e.status();
             let code = e.code();
             let detail = e.to_string();
-            let resp = e.into_response(&task.request_id)?;
+            let resp = crate::error::response(&e, &task.request_id)?;
             (resp, Outcome::Error { code, detail }, status)
         }
     };

@@ -37,7 +37,14 @@ pub enum WebhookUrlError {
 
 impl fmt::Display for WebhookUrlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.write_str(self.message())
+    }
+}
+
+impl WebhookUrlError {
+    /// Which rule rejected the URL, for the client.
+    pub fn message(&self) -> &'static str {
+        match self {
             WebhookUrlError::TooLong => "the webhook URL is longer than 2048 characters",
             WebhookUrlError::Unparsable => "the webhook URL is not a valid absolute URL",
             WebhookUrlError::NotHttps => "the webhook URL must use https",
@@ -52,7 +59,7 @@ impl fmt::Display for WebhookUrlError {
             WebhookUrlError::InternalName => {
                 "internal host names (localhost, .local, .internal, single labels) are not allowed"
             }
-        })
+        }
     }
 }
 

@@ -17,6 +17,7 @@ pub mod dead_letter;
 pub mod relay;
 
 use crate::error::EdgeError;
+use crate::error::Platform;
 use sha2::{Digest, Sha256};
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
@@ -126,7 +127,7 @@ pub fn hash_matches(event_id: &str, event_type: &str, payload: &str, stored_hash
 
 /// A fresh event id (`evt_` + 128 random bits).
 pub fn new_event_id() -> Result<String, EdgeError> {
-    crate::token::random_id("evt_", 16).map_err(EdgeError::from_random)
+    crate::token::random_id("evt_", 16).platform()
 }
 
 /// Integers go to D1 as JS numbers (exact up to 2^53; D1 has no BigInt binding).
@@ -156,9 +157,11 @@ pub async fn counts(db: &D1Database, now_ms: u64) -> Result<OutboxCounts, EdgeEr
              MIN(CASE WHEN status != 'delivered' THEN created_at END) AS oldest_undelivered_created_at \
              FROM outbox",
         )
-        .bind(&[js_num(now_ms)])?
+        .bind(&[js_num(now_ms)])
+        .platform()?
         .first(None)
-        .await?;
+        .await
+        .platform()?;
     row.ok_or_else(|| EdgeError::internal("outbox count query returned no row"))
 }
 

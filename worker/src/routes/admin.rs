@@ -8,6 +8,7 @@
 //!
 //! With `ENABLE_TEST_ROUTES = "true"` (dev and tests only) also `/v1/admin/test/…`: bulk events, the
 //! valuation-change path, alerts, the sweep. Otherwise those paths do not exist (404).
+use crate::error::Platform;
 use serde::Deserialize;
 use worker::{Context, Env, Method, Request, Response};
 
@@ -54,7 +55,7 @@ pub async fn route(
             task.set_task("admin", "dead_letter_delete");
             task.set_key(*event_id);
             allow(Method::Delete, "DELETE")?;
-            let db = env.d1(DB)?;
+            let db = env.d1(DB).platform()?;
             if !dead_letter::delete(&db, event_id).await? {
                 return Err(EdgeError::DeadLetterNotFound);
             }
@@ -64,7 +65,7 @@ pub async fn route(
             task.set_task("admin", "dead_letter_replay");
             task.set_key(*event_id);
             allow(Method::Post, "POST")?;
-            let db = env.d1(DB)?;
+            let db = env.d1(DB).platform()?;
             let seq = dead_letter::replay(&db, event_id, now_ms()).await?;
             relay::kick(ctx, env);
             json(
@@ -95,7 +96,7 @@ fn authorize(req: &Request, env: &Env) -> Result<(), EdgeError> {
 }
 
 async fn stats(env: &Env) -> Result<Response, EdgeError> {
-    let db = env.d1(DB)?;
+    let db = env.d1(DB).platform()?;
     let now = now_ms();
     let body = serde_json::json!({
         "outbox": outbox::counts(&db, now).await?,
@@ -107,7 +108,7 @@ async fn stats(env: &Env) -> Result<Response, EdgeError> {
 }
 
 async fn list_dead_letters(req: &Request, env: &Env) -> Result<Response, EdgeError> {
-    let url = req.url()?;
+    let url = req.url().platform()?;
     let mut limit = 50u32;
     let mut cursor = None;
     let mut include_replayed = false;
@@ -137,7 +138,7 @@ async fn list_dead_letters(req: &Request, env: &Env) -> Result<Response, EdgeErr
             _ => return Err(EdgeError::InvalidQuery(format!("unknown parameter {k:?}"))),
         }
     }
-    let db = env.d1(DB)?;
+    let db = env.d1(DB).platform()?;
     let page = dead_letter::list(&db, cursor.as_deref(), limit, include_replayed).await?;
     json(
         &serde_json::json!({"items": page.items, "next_cursor": page.next_cursor}),
@@ -215,14 +216,14 @@ async fn bulk_events(env: &Env, req: BulkEvents) -> Result<Response, EdgeError> 
     }
     let url = crate::webhook::WebhookPolicy::from_env(env)?
         .check(&req.webhook_url)
-        .map_err(EdgeError::InvalidWebhookUrl)?;
-    let db = env.d1(DB)?;
+        .map_err(|e| EdgeError::InvalidWebhookUrl(e.message()))?;
+    let db = env.d1(DB).platform()?;
     let now = now_ms();
     let mut watch_ids = Vec::new();
     let mut statements = Vec::new();
     for i in 0..req.aggregates {
-        let id = token::random_id("wch_", 16).map_err(EdgeError::from_random)?;
-        let unused_token = token::random_id("wtk_", 32).map_err(EdgeError::from_random)?;
+        let id = token::random_id("wch_", 16).platform()?;
+        let unused_token = token::random_id("wtk_", 32).platform()?;
         statements.push(
             db.prepare(
                 "INSERT INTO watches (id, character, webhook_url, token_hash, status, created_at) \
@@ -234,7 +235,8 @@ async fn bulk_events(env: &Env, req: BulkEvents) -> Result<Response, EdgeError> 
                 url.as_str().into(),
                 token::sha256_hex(unused_token.as_bytes()).into(),
                 js_num(now),
-            ])?,
+            ])
+            .platform()?,
         );
         watch_ids.push(id);
     }
@@ -253,14 +255,16 @@ async fn bulk_events(env: &Env, req: BulkEvents) -> Result<Response, EdgeError> 
                 event_type: "test.event".into(),
                 payload,
             };
-            statements.push(event.insert(&db, now)?);
+            statements.push(event.insert(&db, now).platform()?);
             events.push(serde_json::json!({"event_id": event_id, "watch_id": watch_id, "n": n}));
         }
     }
     // D1 batches are transactions; keep each one moderate.
     let mut statements = statements.into_iter().peekable();
     while statements.peek().is_some() {
-        db.batch(statements.by_ref().take(200).collect()).await?;
+        db.batch(statements.by_ref().take(200).collect())
+            .await
+            .platform()?;
     }
     json(
         &serde_json::json!({"watch_ids": watch_ids, "events": events}),
@@ -281,7 +285,7 @@ struct ValuationChange {
 async fn valuation_change(env: &Env, req: ValuationChange) -> Result<Response, EdgeError> {
     let character = watches::validate_character_name(&req.character)?;
     let cfg = watches::WatchConfig::from_env(env)?;
-    let db = env.d1(DB)?;
+    let db = env.d1(DB).platform()?;
     let previous = watches::latest_snapshot(&db, &character).await?;
     let mut collide = req.collide_with_event_id.clone();
     let mut ids = || match collide.take() {

@@ -34,10 +34,9 @@ fi
 step "npm packages (wrangler, Node 22, playwright-core, binaryen)"
 stamp=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [[ "$(cat node_modules/.pve-installed 2>/dev/null)" != "$stamp" ]]; then
-  # `npm install` (not `npm ci`): npm 11's `ci` rejects this lock file for lacking other platforms'
-  # optional workerd packages, which it never records here. With the lock present, `install` takes
-  # exactly the locked versions and leaves package-lock.json unchanged.
-  npm install --no-audit --no-fund
+  # `npm ci`: installs exactly package-lock.json and never rewrites it. The lock records every
+  # platform's optional workerd package (what npm 11 writes on `install`); npm ci accepts it.
+  npm ci --no-audit --no-fund
   echo "$stamp" > node_modules/.pve-installed
 fi
 
@@ -45,6 +44,19 @@ if $want_tests; then
   step "prometheus-client $PROMETHEUS_CLIENT_VERSION (the reference text-format parser, for the metrics test)"
   if ! python3 -c "import prometheus_client, sys; sys.exit(prometheus_client.__version__ != '$PROMETHEUS_CLIENT_VERSION')" 2>/dev/null; then
     python3 -m pip install --quiet "prometheus-client==$PROMETHEUS_CLIENT_VERSION"
+  fi
+  step "schemathesis $SCHEMATHESIS_VERSION in .venv/ (the outside OpenAPI fuzzer)"
+  if ! .venv/bin/schemathesis --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+    python3 -m venv .venv
+    .venv/bin/pip install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
+  fi
+  step "promtool (Debian's prometheus package) to check and unit-test ops/prometheus-alerts.yml"
+  if ! command -v promtool >/dev/null; then
+    if [[ $(id -u) -eq 0 ]]; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus
+    else
+      sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus
+    fi
   fi
   step "chromium (Debian) for the browser tests, and a Korean font for readable screenshots"
   if [[ ! -x /usr/bin/chromium || ! -d /usr/share/fonts/truetype/nanum ]]; then

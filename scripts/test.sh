@@ -3,7 +3,20 @@
 # build and purity, the Wasm bindings under node, and end-to-end + browser tests against `wrangler dev`.
 # Idempotent; exits non-zero on the first failure. `.ci/run` calls exactly this.
 source "$(dirname "$0")/lib.sh"
+# Setup must leave the tree as it found it: compare the tracked files' state before and after it (so a
+# developer's own uncommitted edits never fail this, but a lock file rewritten by npm does).
+tree_state() { git status --porcelain; git diff HEAD --binary | sha256sum; }
+before=$(tree_state)
 bash scripts/setup.sh --tests
+if [[ "$(tree_state)" != "$before" ]]; then
+  echo "scripts/setup.sh changed tracked files:" >&2
+  git status --porcelain >&2
+  exit 1
+fi
+
+step "promtool: check and unit-test the alert rules"
+promtool check rules ops/prometheus-alerts.yml
+promtool test rules ops/prometheus-alerts.test.yml
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -20,6 +33,10 @@ cargo test -p pve-worker --lib
 
 step "cargo test -p pve-edge (every decision the edge makes, natively)"
 cargo test -p pve-edge
+
+step "JSON Schemas of every pve-api DTO (schemars, feature schema)"
+cargo clippy -p pve-api --features schema --examples -- -D warnings
+cargo run -q -p pve-api --features schema --example schemas > /dev/null
 
 step "purity: pve-engine and pve-edge build for wasm32 and depend on no worker / wasm-bindgen / js-sys"
 cargo check -p pve-engine -p pve-edge --target wasm32-unknown-unknown
@@ -43,7 +60,10 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 
 step "build: release CLI, browser Wasm, Worker"
 cargo build --release -p pve-cli
-bash scripts/build.sh all
+PVE_WORKER_FEATURES=test-hooks bash scripts/build.sh all
+
+step "tsc --noEmit --checkJs over web/ against the generated .d.ts files (tsconfig.json, not strict)"
+node_modules/.bin/tsc -p tsconfig.json
 
 step "end-to-end and browser tests against wrangler dev --local"
 node --test --test-concurrency=1 --test-reporter=spec tests/e2e/*.test.mjs tests/browser/*.test.mjs

@@ -121,3 +121,45 @@ test('each documented operation answers with a documented status and error code'
     assert.ok(op.responses['405'], `${method.toUpperCase()} ${path}: 405 is not documented`);
   }
 });
+
+/** The Allow header a documented path must send: its methods, HEAD when it has GET, then OPTIONS. */
+const allowOf = (path) => {
+  const declared = METHODS.filter((m) => SPEC.paths[path][m]).map((m) => m.toUpperCase());
+  return [...declared, ...(declared.includes('GET') ? ['HEAD'] : []), 'OPTIONS'].join(', ');
+};
+const concrete = (path) => path.replace('{name}', 'spec1').replace('{id}', 'wch_nope').replace('{event_id}', 'evt_nope');
+
+test('a method a path does not declare, even one HTTP does not define, is 405 with Allow', async () => {
+  for (const path of Object.keys(SPEC.paths)) {
+    for (const method of ['QUERY', 'PROPFIND', 'PUT', 'REPORT']) {
+      const r = await fetch(stack.url + concrete(path), { method });
+      const text = await r.text();
+      assert.equal(r.status, 405, `${method} ${path} -> ${r.status} ${text.slice(0, 200)}`);
+      assert.equal(r.headers.get('allow'), allowOf(path), `${method} ${path}`);
+      assert.equal(JSON.parse(text).error.code, 'method_not_allowed');
+    }
+  }
+});
+
+test('OPTIONS answers 204 with Allow; HEAD answers as GET without a body', async () => {
+  for (const path of Object.keys(SPEC.paths)) {
+    const r = await fetch(stack.url + concrete(path), { method: 'OPTIONS' });
+    await r.arrayBuffer();
+    assert.equal(r.status, 204, `OPTIONS ${path}`);
+    assert.equal(r.headers.get('allow'), allowOf(path), `OPTIONS ${path}`);
+  }
+  for (const path of ['/healthz', '/openapi.json', '/metrics', '/v1/watches/{id}', '/v1/admin/outbox/stats']) {
+    const auth = path.includes('admin') ? { authorization: 'Bearer e2e-admin-token' } : {};
+    const get = await fetch(stack.url + concrete(path), { headers: auth });
+    await get.arrayBuffer();
+    const head = await fetch(stack.url + concrete(path), { method: 'HEAD', headers: auth });
+    const body = await head.arrayBuffer();
+    assert.equal(head.status, get.status, `HEAD ${path}`);
+    assert.equal(body.byteLength, 0, `HEAD ${path}`);
+    assert.equal(head.headers.get('content-type'), get.headers.get('content-type'), `HEAD ${path}`);
+  }
+  const relay = await fetch(`${stack.url}/v1/admin/outbox/relay`, { method: 'HEAD' });
+  await relay.arrayBuffer();
+  assert.equal(relay.status, 405);
+  assert.equal(relay.headers.get('allow'), 'POST, OPTIONS');
+});

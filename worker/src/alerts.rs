@@ -200,9 +200,14 @@ pub async fn raise(env: &Env, alert: Alert) -> Result<Raised, EdgeError> {
         .first(None)
         .await
         .platform()?;
-    let suppressed = prev
-        .filter(|p| p.window_started_at + cfg.window_ms <= now)
-        .map_or(0, |p| p.count_in_window.saturating_sub(1));
+    let suppressed = pve_edge::alerts::suppressed_before(
+        prev.map(|p| pve_edge::alerts::Window {
+            started_at_ms: p.window_started_at,
+            count_in_window: p.count_in_window,
+        }),
+        cfg.window_ms,
+        now,
+    );
 
     let upsert = db
         .prepare(
@@ -255,12 +260,7 @@ pub async fn raise(env: &Env, alert: Alert) -> Result<Raised, EdgeError> {
         )
         .platform()?;
     let results = db.batch(vec![upsert, insert]).await.platform()?;
-    let enqueued = results
-        .get(1)
-        .and_then(|r| r.meta().ok().flatten())
-        .and_then(|m| m.changes)
-        .unwrap_or(0)
-        > 0;
+    let enqueued = crate::d1::changes_at(&results, 1)? > 0;
     match severity {
         Severity::Critical => console_error!("{log_line}"),
         _ => console_warn!("{log_line}"),
@@ -276,7 +276,8 @@ pub async fn raise(env: &Env, alert: Alert) -> Result<Raised, EdgeError> {
             .await
             .platform()?;
         Ok(Raised::Counted {
-            count_in_window: count.unwrap_or(0),
+            count_in_window: count
+                .ok_or_else(|| EdgeError::internal("alert_state row missing right after its upsert"))?,
         })
     }
 }

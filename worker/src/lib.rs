@@ -14,6 +14,7 @@ mod bindings;
 mod cache;
 mod config;
 mod context;
+mod d1;
 mod error;
 mod fetch;
 mod gauges;
@@ -35,14 +36,17 @@ pub use metrics_store::Metrics;
 pub use rate_limiter::RateLimiter;
 pub use single_flight::SingleFlight;
 
+use crate::error::Platform;
 use context::{Outcome, TaskContext};
 use error::EdgeError;
-use worker::{event, Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent};
+use pve_edge::routes::MethodDecision;
+use worker::{event, Context, Env, Method, Request, RequestInit, Response, ScheduleContext, ScheduledEvent};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let mut task = TaskContext::for_request(&req, "http", "unrouted");
     let method = req.method().to_string();
+    let head = req.inner().method() == "HEAD";
     let result = route(req, &env, &ctx, &mut task).await;
     let (response, outcome, status) = match result {
         Ok(resp) => {
@@ -57,7 +61,14 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
             (resp, Outcome::Error { code, detail }, status)
         }
     };
-    let mut response = response;
+    // HEAD: the GET handler's status and headers, without its body.
+    let mut response = if head {
+        Response::empty()?
+            .with_status(status)
+            .with_headers(response.headers().clone())
+    } else {
+        response
+    };
     response.headers_mut().set("x-request-id", &task.request_id)?;
     let route = task.task;
     let seconds = task.elapsed_ms() as f64 / 1000.0;
@@ -91,6 +102,16 @@ async fn route(
 ) -> Result<Response, EdgeError> {
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    // The declared methods come from the route table in pve-edge (the OpenAPI document's too); the
+    // raw method is used because workers-rs reads unknown methods (QUERY, PROPFIND) as GET.
+    if let Some(declared) = pve_edge::routes::find(&path) {
+        match declared.decide(&req.inner().method()) {
+            MethodDecision::Serve(_) => {}
+            MethodDecision::HeadAsGet(_) => req = as_get(&req)?,
+            MethodDecision::Options { allow } => return options(allow),
+            MethodDecision::NotAllowed { allow } => return Err(EdgeError::MethodNotAllowed { allow }),
+        }
+    }
     let method = req.method();
     if segments.first() == Some(&"v1") {
         let cfg = config::Config::get(env)?;
@@ -152,6 +173,23 @@ async fn route(
         },
         _ => Err(EdgeError::RouteNotFound),
     }
+}
+
+/// The same request with the method GET (for HEAD; HEAD requests carry no body).
+fn as_get(req: &Request) -> Result<Request, EdgeError> {
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get).with_headers(req.headers().clone());
+    Request::new_with_init(req.url().platform()?.as_ref(), &init).platform()
+}
+
+/// OPTIONS on a declared path: 204 with the methods it allows.
+fn options(allow: &str) -> Result<Response, EdgeError> {
+    let headers = worker::Headers::new();
+    headers.set("allow", allow).platform()?;
+    Ok(Response::empty()
+        .platform()?
+        .with_status(204)
+        .with_headers(headers))
 }
 
 fn only(method: &Method, expected: Method, allow: &'static str) -> Result<(), EdgeError> {

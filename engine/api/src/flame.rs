@@ -70,6 +70,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FlameDto {
     Powerful,
@@ -79,6 +80,7 @@ pub enum FlameDto {
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum KindDto {
     Armor,
@@ -88,6 +90,7 @@ pub enum KindDto {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ItemDto {
     pub level: u32,
@@ -102,6 +105,7 @@ pub struct ItemDto {
 
 /// A number as JSON number or as a string (`"0.1"`, `"1/12"`).
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum NumberDto {
     Number(f64),
@@ -118,6 +122,7 @@ impl NumberDto {
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConventionDto {
     KmsGrade,
@@ -126,6 +131,7 @@ pub enum ConventionDto {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScoreDto {
     #[serde(default)]
@@ -153,6 +159,7 @@ pub struct ScoreDto {
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LineCountsDto {
     KmsOfficial,
@@ -160,6 +167,7 @@ pub enum LineCountsDto {
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AbyssTableDto {
     Consensus,
@@ -167,6 +175,7 @@ pub enum AbyssTableDto {
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LevelsDto {
     Kms,
@@ -174,6 +183,7 @@ pub enum LevelsDto {
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WeaponAttackDto {
     Malib,
@@ -181,6 +191,7 @@ pub enum WeaponAttackDto {
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DefBelow140Dto {
     SingleStat,
@@ -188,6 +199,7 @@ pub enum DefBelow140Dto {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AssumptionsDto {
     #[serde(default)]
@@ -203,6 +215,7 @@ pub struct AssumptionsDto {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FlameRequest {
     pub flame: FlameDto,
@@ -219,12 +232,14 @@ pub struct FlameRequest {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TierOut {
     pub tier: u32,
     pub percent: u32,
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ItemOut {
     pub level: u32,
     pub kind: &'static str,
@@ -237,6 +252,7 @@ pub struct ItemOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ScoreOut {
     pub class: Option<&'static str>,
     pub convention: Option<&'static str>,
@@ -245,6 +261,7 @@ pub struct ScoreOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct QuantilesOut {
     pub p50: f64,
     pub p90: f64,
@@ -252,6 +269,7 @@ pub struct QuantilesOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PointOut {
     pub score: f64,
     pub p: f64,
@@ -259,6 +277,7 @@ pub struct PointOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AssumptionsOut {
     pub line_counts: &'static str,
     pub abyss_table: &'static str,
@@ -280,6 +299,7 @@ impl From<&fl::Assumptions> for AssumptionsOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FlameResponse {
     pub engine_version: &'static str,
     pub data_version: &'static str,

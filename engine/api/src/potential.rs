@@ -87,6 +87,7 @@ pub fn install_potential_data(bytes: &[u8]) -> Result<(), ApiError> {
 
 /// Grades by their Korean names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum GradeDto {
     #[serde(rename = "레어")]
     Rare,
@@ -121,6 +122,7 @@ impl From<Grade> for GradeDto {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GoalDto {
     #[serde(default)]
@@ -130,6 +132,7 @@ pub struct GoalDto {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PotentialRequest {
     pub cube: String,
@@ -187,18 +190,21 @@ impl From<pot::Error> for ApiError {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BandDto {
     pub level_min: u32,
     pub level_max: u32,
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GradeProbability {
     pub grade: GradeDto,
     pub p_per_attempt: f64,
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct QuantilesDto {
     pub p50: Option<u64>,
     pub p90: Option<u64>,
@@ -206,6 +212,7 @@ pub struct QuantilesDto {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TierUpDto {
     pub from: GradeDto,
     pub to: GradeDto,
@@ -215,6 +222,7 @@ pub struct TierUpDto {
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentDto {
     Meso,
@@ -222,6 +230,7 @@ pub enum PaymentDto {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PotentialResponse {
     pub engine_version: &'static str,
     pub data_version: &'static str,

@@ -27,6 +27,7 @@ fn by_name<'de, D: Deserializer<'de>, T: Copy>(
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Ruleset {
     #[default]
@@ -48,6 +49,7 @@ impl<'de> Deserialize<'de> for Ruleset {
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Mvp {
     #[default]
@@ -70,6 +72,7 @@ impl<'de> Deserialize<'de> for Mvp {
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Events {
     #[serde(default)]
@@ -84,6 +87,7 @@ pub struct Events {
 
 /// The request; echoed back, with every default filled in, as the response's `request`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StarforceRequest {
     pub item_level: u32,
@@ -103,6 +107,25 @@ pub struct StarforceRequest {
     pub pc_room: bool,
     #[serde(default)]
     pub spare_cost: f64,
+    /// Per-star safeguard policy (stars where the rule set offers it); `safeguard: true` is the
+    /// every-allowed-star short form. Both given → `invalid_combination`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub safeguard_stars: Option<Vec<u32>>,
+    /// The budget-and-spares planner's question; absent → no `plan` in the response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanRequest>,
+}
+
+/// `budget_mesos` (attempt mesos, ≥ 0) and `spares` (owned replacement items); an absent one is
+/// unlimited, not both.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_mesos: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spares: Option<u32>,
 }
 
 impl From<&StarforceRequest> for sf::Request {
@@ -139,12 +162,14 @@ impl From<&StarforceRequest> for sf::Request {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Warning {
     pub code: &'static str,
     pub message: String,
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CostQuantiles {
     pub p50: f64,
     pub p75: f64,
@@ -155,6 +180,7 @@ pub struct CostQuantiles {
 
 /// How the quantiles were computed (see `pve_engine::starforce::distribution`).
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Distribution {
     pub method: &'static str,
     /// Cell width in mesos.
@@ -167,6 +193,7 @@ pub struct Distribution {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PerStar {
     pub star: u32,
     pub success: f64,
@@ -182,6 +209,7 @@ pub struct PerStar {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StarAdvice {
     pub star: u32,
     pub use_safeguard: bool,
@@ -190,6 +218,7 @@ pub struct StarAdvice {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Advice {
     pub spare_cost: f64,
     /// Stars where the cheapest policy uses safeguard.
@@ -202,6 +231,7 @@ pub struct Advice {
 
 /// The numbers, present when the target is reachable.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Results {
     pub mean_cost: f64,
     pub sd_cost: f64,
@@ -222,6 +252,42 @@ pub struct Results {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct BudgetFor {
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
+    pub p99: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct BestPolicy {
+    pub safeguard_stars: Vec<u32>,
+    pub p_reach: f64,
+    pub error_bound: f64,
+}
+
+/// The planner's answer (see `pve_engine::starforce::plan`).
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct PlanResponse {
+    /// P(reach `to_star` with attempt mesos ≤ budget and destroyed items ≤ spares), request's policy.
+    pub p_reach: f64,
+    /// Absolute, rigorous: half the gap between the floor- and ceil-rounded lattice walks.
+    pub error_bound: f64,
+    pub method: &'static str,
+    /// What the budget counts.
+    pub budget_counts: &'static str,
+    pub budget_for: BudgetFor,
+    /// Cell width (mesos) `budget_for` is read on.
+    pub budget_for_step: f64,
+    pub best_policy: BestPolicy,
+    /// Why a `budget_for` level is null.
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StarforceResponse {
     pub engine_version: &'static str,
     pub ruleset: &'static str,
@@ -231,6 +297,8 @@ pub struct StarforceResponse {
     pub impossible_reason: Option<String>,
     #[serde(flatten)]
     pub results: Option<Results>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanResponse>,
     pub warnings: Vec<Warning>,
 }
 
@@ -313,9 +381,93 @@ fn results(r: &sf::Report, spare_cost: f64) -> Results {
     }
 }
 
+/// The planner's part of the response; `None` without a `plan` in the request.
+fn plan_response(req: &StarforceRequest, engine: &sf::Request) -> Result<Option<PlanResponse>, ApiError> {
+    let Some(p) = req.plan else {
+        return Ok(None);
+    };
+    if p.budget_mesos.is_none() && p.spares.is_none() {
+        return Err(ApiError::new(
+            ErrorCode::InvalidCombination,
+            "plan needs budget_mesos or spares (absent means unlimited, not both)".to_string(),
+        ));
+    }
+    if let Some(b) = p.budget_mesos.filter(|b| !(b.is_finite() && *b >= 0.0)) {
+        return Err(ApiError::new(
+            ErrorCode::OutOfRange,
+            format!("plan.budget_mesos {b} must be a finite number >= 0"),
+        ));
+    }
+    let plan = sf::Plan {
+        budget_mesos: p.budget_mesos,
+        spares: p.spares,
+    };
+    let report = match sf::plan(engine, &plan, req.safeguard_stars.as_deref())? {
+        sf::Reach::Reachable(r) => r,
+        sf::Reach::Unreachable { .. } => return Ok(None),
+    };
+    let notes = report
+        .budget_for
+        .iter()
+        .zip(["p50", "p90", "p99"])
+        .filter(|(b, _)| b.is_none())
+        .map(|(_, level)| {
+            format!("budget_for.{level} is null: P(destroyed items <= spares) is below that probability")
+        })
+        .collect();
+    Ok(Some(PlanResponse {
+        p_reach: report.reach.p_reach,
+        error_bound: report.reach.error_bound,
+        method: "lattice_bracket",
+        budget_counts: "attempt mesos only; the spares are already owned",
+        budget_for: BudgetFor {
+            p50: report.budget_for[0],
+            p90: report.budget_for[1],
+            p99: report.budget_for[2],
+        },
+        budget_for_step: report.budget_step,
+        best_policy: BestPolicy {
+            safeguard_stars: report.best_safeguard_stars,
+            p_reach: report.best.p_reach,
+            error_bound: report.best.error_bound,
+        },
+        notes,
+    }))
+}
+
+/// `safeguard_stars` checked against the rule set: only allowed stars, not with `safeguard: true`.
+fn check_safeguard_stars(req: &StarforceRequest, engine: &sf::Request) -> Result<(), ApiError> {
+    let Some(stars) = &req.safeguard_stars else {
+        return Ok(());
+    };
+    if req.safeguard {
+        return Err(ApiError::new(
+            ErrorCode::InvalidCombination,
+            "safeguard: true and safeguard_stars are both given; use one".to_string(),
+        ));
+    }
+    let allowed = engine.ruleset.rules().safeguard.stars;
+    if let Some(s) = stars.iter().find(|s| !allowed.contains(s)) {
+        return Err(ApiError::new(
+            ErrorCode::OutOfRange,
+            format!(
+                "safeguard_stars: {s}★ does not offer safeguard under ruleset {}",
+                engine.ruleset.as_str()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 pub fn handle(json: &str) -> Result<StarforceResponse, ApiError> {
     let req: StarforceRequest = parse_request(json)?;
-    let out = sf::compute(&sf::Request::from(&req))?;
+    let engine = sf::Request::from(&req);
+    check_safeguard_stars(&req, &engine)?;
+    let plan = plan_response(&req, &engine)?;
+    let out = match &req.safeguard_stars {
+        None => sf::compute(&engine)?,
+        Some(stars) => sf::compute_policy(&engine, stars)?,
+    };
     let (impossible_reason, results) = match &out.result {
         sf::Reach::Reachable(report) => (None, Some(results(report, req.spare_cost))),
         sf::Reach::Unreachable { star } => (
@@ -332,6 +484,7 @@ pub fn handle(json: &str) -> Result<StarforceResponse, ApiError> {
         impossible: impossible_reason.is_some(),
         impossible_reason,
         results,
+        plan,
         warnings: out
             .warnings
             .iter()

@@ -64,6 +64,7 @@ use std::collections::BTreeMap;
 // Request
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct Wrapper {
     equipment: Value,
@@ -72,6 +73,7 @@ struct Wrapper {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OptionsDto {
     #[serde(default)]
@@ -87,6 +89,7 @@ pub struct OptionsDto {
 /// The `starforce` operation's options (its request without `item_level`, `from_star`, `to_star`), plus
 /// `quantiles`.
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StarforceOptionsDto {
     #[serde(default)]
@@ -108,6 +111,7 @@ pub struct StarforceOptionsDto {
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EventsDto {
     #[serde(default)]
@@ -169,6 +173,7 @@ fn grade_key(g: Grade) -> &'static str {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PotentialOptionsDto {
     #[serde(default)]
@@ -181,6 +186,7 @@ pub struct PotentialOptionsDto {
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UnknownBossDto {
     NotValued,
@@ -189,6 +195,7 @@ pub enum UnknownBossDto {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FlameOptionsDto {
     #[serde(default)]
@@ -557,6 +564,7 @@ fn character_from(raw: &Value) -> Result<(va::Character, Option<u32>), ApiError>
 // Response
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct QuantilesOut {
     pub p50: Option<f64>,
     pub p90: Option<f64>,
@@ -574,6 +582,7 @@ impl From<va::Quantiles> for QuantilesOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StarforceOut {
     pub from_star: u32,
     pub to_star: u32,
@@ -590,6 +599,7 @@ pub struct StarforceOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LineOut {
     pub text: String,
     /// `"int_pct 12"`, `"non_stat ignore_damage_pct_on_hit"` or null when unparsed.
@@ -601,12 +611,14 @@ pub struct LineOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GoalOut {
     pub stat: &'static str,
     pub at_least: u32,
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PotentialOut {
     pub grade: &'static str,
     pub start_grade: &'static str,
@@ -621,10 +633,11 @@ pub struct PotentialOut {
     pub mean: f64,
     pub mean_mesos: Option<f64>,
     pub zero_reason: Option<String>,
-    pub notes: Vec<String>,
+    pub notes: Vec<crate::message::MessageOut>,
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FlameOut {
     pub flame: &'static str,
     pub item_kind: &'static str,
@@ -641,13 +654,17 @@ pub struct FlameOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NotValuedOut {
     pub kind: &'static str,
     pub reason_code: &'static str,
+    pub code: &'static str,
+    pub params: crate::message::Params,
     pub message: String,
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ItemOut {
     pub id: usize,
     pub slot: String,
@@ -667,6 +684,7 @@ pub struct ItemOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct KindSummaryOut {
     pub unit: &'static str,
     pub mean: Option<f64>,
@@ -676,6 +694,7 @@ pub struct KindSummaryOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct KindsOut {
     pub starforce: KindSummaryOut,
     pub potential: KindSummaryOut,
@@ -684,6 +703,7 @@ pub struct KindsOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SummaryOut {
     pub items: u32,
     pub mean_mesos: Option<f64>,
@@ -695,6 +715,7 @@ pub struct SummaryOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EntryOut {
     pub slot: String,
     pub item: usize,
@@ -703,6 +724,7 @@ pub struct EntryOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SetOut {
     pub set: String,
     pub summary: SummaryOut,
@@ -710,6 +732,7 @@ pub struct SetOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ClassOut {
     pub given: Option<String>,
     pub name: Option<&'static str>,
@@ -719,12 +742,14 @@ pub struct ClassOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DataVersionOut {
     pub potential: String,
     pub flame: &'static str,
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PotentialOptionsOut {
     pub reset: String,
     pub start_grade: &'static str,
@@ -732,6 +757,7 @@ pub struct PotentialOptionsOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FlameOptionsOut {
     pub flame: &'static str,
     pub convention: &'static str,
@@ -741,6 +767,7 @@ pub struct FlameOptionsOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StarforceOptionsOut {
     pub ruleset: &'static str,
     pub star_catch: bool,
@@ -753,6 +780,7 @@ pub struct StarforceOptionsOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OptionsOut {
     pub starforce: StarforceOptionsOut,
     pub potential: PotentialOptionsOut,
@@ -761,6 +789,7 @@ pub struct OptionsOut {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ValuationResponse {
     pub engine_version: &'static str,
     pub data_version: DataVersionOut,
@@ -770,7 +799,7 @@ pub struct ValuationResponse {
     pub total: SummaryOut,
     pub sets: Vec<SetOut>,
     pub items: Vec<ItemOut>,
-    pub notes: Vec<String>,
+    pub notes: Vec<crate::message::MessageOut>,
 }
 
 fn line_out(l: &va::LineReport) -> LineOut {
@@ -821,7 +850,7 @@ fn potential_out(p: &va::PotentialValue) -> PotentialOut {
         mean: p.mean,
         mean_mesos: p.mean_mesos,
         zero_reason: p.zero_reason.clone(),
-        notes: p.notes.clone(),
+        notes: crate::message::messages_out(&p.notes),
     }
 }
 
@@ -958,7 +987,9 @@ fn response(
                 .map(|n| NotValuedOut {
                     kind: n.kind.key(),
                     reason_code: n.reason.code(),
-                    message: n.message.clone(),
+                    code: n.message.code,
+                    params: crate::message::Params(n.message.params.clone()),
+                    message: n.message.message.clone(),
                 })
                 .collect(),
         })
@@ -1002,7 +1033,7 @@ fn response(
             })
             .collect(),
         items,
-        notes: v.notes.clone(),
+        notes: crate::message::messages_out(&v.notes),
     }
 }
 

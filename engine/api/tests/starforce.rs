@@ -269,3 +269,48 @@ fn nothing_to_do_is_zero_not_missing() {
     assert_eq!(v["distribution"], Value::Null);
     assert_eq!(v["per_star"], serde_json::json!([]));
 }
+
+/// Issue 13: the planner's request fields, their errors, and the response's `plan`.
+#[test]
+fn plan_and_safeguard_stars() {
+    use ErrorCode::*;
+    let base = r#""item_level":200,"from_star":15,"to_star":18"#;
+    check_error(&format!(r#"{{{base},"plan":{{}}}}"#), InvalidCombination);
+    check_error(&format!(r#"{{{base},"plan":{{"budget_mesos":-1}}}}"#), OutOfRange);
+    check_error(&format!(r#"{{{base},"plan":{{"spares":-1}}}}"#), OutOfRange);
+    check_error(
+        &format!(r#"{{{base},"plan":{{"spares":1,"x":0}}}}"#),
+        UnknownField,
+    );
+    check_error(&format!(r#"{{{base},"safeguard_stars":[14]}}"#), OutOfRange);
+    check_error(
+        &format!(r#"{{{base},"safeguard":true,"safeguard_stars":[15]}}"#),
+        InvalidCombination,
+    );
+    // No plan → no `plan` field and the request echo is unchanged.
+    let plain = ok(&format!("{{{base}}}"));
+    assert!(plain.get("plan").is_none());
+    assert!(plain["request"].get("plan").is_none());
+    // safeguard_stars = every allowed star is the same as safeguard: true.
+    let all = ok(&format!(r#"{{{base},"safeguard_stars":[15,16,17]}}"#));
+    let short = ok(&format!(r#"{{{base},"safeguard":true}}"#));
+    assert_eq!(all["mean_cost"], short["mean_cost"]);
+    // Unlimited budget: P(destroyed ≤ spares) = booms_pmf prefix; best policy ≥ request's.
+    let r = ok(&format!(r#"{{{base},"plan":{{"spares":1}}}}"#));
+    let pmf: f64 = r["booms_pmf"].as_array().unwrap()[..2]
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .sum();
+    let p = &r["plan"];
+    assert!((p["p_reach"].as_f64().unwrap() - pmf).abs() < 1e-12);
+    assert!(p["best_policy"]["p_reach"].as_f64().unwrap() >= p["p_reach"].as_f64().unwrap());
+    assert_eq!(
+        p["best_policy"]["safeguard_stars"],
+        serde_json::json!([15, 16, 17])
+    );
+    let with_budget = ok(&format!(r#"{{{base},"plan":{{"budget_mesos":2e9,"spares":1}}}}"#));
+    let q = &with_budget["plan"];
+    assert!(q["error_bound"].as_f64().unwrap() <= 1e-3);
+    assert!(q["p_reach"].as_f64().unwrap() <= p["p_reach"].as_f64().unwrap() + 1e-3);
+    assert!(q["budget_for"]["p50"].is_number());
+}

@@ -381,6 +381,8 @@ enum Stop<'a> {
     Levels(&'a [f64]),
     /// Once the CDF reaches this mass.
     Mass(f64),
+    /// After exactly this many cells.
+    Cells(usize),
 }
 
 /// Walk the grid of cell width `h` upwards (see the module docs). The start state's PMF is convolved with
@@ -390,7 +392,7 @@ fn walk(chain: &Chain, h: f64, stop: Stop, max_cells: usize, prefix: &[f64]) -> 
     let costs: Vec<f64> = chain.attempts.iter().map(|a| a.cost).collect();
     let levels = match stop {
         Stop::Levels(l) => l,
-        Stop::Mass(_) => &[],
+        Stop::Mass(_) | Stop::Cells(_) => &[],
     };
     // Everything the walk needs about a state, packed together; at most 4 outcomes per state.
     let mut lanes = Vec::with_capacity(n);
@@ -463,6 +465,7 @@ fn walk(chain: &Chain, h: f64, stop: Stop, max_cells: usize, prefix: &[f64]) -> 
     loop {
         let done = match stop {
             Stop::Mass(m) => own_cdf.last().is_some_and(|&c| c >= m),
+            Stop::Cells(c) => x >= c,
             Stop::Levels(_) => {
                 crossings.len() == levels.len()
                     && (pmf_at(&own, x - 1) == 0.0 || x - crossings[crossings.len() - 1].0 > ATOM_CELLS)
@@ -522,6 +525,13 @@ fn walk(chain: &Chain, h: f64, stop: Stop, max_cells: usize, prefix: &[f64]) -> 
         cells: x,
         pmf: own,
     })
+}
+
+/// The PMF of the start state's cost on the integer lattice, cells `0..cells`, for a chain whose
+/// attempt costs are whole numbers of cells (so the walk adds no rounding: `frac = 0` everywhere).
+/// Mass lost through missing transitions (a substochastic chain) never reaches the target.
+pub(crate) fn lattice_pmf(chain: &Chain, cells: usize) -> Result<Vec<f64>, GridError> {
+    walk(chain, 1.0, Stop::Cells(cells), cells + 1, &[1.0]).map(|w| w.pmf)
 }
 
 /// Widest cluster of cells read as one atom. An atom made of a few attempts is spread over at most one

@@ -36,6 +36,7 @@ mod chain;
 pub mod distribution;
 mod linalg;
 mod moments;
+pub mod plan;
 pub mod rules;
 
 use std::fmt;
@@ -43,6 +44,7 @@ use std::fmt;
 pub use chain::Attempt;
 pub use distribution::{Grid, Precision};
 pub use moments::{Advice, Moments, StarAdvice, BOOMS_PMF_MAX_LEN, BOOMS_PMF_TAIL};
+pub use plan::PlanReach;
 pub use rules::{RuleSet, RuleSetId};
 
 use chain::{Chain, Setup};
@@ -538,6 +540,117 @@ pub fn expected_with(rules: &RuleSet, req: &Request) -> Result<Reach<Moments>, E
     Ok(Reach::Reachable(solved.moments))
 }
 
+/// A budget-and-spares question: attempt mesos at most `budget_mesos`, at most `spares` destroyed
+/// items; `None` is unlimited (not both).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Plan {
+    pub budget_mesos: Option<f64>,
+    pub spares: Option<u32>,
+}
+
+/// The planner's answer for the request's policy and the best per-star safeguard policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanReport {
+    pub reach: PlanReach,
+    /// The safeguard stars (ascending) of the allowed policy with the highest `p_reach`.
+    pub best_safeguard_stars: Vec<u32>,
+    pub best: PlanReach,
+    /// Least budgets for `p_reach ≥` 0.5, 0.9, 0.99 given the spares (`None`: `P(destroys ≤ spares)` is
+    /// below the level), and the cell width (mesos) they are read on.
+    pub budget_for: [Option<f64>; 3],
+    pub budget_step: f64,
+}
+
+/// The levels of [`PlanReport::budget_for`].
+pub const BUDGET_FOR_LEVELS: [f64; 3] = [0.5, 0.9, 0.99];
+
+/// Stars of `from..to` where the rule set offers safeguard: the per-star policies are their subsets.
+pub fn safeguard_stars_allowed(rules: &RuleSet, req: &Request) -> Vec<u32> {
+    (req.from_star..req.to_star)
+        .filter(|s| rules.safeguard.stars.contains(s))
+        .collect()
+}
+
+/// `p_reach` for `plan` (the method and its rigorous bound: module [`plan`](mod@plan)) under the
+/// request's policy (`safeguard_stars` overrides `req.safeguard` when given), the best per-star policy
+/// and `budget_for`.
+///
+/// # Errors
+/// As [`compute`]; both limits absent is [`Error::Numerical`] (callers reject it first).
+pub fn plan(req: &Request, plan: &Plan, safeguard_stars: Option<&[u32]>) -> Result<Reach<PlanReport>, Error> {
+    let rules = req.ruleset.rules();
+    let mut setup = validate(rules, req)?;
+    let bug = Error::Numerical {
+        from_star: req.from_star,
+        to_star: req.to_star,
+    };
+    let mask = policy_mask;
+    if let Some(stars) = safeguard_stars {
+        setup.safeguard = mask(stars);
+    }
+    let allowed = safeguard_stars_allowed(rules, req);
+    let requested: Vec<u32> = allowed
+        .iter()
+        .copied()
+        .filter(|&s| setup.safeguard_at(s))
+        .collect();
+    let run = |setup: &Setup| -> Result<Reach<PlanReach>, Error> {
+        let Some(chain) = Chain::build(setup) else {
+            return Ok(Reach::Reachable(PlanReach {
+                p_reach: 1.0,
+                error_bound: 0.0,
+                cells: 0,
+            }));
+        };
+        if let Some(star) = chain.dead_end() {
+            return Ok(Reach::Unreachable { star });
+        }
+        plan::p_reach(&chain, plan.budget_mesos, plan.spares)
+            .map(Reach::Reachable)
+            .ok_or(bug.clone())
+    };
+    let reach = match run(&setup)? {
+        Reach::Reachable(r) => r,
+        Reach::Unreachable { star } => return Ok(Reach::Unreachable { star }),
+    };
+    let (budget_for, budget_step) = match Chain::build(&setup) {
+        None => ([Some(0.0); 3], 0.0),
+        Some(chain) => {
+            let mean = moments::solve(&chain, 0.0).ok_or(bug.clone())?.moments.mean_cost;
+            let (b, h) =
+                plan::budget_for(&chain, plan.spares, &BUDGET_FOR_LEVELS, 2.0 * mean).ok_or(bug.clone())?;
+            ([b[0], b[1], b[2]], h)
+        }
+    };
+    let (mut best_stars, mut best) = (requested, reach);
+    // Every subset of the allowed stars (a handful: 2^3 in KMS), in a fixed order.
+    for bits in 0u64..(1 << allowed.len().min(8)) {
+        let stars: Vec<u32> = (0..allowed.len())
+            .filter(|i| bits & 1 << i != 0)
+            .map(|i| allowed[i])
+            .collect();
+        if stars == best_stars {
+            continue;
+        }
+        let policy = Setup {
+            safeguard: mask(&stars),
+            ..setup.clone()
+        };
+        if let Reach::Reachable(r) = run(&policy)? {
+            if r.p_reach > best.p_reach {
+                (best_stars, best) = (stars, r);
+            }
+        }
+    }
+    Ok(Reach::Reachable(PlanReport {
+        reach,
+        best_safeguard_stars: best_stars,
+        best,
+        budget_for,
+        budget_step,
+    }))
+}
+
 /// Everything: exact moments, cost quantiles, booms PMF, per-star table and safeguard advice.
 ///
 /// # Errors
@@ -552,7 +665,32 @@ pub fn compute(req: &Request) -> Result<Outcome, Error> {
 /// # Errors
 /// As [`compute`].
 pub fn compute_with(rules: &RuleSet, req: &Request, precision: Precision) -> Result<Outcome, Error> {
-    let setup = validate(rules, req)?;
+    compute_setup(rules, req, validate(rules, req)?, precision)
+}
+
+/// The bit mask of a per-star safeguard policy.
+fn policy_mask(stars: &[u32]) -> u64 {
+    stars.iter().filter(|&&s| s < 64).fold(0u64, |m, &s| m | 1 << s)
+}
+
+/// [`compute`] with a per-star safeguard policy: safeguard at `safeguard_stars` (where the rule set
+/// offers it) instead of `req.safeguard`.
+///
+/// # Errors
+/// As [`compute`].
+pub fn compute_policy(req: &Request, safeguard_stars: &[u32]) -> Result<Outcome, Error> {
+    let rules = req.ruleset.rules();
+    let mut setup = validate(rules, req)?;
+    setup.safeguard = policy_mask(safeguard_stars);
+    compute_setup(rules, req, setup, Precision::default())
+}
+
+fn compute_setup(
+    rules: &RuleSet,
+    req: &Request,
+    setup: Setup,
+    precision: Precision,
+) -> Result<Outcome, Error> {
     let chain = Chain::build(&setup);
     let mut warnings = no_effect(&setup, chain.as_ref(), req.spare_cost);
     let bug = Error::Numerical {

@@ -158,11 +158,7 @@ pub async fn replay(db: &D1Database, event_id: &str, now_ms: u64) -> Result<u64,
             .bind(&[id.clone(), js_num(now_ms), dl.content_hash.as_str().into(), dl.payload.as_str().into()]).platform()?,
         ])
         .await.platform()?;
-    let changed = results
-        .get(1)
-        .and_then(|r| r.meta().ok().flatten())
-        .and_then(|m| m.changes)
-        .unwrap_or(0);
+    let changed = crate::d1::changes_at(&results, 1)?;
     if changed == 0 {
         // Someone replayed, deleted or changed it between our read and the batch.
         return Err(EdgeError::DeadLetterAlreadyReplayed);
@@ -186,7 +182,7 @@ pub async fn delete(db: &D1Database, event_id: &str) -> Result<bool, EdgeError> 
         .run()
         .await
         .platform()?;
-    Ok(r.meta().platform()?.and_then(|m| m.changes).unwrap_or(0) > 0)
+    Ok(crate::d1::changes(&r)? > 0)
 }
 
 #[derive(Debug, Serialize, Deserialize)]

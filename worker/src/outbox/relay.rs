@@ -17,6 +17,7 @@ use crate::context::now_ms;
 use crate::error::EdgeError;
 use crate::vars::{self, ConfigError};
 use crate::webhook::{self, PostOutcome, WebhookPolicy};
+use pve_edge::outbox::{self, Attempt, DeadReason, Settle, SettleLimits};
 
 /// Relay settings (`[vars]` in wrangler.toml documents each one).
 #[derive(Debug, Clone, Copy)]
@@ -54,7 +55,7 @@ impl RelayConfig {
             backlog_alert_threshold: vars::number(env, "OUTBOX_BACKLOG_ALERT_THRESHOLD", 1_000, 1, u64::MAX)?,
             delivered_retention_ms: vars::number(env, "OUTBOX_DELIVERED_RETENTION_HOURS", 168, 1, 87_600)?
                 * 3_600_000,
-            webhooks: WebhookPolicy::from_env(env)?,
+            webhooks: webhook::policy_from_env(env)?,
         })
     }
 
@@ -104,39 +105,6 @@ struct Claimed {
     payload: String,
     content_hash: String,
     attempts: u32,
-}
-
-/// Why an event goes to the dead-letter table. The string is the stored `reason`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeadReason {
-    ContentHashMismatch,
-    MaxAttemptsExceeded,
-    NonRetryableStatus,
-    WatchDeleted,
-    InvalidDestination,
-    AlertWebhookNotConfigured,
-    UnknownAggregate,
-}
-
-impl DeadReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeadReason::ContentHashMismatch => "content_hash_mismatch",
-            DeadReason::MaxAttemptsExceeded => "max_attempts_exceeded",
-            DeadReason::NonRetryableStatus => "non_retryable_status",
-            DeadReason::WatchDeleted => "watch_deleted",
-            DeadReason::InvalidDestination => "invalid_destination",
-            DeadReason::AlertWebhookNotConfigured => "alert_webhook_not_configured",
-            DeadReason::UnknownAggregate => "unknown_aggregate_type",
-        }
-    }
-}
-
-/// How one claimed event is settled.
-enum Settle {
-    Delivered,
-    Retry { error: String, delay_ms: u64 },
-    Dead { reason: DeadReason, error: String },
 }
 
 /// Runs claims until nothing is due or the time budget is spent.
@@ -220,46 +188,32 @@ async fn process(
     let destinations = Destinations::load(env, db, &claimed).await?;
     let timeout = Duration::from_millis(cfg.delivery_timeout_ms);
     let settles = join_all(claimed.iter().map(|(_, ev)| async {
-        if !super::hash_matches(&ev.event_id, &ev.event_type, &ev.payload, &ev.content_hash) {
-            return Settle::Dead {
-                reason: DeadReason::ContentHashMismatch,
-                error: "stored content hash does not match (event id, event type, payload)".into(),
-            };
-        }
-        if ev.attempts > cfg.max_attempts {
-            return Settle::Dead {
-                reason: DeadReason::MaxAttemptsExceeded,
-                error: format!(
-                    "claimed {} times; its lease expired without a result",
-                    ev.attempts - 1
-                ),
-            };
-        }
-        let url = match destinations.resolve(cfg, ev) {
-            Ok(url) => url,
-            Err((reason, error)) => return Settle::Dead { reason, error },
+        let limits = SettleLimits {
+            max_attempts: cfg.max_attempts,
+            backoff_cap_ms: cfg.backoff_cap_ms,
         };
-        crate::metrics::inc(crate::metrics::OUTBOX_ATTEMPTS, &[]);
-        match webhook::post_json(&url, &ev.payload, &ev.event_id, timeout).await {
-            PostOutcome::Delivered => Settle::Delivered,
-            PostOutcome::Rejected { status } => Settle::Dead {
-                reason: DeadReason::NonRetryableStatus,
-                error: format!("HTTP {status}"),
-            },
-            PostOutcome::Retryable { error, .. } if ev.attempts >= cfg.max_attempts => Settle::Dead {
-                reason: DeadReason::MaxAttemptsExceeded,
-                error: format!("{error} (attempt {} of {})", ev.attempts, cfg.max_attempts),
-            },
-            PostOutcome::Retryable {
-                error,
-                retry_after_ms,
-            } => {
-                let delay_ms = cfg
-                    .backoff_ms(ev.attempts)
-                    .max(retry_after_ms.unwrap_or(0).min(cfg.backoff_cap_ms));
-                Settle::Retry { error, delay_ms }
-            }
+        let hash_ok = super::hash_matches(&ev.event_id, &ev.event_type, &ev.payload, &ev.content_hash);
+        if let Err(settle) = outbox::precheck(hash_ok, ev.attempts, limits) {
+            return settle;
         }
+        let attempt = match destinations.resolve(cfg, ev) {
+            Err((reason, error)) => Attempt::NoDestination { reason, error },
+            Ok(url) => {
+                crate::metrics::inc(crate::metrics::OUTBOX_ATTEMPTS, &[]);
+                match webhook::post_json(&url, &ev.payload, &ev.event_id, timeout).await {
+                    PostOutcome::Delivered => Attempt::Delivered,
+                    PostOutcome::Rejected { status } => Attempt::Rejected { status },
+                    PostOutcome::Retryable {
+                        error,
+                        retry_after_ms,
+                    } => Attempt::Retryable {
+                        error,
+                        retry_after_ms,
+                    },
+                }
+            }
+        };
+        outbox::settle(&attempt, ev.attempts, cfg.backoff_ms(ev.attempts), limits)
     }))
     .await;
 
@@ -314,21 +268,9 @@ async fn process(
     let results = db.batch(statements).await.platform()?;
 
     for (((_, ev), settle), idx) in claimed.iter().zip(settles).zip(fence_index) {
-        let changed = results
-            .get(idx)
-            .and_then(|r| r.meta().ok().flatten())
-            .and_then(|m| m.changes)
-            .unwrap_or(0);
-        let outcome = match (&settle, changed) {
-            (_, 0) => "fenced_out",
-            (Settle::Delivered, _) => "delivered",
-            (Settle::Retry { .. }, _) => "retried",
-            // A tampered payload is its own outcome: it pages (CRITICAL), an ordinary dead letter does not.
-            (Settle::Dead { reason, .. }, _) if *reason == DeadReason::ContentHashMismatch => {
-                "content_hash_mismatch"
-            }
-            (Settle::Dead { .. }, _) => "dead_lettered",
-        };
+        // A missing count is an error of the whole run, never a fenced-out settlement.
+        let changed = crate::d1::changes_at(&results, idx)?;
+        let outcome = outbox::outcome(&settle, changed).as_str();
         crate::metrics::inc(crate::metrics::OUTBOX_DELIVERIES, &[("outcome", outcome)]);
         if changed == 0 {
             report.fenced_out += 1;

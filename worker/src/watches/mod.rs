@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
-use worker::{D1Database, Env};
+use worker::{D1Database, D1PreparedStatement, Env};
 
 use crate::alerts::iso8601;
 use crate::bindings::DB;
@@ -21,7 +21,6 @@ use crate::error::EdgeError;
 use crate::outbox::{self, dead_letter, js_num, Aggregate, NewEvent};
 use crate::token;
 use crate::vars::{self, ConfigError};
-use crate::webhook::WebhookPolicy;
 
 const IDEMPOTENCY_SCOPE: &str = "watches.create";
 /// Character name length bounds in Nexon's counting.
@@ -134,13 +133,35 @@ async fn stored_response(
     }
 }
 
+/// The one INSERT of an active watch (used by [`create`] and the test route that creates many).
+pub fn insert_watch(
+    db: &D1Database,
+    id: &str,
+    character: &str,
+    webhook_url: &str,
+    token_hash: &str,
+    now_ms: u64,
+) -> worker::Result<D1PreparedStatement> {
+    db.prepare(
+        "INSERT INTO watches (id, character, webhook_url, token_hash, status, created_at) \
+         VALUES (?1, ?2, ?3, ?4, 'active', ?5)",
+    )
+    .bind(&[
+        id.into(),
+        character.into(),
+        webhook_url.into(),
+        token_hash.into(),
+        js_num(now_ms),
+    ])
+}
+
 /// Creates a watch, or answers again what the first request with this key got.
 pub async fn create(env: &Env, idempotency_key: &str, req: CreateWatch) -> Result<StoredResponse, EdgeError> {
     let cfg = WatchConfig::from_env(env)?;
     let character = validate_character_name(&req.character)?;
-    let url = WebhookPolicy::from_env(env)?
+    let url = crate::webhook::policy_from_env(env)?
         .check(&req.webhook_url)
-        .map_err(|e| EdgeError::InvalidWebhookUrl(e.message()))?;
+        .map_err(EdgeError::InvalidWebhookUrl)?;
     let request_hash = token::sha256_hex(
         serde_json::json!({"character": character, "webhook_url": url.as_str()})
             .to_string()
@@ -158,8 +179,8 @@ pub async fn create(env: &Env, idempotency_key: &str, req: CreateWatch) -> Resul
         return Ok(stored);
     }
 
-    let watch_id = token::random_id("wch_", 16).platform()?;
-    let watch_token = token::random_id("wtk_", 32).platform()?;
+    let watch_id = token::random_id("wch_", 16).map_err(EdgeError::platform)?;
+    let watch_token = token::random_id("wtk_", 32).map_err(EdgeError::platform)?;
     let event_id = outbox::new_event_id()?;
     let body = serde_json::json!({
         "id": watch_id,
@@ -186,17 +207,7 @@ pub async fn create(env: &Env, idempotency_key: &str, req: CreateWatch) -> Resul
         .to_string(),
     };
     let batch = vec![
-        db.prepare(
-            "INSERT INTO watches (id, character, webhook_url, token_hash, status, created_at) \
-             VALUES (?1, ?2, ?3, ?4, 'active', ?5)",
-        )
-        .bind(&[
-            watch_id.as_str().into(),
-            character.as_str().into(),
-            url.as_str().into(),
-            token::sha256_hex(watch_token.as_bytes()).into(),
-            js_num(now),
-        ]).platform()?,
+        insert_watch(&db, &watch_id, &character, url.as_str(), &token::sha256_hex(watch_token.as_bytes()), now).platform()?,
         db.prepare(
             "INSERT INTO idempotency_keys (scope, key, request_hash, status, response_body, created_at, expires_at) \
              VALUES (?1, ?2, ?3, 201, ?4, ?5, ?6)",
@@ -235,7 +246,7 @@ pub async fn purge_idempotency_keys(env: &Env) -> Result<u64, EdgeError> {
         .run()
         .await
         .platform()?;
-    Ok(r.meta().platform()?.and_then(|m| m.changes).unwrap_or(0) as u64)
+    crate::d1::changes(&r)
 }
 
 #[derive(Debug, Deserialize)]
@@ -320,21 +331,15 @@ pub async fn delete(env: &Env, id: &str, token: Option<&str>) -> Result<serde_js
         ])
         .await
         .platform()?;
-    let changes = |i: usize| {
-        results
-            .get(i)
-            .and_then(|r| r.meta().ok().flatten())
-            .and_then(|m| m.changes)
-            .unwrap_or(0)
-    };
-    if changes(0) == 0 {
+    let changes = |i: usize| crate::d1::changes_at(&results, i);
+    if changes(0)? == 0 {
         return Err(EdgeError::WatchNotFound);
     }
     Ok(serde_json::json!({
         "id": w.id,
         "status": "deleted",
         "deleted_at": iso8601(now),
-        "undelivered_events_dead_lettered": changes(2),
+        "undelivered_events_dead_lettered": changes(2)?,
     }))
 }
 
@@ -665,9 +670,19 @@ pub struct SweepReport {
     pub changed: u32,
     pub unchanged: u32,
     pub baseline: u32,
+    /// Another refresh stored the next snapshot first (reported only when it happened).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub superseded: u32,
+    /// The character stopped being watched during the sweep (reported only when it happened).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub not_watched: u32,
     pub errors: Vec<SweepError>,
     /// The error that ended the sweep early (429, upstream failure, lookup not configured).
     pub stopped_by: Option<&'static str>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Whether anyone watches `character` (an active watch).
@@ -742,7 +757,9 @@ pub async fn sweep(env: &Env, bg: &impl crate::cache::Background) -> Result<Swee
                 match record_valuation(env, &character, &summary, previous.as_ref()).await? {
                     Recorded::Changed { .. } => report.changed += 1,
                     Recorded::Baseline { .. } => report.baseline += 1,
-                    _ => report.unchanged += 1,
+                    Recorded::Unchanged { .. } => report.unchanged += 1,
+                    Recorded::Superseded => report.superseded += 1,
+                    Recorded::NotWatched => report.not_watched += 1,
                 }
                 None
             }

@@ -1,0 +1,213 @@
+//! The budget-and-spares planner: the probability of reaching the target star with the attempt mesos
+//! within a budget and at most `spares` destroyed items (each destroy uses one owned replacement; a
+//! destroy with none left is a failure). The budget counts attempt mesos only: the spares are owned.
+//!
+//! # Method
+//! The chain is augmented with the number of destroys so far, `k = 0..=spares`: a destroy at `k`
+//! moves to the restore star at `k + 1`, and a destroy at `k = spares` leaves the chain (its mass never
+//! reaches the target). The attempt costs are then put on a lattice of cell width `h` twice: rounded
+//! **down** to whole cells and rounded **up**. Both lattices are walked exactly (the grid walker of
+//! [`distribution`](super::distribution) with no fractional parts), giving `P↓ = P(Σ⌊c/h⌋ ≤ ⌊b/h⌋)` and
+//! `P↑ = P(Σ⌈c/h⌉ ≤ ⌊b/h⌋)` for budget `b`. Every path's true cost lies between its two rounded costs,
+//! so `P↑ ≤ p_reach ≤ P↓`: the reported `p_reach` is the midpoint and `error_bound = (P↓ − P↑) / 2` is
+//! a rigorous bound (up to `f64` rounding), not an estimate. The grid is refined (4× the cells) until
+//! the bound is at most [`ERROR_TARGET`] or the work limit [`MAX_WORK`] is reached (then the larger
+//! bound is reported as it is).
+//!
+//! Without a budget, `p_reach = P(destroys ≤ spares)` from the exact booms PMF (bound: its cut tail);
+//! without a spares limit, the destroy edges are kept and only the cost is bounded.
+use super::chain::{Chain, Edge};
+use super::distribution::lattice_pmf;
+use super::moments::{booms_pmf, total};
+
+/// The bound the grid is refined towards.
+pub const ERROR_TARGET: f64 = 1e-3;
+/// Work limit of one lattice walk: cells × augmented states.
+pub const MAX_WORK: usize = 1 << 24;
+/// Cells of the first lattice.
+const FIRST_CELLS: usize = 1 << 10;
+
+/// `p_reach` and its rigorous absolute error bound.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlanReach {
+    pub p_reach: f64,
+    pub error_bound: f64,
+    /// Cells of the lattice used (0 when no lattice was needed).
+    pub cells: usize,
+}
+
+/// `spares` as walked: a limit at or above the booms PMF's length (whose tail is below
+/// `BOOMS_PMF_TAIL`, 1e-9) is walked as unlimited, with that tail added to the error bound, so that
+/// the augmented chain stays small.
+fn effective(chain: &Chain, spares: Option<u32>) -> Option<(Option<u32>, f64)> {
+    match spares {
+        None => Some((None, 0.0)),
+        Some(s) => {
+            let (pmf, tail) = booms_pmf(chain)?;
+            Some(if s as usize >= pmf.len() {
+                (None, tail)
+            } else {
+                (Some(s), 0.0)
+            })
+        }
+    }
+}
+
+/// The chain with the destroy count as part of the state (destroys past `spares` leave the chain).
+fn augmented(chain: &Chain, spares: u32) -> Chain {
+    let n = chain.len();
+    let blocks = spares as usize + 1;
+    let mut out = Chain {
+        states: Vec::with_capacity(n * blocks),
+        start: chain.start,
+        attempts: Vec::with_capacity(n * blocks),
+        first: vec![0],
+        edges: Vec::new(),
+    };
+    for k in 0..blocks {
+        for i in 0..n {
+            for e in chain.edges(i) {
+                match e.to {
+                    Some(j) if e.destroy => {
+                        if k + 1 < blocks {
+                            out.edges.push(Edge {
+                                to: Some((k + 1) * n + j),
+                                ..*e
+                            });
+                        }
+                    }
+                    Some(j) => out.edges.push(Edge {
+                        to: Some(k * n + j),
+                        ..*e
+                    }),
+                    None => out.edges.push(*e),
+                }
+            }
+            out.first.push(out.edges.len());
+            out.states.push(chain.states[i]);
+            out.attempts.push(chain.attempts[i]);
+        }
+    }
+    out
+}
+
+/// The chain with every attempt cost replaced by whole cells of width `h`, rounded down or up.
+fn on_lattice(chain: &Chain, h: f64, up: bool) -> Chain {
+    let mut out = chain.clone();
+    for a in &mut out.attempts {
+        let q = a.cost / h;
+        a.cost = if up { libm::ceil(q) } else { libm::floor(q) };
+    }
+    out
+}
+
+/// `P(reach with attempt mesos ≤ budget and destroys ≤ spares)`; `None` for both unlimited or a
+/// numerical failure. `chain` must reach its target (no dead end).
+pub(crate) fn p_reach(chain: &Chain, budget: Option<f64>, spares: Option<u32>) -> Option<PlanReach> {
+    let Some(budget) = budget else {
+        let spares = spares? as usize;
+        let (pmf, tail) = booms_pmf(chain)?;
+        let p = total(pmf.iter().take(spares + 1).copied());
+        let cut = if spares >= pmf.len() { tail } else { 0.0 };
+        return Some(PlanReach {
+            p_reach: (p + cut / 2.0).min(1.0),
+            error_bound: cut / 2.0,
+            cells: 0,
+        });
+    };
+    if budget <= 0.0 {
+        let free = chain.attempts.iter().all(|a| a.cost == 0.0);
+        return (!free).then_some(PlanReach {
+            p_reach: 0.0,
+            error_bound: 0.0,
+            cells: 0,
+        });
+    }
+    let (spares, extra) = effective(chain, spares)?;
+    let walked = match spares {
+        Some(s) => augmented(chain, s),
+        None => chain.clone(),
+    };
+    let mut cells = FIRST_CELLS;
+    loop {
+        let h = budget / cells as f64;
+        let read = |up: bool| -> Option<f64> {
+            let pmf = lattice_pmf(&on_lattice(&walked, h, up), cells + 1).ok()?;
+            Some(total(pmf.iter().copied()).min(1.0))
+        };
+        let (low, high) = (read(true)?, read(false)?);
+        let bound = (high - low).max(0.0) / 2.0;
+        let next = cells * 4;
+        if bound <= ERROR_TARGET || next.saturating_mul(walked.len()) > MAX_WORK {
+            return Some(PlanReach {
+                p_reach: (low + high) / 2.0,
+                error_bound: bound + extra,
+                cells,
+            });
+        }
+        cells = next;
+    }
+}
+
+/// Cells of the lattice `budget_for` reads its budgets from.
+const BUDGET_CELLS: usize = 1 << 12;
+
+/// The least budgets with `p_reach ≥ p` for each level `p` given `spares` (`None` where
+/// `P(destroys ≤ spares) < p`), read on a lattice of [`BUDGET_CELLS`] cells spanning a budget grown
+/// from `start` (doubling) until the pessimistic CDF passes every reachable level; the midpoint of the
+/// two bracketing CDFs is read, so each budget is within one cell (returned as the second value) of
+/// the budget where the bracket crosses `p`.
+pub(crate) fn budget_for(
+    chain: &Chain,
+    spares: Option<u32>,
+    levels: &[f64],
+    start: f64,
+) -> Option<(Vec<Option<f64>>, f64)> {
+    let cap = match spares {
+        Some(_) => p_reach(chain, None, spares)?.p_reach,
+        None => 1.0,
+    };
+    let (spares, _) = effective(chain, spares)?;
+    let walked = match spares {
+        Some(s) => augmented(chain, s),
+        None => chain.clone(),
+    };
+    let wanted = levels
+        .iter()
+        .copied()
+        .filter(|&p| p <= cap - 1e-9)
+        .fold(0.0, f64::max);
+    let mut budget = start.max(1.0);
+    for _ in 0..64 {
+        let h = budget / BUDGET_CELLS as f64;
+        let cdf = |up: bool| -> Option<Vec<f64>> {
+            let pmf = lattice_pmf(&on_lattice(&walked, h, up), BUDGET_CELLS + 1).ok()?;
+            let mut acc = 0.0;
+            Some(
+                pmf.iter()
+                    .map(|p| {
+                        acc += p;
+                        acc
+                    })
+                    .collect(),
+            )
+        };
+        let (low, high) = (cdf(true)?, cdf(false)?);
+        if low.last().copied().unwrap_or(0.0) >= wanted {
+            let out = levels
+                .iter()
+                .map(|&p| {
+                    (p <= cap - 1e-9).then(|| {
+                        let x = (0..low.len())
+                            .find(|&x| (low[x] + high[x]) / 2.0 >= p)
+                            .unwrap_or(low.len() - 1);
+                        x as f64 * h
+                    })
+                })
+                .collect();
+            return Some((out, h));
+        }
+        budget *= 2.0;
+    }
+    None
+}

@@ -65,7 +65,7 @@ pub enum EdgeError {
     /// The same `Idempotency-Key` was used before with a different body.
     IdempotencyKeyReused,
     /// The webhook URL policy rejected a URL; the message says which rule.
-    InvalidWebhookUrl(&'static str),
+    InvalidWebhookUrl(crate::webhook::WebhookUrlError),
     /// A character name that cannot exist (checked before anything is stored or looked up).
     InvalidCharacterName {
         reason: &'static str,
@@ -202,7 +202,7 @@ impl EdgeError {
             EdgeError::IdempotencyKeyReused => {
                 "this Idempotency-Key was already used with a different request body".into()
             }
-            EdgeError::InvalidWebhookUrl(why) => (*why).into(),
+            EdgeError::InvalidWebhookUrl(e) => e.to_string(),
             EdgeError::InvalidCharacterName { reason } => format!("invalid character name: {reason}"),
             EdgeError::InvalidValuationSummary(why) => (*why).into(),
             EdgeError::WatchTokenRequired => {
@@ -295,7 +295,7 @@ mod tests {
             EdgeError::IdempotencyKeyMissing,
             EdgeError::IdempotencyKeyInvalid,
             EdgeError::IdempotencyKeyReused,
-            EdgeError::InvalidWebhookUrl("no"),
+            EdgeError::InvalidWebhookUrl(crate::webhook::WebhookUrlError::NotHttps),
             EdgeError::InvalidCharacterName { reason: "empty" },
             EdgeError::InvalidValuationSummary("bad"),
             EdgeError::WatchTokenRequired,

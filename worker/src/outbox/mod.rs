@@ -17,6 +17,7 @@ pub mod dead_letter;
 pub mod relay;
 
 use crate::error::EdgeError;
+use crate::error::Platform;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
@@ -103,7 +104,7 @@ pub use pve_edge::outbox::{content_hash, hash_matches};
 
 /// A fresh event id (`evt_` + 128 random bits).
 pub fn new_event_id() -> Result<String, EdgeError> {
-    crate::token::random_id("evt_", 16).map_err(EdgeError::from_random)
+    crate::token::random_id("evt_", 16).map_err(EdgeError::platform)
 }
 
 /// Integers go to D1 as JS numbers (exact up to 2^53; D1 has no BigInt binding).
@@ -133,8 +134,10 @@ pub async fn counts(db: &D1Database, now_ms: u64) -> Result<OutboxCounts, EdgeEr
              MIN(CASE WHEN status != 'delivered' THEN created_at END) AS oldest_undelivered_created_at \
              FROM outbox",
         )
-        .bind(&[js_num(now_ms)])?
+        .bind(&[js_num(now_ms)])
+        .platform()?
         .first(None)
-        .await?;
+        .await
+        .platform()?;
     row.ok_or_else(|| EdgeError::internal("outbox count query returned no row"))
 }

@@ -2,6 +2,7 @@
 //! lease token. Runs from the Cron Trigger, right after each write (`wait_until`), and from the admin
 //! route. Any number of relays may run at once: a claim is one atomic `UPDATE … RETURNING`, and a relay
 //! whose lease expired can no longer settle the events it held.
+use crate::error::Platform;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -109,7 +110,7 @@ struct Claimed {
 /// Runs claims until nothing is due or the time budget is spent.
 pub async fn run(env: &Env, trigger: Trigger) -> Result<RunReport, EdgeError> {
     let cfg = RelayConfig::from_env(env)?;
-    let db = env.d1(DB)?;
+    let db = env.d1(DB).platform()?;
     let started = now_ms();
     let mut report = RunReport::default();
     if trigger == Trigger::Cron {
@@ -145,7 +146,7 @@ pub async fn run(env: &Env, trigger: Trigger) -> Result<RunReport, EdgeError> {
 
 /// Claims up to `batch_size` due events, each the head of its aggregate, under one fresh lease token.
 async fn claim(db: &D1Database, cfg: &RelayConfig) -> Result<Vec<(String, Claimed)>, EdgeError> {
-    let token = crate::token::random_id("lease_", 16).map_err(EdgeError::from_random)?;
+    let token = crate::token::random_id("lease_", 16).platform()?;
     let now = now_ms();
     let rows: Vec<Claimed> = db
         .prepare(
@@ -167,10 +168,13 @@ async fn claim(db: &D1Database, cfg: &RelayConfig) -> Result<Vec<(String, Claime
             js_num(now + cfg.lease_ms),
             js_num(now),
             cfg.batch_size.into(),
-        ])?
+        ])
+        .platform()?
         .all()
-        .await?
-        .results()?;
+        .await
+        .platform()?
+        .results()
+        .platform()?;
     Ok(rows.into_iter().map(|c| (token.clone(), c)).collect())
 }
 
@@ -228,7 +232,8 @@ async fn process(
                          lease_token = NULL, lease_expires_at = NULL, last_error = NULL \
                          WHERE event_id = ?1 AND lease_token = ?2",
                     )
-                    .bind(&[key[0].clone(), key[1].clone(), js_num(now)])?,
+                    .bind(&[key[0].clone(), key[1].clone(), js_num(now)])
+                    .platform()?,
                 );
             }
             Settle::Retry { error, delay_ms } => {
@@ -240,7 +245,7 @@ async fn process(
                          history = json_insert(history, '$[#]', json_object('at', ?3, 'attempt', attempts, 'error', ?4)) \
                          WHERE event_id = ?1 AND lease_token = ?2",
                     )
-                    .bind(&[key[0].clone(), key[1].clone(), js_num(now), error.as_str().into(), js_num(*delay_ms)])?,
+                    .bind(&[key[0].clone(), key[1].clone(), js_num(now), error.as_str().into(), js_num(*delay_ms)]).platform()?,
                 );
             }
             Settle::Dead { reason, error } => {
@@ -251,7 +256,8 @@ async fn process(
                     reason.as_str(),
                     error,
                     now,
-                )?;
+                )
+                .platform()?;
                 // The insert and the delete carry the same fence; the delete's count tells the outcome.
                 statements.push(insert);
                 fence_index.push(statements.len());
@@ -259,7 +265,7 @@ async fn process(
             }
         }
     }
-    let results = db.batch(statements).await?;
+    let results = db.batch(statements).await.platform()?;
 
     for (((_, ev), settle), idx) in claimed.iter().zip(settles).zip(fence_index) {
         // A missing count is an error of the whole run, never a fenced-out settlement.
@@ -360,14 +366,13 @@ impl Destinations {
                 webhook_url: String,
                 status: String,
             }
-            let ids_json =
-                serde_json::to_string(&ids).map_err(|e| EdgeError::internal_owned(e.to_string()))?;
+            let ids_json = serde_json::to_string(&ids).map_err(|e| EdgeError::internal(e.to_string()))?;
             let rows: Vec<Row> = db
                 .prepare("SELECT id, webhook_url, status FROM watches WHERE id IN (SELECT value FROM json_each(?1))")
-                .bind(&[ids_json.into()])?
+                .bind(&[ids_json.into()]).platform()?
                 .all()
-                .await?
-                .results()?;
+                .await.platform()?
+                .results().platform()?;
             watches = rows
                 .into_iter()
                 .map(|r| (r.id, (r.webhook_url, r.status)))
@@ -437,9 +442,11 @@ async fn check_backlog(env: &Env, db: &D1Database, cfg: &RelayConfig) -> Result<
 async fn purge_delivered(db: &D1Database, cfg: &RelayConfig) -> Result<(), EdgeError> {
     let cutoff = now_ms().saturating_sub(cfg.delivered_retention_ms);
     db.prepare("DELETE FROM outbox WHERE status = 'delivered' AND delivered_at < ?1")
-        .bind(&[js_num(cutoff)])?
+        .bind(&[js_num(cutoff)])
+        .platform()?
         .run()
-        .await?;
+        .await
+        .platform()?;
     Ok(())
 }
 

@@ -10,6 +10,7 @@
 //! `wrangler deploy` leave it off) and with `ENABLE_TEST_ROUTES = "true"`, also `/v1/admin/test/…`
 //! ([`test_routes`]): bulk events, the valuation-change path, alerts, the sweep. Otherwise those paths
 //! do not exist (404).
+use crate::error::Platform;
 use worker::{Context, Env, Method, Request, Response};
 
 use super::json;
@@ -56,7 +57,7 @@ pub async fn route(
             task.set_task("admin", "dead_letter_delete");
             task.set_key(*event_id);
             allow(Method::Delete, "DELETE")?;
-            let db = env.d1(DB)?;
+            let db = env.d1(DB).platform()?;
             if !dead_letter::delete(&db, event_id).await? {
                 return Err(EdgeError::DeadLetterNotFound);
             }
@@ -66,7 +67,7 @@ pub async fn route(
             task.set_task("admin", "dead_letter_replay");
             task.set_key(*event_id);
             allow(Method::Post, "POST")?;
-            let db = env.d1(DB)?;
+            let db = env.d1(DB).platform()?;
             let seq = dead_letter::replay(&db, event_id, now_ms()).await?;
             relay::kick(ctx, env);
             json(
@@ -98,7 +99,7 @@ fn authorize(req: &Request, env: &Env) -> Result<(), EdgeError> {
 }
 
 async fn stats(env: &Env) -> Result<Response, EdgeError> {
-    let db = env.d1(DB)?;
+    let db = env.d1(DB).platform()?;
     let now = now_ms();
     let body = serde_json::json!({
         "outbox": outbox::counts(&db, now).await?,
@@ -110,7 +111,7 @@ async fn stats(env: &Env) -> Result<Response, EdgeError> {
 }
 
 async fn list_dead_letters(req: &Request, env: &Env) -> Result<Response, EdgeError> {
-    let url = req.url()?;
+    let url = req.url().platform()?;
     let mut limit = 50u32;
     let mut cursor = None;
     let mut include_replayed = false;
@@ -140,7 +141,7 @@ async fn list_dead_letters(req: &Request, env: &Env) -> Result<Response, EdgeErr
             _ => return Err(EdgeError::InvalidQuery(format!("unknown parameter {k:?}"))),
         }
     }
-    let db = env.d1(DB)?;
+    let db = env.d1(DB).platform()?;
     let page = dead_letter::list(&db, cursor.as_deref(), limit, include_replayed).await?;
     json(
         &serde_json::json!({"items": page.items, "next_cursor": page.next_cursor}),

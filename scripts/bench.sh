@@ -30,6 +30,26 @@ run node tests/bench/api.mjs
 section "Outbox: relay throughput and write-to-delivery latency"
 run node tests/bench/outbox.mjs
 
+# The browser engine before and after, in the same run: the page and Wasm of BENCH_BASE (a git revision,
+# default edge-skel) built from a `git archive` copy into a temp dir, next to this tree's web/ (issue 16).
+section "Browser: Wasm and data size, star force input → painted, cold load (baseline ${BENCH_BASE:-edge-skel} built in this run)"
+base=$(mktemp -d)
+git archive "${BENCH_BASE:-edge-skel}" | tar -x -C "$base"
+ln -s "$ROOT/node_modules" "$base/node_modules"
+(CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/bench-base" bash "$base/scripts/build.sh" web) >/dev/null
+{
+  echo "| build | Wasm gzip -9 (raw) | potential data gzip -9 (raw) |"
+  echo "|---|---|---|"
+  for row in "base=$base/web" "now=web"; do
+    dir=${row#*=}
+    data=$(ls "$dir"/data/potential.* | head -1)
+    echo "| ${row%%=*} | $(gzip -9c "$dir/pkg/pve_wasm_bg.wasm" | wc -c) B ($(wc -c < "$dir/pkg/pve_wasm_bg.wasm") B) | $(gzip -9c "$data" | wc -c) B ($(wc -c < "$data") B) |"
+  done
+  echo
+} | tee -a "$out"
+run node tests/bench/page.mjs "base=$base/web" now=web
+rm -rf "$base"
+
 cp "$out" BENCHMARKS.md
 rm -f "$out"
 step "wrote BENCHMARKS.md"

@@ -3,14 +3,16 @@
 #   scripts/build.sh worker   the Cloudflare Worker (worker/build/), via worker-build
 #   scripts/build.sh web      the browser engine (web/pkg/), via wasm-bindgen --target web, and its data (web/data/)
 #   scripts/build.sh          both
+# PVE_WORKER_FEATURES (e.g. "test-hooks") adds cargo features to the Worker; unset, it is the release
+# build `wrangler deploy` ships, without the test-only routes.
 source "$(dirname "$0")/lib.sh"
 what="${1:-all}"
 
 # A hash of everything the Worker is built from; wrangler runs this script on every start, and an
 # unchanged tree must not cost a rebuild.
 worker_inputs_hash() {
-  { git ls-files -co --exclude-standard -- Cargo.toml Cargo.lock engine worker/src worker/Cargo.toml \
-      | sort | xargs sha256sum; echo "$WORKER_BUILD_VERSION $WASM_BINDGEN_VERSION"; } | sha256sum | cut -d' ' -f1
+  { git ls-files -co --exclude-standard -- Cargo.toml Cargo.lock engine edge worker/src worker/Cargo.toml \
+      | sort | xargs sha256sum; echo "$WORKER_BUILD_VERSION $WASM_BINDGEN_VERSION features=${PVE_WORKER_FEATURES:-}"; } | sha256sum | cut -d' ' -f1
 }
 
 build_worker() {
@@ -20,22 +22,27 @@ build_worker() {
     step "worker: up to date"
     return
   fi
-  step "worker: worker-build --release"
-  (cd worker && worker-build --release)
+  local features=()
+  [[ -n "${PVE_WORKER_FEATURES:-}" ]] && features=(--features "$PVE_WORKER_FEATURES")
+  step "worker: worker-build --release ${features[*]}"
+  (cd worker && worker-build --release . "${features[@]}")
   echo "$hash" > worker/build/.inputs
 }
 
 build_web() {
   step "web: pve-wasm for the browser"
-  cargo build -p pve-wasm --target wasm32-unknown-unknown --release
+  cargo build -p pve-wasm --target wasm32-unknown-unknown --profile wasm-web
   rm -rf web/pkg
-  wasm-bindgen --target web --no-typescript --out-dir web/pkg \
-    "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/pve_wasm.wasm"
+  wasm-bindgen --target web --out-dir web/pkg \
+    "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm-web/pve_wasm.wasm"
   wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals -o web/pkg/pve_wasm_bg.wasm web/pkg/pve_wasm_bg.wasm
   # The potential line tables stay out of the Wasm: the page's engine Worker fetches them on first use.
   mkdir -p web/data
   cp engine/data/potential.tsv web/data/potential.tsv
+  step "web: TypeScript types of the pve-api request/response types (web/pkg/pve-api.d.ts, from schemars)"
+  cargo run -q -p pve-api --features schema --example schemas > web/pkg/pve-api.schemas.json
+  node scripts/gen-types.mjs web/pkg/pve-api.schemas.json web/pkg/pve-api.d.ts
   local raw gz
   raw=$(wc -c < web/pkg/pve_wasm_bg.wasm)
   gz=$(gzip -9c web/pkg/pve_wasm_bg.wasm | wc -c)

@@ -45,6 +45,11 @@ if $want_tests; then
   if ! python3 -c "import prometheus_client, sys; sys.exit(prometheus_client.__version__ != '$PROMETHEUS_CLIENT_VERSION')" 2>/dev/null; then
     python3 -m pip install --quiet "prometheus-client==$PROMETHEUS_CLIENT_VERSION"
   fi
+  step "schemathesis $SCHEMATHESIS_VERSION in .venv/ (the outside OpenAPI fuzzer)"
+  if ! .venv/bin/schemathesis --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+    python3 -m venv .venv
+    .venv/bin/pip install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
+  fi
   step "promtool (Debian's prometheus package) to check and unit-test ops/prometheus-alerts.yml"
   if ! command -v promtool >/dev/null; then
     if [[ $(id -u) -eq 0 ]]; then

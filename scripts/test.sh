@@ -3,7 +3,20 @@
 # build and purity, the Wasm bindings under node, and end-to-end + browser tests against `wrangler dev`.
 # Idempotent; exits non-zero on the first failure. `.ci/run` calls exactly this.
 source "$(dirname "$0")/lib.sh"
+# Setup must leave the tree as it found it: compare the tracked files' state before and after it (so a
+# developer's own uncommitted edits never fail this, but a lock file rewritten by npm does).
+tree_state() { git status --porcelain; git diff HEAD --binary | sha256sum; }
+before=$(tree_state)
 bash scripts/setup.sh --tests
+if [[ "$(tree_state)" != "$before" ]]; then
+  echo "scripts/setup.sh changed tracked files:" >&2
+  git status --porcelain >&2
+  exit 1
+fi
+
+step "promtool: check and unit-test the alert rules"
+promtool check rules ops/prometheus-alerts.yml
+promtool test rules ops/prometheus-alerts.test.yml
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -47,7 +60,10 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 
 step "build: release CLI, browser Wasm, Worker"
 cargo build --release -p pve-cli
-bash scripts/build.sh all
+PVE_WORKER_FEATURES=test-hooks bash scripts/build.sh all
+
+step "tsc --noEmit --checkJs over web/ against the generated .d.ts files (tsconfig.json, not strict)"
+node_modules/.bin/tsc -p tsconfig.json
 
 step "end-to-end and browser tests against wrangler dev --local"
 node --test --test-concurrency=1 --test-reporter=spec tests/e2e/*.test.mjs tests/browser/*.test.mjs

@@ -40,7 +40,7 @@ function writeUrl() {
 }
 
 // Tabs (WAI-ARIA tabs pattern): click or arrow keys / Home / End move between them.
-const tabButtons = [...document.querySelectorAll('[role="tab"]')];
+const tabButtons = [.../** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[role="tab"]'))];
 function selectTab(name, focus = false) {
   activeTab = name;
   for (const b of tabButtons) {
@@ -55,7 +55,7 @@ function selectTab(name, focus = false) {
 }
 for (const b of tabButtons) {
   b.addEventListener('click', () => selectTab(b.dataset.tab));
-  b.addEventListener('keydown', (e) => {
+  b.addEventListener('keydown', (/** @type {KeyboardEvent} */ e) => {
     const i = tabButtons.indexOf(b);
     const to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabButtons.length - 1 }[e.key];
     if (to === undefined) return;

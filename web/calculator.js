@@ -1,5 +1,6 @@
-// One calculator tab: a form built from a field spec, a debounced recompute in the engine Worker (through the
-// tab's own channel, so a superseded result is dropped), and a render function for the result.
+// One calculator tab: a form built from a field spec, a recompute in the engine Worker on every input (no
+// debounce: the tab's own channel keeps at most one request in the Worker and one waiting, and drops a
+// superseded result, so only the newest result is painted), and a render function for the result.
 //
 // The panel's `data-state` is `computing`, `rendering`, `done` or `error`, and `data-request` holds the JSON
 // of the request whose result (or error) is shown; the engine's raw JSON is in the panel's "JSON" details.
@@ -10,6 +11,7 @@ import { t, errorText, onLangChange } from './i18n.js';
 import { STALE } from './engine-client.js';
 import { paint } from './render.js';
 
+/** The character tab's debounce for its local what-ifs (the calculator tabs compute on every input). */
 export const DEBOUNCE_MS = 100;
 
 /**
@@ -25,15 +27,16 @@ export function mountCalculator(opts) {
   const ui = buildForm(form, prefix, spec);
   form.addEventListener('submit', (e) => e.preventDefault());
 
-  let timer = null;
   let inputAt = performance.now();
   let slowTimer = null;
+  let latestInput = 0; // an invalid form newer than a request in flight also supersedes its result
 
   const view = resultView(panel, render);
 
   const recompute = async () => {
     const values = ui.read();
     const startedAt = inputAt;
+    const mine = ++latestInput;
     let request;
     try {
       request = toRequest(values);
@@ -48,9 +51,10 @@ export function mountCalculator(opts) {
     let outcome;
     try {
       const r = await engine.latest(id, op, request);
-      if (r === STALE) return;
+      if (r === STALE || mine !== latestInput) return;
       outcome = { request, response: r.response, raw: r.raw, values, ms: r.ms };
     } catch (e) {
+      if (mine !== latestInput) return;
       outcome = { error: e };
     }
     clearTimeout(slowTimer);
@@ -72,8 +76,7 @@ export function mountCalculator(opts) {
     }
     dirty = false;
     panel.dataset.state = 'computing';
-    clearTimeout(timer);
-    timer = setTimeout(recompute, DEBOUNCE_MS);
+    recompute();
   };
 
   form.addEventListener('input', () => {

@@ -26,7 +26,7 @@ function bindLabel(el, l) {
 
 function control(f, prefix) {
   const id = `${prefix}-${f.name}-${++uid}`;
-  const wrap = document.createElement('div');
+  const wrap = /** @type {HTMLDivElement & {update?: () => void}} */ (document.createElement('div'));
   wrap.className = `field field-${f.kind}`;
   wrap.dataset.field = f.name;
   if (f.kind === 'custom') {

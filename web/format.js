@@ -50,6 +50,7 @@ function koMeso(n) {
 // English units: B (10^9), M (10^6), K (10^3) with about four significant digits: 12.35B, 123.5M.
 function enMeso(n) {
   const abs = Math.abs(n);
+  /** @type {[number, string][]} */
   const units = [[1e9, 'B'], [1e6, 'M'], [1e3, 'K']];
   for (const [u, name] of units) {
     if (abs >= u * 0.9995) {
@@ -91,7 +92,7 @@ export function formatPercent(p, lang) {
 export function formatMesoShort(n, lang) {
   if (lang === 'en') return enMeso(n);
   const abs = Math.abs(n);
-  for (const [u, name] of [[1e12, '조'], [1e8, '억'], [1e4, '만']]) {
+  for (const [u, name] of /** @type {[number, string][]} */ ([[1e12, '조'], [1e8, '억'], [1e4, '만']])) {
     if (abs >= u) return nf('ko-KR', abs / u < 10 ? 1 : 0).format(n / u) + name;
   }
   return group(n);

@@ -9,4 +9,12 @@
 //! (numbers drawn by the caller) and the results of KV, D1, Durable Object and fetch calls are arguments.
 //! It knows HTTP semantics (statuses, header values), not workers-rs. It builds natively and for wasm32,
 //! so every decision is tested with plain `cargo test`. `worker/` is the I/O shell around it.
+
+pub mod alerts;
+pub mod backoff;
+pub mod error;
+pub mod http;
+pub mod outbox;
 pub mod routes;
+pub mod time;
+pub mod webhook;

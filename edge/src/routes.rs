@@ -200,7 +200,7 @@ mod tests {
     #[test]
     fn every_engine_operation_has_a_route() {
         for op in pve_api::Operation::ALL {
-            let route = find(&format!("/v1/{}", op.as_str())).expect(op.as_str());
+            let route = find(&format!("/v1/{}", op.as_str())).unwrap_or_else(|| panic!("{}", op.as_str()));
             assert_eq!(route.operations[0].method, "POST");
             assert_eq!(route.operations[0].operation_id, op.as_str());
         }

@@ -10,6 +10,7 @@
 //! `libm` (not the platform's), and no result depends on hash-map iteration order.
 
 pub mod flame;
+pub mod message;
 pub mod potential;
 pub mod starforce;
 pub mod valuation;

@@ -110,8 +110,20 @@ fn describe(v: &ItemValuation) -> String {
         .join(" ")
 }
 
-/// Every kind is valued or reported; a valued 0 says why; means are finite and ≥ 0.
+/// Every kind is valued or reported; a valued 0 says why; means are finite and ≥ 0; every reason and note is
+/// a catalogued code with exactly its catalogued params.
 fn assert_never_silent(v: &ItemValuation) {
+    let notes = [&v.potential, &v.additional_potential]
+        .into_iter()
+        .flatten()
+        .flat_map(|p| p.notes.iter());
+    for m in v.not_valued.iter().map(|n| &n.message).chain(notes) {
+        assert!(
+            m.is_catalogued(),
+            "{}: {m:?} is not in the catalogue as emitted",
+            v.name
+        );
+    }
     for k in Kind::ALL {
         match v.mean(k) {
             Some((mean, _)) => {
@@ -141,6 +153,9 @@ fn check_with(class: Option<&str>, item: Item, options: &Options, expect: &str) 
     let v = va::value(&one(class, item), options, data()).expect("valid options");
     let got = describe(&v.items[0]);
     assert_never_silent(&v.items[0]);
+    for m in &v.notes {
+        assert!(m.is_catalogued(), "{m:?} is not in the catalogue as emitted");
+    }
     assert_eq!(got, expect, "{:#?}", v.items[0].not_valued);
 }
 
@@ -689,7 +704,7 @@ mod properties {
                     let Ok(Some(p)) = p else { continue };
                     for line in &p.lines {
                         let parsed = !matches!(pot::parse_line(line), pot::ParsedLine::Unparsed(_));
-                        let reported = iv.not_valued.iter().any(|n| n.kind == kind && n.message.contains(&format!("{line:?}")));
+                        let reported = iv.not_valued.iter().any(|n| n.kind == kind && n.message.message.contains(&format!("{line:?}")));
                         prop_assert!(parsed || reported, "{line} on {}", iv.name);
                     }
                 }

@@ -21,6 +21,8 @@ export function toolEnv(extra = {}) {
     ESBUILD_BIN: `${ROOT}/node_modules/@esbuild/linux-x64/bin/esbuild`,
     WASM_OPT_BIN: `${ROOT}/node_modules/.bin/wasm-opt`,
     NO_COLOR: '1',
+    // wrangler dev runs `scripts/build.sh worker`: the tests need the test-only admin routes.
+    PVE_WORKER_FEATURES: 'test-hooks',
     ...extra,
   };
 }

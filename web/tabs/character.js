@@ -4,6 +4,7 @@
 // (operation `valuation`, request {equipment, options}) without another request.
 import { buildForm, encode, decode } from '../form.js';
 import { t, lang, onLangChange } from '../i18n.js';
+import { STRINGS } from '../strings.js';
 import { formatMeso, formatCount } from '../format.js';
 import { h, num, stat, grid, section, table, notes } from '../render.js';
 import { STALE } from '../engine-client.js';
@@ -78,7 +79,7 @@ export function toOptions(v) {
 export function characterTab({ engine, onValuesChange }) {
   const panel = document.getElementById('panel-character');
   const lookupForm = panel.querySelector('form.lookup');
-  const whatifForm = panel.querySelector('form.whatif');
+  const whatifForm = /** @type {HTMLFormElement} */ (panel.querySelector('form.whatif'));
   const status = panel.querySelector('.status');
 
   const lookup = buildForm(lookupForm, 'ch', LOOKUP);
@@ -270,11 +271,22 @@ function render({ source, response: r }) {
       meso(it.mean_mesos, `ch-item-${it.id}`),
       ...KINDS.map((k) => amount(it[k], `ch-item-${it.id}-${k}`)),
       (it.not_valued ?? []).length
-        ? h('ul', { class: 'not-valued' }, it.not_valued.map((n) => h('li', {},
-          h('code', {}, n.kind ?? ''), ' ', h('code', {}, n.reason_code ?? ''), ' ', h('span', { 'data-source': 'engine' }, n.message ?? ''))))
+        ? h('ul', { class: 'not-valued' }, it.not_valued.map((n) => h('li', { 'data-code': n.code ?? '' },
+          h('strong', {}, t(`ch.kind_${n.kind}`)), ' ', h('span', { 'data-source': 'engine' }, say(n)))))
         : '—',
     ]), 'ch-items')));
   }
-  out.push(notes('ch.notes', r.notes, 'notes engine-notes'));
+  out.push(notes('ch.notes', (r.notes ?? []).map(say), 'notes engine-notes'));
   return out.filter(Boolean);
+}
+
+/**
+ * An engine message `{code, params, message}` in the page's language, from its code and params (the raw code
+ * stays in the raw-JSON view). A code without a text falls back to the English message.
+ * @param {{code?: string, params?: Record<string, unknown>, message?: string} | string} m
+ */
+export function say(m) {
+  if (typeof m === 'string') return m;
+  const key = `msg.${m.code}`;
+  return key in STRINGS[lang()] ? t(key, m.params ?? {}) : (m.message ?? '');
 }

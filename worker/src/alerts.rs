@@ -2,6 +2,7 @@
 //! Discord-compatible messages (title, severity, what happened, counts, runbook link); INFO alerts are
 //! only logged and counted. The same alert key within `ALERT_WINDOW_S` is counted, not re-sent: the
 //! window bookkeeping and the outbox insert are one D1 batch, so exactly one raise per window enqueues.
+use crate::error::Platform;
 use serde::{Deserialize, Serialize};
 use worker::{console_error, console_log, console_warn, Env};
 
@@ -184,7 +185,7 @@ struct PrevState {
 /// Count the alert, and enqueue its message if it is the first of its key in the window.
 pub async fn raise(env: &Env, alert: Alert) -> Result<Raised, EdgeError> {
     let cfg = AlertConfig::from_env(env)?;
-    let db = env.d1(DB)?;
+    let db = env.d1(DB).platform()?;
     let now = now_ms();
     let key = alert.key();
     let severity = alert.kind.severity();
@@ -194,12 +195,19 @@ pub async fn raise(env: &Env, alert: Alert) -> Result<Raised, EdgeError> {
     // by the upsert below.
     let prev: Option<PrevState> = db
         .prepare("SELECT window_started_at, count_in_window FROM alert_state WHERE alert_key = ?1")
-        .bind(&[key.as_str().into()])?
+        .bind(&[key.as_str().into()])
+        .platform()?
         .first(None)
-        .await?;
-    let suppressed = prev
-        .filter(|p| p.window_started_at + cfg.window_ms <= now)
-        .map_or(0, |p| p.count_in_window.saturating_sub(1));
+        .await
+        .platform()?;
+    let suppressed = pve_edge::alerts::suppressed_before(
+        prev.map(|p| pve_edge::alerts::Window {
+            started_at_ms: p.window_started_at,
+            count_in_window: p.count_in_window,
+        }),
+        cfg.window_ms,
+        now,
+    );
 
     let upsert = db
         .prepare(
@@ -220,7 +228,8 @@ pub async fn raise(env: &Env, alert: Alert) -> Result<Raised, EdgeError> {
             js_num(now),
             event_id.as_str().into(),
             js_num(cfg.window_ms),
-        ])?;
+        ])
+        .platform()?;
 
     let log_line = serde_json::json!({
         "domain": "alerts", "task": "raise", "alert_key": key, "severity": severity.as_str(),
@@ -229,7 +238,7 @@ pub async fn raise(env: &Env, alert: Alert) -> Result<Raised, EdgeError> {
     .to_string();
 
     if severity == Severity::Info {
-        db.batch(vec![upsert]).await?;
+        db.batch(vec![upsert]).await.platform()?;
         console_log!("{log_line}");
         return Ok(Raised::Logged);
     }
@@ -242,19 +251,16 @@ pub async fn raise(env: &Env, alert: Alert) -> Result<Raised, EdgeError> {
         event_type: format!("alert.{}", severity.as_str().to_ascii_lowercase()),
         payload,
     };
-    let insert = event.insert_if(
-        &db,
-        now,
-        "EXISTS (SELECT 1 FROM alert_state WHERE alert_key = ?8 AND last_event_id = ?9)",
-        [key.as_str().into(), event_id.as_str().into()],
-    )?;
-    let results = db.batch(vec![upsert, insert]).await?;
-    let enqueued = results
-        .get(1)
-        .and_then(|r| r.meta().ok().flatten())
-        .and_then(|m| m.changes)
-        .unwrap_or(0)
-        > 0;
+    let insert = event
+        .insert_if(
+            &db,
+            now,
+            "EXISTS (SELECT 1 FROM alert_state WHERE alert_key = ?8 AND last_event_id = ?9)",
+            [key.as_str().into(), event_id.as_str().into()],
+        )
+        .platform()?;
+    let results = db.batch(vec![upsert, insert]).await.platform()?;
+    let enqueued = crate::d1::changes_at(&results, 1)? > 0;
     match severity {
         Severity::Critical => console_error!("{log_line}"),
         _ => console_warn!("{log_line}"),
@@ -264,11 +270,14 @@ pub async fn raise(env: &Env, alert: Alert) -> Result<Raised, EdgeError> {
     } else {
         let count: Option<u64> = db
             .prepare("SELECT count_in_window FROM alert_state WHERE alert_key = ?1")
-            .bind(&[key.as_str().into()])?
+            .bind(&[key.as_str().into()])
+            .platform()?
             .first(Some("count_in_window"))
-            .await?;
+            .await
+            .platform()?;
         Ok(Raised::Counted {
-            count_in_window: count.unwrap_or(0),
+            count_in_window: count
+                .ok_or_else(|| EdgeError::internal("alert_state row missing right after its upsert"))?,
         })
     }
 }
@@ -314,7 +323,7 @@ fn discord_message(
         "embeds": [embed],
         "allowed_mentions": {"parse": []},
     });
-    serde_json::to_string(&body).map_err(|e| EdgeError::internal_owned(e.to_string()))
+    serde_json::to_string(&body).map_err(|e| EdgeError::internal(e.to_string()))
 }
 
 fn field(name: &str, value: &str, inline: bool) -> serde_json::Value {
@@ -331,12 +340,7 @@ fn clip(s: &str, max_chars: usize) -> String {
     }
 }
 
-/// Milliseconds since the epoch as an RFC 3339 UTC timestamp.
-pub fn iso8601(ms: u64) -> String {
-    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64))
-        .to_iso_string()
-        .into()
-}
+pub use pve_edge::time::iso8601;
 
 /// Per-key counts for the admin stats route.
 #[derive(Debug, Serialize, Deserialize)]
@@ -350,13 +354,14 @@ pub struct AlertCount {
 }
 
 pub async fn counts(env: &Env) -> Result<Vec<AlertCount>, EdgeError> {
-    let db = env.d1(DB)?;
-    Ok(db
-        .prepare(
-            "SELECT alert_key, severity, total_count, count_in_window, window_started_at, last_event_id \
+    let db = env.d1(DB).platform()?;
+    db.prepare(
+        "SELECT alert_key, severity, total_count, count_in_window, window_started_at, last_event_id \
              FROM alert_state ORDER BY alert_key",
-        )
-        .all()
-        .await?
-        .results()?)
+    )
+    .all()
+    .await
+    .platform()?
+    .results()
+    .platform()
 }

@@ -11,6 +11,7 @@
 use crate::config::Config;
 use crate::context::now_ms;
 use crate::error::EdgeError;
+use crate::error::Platform;
 use crate::limits::{Rate, TokenBucket};
 use crate::metrics;
 use crate::rate_limiter::{self, AcquireRequest, Admission};
@@ -76,7 +77,10 @@ pub async fn check_refresh(env: &Env, cfg: &Config, client: &str) -> Result<(), 
         },
         breaker: None,
     };
-    match rate_limiter::acquire(env, &format!("refresh:{client}"), &req).await? {
+    match rate_limiter::acquire(env, &format!("refresh:{client}"), &req)
+        .await
+        .platform()?
+    {
         Admission::Granted { .. } => Ok(()),
         Admission::Denied { retry_after_ms, .. } => {
             metrics::inc(metrics::RATE_LIMITED, &[("scope", "refresh")]);

@@ -14,6 +14,7 @@ mod bindings;
 mod cache;
 mod config;
 mod context;
+mod d1;
 mod error;
 mod fetch;
 mod gauges;
@@ -35,6 +36,7 @@ pub use metrics_store::Metrics;
 pub use rate_limiter::RateLimiter;
 pub use single_flight::SingleFlight;
 
+use crate::error::Platform;
 use context::{Outcome, TaskContext};
 use error::EdgeError;
 use pve_edge::routes::MethodDecision;
@@ -55,7 +57,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
             let status = e.status();
             let code = e.code();
             let detail = e.to_string();
-            let resp = e.into_response(&task.request_id)?;
+            let resp = crate::error::response(&e, &task.request_id)?;
             (resp, Outcome::Error { code, detail }, status)
         }
     };
@@ -177,14 +179,17 @@ async fn route(
 fn as_get(req: &Request) -> Result<Request, EdgeError> {
     let mut init = RequestInit::new();
     init.with_method(Method::Get).with_headers(req.headers().clone());
-    Ok(Request::new_with_init(&req.url()?.to_string(), &init)?)
+    Request::new_with_init(req.url().platform()?.as_ref(), &init).platform()
 }
 
 /// OPTIONS on a declared path: 204 with the methods it allows.
 fn options(allow: &str) -> Result<Response, EdgeError> {
     let headers = worker::Headers::new();
-    headers.set("allow", allow)?;
-    Ok(Response::empty()?.with_status(204).with_headers(headers))
+    headers.set("allow", allow).platform()?;
+    Ok(Response::empty()
+        .platform()?
+        .with_status(204)
+        .with_headers(headers))
 }
 
 fn only(method: &Method, expected: Method, allow: &'static str) -> Result<(), EdgeError> {

@@ -1,5 +1,5 @@
-//! Small primitives for secrets and identifiers: random ids and tokens, SHA-256 in hex, and a
-//! constant-time comparison.
+//! Small primitives for secrets and identifiers: random ids and tokens, SHA-256 in hex. The
+//! constant-time comparison is `pve_edge::http::ct_eq`.
 use sha2::{Digest, Sha256};
 
 /// `prefix` followed by `bytes` random bytes in hex, from the platform's CSPRNG.
@@ -24,14 +24,6 @@ pub fn hex(bytes: &[u8]) -> String {
 
 pub fn sha256_hex(data: &[u8]) -> String {
     hex(&Sha256::digest(data))
-}
-
-/// Compares two secrets in time independent of where they differ. Both sides are hashed first, so
-/// the comparison does not reveal the length of the expected secret either.
-pub fn secrets_equal(given: &[u8], expected: &[u8]) -> bool {
-    let a = Sha256::digest(given);
-    let b = Sha256::digest(expected);
-    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// A uniform random `u64`, or `None` if the CSPRNG failed (callers pick an explicit fallback).

@@ -28,6 +28,8 @@ const THROTTLE_MAX_MS: u64 = 600_000;
 /// What clients are told to wait after a failed load (the breaker tells them more once it opens).
 const FAILURE_RETRY_AFTER_MS: u64 = 5_000;
 const BACKOFF_BASE_MS: u64 = 100;
+/// The largest backoff between two attempts (100 ms · 2^6).
+const BACKOFF_MAX_MS: u64 = 6_400;
 
 #[derive(Debug, PartialEq)]
 pub enum Fetched {
@@ -294,24 +296,12 @@ fn nexon_error_code(body: &[u8]) -> Option<String> {
     v.get("error")?.get("name")?.as_str().map(str::to_owned)
 }
 
-/// Seconds, or an HTTP date; capped; a default when absent or unreadable.
+/// Seconds, or an HTTP date (pve-edge parses both, natively too); capped; a default when absent or
+/// unreadable.
 fn parse_retry_after(value: Option<&str>, now: u64) -> u64 {
-    let Some(value) = value.map(str::trim) else {
-        return THROTTLE_DEFAULT_MS;
-    };
-    let ms = if let Ok(secs) = value.parse::<u64>() {
-        secs.saturating_mul(1000)
-    } else if cfg!(target_arch = "wasm32") {
-        let at = js_sys::Date::parse(value);
-        if at.is_finite() {
-            (at as u64).saturating_sub(now)
-        } else {
-            THROTTLE_DEFAULT_MS
-        }
-    } else {
-        THROTTLE_DEFAULT_MS
-    };
-    ms.clamp(1, THROTTLE_MAX_MS)
+    value
+        .and_then(|v| pve_edge::http::retry_after_ms(v, now, THROTTLE_MAX_MS))
+        .unwrap_or(THROTTLE_DEFAULT_MS)
 }
 
 /// Nexon ocids are 32 hex characters; accept any short token of safe characters.
@@ -322,14 +312,13 @@ pub fn is_valid_ocid(ocid: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// Full jitter: uniform in [0, base·2^(attempt-1)].
+/// Full jitter: uniform in [0, base·2^(attempt-1)], at most `BACKOFF_MAX_MS`.
 fn jittered_backoff(attempt: u32) -> u64 {
-    let cap = BACKOFF_BASE_MS << attempt.saturating_sub(1).min(6);
-    let mut bytes = [0u8; 4];
-    match getrandom::getrandom(&mut bytes) {
-        Ok(()) => u64::from(u32::from_le_bytes(bytes)) % (cap + 1),
+    use pve_edge::backoff::{ceiling, full_jitter};
+    match crate::token::random_u64() {
+        Some(random) => full_jitter(attempt, BACKOFF_BASE_MS, BACKOFF_MAX_MS, random),
         // No randomness: the full backoff (still bounded, merely not spread).
-        Err(_) => cap,
+        None => ceiling(attempt, BACKOFF_BASE_MS, BACKOFF_MAX_MS),
     }
 }
 
@@ -410,7 +399,7 @@ mod tests {
     #[test]
     fn backoff_stays_within_its_cap() {
         for attempt in 1..10 {
-            let cap = BACKOFF_BASE_MS << (attempt - 1).min(6);
+            let cap = pve_edge::backoff::ceiling(attempt, BACKOFF_BASE_MS, BACKOFF_MAX_MS);
             assert!(jittered_backoff(attempt) <= cap);
         }
     }

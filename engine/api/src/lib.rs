@@ -9,6 +9,7 @@
 
 mod error;
 pub mod flame;
+pub mod message;
 pub mod potential;
 pub mod starforce;
 pub mod valuation;

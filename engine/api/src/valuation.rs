@@ -633,7 +633,7 @@ pub struct PotentialOut {
     pub mean: f64,
     pub mean_mesos: Option<f64>,
     pub zero_reason: Option<String>,
-    pub notes: Vec<String>,
+    pub notes: Vec<crate::message::MessageOut>,
 }
 
 #[derive(Debug, Serialize)]
@@ -658,6 +658,8 @@ pub struct FlameOut {
 pub struct NotValuedOut {
     pub kind: &'static str,
     pub reason_code: &'static str,
+    pub code: &'static str,
+    pub params: crate::message::Params,
     pub message: String,
 }
 
@@ -797,7 +799,7 @@ pub struct ValuationResponse {
     pub total: SummaryOut,
     pub sets: Vec<SetOut>,
     pub items: Vec<ItemOut>,
-    pub notes: Vec<String>,
+    pub notes: Vec<crate::message::MessageOut>,
 }
 
 fn line_out(l: &va::LineReport) -> LineOut {
@@ -848,7 +850,7 @@ fn potential_out(p: &va::PotentialValue) -> PotentialOut {
         mean: p.mean,
         mean_mesos: p.mean_mesos,
         zero_reason: p.zero_reason.clone(),
-        notes: p.notes.clone(),
+        notes: crate::message::messages_out(&p.notes),
     }
 }
 
@@ -985,7 +987,9 @@ fn response(
                 .map(|n| NotValuedOut {
                     kind: n.kind.key(),
                     reason_code: n.reason.code(),
-                    message: n.message.clone(),
+                    code: n.message.code,
+                    params: crate::message::Params(n.message.params.clone()),
+                    message: n.message.message.clone(),
                 })
                 .collect(),
         })
@@ -1029,7 +1033,7 @@ fn response(
             })
             .collect(),
         items,
-        notes: v.notes.clone(),
+        notes: crate::message::messages_out(&v.notes),
     }
 }
 

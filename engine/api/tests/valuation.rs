@@ -20,8 +20,11 @@ fn data() -> &'static Data {
 const FIXTURES: [&str; 2] = ["evan", "mechanic"];
 
 fn fixture(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("../../../shared/fixtures/nexon/{name}_equip.json"));
+    // The shared directory sits next to the repository; PVE_SHARED_DIR names it for worktrees elsewhere.
+    let shared = std::env::var_os("PVE_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    let path = shared.join(format!("fixtures/nexon/{name}_equip.json"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -85,6 +88,59 @@ fn golden_files() {
             );
         }
     }
+}
+
+/// Every note and not-valued entry of both fixtures is `{code, params, message}` with a catalogued code and
+/// exactly the catalogue's parameter names, in order.
+#[test]
+fn every_message_is_catalogued() {
+    fn check(id: &str, m: &Value) {
+        let code = m["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{id}: no code in {m}"));
+        let names = pve_engine::message::CATALOGUE
+            .iter()
+            .find(|(c, _)| *c == code)
+            .unwrap_or_else(|| panic!("{id}: {code} is not in the catalogue"))
+            .1;
+        let params: Vec<&str> = m["params"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{id}: params of {code}"))
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut want: Vec<&str> = names.to_vec();
+        let mut got = params.clone();
+        want.sort_unstable();
+        got.sort_unstable();
+        assert_eq!(got, want, "{id}: params of {code}");
+        assert!(
+            !m["message"].as_str().unwrap().is_empty(),
+            "{id}: {code} has no message"
+        );
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for name in FIXTURES {
+        let r = &computed(name).2;
+        for n in r["notes"].as_array().unwrap() {
+            check(name, n);
+            seen.insert(n["code"].as_str().unwrap().to_owned());
+        }
+        for item in r["items"].as_array().unwrap() {
+            let id = format!("{name} #{}", item["id"]);
+            let pots = ["potential", "additional_potential"].map(|k| &item[k]["notes"]);
+            for n in item["not_valued"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .chain(pots.iter().filter_map(|n| n.as_array()).flatten())
+            {
+                check(&id, n);
+                seen.insert(n["code"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    assert!(seen.len() >= 5, "the fixtures reach only {seen:?}");
 }
 
 /// The test: no item is silently 0. Every kind of every item is valued (a mean > 0, or a 0 with its

@@ -14,6 +14,8 @@ use super::class::Focus;
 use super::input::{Item, Potential};
 use super::options::PotentialOptions;
 use super::report::{Kind, LineReport, LineUse, NotValued, PotentialValue, Quantiles, Reason, Unit};
+use super::stars::invalid;
+use crate::message::Message;
 use crate::potential::{self as pot, Data, Goal, Note, ParsedLine, Payment, PotentialKind, StatKind};
 
 /// Notes that hold for every item valued with the same reset: reported once per valuation, not per item.
@@ -31,17 +33,17 @@ fn is_global(note: &Note) -> bool {
 }
 
 /// Split engine notes into the item's own and the valuation-wide ones.
-fn sort_notes(notes: &[Note], item: &mut Vec<String>, global: &mut Vec<String>) {
+fn sort_notes(notes: &[Note], item: &mut Vec<Message>, global: &mut Vec<Message>) {
     for n in notes {
-        let text = n.to_string();
+        let m = Message::from(n);
         let list = if is_global(n) { &mut *global } else { &mut *item };
-        if !list.contains(&text) {
-            list.push(text);
+        if !list.contains(&m) {
+            list.push(m);
         }
     }
 }
 
-fn nv(kind: Kind, reason: Reason, message: String) -> NotValued {
+fn nv(kind: Kind, reason: Reason, message: Message) -> NotValued {
     NotValued {
         kind,
         reason,
@@ -99,7 +101,16 @@ fn refusal(kind: Kind, e: pot::Error) -> NotValued {
         pot::Error::GradeAboveCubeMax { .. } => Reason::ResetNotUsable,
         _ => Reason::EngineError,
     };
-    nv(kind, reason, e.to_string())
+    let text = e.to_string();
+    nv(
+        kind,
+        reason,
+        Message::new(
+            "valuation.potential_refused",
+            vec![("error", text.as_str().into())],
+            text,
+        ),
+    )
 }
 
 /// Value one potential. Returns the value (if any) and the not-valued entries (unparsed lines are reported
@@ -111,7 +122,7 @@ pub(super) fn value(
     focus: Option<&Focus>,
     opts: &PotentialOptions,
     data: &Data,
-    global_notes: &mut Vec<String>,
+    global_notes: &mut Vec<Message>,
 ) -> (Option<PotentialValue>, Vec<NotValued>) {
     let which = if kind == Kind::Potential {
         "potential"
@@ -121,7 +132,15 @@ pub(super) fn value(
     let Some(potential) = potential else {
         return (
             None,
-            vec![nv(kind, Reason::NoPotential, format!("the item has no {which}"))],
+            vec![nv(
+                kind,
+                Reason::NoPotential,
+                Message::new(
+                    "valuation.no_potential",
+                    vec![],
+                    format!("the item has no {which}"),
+                ),
+            )],
         );
     };
     let mut out = Vec::new();
@@ -131,9 +150,13 @@ pub(super) fn value(
             out.push(nv(
                 kind,
                 Reason::UnparsedLine,
-                format!(
-                    "line {} {text:?} is not understood; it is not part of the goal",
-                    i + 1
+                Message::new(
+                    "valuation.unparsed_line",
+                    vec![("index", (i + 1).into()), ("line", text.as_str().into())],
+                    format!(
+                        "line {} {text:?} is not understood; it is not part of the goal",
+                        i + 1
+                    ),
                 ),
             ));
         }
@@ -146,19 +169,27 @@ pub(super) fn value(
         let e = nv(
             kind,
             Reason::NoPotentialTable,
-            format!("the {} slot has no potential tables", item.slot),
+            Message::new(
+                "valuation.no_potential_table",
+                vec![("slot", item.slot.as_str().into())],
+                format!("the {} slot has no potential tables", item.slot),
+            ),
         );
         return fail(out, e);
     };
     let level = match &item.level {
         Ok(l) => *l,
-        Err(e) => return fail(out, nv(kind, Reason::InvalidInput, e.to_string())),
+        Err(e) => return fail(out, nv(kind, Reason::InvalidInput, invalid(e.to_string()))),
     };
     let Some(focus) = focus else {
         let e = nv(
             kind,
             Reason::UnknownClass,
-            "the class is unknown, so the stats that matter are too".into(),
+            Message::new(
+                "valuation.unknown_class",
+                vec![],
+                "the class is unknown, so the stats that matter are too",
+            ),
         );
         return fail(out, e);
     };
@@ -166,9 +197,16 @@ pub(super) fn value(
     let start = opts.start_grade.min(potential.grade);
     let mut notes = Vec::new();
     if start < opts.start_grade {
-        notes.push(format!(
-            "the item is {} (below the assumed start grade {}), so the resets start at {}",
-            potential.grade, opts.start_grade, potential.grade
+        notes.push(Message::new(
+            "valuation.start_below_assumed",
+            vec![
+                ("grade", potential.grade.to_string().into()),
+                ("start_grade", opts.start_grade.to_string().into()),
+            ],
+            format!(
+                "the item is {} (below the assumed start grade {}), so the resets start at {}",
+                potential.grade, opts.start_grade, potential.grade
+            ),
         ));
     }
     let Some(cube) = data.cube(&opts.reset) else {
@@ -177,7 +215,11 @@ pub(super) fn value(
             nv(
                 kind,
                 Reason::EngineError,
-                format!("unknown reset {:?}", opts.reset),
+                Message::new(
+                    "valuation.unknown_reset",
+                    vec![("reset", opts.reset.as_str().into())],
+                    format!("unknown reset {:?}", opts.reset),
+                ),
             ),
         );
     };
@@ -220,7 +262,15 @@ pub(super) fn value(
 
     let goal = match Goal::new(&sums, &[]) {
         Ok(g) => g,
-        Err(e) => return fail(out, nv(kind, Reason::EngineError, e.to_string())),
+        Err(e) => {
+            let text = e.to_string();
+            let m = Message::new(
+                "valuation.goal_rejected",
+                vec![("error", text.as_str().into())],
+                text,
+            );
+            return fail(out, nv(kind, Reason::EngineError, m));
+        }
     };
     let req = pot::Request {
         cube: opts.reset.clone(),
@@ -234,15 +284,26 @@ pub(super) fn value(
         Err(e) => return fail(out, refusal(kind, e)),
     };
     if let Some(imp) = &res.impossible {
-        return fail(out, nv(kind, Reason::ImpossibleTarget, imp.to_string()));
+        let text = imp.to_string();
+        let m = Message::new(
+            "valuation.potential_impossible",
+            vec![("detail", text.as_str().into())],
+            text,
+        );
+        return fail(out, nv(kind, Reason::ImpossibleTarget, m));
     }
     let Some(mean_attempts) = res.mean_attempts else {
         let e = nv(
             kind,
             Reason::InfiniteMean,
-            format!(
-                "the lines are reached with probability {} only (tier-ups can lose them): the mean is infinite",
-                res.eventual_success
+            Message::new(
+                "valuation.infinite_mean",
+                vec![("eventual_success", res.eventual_success.into())],
+                format!(
+                    "the lines are reached with probability {} only (tier-ups can lose them): the mean is \
+                     infinite",
+                    res.eventual_success
+                ),
             ),
         );
         return fail(out, e);
@@ -253,7 +314,11 @@ pub(super) fn value(
             None => {
                 return fail(
                     out,
-                    nv(kind, Reason::MissingPrice, "the reset has no meso cost".into()),
+                    nv(
+                        kind,
+                        Reason::MissingPrice,
+                        Message::new("valuation.no_meso_cost", vec![], "the reset has no meso cost"),
+                    ),
                 )
             }
         },

@@ -4,12 +4,17 @@ use super::input::{Item, SetId};
 use super::options::{FlameOptions, UnknownBoss};
 use super::report::{FlameValue, Kind, NotValued, Quantiles, Reason};
 use crate::flame::{self as fl, BossEvidence, Flammability, ItemKind, Rational, Reach, ScoreDistribution};
+use crate::message::Message;
 
 fn nv(reason: Reason, message: String) -> NotValued {
     NotValued {
         kind: Kind::Flame,
         reason,
-        message,
+        message: Message::new(
+            "valuation.flame",
+            vec![("error", message.as_str().into())],
+            message,
+        ),
     }
 }
 

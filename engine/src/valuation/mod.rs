@@ -190,7 +190,7 @@ struct Context<'a> {
     options: &'a Options,
     data: &'a Data,
     cache: flames::Cache,
-    notes: Vec<String>,
+    notes: Vec<crate::message::Message>,
 }
 
 fn value_item(item: &Item, set: SetId, ctx: &mut Context<'_>) -> ItemValuation {
@@ -212,7 +212,7 @@ fn value_item(item: &Item, set: SetId, ctx: &mut Context<'_>) -> ItemValuation {
             out.not_valued.push(NotValued {
                 kind,
                 reason: Reason::InvalidInput,
-                message: issue.to_string(),
+                message: stars::invalid(issue.to_string()),
             });
         }
         return out;
@@ -236,7 +236,7 @@ fn value_item(item: &Item, set: SetId, ctx: &mut Context<'_>) -> ItemValuation {
                 vec![NotValued {
                     kind,
                     reason: Reason::InvalidInput,
-                    message: e.to_string(),
+                    message: stars::invalid(e.to_string()),
                 }],
             ),
         };

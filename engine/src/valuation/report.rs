@@ -2,6 +2,7 @@
 
 use super::input::SetId;
 use crate::flame::{FlameKind, ItemKind as FlameItemKind};
+use crate::message::Message;
 use crate::potential::{Condition, Grade, ParsedLine};
 use core::fmt;
 
@@ -146,8 +147,8 @@ impl Reason {
 pub struct NotValued {
     pub kind: Kind,
     pub reason: Reason,
-    /// A sentence for humans (may change; the code may not).
-    pub message: String,
+    /// The detail: a catalogued code, its params and a sentence for humans (may change; the code may not).
+    pub message: Message,
 }
 
 /// Quantiles of a count (attempts, flames) or of mesos: the smallest n with P(X ≤ n) ≥ q. `None` when the
@@ -223,7 +224,7 @@ pub struct PotentialValue {
     pub mean_mesos: Option<f64>,
     /// Set exactly when `mean` is 0.
     pub zero_reason: Option<String>,
-    pub notes: Vec<String>,
+    pub notes: Vec<Message>,
 }
 
 /// The flame: flames of the assumed kind until one reaches the item's current score.
@@ -367,5 +368,5 @@ pub struct Valuation {
     pub total: Summary,
     /// Assumptions of the engines that apply to many items (pity semantics, data caveats, ...), each once,
     /// in order of first appearance.
-    pub notes: Vec<String>,
+    pub notes: Vec<Message>,
 }

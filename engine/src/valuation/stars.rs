@@ -3,12 +3,13 @@
 use super::input::{Item, SetId};
 use super::options::StarforceOptions;
 use super::report::{Kind, NotValued, Quantiles, Reason, StarforceValue};
+use crate::message::Message;
 use crate::starforce as sf;
 
 /// Slots whose items cannot be star-forced (KMS): they report `not_starforceable` rather than a 0.
 const NOT_STARFORCEABLE: &[&str] = &["엠블렘", "뱃지", "훈장", "포켓 아이템", "보조무기", "안드로이드"];
 
-fn not_valued(reason: Reason, message: String) -> NotValued {
+fn not_valued(reason: Reason, message: Message) -> NotValued {
     NotValued {
         kind: Kind::Starforce,
         reason,
@@ -16,56 +17,89 @@ fn not_valued(reason: Reason, message: String) -> NotValued {
     }
 }
 
+/// An input the engine could not read (the error says which).
+pub(super) fn invalid(error: String) -> Message {
+    Message::new(
+        "valuation.invalid_input",
+        vec![("error", error.as_str().into())],
+        error,
+    )
+}
+
 /// Value the star force of `item` (worn in `set`).
 pub(super) fn value(item: &Item, set: SetId, opts: &StarforceOptions) -> Result<StarforceValue, NotValued> {
     let stars = item
         .stars
         .clone()
-        .map_err(|e| not_valued(Reason::InvalidInput, e.to_string()))?;
+        .map_err(|e| not_valued(Reason::InvalidInput, invalid(e.to_string())))?;
     if stars.star_scroll {
         return Err(not_valued(
             Reason::StarScroll,
-            format!(
-                "{}★ from star scrolls (starforce_scroll_flag 사용, 놀라운 장비강화 주문서): the scroll path is not \
-                 modelled",
-                stars.stars
+            Message::new(
+                "valuation.star_scroll",
+                vec![("stars", stars.stars.into())],
+                format!(
+                    "{}★ from star scrolls (starforce_scroll_flag 사용, 놀라운 장비강화 주문서): the scroll path is \
+                     not modelled",
+                    stars.stars
+                ),
             ),
         ));
     }
     let cannot =
         set.is_companion() || item.special_ring_level > 0 || NOT_STARFORCEABLE.contains(&item.slot.as_str());
     if stars.stars == 0 && cannot {
-        let what = if set.is_companion() {
-            "dragon and mechanic equipment".to_owned()
+        let (code, params, what) = if set.is_companion() {
+            (
+                "valuation.not_starforceable_companion",
+                vec![],
+                "dragon and mechanic equipment".to_owned(),
+            )
         } else if item.special_ring_level > 0 {
-            format!("a special skill ring (level {})", item.special_ring_level)
+            (
+                "valuation.not_starforceable_ring",
+                vec![("level", item.special_ring_level.into())],
+                format!("a special skill ring (level {})", item.special_ring_level),
+            )
         } else {
-            format!("the {} slot", item.slot)
+            (
+                "valuation.not_starforceable_slot",
+                vec![("slot", item.slot.as_str().into())],
+                format!("the {} slot", item.slot),
+            )
         };
         return Err(not_valued(
             Reason::NotStarforceable,
-            format!("{what} cannot be star-forced (0★)"),
+            Message::new(code, params, format!("{what} cannot be star-forced (0★)")),
         ));
     }
     if item.name.starts_with("제네시스 ") && item.slot == "무기" {
         return Err(not_valued(
             Reason::FixedStars,
-            format!(
-                "Genesis weapons are liberated at 22★ and cannot be star-forced: the {}★ were not bought",
-                stars.stars
+            Message::new(
+                "valuation.fixed_stars_genesis",
+                vec![("stars", stars.stars.into())],
+                format!(
+                    "Genesis weapons are liberated at 22★ and cannot be star-forced: the {}★ were not bought",
+                    stars.stars
+                ),
             ),
         ));
     }
     if item.name.starts_with("타일런트 ") {
         return Err(not_valued(
             Reason::SuperiorStarforce,
-            "superior (타일런트) star force has its own costs and rates, which are not modelled".to_owned(),
+            Message::new(
+                "valuation.superior_starforce",
+                vec![],
+                "superior (타일런트) star force has its own costs and rates, which are not modelled",
+            ),
         ));
     }
     let level = item
         .level
         .clone()
-        .map_err(|e| not_valued(Reason::InvalidInput, e.to_string()))?;
+        .map_err(|e| not_valued(Reason::InvalidInput, invalid(e.to_string())))?;
     if stars.stars == 0 {
         return Ok(StarforceValue {
             from_star: 0,
@@ -96,10 +130,23 @@ pub(super) fn value(item: &Item, set: SetId, opts: &StarforceOptions) -> Result<
     let unreachable = |star: u32| {
         not_valued(
             Reason::ImpossibleTarget,
-            format!("{what}: unreachable, no attempt at {star}★ can succeed under these options"),
+            Message::new(
+                "valuation.starforce_unreachable",
+                vec![("stars", stars.stars.into()), ("star", star.into())],
+                format!("{what}: unreachable, no attempt at {star}★ can succeed under these options"),
+            ),
         )
     };
-    let rejected = |e: sf::Error| not_valued(Reason::StarforceRejected, format!("{what}: {e}"));
+    let rejected = |e: sf::Error| {
+        not_valued(
+            Reason::StarforceRejected,
+            Message::new(
+                "valuation.starforce_rejected",
+                vec![("stars", stars.stars.into()), ("error", e.to_string().into())],
+                format!("{what}: {e}"),
+            ),
+        )
+    };
     let (m, quantiles) = if opts.quantiles {
         match sf::compute(&req).map_err(rejected)?.result {
             sf::Reach::Reachable(r) => {

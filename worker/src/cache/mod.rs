@@ -16,6 +16,7 @@ pub mod l1;
 use crate::config::Config;
 use crate::context::{new_request_id, now_ms, Outcome, TaskContext};
 use crate::error::EdgeError;
+use crate::error::Platform;
 use crate::metrics;
 use crate::single_flight::{self, LoadError, Loaded};
 use serde::{Deserialize, Serialize};
@@ -307,8 +308,8 @@ pub fn l1_put(cfg: &Config, key: &str, entry: Rc<Entry>, now: u64) {
 
 /// Read an entry from KV. A missing value, missing metadata or another format version is a miss.
 pub async fn kv_read(env: &Env, key: &str) -> Result<Option<Entry>, EdgeError> {
-    let kv = env.kv(crate::bindings::CACHE_KV)?;
-    let (body, meta) = kv.get(key).bytes_with_metadata::<Meta>().await?;
+    let kv = env.kv(crate::bindings::CACHE_KV).platform()?;
+    let (body, meta) = kv.get(key).bytes_with_metadata::<Meta>().await.platform()?;
     Ok(match (body, meta) {
         (Some(body), Some(meta)) if meta.version == FORMAT_VERSION => Some(Entry { meta, body }),
         _ => None,
@@ -317,18 +318,21 @@ pub async fn kv_read(env: &Env, key: &str) -> Result<Option<Entry>, EdgeError> {
 
 /// Write an entry to KV; it expires from KV at `stale_until` (at least KV's minimum TTL).
 pub async fn kv_write(env: &Env, key: &str, entry: &Entry, now: u64) -> Result<(), EdgeError> {
-    let kv = env.kv(crate::bindings::CACHE_KV)?;
+    let kv = env.kv(crate::bindings::CACHE_KV).platform()?;
     let ttl_s = entry
         .meta
         .stale_until
         .saturating_sub(now)
         .div_ceil(1000)
         .max(KV_MIN_TTL_S);
-    kv.put_bytes(key, &entry.body)?
-        .metadata(&entry.meta)?
+    kv.put_bytes(key, &entry.body)
+        .platform()?
+        .metadata(&entry.meta)
+        .platform()?
         .expiration_ttl(ttl_s)
         .execute()
-        .await?;
+        .await
+        .platform()?;
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! The dead-letter table: events that will not be delivered without a human. Each keeps its payload,
 //! content hash, reason and attempt history. Admins list them (cursor paging), replay one (re-enqueued
 //! with the same event id, after its hash is checked) or delete one.
+use crate::error::Platform;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
@@ -101,10 +102,10 @@ pub async fn list(
         .prepare(format!(
             "SELECT {COLUMNS} FROM dead_letters WHERE id > ?1 AND (status = 'dead' OR ?3) ORDER BY id LIMIT ?2"
         ))
-        .bind(&[js_num(after), js_num(u64::from(limit) + 1), include_replayed.into()])?
+        .bind(&[js_num(after), js_num(u64::from(limit) + 1), include_replayed.into()]).platform()?
         .all()
-        .await?
-        .results()?;
+        .await.platform()?
+        .results().platform()?;
     let mut items = rows;
     let next_cursor = if items.len() > limit as usize {
         items.truncate(limit as usize);
@@ -116,11 +117,12 @@ pub async fn list(
 }
 
 pub async fn get(db: &D1Database, event_id: &str) -> Result<Option<DeadLetter>, EdgeError> {
-    Ok(db
-        .prepare(format!("SELECT {COLUMNS} FROM dead_letters WHERE event_id = ?1"))
-        .bind(&[event_id.into()])?
+    db.prepare(format!("SELECT {COLUMNS} FROM dead_letters WHERE event_id = ?1"))
+        .bind(&[event_id.into()])
+        .platform()?
         .first(None)
-        .await?)
+        .await
+        .platform()
 }
 
 /// Re-enqueue a dead letter with the same event id, after checking its content hash. Its history comes
@@ -148,28 +150,26 @@ pub async fn replay(db: &D1Database, event_id: &str, now_ms: u64) -> Result<u64,
                      created_at, ?2 \
                  FROM dead_letters WHERE {guard}"
             ))
-            .bind(&[id.clone(), js_num(now_ms), dl.content_hash.as_str().into(), dl.payload.as_str().into()])?,
+            .bind(&[id.clone(), js_num(now_ms), dl.content_hash.as_str().into(), dl.payload.as_str().into()]).platform()?,
             db.prepare(format!(
                 "UPDATE dead_letters SET status = 'replayed', replayed_at = ?2, replay_count = replay_count + 1 \
                  WHERE {guard}"
             ))
-            .bind(&[id.clone(), js_num(now_ms), dl.content_hash.as_str().into(), dl.payload.as_str().into()])?,
+            .bind(&[id.clone(), js_num(now_ms), dl.content_hash.as_str().into(), dl.payload.as_str().into()]).platform()?,
         ])
-        .await?;
-    let changed = results
-        .get(1)
-        .and_then(|r| r.meta().ok().flatten())
-        .and_then(|m| m.changes)
-        .unwrap_or(0);
+        .await.platform()?;
+    let changed = crate::d1::changes_at(&results, 1)?;
     if changed == 0 {
         // Someone replayed, deleted or changed it between our read and the batch.
         return Err(EdgeError::DeadLetterAlreadyReplayed);
     }
     let seq: Option<u64> = db
         .prepare("SELECT seq FROM outbox WHERE event_id = ?1")
-        .bind(&[id])?
+        .bind(&[id])
+        .platform()?
         .first(Some("seq"))
-        .await?;
+        .await
+        .platform()?;
     seq.ok_or_else(|| EdgeError::internal("replayed event missing from the outbox"))
 }
 
@@ -177,10 +177,12 @@ pub async fn replay(db: &D1Database, event_id: &str, now_ms: u64) -> Result<u64,
 pub async fn delete(db: &D1Database, event_id: &str) -> Result<bool, EdgeError> {
     let r = db
         .prepare("DELETE FROM dead_letters WHERE event_id = ?1")
-        .bind(&[event_id.into()])?
+        .bind(&[event_id.into()])
+        .platform()?
         .run()
-        .await?;
-    Ok(r.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0)
+        .await
+        .platform()?;
+    Ok(crate::d1::changes(&r)? > 0)
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -191,9 +193,9 @@ pub struct ReasonCount {
 }
 
 pub async fn counts(db: &D1Database) -> Result<Vec<ReasonCount>, EdgeError> {
-    Ok(db
+    db
         .prepare("SELECT reason, status, COUNT(*) AS n FROM dead_letters GROUP BY reason, status ORDER BY reason, status")
         .all()
-        .await?
-        .results()?)
+        .await.platform()?
+        .results().platform()
 }

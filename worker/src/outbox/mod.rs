@@ -17,7 +17,7 @@ pub mod dead_letter;
 pub mod relay;
 
 use crate::error::EdgeError;
-use sha2::{Digest, Sha256};
+use crate::error::Platform;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
@@ -100,33 +100,11 @@ impl NewEvent {
     }
 }
 
-/// SHA-256 in hex over a canonical encoding of (event id, event type, payload): a domain tag, then each
-/// field as its byte length (u64, big-endian) followed by its UTF-8 bytes, so no two different triples
-/// encode alike. The payload is hashed exactly as stored.
-pub fn content_hash(event_id: &str, event_type: &str, payload: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(b"pve-outbox-v1\0");
-    for field in [event_id, event_type, payload] {
-        h.update((field.len() as u64).to_be_bytes());
-        h.update(field.as_bytes());
-    }
-    crate::token::hex(&h.finalize())
-}
-
-/// Whether the stored hash matches the content, compared in constant time.
-pub fn hash_matches(event_id: &str, event_type: &str, payload: &str, stored_hash: &str) -> bool {
-    let computed = content_hash(event_id, event_type, payload);
-    computed.len() == stored_hash.len()
-        && computed
-            .bytes()
-            .zip(stored_hash.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
-}
+pub use pve_edge::outbox::{content_hash, hash_matches};
 
 /// A fresh event id (`evt_` + 128 random bits).
 pub fn new_event_id() -> Result<String, EdgeError> {
-    crate::token::random_id("evt_", 16).map_err(EdgeError::from_random)
+    crate::token::random_id("evt_", 16).map_err(EdgeError::platform)
 }
 
 /// Integers go to D1 as JS numbers (exact up to 2^53; D1 has no BigInt binding).
@@ -156,22 +134,10 @@ pub async fn counts(db: &D1Database, now_ms: u64) -> Result<OutboxCounts, EdgeEr
              MIN(CASE WHEN status != 'delivered' THEN created_at END) AS oldest_undelivered_created_at \
              FROM outbox",
         )
-        .bind(&[js_num(now_ms)])?
+        .bind(&[js_num(now_ms)])
+        .platform()?
         .first(None)
-        .await?;
+        .await
+        .platform()?;
     row.ok_or_else(|| EdgeError::internal("outbox count query returned no row"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_encoding_separates_fields() {
-        assert_ne!(content_hash("a", "bc", "d"), content_hash("ab", "c", "d"));
-        assert_ne!(content_hash("a", "b", "c"), content_hash("a", "b", "c "));
-        assert_eq!(content_hash("a", "b", "c").len(), 64);
-        assert!(hash_matches("a", "b", "c", &content_hash("a", "b", "c")));
-        assert!(!hash_matches("a", "b", "x", &content_hash("a", "b", "c")));
-    }
 }

@@ -2,6 +2,7 @@
 //! lease token. Runs from the Cron Trigger, right after each write (`wait_until`), and from the admin
 //! route. Any number of relays may run at once: a claim is one atomic `UPDATE … RETURNING`, and a relay
 //! whose lease expired can no longer settle the events it held.
+use crate::error::Platform;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ use crate::context::now_ms;
 use crate::error::EdgeError;
 use crate::vars::{self, ConfigError};
 use crate::webhook::{self, PostOutcome, WebhookPolicy};
+use pve_edge::outbox::{self, Attempt, DeadReason, Settle, SettleLimits};
 
 /// Relay settings (`[vars]` in wrangler.toml documents each one).
 #[derive(Debug, Clone, Copy)]
@@ -53,7 +55,7 @@ impl RelayConfig {
             backlog_alert_threshold: vars::number(env, "OUTBOX_BACKLOG_ALERT_THRESHOLD", 1_000, 1, u64::MAX)?,
             delivered_retention_ms: vars::number(env, "OUTBOX_DELIVERED_RETENTION_HOURS", 168, 1, 87_600)?
                 * 3_600_000,
-            webhooks: WebhookPolicy::from_env(env)?,
+            webhooks: webhook::policy_from_env(env)?,
         })
     }
 
@@ -105,43 +107,10 @@ struct Claimed {
     attempts: u32,
 }
 
-/// Why an event goes to the dead-letter table. The string is the stored `reason`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeadReason {
-    ContentHashMismatch,
-    MaxAttemptsExceeded,
-    NonRetryableStatus,
-    WatchDeleted,
-    InvalidDestination,
-    AlertWebhookNotConfigured,
-    UnknownAggregate,
-}
-
-impl DeadReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeadReason::ContentHashMismatch => "content_hash_mismatch",
-            DeadReason::MaxAttemptsExceeded => "max_attempts_exceeded",
-            DeadReason::NonRetryableStatus => "non_retryable_status",
-            DeadReason::WatchDeleted => "watch_deleted",
-            DeadReason::InvalidDestination => "invalid_destination",
-            DeadReason::AlertWebhookNotConfigured => "alert_webhook_not_configured",
-            DeadReason::UnknownAggregate => "unknown_aggregate_type",
-        }
-    }
-}
-
-/// How one claimed event is settled.
-enum Settle {
-    Delivered,
-    Retry { error: String, delay_ms: u64 },
-    Dead { reason: DeadReason, error: String },
-}
-
 /// Runs claims until nothing is due or the time budget is spent.
 pub async fn run(env: &Env, trigger: Trigger) -> Result<RunReport, EdgeError> {
     let cfg = RelayConfig::from_env(env)?;
-    let db = env.d1(DB)?;
+    let db = env.d1(DB).platform()?;
     let started = now_ms();
     let mut report = RunReport::default();
     if trigger == Trigger::Cron {
@@ -177,7 +146,7 @@ pub async fn run(env: &Env, trigger: Trigger) -> Result<RunReport, EdgeError> {
 
 /// Claims up to `batch_size` due events, each the head of its aggregate, under one fresh lease token.
 async fn claim(db: &D1Database, cfg: &RelayConfig) -> Result<Vec<(String, Claimed)>, EdgeError> {
-    let token = crate::token::random_id("lease_", 16).map_err(EdgeError::from_random)?;
+    let token = crate::token::random_id("lease_", 16).platform()?;
     let now = now_ms();
     let rows: Vec<Claimed> = db
         .prepare(
@@ -199,10 +168,13 @@ async fn claim(db: &D1Database, cfg: &RelayConfig) -> Result<Vec<(String, Claime
             js_num(now + cfg.lease_ms),
             js_num(now),
             cfg.batch_size.into(),
-        ])?
+        ])
+        .platform()?
         .all()
-        .await?
-        .results()?;
+        .await
+        .platform()?
+        .results()
+        .platform()?;
     Ok(rows.into_iter().map(|c| (token.clone(), c)).collect())
 }
 
@@ -216,46 +188,32 @@ async fn process(
     let destinations = Destinations::load(env, db, &claimed).await?;
     let timeout = Duration::from_millis(cfg.delivery_timeout_ms);
     let settles = join_all(claimed.iter().map(|(_, ev)| async {
-        if !super::hash_matches(&ev.event_id, &ev.event_type, &ev.payload, &ev.content_hash) {
-            return Settle::Dead {
-                reason: DeadReason::ContentHashMismatch,
-                error: "stored content hash does not match (event id, event type, payload)".into(),
-            };
-        }
-        if ev.attempts > cfg.max_attempts {
-            return Settle::Dead {
-                reason: DeadReason::MaxAttemptsExceeded,
-                error: format!(
-                    "claimed {} times; its lease expired without a result",
-                    ev.attempts - 1
-                ),
-            };
-        }
-        let url = match destinations.resolve(cfg, ev) {
-            Ok(url) => url,
-            Err((reason, error)) => return Settle::Dead { reason, error },
+        let limits = SettleLimits {
+            max_attempts: cfg.max_attempts,
+            backoff_cap_ms: cfg.backoff_cap_ms,
         };
-        crate::metrics::inc(crate::metrics::OUTBOX_ATTEMPTS, &[]);
-        match webhook::post_json(&url, &ev.payload, &ev.event_id, timeout).await {
-            PostOutcome::Delivered => Settle::Delivered,
-            PostOutcome::Rejected { status } => Settle::Dead {
-                reason: DeadReason::NonRetryableStatus,
-                error: format!("HTTP {status}"),
-            },
-            PostOutcome::Retryable { error, .. } if ev.attempts >= cfg.max_attempts => Settle::Dead {
-                reason: DeadReason::MaxAttemptsExceeded,
-                error: format!("{error} (attempt {} of {})", ev.attempts, cfg.max_attempts),
-            },
-            PostOutcome::Retryable {
-                error,
-                retry_after_ms,
-            } => {
-                let delay_ms = cfg
-                    .backoff_ms(ev.attempts)
-                    .max(retry_after_ms.unwrap_or(0).min(cfg.backoff_cap_ms));
-                Settle::Retry { error, delay_ms }
-            }
+        let hash_ok = super::hash_matches(&ev.event_id, &ev.event_type, &ev.payload, &ev.content_hash);
+        if let Err(settle) = outbox::precheck(hash_ok, ev.attempts, limits) {
+            return settle;
         }
+        let attempt = match destinations.resolve(cfg, ev) {
+            Err((reason, error)) => Attempt::NoDestination { reason, error },
+            Ok(url) => {
+                crate::metrics::inc(crate::metrics::OUTBOX_ATTEMPTS, &[]);
+                match webhook::post_json(&url, &ev.payload, &ev.event_id, timeout).await {
+                    PostOutcome::Delivered => Attempt::Delivered,
+                    PostOutcome::Rejected { status } => Attempt::Rejected { status },
+                    PostOutcome::Retryable {
+                        error,
+                        retry_after_ms,
+                    } => Attempt::Retryable {
+                        error,
+                        retry_after_ms,
+                    },
+                }
+            }
+        };
+        outbox::settle(&attempt, ev.attempts, cfg.backoff_ms(ev.attempts), limits)
     }))
     .await;
 
@@ -274,7 +232,8 @@ async fn process(
                          lease_token = NULL, lease_expires_at = NULL, last_error = NULL \
                          WHERE event_id = ?1 AND lease_token = ?2",
                     )
-                    .bind(&[key[0].clone(), key[1].clone(), js_num(now)])?,
+                    .bind(&[key[0].clone(), key[1].clone(), js_num(now)])
+                    .platform()?,
                 );
             }
             Settle::Retry { error, delay_ms } => {
@@ -286,7 +245,7 @@ async fn process(
                          history = json_insert(history, '$[#]', json_object('at', ?3, 'attempt', attempts, 'error', ?4)) \
                          WHERE event_id = ?1 AND lease_token = ?2",
                     )
-                    .bind(&[key[0].clone(), key[1].clone(), js_num(now), error.as_str().into(), js_num(*delay_ms)])?,
+                    .bind(&[key[0].clone(), key[1].clone(), js_num(now), error.as_str().into(), js_num(*delay_ms)]).platform()?,
                 );
             }
             Settle::Dead { reason, error } => {
@@ -297,7 +256,8 @@ async fn process(
                     reason.as_str(),
                     error,
                     now,
-                )?;
+                )
+                .platform()?;
                 // The insert and the delete carry the same fence; the delete's count tells the outcome.
                 statements.push(insert);
                 fence_index.push(statements.len());
@@ -305,24 +265,12 @@ async fn process(
             }
         }
     }
-    let results = db.batch(statements).await?;
+    let results = db.batch(statements).await.platform()?;
 
     for (((_, ev), settle), idx) in claimed.iter().zip(settles).zip(fence_index) {
-        let changed = results
-            .get(idx)
-            .and_then(|r| r.meta().ok().flatten())
-            .and_then(|m| m.changes)
-            .unwrap_or(0);
-        let outcome = match (&settle, changed) {
-            (_, 0) => "fenced_out",
-            (Settle::Delivered, _) => "delivered",
-            (Settle::Retry { .. }, _) => "retried",
-            // A tampered payload is its own outcome: it pages (CRITICAL), an ordinary dead letter does not.
-            (Settle::Dead { reason, .. }, _) if *reason == DeadReason::ContentHashMismatch => {
-                "content_hash_mismatch"
-            }
-            (Settle::Dead { .. }, _) => "dead_lettered",
-        };
+        // A missing count is an error of the whole run, never a fenced-out settlement.
+        let changed = crate::d1::changes_at(&results, idx)?;
+        let outcome = outbox::outcome(&settle, changed).as_str();
         crate::metrics::inc(crate::metrics::OUTBOX_DELIVERIES, &[("outcome", outcome)]);
         if changed == 0 {
             report.fenced_out += 1;
@@ -418,14 +366,13 @@ impl Destinations {
                 webhook_url: String,
                 status: String,
             }
-            let ids_json =
-                serde_json::to_string(&ids).map_err(|e| EdgeError::internal_owned(e.to_string()))?;
+            let ids_json = serde_json::to_string(&ids).map_err(|e| EdgeError::internal(e.to_string()))?;
             let rows: Vec<Row> = db
                 .prepare("SELECT id, webhook_url, status FROM watches WHERE id IN (SELECT value FROM json_each(?1))")
-                .bind(&[ids_json.into()])?
+                .bind(&[ids_json.into()]).platform()?
                 .all()
-                .await?
-                .results()?;
+                .await.platform()?
+                .results().platform()?;
             watches = rows
                 .into_iter()
                 .map(|r| (r.id, (r.webhook_url, r.status)))
@@ -495,9 +442,11 @@ async fn check_backlog(env: &Env, db: &D1Database, cfg: &RelayConfig) -> Result<
 async fn purge_delivered(db: &D1Database, cfg: &RelayConfig) -> Result<(), EdgeError> {
     let cutoff = now_ms().saturating_sub(cfg.delivered_retention_ms);
     db.prepare("DELETE FROM outbox WHERE status = 'delivered' AND delivered_at < ?1")
-        .bind(&[js_num(cutoff)])?
+        .bind(&[js_num(cutoff)])
+        .platform()?
         .run()
-        .await?;
+        .await
+        .platform()?;
     Ok(())
 }
 

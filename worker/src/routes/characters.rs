@@ -8,6 +8,7 @@ use crate::cache::{self, Background, Entry, How, Kind, Meta, Mode, Resource, Ser
 use crate::config::Config;
 use crate::context::{new_request_id, now_ms, Outcome, TaskContext};
 use crate::error::EdgeError;
+use crate::error::Platform;
 use crate::inbound;
 use crate::routes::{cached_json, CacheHeaders};
 use crate::token::sha256_hex;
@@ -47,40 +48,21 @@ struct Query {
 impl Query {
     /// The query string; unknown parameters, repeats and bad values are errors.
     fn parse(req: &Request, allowed: &[&str]) -> Result<Query, EdgeError> {
-        let url = req.url()?;
-        let mut q = Query::default();
-        let mut seen = Vec::new();
-        for (k, v) in url.query_pairs() {
-            if !allowed.contains(&k.as_ref()) {
-                return Err(EdgeError::InvalidQuery(format!(
-                    "unknown parameter {k:?}; allowed: {allowed:?}"
-                )));
-            }
-            if seen.contains(&k) {
-                return Err(EdgeError::InvalidQuery(format!("{k} given twice")));
-            }
-            match k.as_ref() {
-                "refresh" => {
-                    q.refresh = match v.as_ref() {
-                        "true" | "1" => true,
-                        "false" | "0" | "" => false,
-                        _ => return Err(EdgeError::InvalidQuery("refresh must be true or false".into())),
-                    }
-                }
-                "preset" => {
-                    q.preset = match v.as_ref() {
-                        "" => None,
-                        "1" => Some(1),
-                        "2" => Some(2),
-                        "3" => Some(3),
-                        _ => return Err(EdgeError::InvalidQuery("preset must be 1, 2 or 3".into())),
-                    }
-                }
-                _ => {}
-            }
-            seen.push(k);
-        }
-        Ok(q)
+        let url = req.url().platform()?;
+        let params = pve_edge::http::Query::parse(url.query_pairs(), allowed)?;
+        let refresh = match params.get("refresh") {
+            None | Some("false" | "0" | "") => false,
+            Some("true" | "1") => true,
+            Some(_) => return Err(EdgeError::InvalidQuery("refresh must be true or false".into())),
+        };
+        let preset = match params.get("preset") {
+            None | Some("") => None,
+            Some("1") => Some(1),
+            Some("2") => Some(2),
+            Some("3") => Some(3),
+            Some(_) => return Err(EdgeError::InvalidQuery("preset must be 1, 2 or 3".into())),
+        };
+        Ok(Query { preset, refresh })
     }
 }
 
@@ -137,7 +119,7 @@ pub async fn lookup(
     let ocid = lookup(Resource::Ocid { name: name.clone() }, Mode::Normal).await?;
     task.record("ocid_tier", ocid.how.tier());
     let ocid = String::from_utf8(ocid.entry.body.clone())
-        .map_err(|_| EdgeError::Platform(worker::Error::RustError("cached ocid is not UTF-8".into())))?;
+        .map_err(|_| EdgeError::internal("cached ocid is not UTF-8"))?;
     let equipment = lookup(Resource::Equipment { ocid: ocid.clone() }, mode).await?;
     Ok(Character {
         name,
@@ -283,7 +265,7 @@ fn notice_in_background(env: &Env, ctx: &Context, name: &str, valued: Rc<Entry>)
 /// # Errors
 /// The engine's errors; `InvalidQuery` if the character has no such preset.
 fn valuate(equipment_json: &[u8], set: &str) -> Result<Vec<u8>, EdgeError> {
-    let internal = |what: String| EdgeError::Platform(worker::Error::RustError(what));
+    let internal = EdgeError::Internal;
     let request =
         std::str::from_utf8(equipment_json).map_err(|_| internal("cached equipment is not UTF-8".into()))?;
     let valuation = pve_api::handle(Operation::Valuation, request)?;

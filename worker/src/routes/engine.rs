@@ -7,6 +7,7 @@ use crate::cache::{self, canonical, Entry, How, Served, FORMAT_VERSION};
 use crate::config::Config;
 use crate::context::{now_ms, TaskContext};
 use crate::error::EdgeError;
+use crate::error::Platform;
 use crate::routes::{cached_json, CacheHeaders};
 use pve_api::Operation;
 use std::rc::Rc;
@@ -84,14 +85,15 @@ pub async fn read_body(req: &mut Request) -> Result<String, EdgeError> {
 pub async fn read_body_up_to(req: &mut Request, limit: usize) -> Result<String, EdgeError> {
     if let Some(len) = req
         .headers()
-        .get("content-length")?
+        .get("content-length")
+        .platform()?
         .and_then(|v| v.parse::<usize>().ok())
     {
         if len > limit {
             return Err(EdgeError::PayloadTooLarge { limit });
         }
     }
-    let bytes = req.bytes().await?;
+    let bytes = req.bytes().await.platform()?;
     if bytes.len() > limit {
         return Err(EdgeError::PayloadTooLarge { limit });
     }

@@ -3,6 +3,7 @@
 use crate::bindings::{CACHE_KV, DB, SINGLE_FLIGHT, UPSTREAM_BASE_URL};
 use crate::context::now_ms;
 use crate::error::EdgeError;
+use crate::error::Platform;
 use serde::Serialize;
 use worker::{Env, Response};
 
@@ -52,48 +53,53 @@ pub async fn healthz(env: &Env) -> Result<Response, EdgeError> {
         "last_cron": last_cron,
         "upstream_base_url": env.var(UPSTREAM_BASE_URL).map(|v| v.to_string()).ok(),
     });
-    let resp = Response::from_json(&body)?.with_status(if ok { 200 } else { 503 });
-    resp.headers().set("cache-control", "no-store")?;
+    let resp = Response::from_json(&body)
+        .platform()?
+        .with_status(if ok { 200 } else { 503 });
+    resp.headers().set("cache-control", "no-store").platform()?;
     Ok(resp)
 }
 
 /// A KV put followed by a get of the same value.
 async fn check_kv(env: &Env) -> Result<serde_json::Value, EdgeError> {
-    let kv = env.kv(CACHE_KV)?;
+    let kv = env.kv(CACHE_KV).platform()?;
     let written = now_ms().to_string();
     // 60 s is KV's minimum TTL.
-    kv.put(PROBE_KEY, written.as_str())?
+    kv.put(PROBE_KEY, written.as_str())
+        .platform()?
         .expiration_ttl(60)
         .execute()
-        .await?;
-    let read = kv.get(PROBE_KEY).text().await?;
+        .await
+        .platform()?;
+    let read = kv.get(PROBE_KEY).text().await.platform()?;
     if read.as_deref() == Some(written.as_str()) {
         Ok(serde_json::json!({"round_trip": true}))
     } else {
-        Err(EdgeError::Platform(worker::Error::RustError(format!(
+        Err(EdgeError::Platform(format!(
             "KV read back {read:?}, wrote {written:?}"
-        ))))
+        )))
     }
 }
 
 /// A fetch to the single-flight Durable Object.
 async fn check_durable_object(env: &Env) -> Result<serde_json::Value, EdgeError> {
-    let ns = env.durable_object(SINGLE_FLIGHT)?;
-    let stub = ns.id_from_name("healthz")?.get_stub()?;
-    let mut resp = stub.fetch_with_str("https://single-flight/ping").await?;
-    let body: serde_json::Value = resp.json().await?;
+    let ns = env.durable_object(SINGLE_FLIGHT).platform()?;
+    let stub = ns.id_from_name("healthz").platform()?.get_stub().platform()?;
+    let mut resp = stub
+        .fetch_with_str("https://single-flight/ping")
+        .await
+        .platform()?;
+    let body: serde_json::Value = resp.json().await.platform()?;
     if body.get("pong") == Some(&serde_json::Value::Bool(true)) {
         Ok(body)
     } else {
-        Err(EdgeError::Platform(worker::Error::RustError(format!(
-            "unexpected DO answer {body}"
-        ))))
+        Err(EdgeError::Platform(format!("unexpected DO answer {body}")))
     }
 }
 
 /// D1 answers and the migrations are applied (the outbox table exists).
 async fn check_d1(env: &Env) -> Result<serde_json::Value, EdgeError> {
-    let db = env.d1(DB)?;
+    let db = env.d1(DB).platform()?;
     #[derive(serde::Deserialize)]
     struct Name {
         name: String,
@@ -101,12 +107,15 @@ async fn check_d1(env: &Env) -> Result<serde_json::Value, EdgeError> {
     let migrations: Vec<Name> = db
         .prepare("SELECT name FROM d1_migrations ORDER BY id")
         .all()
-        .await?
-        .results()?;
+        .await
+        .platform()?
+        .results()
+        .platform()?;
     let outbox_rows: Option<u64> = db
         .prepare("SELECT count(*) AS n FROM outbox")
         .first(Some("n"))
-        .await?;
+        .await
+        .platform()?;
     Ok(serde_json::json!({
         "migrations": migrations.into_iter().map(|m| m.name).collect::<Vec<_>>(),
         "outbox_rows": outbox_rows,
@@ -114,17 +123,19 @@ async fn check_d1(env: &Env) -> Result<serde_json::Value, EdgeError> {
 }
 
 async fn read_last_cron(env: &Env) -> Result<Option<serde_json::Value>, EdgeError> {
-    let kv = env.kv(CACHE_KV)?;
-    Ok(kv.get(LAST_CRON_KEY).json::<serde_json::Value>().await?)
+    let kv = env.kv(CACHE_KV).platform()?;
+    kv.get(LAST_CRON_KEY).json::<serde_json::Value>().await.platform()
 }
 
 /// Called by the scheduled handler: remember when the cron last ran.
 pub async fn record_cron_run(env: &Env, cron: &str, scheduled_ms: f64) -> Result<(), EdgeError> {
-    let kv = env.kv(CACHE_KV)?;
+    let kv = env.kv(CACHE_KV).platform()?;
     let value = serde_json::json!({"cron": cron, "scheduled_time_ms": scheduled_ms, "ran_at_ms": now_ms()});
-    kv.put(LAST_CRON_KEY, value.to_string())?
+    kv.put(LAST_CRON_KEY, value.to_string())
+        .platform()?
         .expiration_ttl(7 * 24 * 3600)
         .execute()
-        .await?;
+        .await
+        .platform()?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! `Authorization: Bearer <ADMIN_TOKEN>` or `<METRICS_SCRAPE_TOKEN>`.
 use crate::auth::bearer_matches;
 use crate::error::EdgeError;
+use crate::error::Platform;
 use crate::metrics_store;
 use worker::{Env, Request, Response};
 
@@ -10,13 +11,14 @@ pub async fn metrics(req: &Request, env: &Env) -> Result<Response, EdgeError> {
         return Err(EdgeError::Unauthorized);
     }
     // This isolate's own recent deltas first, so a scrape sees everything up to itself.
-    metrics_store::flush(env, true).await?;
-    let totals = metrics_store::totals(env).await?;
+    metrics_store::flush(env, true).await.platform()?;
+    let totals = metrics_store::totals(env).await.platform()?;
     let gauges = crate::gauges::collect(env).await;
     let body = crate::metrics::render(&totals, &gauges);
-    let resp = Response::ok(body)?;
+    let resp = Response::ok(body).platform()?;
     resp.headers()
-        .set("content-type", "text/plain; version=0.0.4; charset=utf-8")?;
-    resp.headers().set("cache-control", "no-store")?;
+        .set("content-type", "text/plain; version=0.0.4; charset=utf-8")
+        .platform()?;
+    resp.headers().set("cache-control", "no-store").platform()?;
     Ok(resp)
 }

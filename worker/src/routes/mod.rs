@@ -8,6 +8,7 @@ pub mod openapi;
 pub mod watches;
 
 use crate::error::EdgeError;
+use crate::error::Platform;
 use pve_api::{ApiError, ErrorCode};
 use serde::de::DeserializeOwned;
 use worker::{Headers, Request, Response};
@@ -31,19 +32,15 @@ pub fn parse_json<T: DeserializeOwned>(body: &str) -> Result<T, EdgeError> {
 
 /// A JSON answer with `cache-control: no-store`.
 pub fn json<T: serde::Serialize>(value: &T, status: u16) -> Result<worker::Response, EdgeError> {
-    let resp = worker::Response::from_json(value)?.with_status(status);
-    resp.headers().set("cache-control", "no-store")?;
+    let resp = worker::Response::from_json(value).platform()?.with_status(status);
+    resp.headers().set("cache-control", "no-store").platform()?;
     Ok(resp)
 }
 
-/// The bearer token of an `Authorization` header, if any.
+/// The bearer token of an `Authorization` header, if any (scheme in any case, RFC 7235).
 pub fn bearer(req: &worker::Request) -> Option<String> {
     let value = req.headers().get("authorization").ok().flatten()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_owned())
-        .filter(|t| !t.is_empty())
+    pve_edge::http::bearer(&value).map(str::to_owned)
 }
 
 /// The caching headers of a JSON answer.
@@ -60,38 +57,21 @@ pub struct CacheHeaders {
 /// A JSON answer with its caching headers, or `304 Not Modified` when `If-None-Match` names its ETag.
 pub fn cached_json(req: &Request, body: Vec<u8>, cache: &CacheHeaders) -> Result<Response, EdgeError> {
     let headers = Headers::new();
-    headers.set("content-type", "application/json; charset=utf-8")?;
-    headers.set("etag", &cache.etag)?;
-    headers.set("cache-status", &cache.cache_status)?;
-    headers.set("cache-control", &cache.cache_control)?;
+    headers
+        .set("content-type", "application/json; charset=utf-8")
+        .platform()?;
+    headers.set("etag", &cache.etag).platform()?;
+    headers.set("cache-status", &cache.cache_status).platform()?;
+    headers.set("cache-control", &cache.cache_control).platform()?;
     if let Some(age) = cache.age_s {
-        headers.set("age", &age.to_string())?;
+        headers.set("age", &age.to_string()).platform()?;
     }
-    let if_none_match = req.headers().get("if-none-match")?;
-    if if_none_match.is_some_and(|v| etag_matches(&v, &cache.etag)) {
-        return Ok(Response::empty()?.with_status(304).with_headers(headers));
+    let if_none_match = req.headers().get("if-none-match").platform()?;
+    if if_none_match.is_some_and(|v| pve_edge::http::etag_matches(&v, &cache.etag)) {
+        return Ok(Response::empty()
+            .platform()?
+            .with_status(304)
+            .with_headers(headers));
     }
-    Ok(Response::from_bytes(body)?.with_headers(headers))
-}
-
-/// RFC 9110 weak comparison of an `If-None-Match` list against our ETag.
-fn etag_matches(if_none_match: &str, etag: &str) -> bool {
-    if_none_match
-        .split(',')
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::etag_matches;
-
-    #[test]
-    fn if_none_match_lists() {
-        assert!(etag_matches("\"abc\"", "\"abc\""));
-        assert!(etag_matches("\"x\", W/\"abc\"", "\"abc\""));
-        assert!(etag_matches("*", "\"abc\""));
-        assert!(!etag_matches("\"abd\"", "\"abc\""));
-        assert!(!etag_matches("", "\"abc\""));
-    }
+    Ok(Response::from_bytes(body).platform()?.with_headers(headers))
 }

@@ -1,4 +1,5 @@
 //! `POST /v1/watches`, `GET /v1/watches/{id}`, `DELETE /v1/watches/{id}`.
+use crate::error::Platform;
 use worker::{Context, Env, Request, Response};
 
 use super::{bearer, json, parse_json};
@@ -16,7 +17,7 @@ pub async fn create(
     ctx: &Context,
     task: &TaskContext,
 ) -> Result<Response, EdgeError> {
-    let key = watches::check_idempotency_key(req.headers().get("idempotency-key")?)?;
+    let key = watches::check_idempotency_key(req.headers().get("idempotency-key").platform()?)?;
     let body = read_body(req).await?;
     let create: CreateWatch = parse_json(&body)?;
     let stored = watches::create(env, &key, create).await?;
@@ -24,12 +25,13 @@ pub async fn create(
     if !stored.replayed {
         relay::kick(ctx, env);
     }
-    let resp = Response::ok(stored.body)?.with_status(stored.status);
+    let resp = Response::ok(stored.body).platform()?.with_status(stored.status);
     resp.headers()
-        .set("content-type", "application/json; charset=utf-8")?;
-    resp.headers().set("cache-control", "no-store")?;
+        .set("content-type", "application/json; charset=utf-8")
+        .platform()?;
+    resp.headers().set("cache-control", "no-store").platform()?;
     if stored.replayed {
-        resp.headers().set("idempotent-replayed", "true")?;
+        resp.headers().set("idempotent-replayed", "true").platform()?;
     }
     Ok(resp)
 }

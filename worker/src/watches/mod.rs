@@ -7,11 +7,12 @@
 //! a snapshot without its events. The scheduled [`sweep`] refreshes watched characters within a budget.
 pub mod lookup;
 
+use crate::error::Platform;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
-use worker::{D1Database, Env};
+use worker::{D1Database, D1PreparedStatement, Env};
 
 use crate::alerts::iso8601;
 use crate::bindings::DB;
@@ -20,7 +21,6 @@ use crate::error::EdgeError;
 use crate::outbox::{self, dead_letter, js_num, Aggregate, NewEvent};
 use crate::token;
 use crate::vars::{self, ConfigError};
-use crate::webhook::WebhookPolicy;
 
 const IDEMPOTENCY_SCOPE: &str = "watches.create";
 /// Character name length bounds in Nexon's counting.
@@ -115,12 +115,14 @@ async fn stored_response(
             "SELECT request_hash, status, response_body FROM idempotency_keys \
              WHERE scope = ?1 AND key = ?2 AND expires_at > ?3",
         )
-        .bind(&[IDEMPOTENCY_SCOPE.into(), key.into(), js_num(now)])?
+        .bind(&[IDEMPOTENCY_SCOPE.into(), key.into(), js_num(now)])
+        .platform()?
         .first(None)
-        .await?;
+        .await
+        .platform()?;
     match row {
         None => Ok(None),
-        Some(r) if token::secrets_equal(r.request_hash.as_bytes(), request_hash.as_bytes()) => {
+        Some(r) if pve_edge::http::ct_eq(r.request_hash.as_bytes(), request_hash.as_bytes()) => {
             Ok(Some(StoredResponse {
                 status: r.status,
                 body: r.response_body,
@@ -131,11 +133,33 @@ async fn stored_response(
     }
 }
 
+/// The one INSERT of an active watch (used by [`create`] and the test route that creates many).
+pub fn insert_watch(
+    db: &D1Database,
+    id: &str,
+    character: &str,
+    webhook_url: &str,
+    token_hash: &str,
+    now_ms: u64,
+) -> worker::Result<D1PreparedStatement> {
+    db.prepare(
+        "INSERT INTO watches (id, character, webhook_url, token_hash, status, created_at) \
+         VALUES (?1, ?2, ?3, ?4, 'active', ?5)",
+    )
+    .bind(&[
+        id.into(),
+        character.into(),
+        webhook_url.into(),
+        token_hash.into(),
+        js_num(now_ms),
+    ])
+}
+
 /// Creates a watch, or answers again what the first request with this key got.
 pub async fn create(env: &Env, idempotency_key: &str, req: CreateWatch) -> Result<StoredResponse, EdgeError> {
     let cfg = WatchConfig::from_env(env)?;
     let character = validate_character_name(&req.character)?;
-    let url = WebhookPolicy::from_env(env)?
+    let url = crate::webhook::policy_from_env(env)?
         .check(&req.webhook_url)
         .map_err(EdgeError::InvalidWebhookUrl)?;
     let request_hash = token::sha256_hex(
@@ -143,18 +167,20 @@ pub async fn create(env: &Env, idempotency_key: &str, req: CreateWatch) -> Resul
             .to_string()
             .as_bytes(),
     );
-    let db = env.d1(DB)?;
+    let db = env.d1(DB).platform()?;
     let now = now_ms();
     db.prepare("DELETE FROM idempotency_keys WHERE scope = ?1 AND key = ?2 AND expires_at <= ?3")
-        .bind(&[IDEMPOTENCY_SCOPE.into(), idempotency_key.into(), js_num(now)])?
+        .bind(&[IDEMPOTENCY_SCOPE.into(), idempotency_key.into(), js_num(now)])
+        .platform()?
         .run()
-        .await?;
+        .await
+        .platform()?;
     if let Some(stored) = stored_response(&db, idempotency_key, &request_hash, now).await? {
         return Ok(stored);
     }
 
-    let watch_id = token::random_id("wch_", 16).map_err(EdgeError::from_random)?;
-    let watch_token = token::random_id("wtk_", 32).map_err(EdgeError::from_random)?;
+    let watch_id = token::random_id("wch_", 16).map_err(EdgeError::platform)?;
+    let watch_token = token::random_id("wtk_", 32).map_err(EdgeError::platform)?;
     let event_id = outbox::new_event_id()?;
     let body = serde_json::json!({
         "id": watch_id,
@@ -181,17 +207,7 @@ pub async fn create(env: &Env, idempotency_key: &str, req: CreateWatch) -> Resul
         .to_string(),
     };
     let batch = vec![
-        db.prepare(
-            "INSERT INTO watches (id, character, webhook_url, token_hash, status, created_at) \
-             VALUES (?1, ?2, ?3, ?4, 'active', ?5)",
-        )
-        .bind(&[
-            watch_id.as_str().into(),
-            character.as_str().into(),
-            url.as_str().into(),
-            token::sha256_hex(watch_token.as_bytes()).into(),
-            js_num(now),
-        ])?,
+        insert_watch(&db, &watch_id, &character, url.as_str(), &token::sha256_hex(watch_token.as_bytes()), now).platform()?,
         db.prepare(
             "INSERT INTO idempotency_keys (scope, key, request_hash, status, response_body, created_at, expires_at) \
              VALUES (?1, ?2, ?3, 201, ?4, ?5, ?6)",
@@ -203,8 +219,8 @@ pub async fn create(env: &Env, idempotency_key: &str, req: CreateWatch) -> Resul
             body.as_str().into(),
             js_num(now),
             js_num(now + cfg.idempotency_ttl_ms),
-        ])?,
-        event.insert(&db, now)?,
+        ]).platform()?,
+        event.insert(&db, now).platform()?,
     ];
     match db.batch(batch).await {
         Ok(_) => Ok(StoredResponse {
@@ -215,20 +231,22 @@ pub async fn create(env: &Env, idempotency_key: &str, req: CreateWatch) -> Resul
         // A concurrent request with the same key won the race: answer as it was answered.
         Err(e) => match stored_response(&db, idempotency_key, &request_hash, now).await? {
             Some(stored) => Ok(stored),
-            None => Err(e.into()),
+            None => Err(EdgeError::platform(e)),
         },
     }
 }
 
 /// Forget Idempotency-Keys older than `IDEMPOTENCY_TTL_S` (the cron run calls this).
 pub async fn purge_idempotency_keys(env: &Env) -> Result<u64, EdgeError> {
-    let db = env.d1(DB)?;
+    let db = env.d1(DB).platform()?;
     let r = db
         .prepare("DELETE FROM idempotency_keys WHERE expires_at <= ?1")
-        .bind(&[js_num(now_ms())])?
+        .bind(&[js_num(now_ms())])
+        .platform()?
         .run()
-        .await?;
-    Ok(r.meta()?.and_then(|m| m.changes).unwrap_or(0) as u64)
+        .await
+        .platform()?;
+    crate::d1::changes(&r)
 }
 
 #[derive(Debug, Deserialize)]
@@ -249,12 +267,14 @@ async fn authorized_watch(db: &D1Database, id: &str, token: Option<&str>) -> Res
             "SELECT id, character, webhook_url, token_hash, created_at, last_checked_at, last_check_error \
              FROM watches WHERE id = ?1 AND status = 'active'",
         )
-        .bind(&[id.into()])?
+        .bind(&[id.into()])
+        .platform()?
         .first(None)
-        .await?;
+        .await
+        .platform()?;
     let row = row.ok_or(EdgeError::WatchNotFound)?;
     let token = token.ok_or(EdgeError::WatchTokenRequired)?;
-    if !token::secrets_equal(
+    if !pve_edge::http::ct_eq(
         token::sha256_hex(token.as_bytes()).as_bytes(),
         row.token_hash.as_bytes(),
     ) {
@@ -265,7 +285,7 @@ async fn authorized_watch(db: &D1Database, id: &str, token: Option<&str>) -> Res
 
 /// `GET /v1/watches/{id}`.
 pub async fn get(env: &Env, id: &str, token: Option<&str>) -> Result<serde_json::Value, EdgeError> {
-    let db = env.d1(DB)?;
+    let db = env.d1(DB).platform()?;
     let w = authorized_watch(&db, id, token).await?;
     let snapshot = latest_snapshot(&db, &w.character).await?;
     Ok(serde_json::json!({
@@ -287,7 +307,7 @@ pub async fn get(env: &Env, id: &str, token: Option<&str>) -> Result<serde_json:
 /// `DELETE /v1/watches/{id}`: the watch stops, and its undelivered events move to the dead-letter table
 /// with reason `watch_deleted` (kept, not silently dropped; no alert).
 pub async fn delete(env: &Env, id: &str, token: Option<&str>) -> Result<serde_json::Value, EdgeError> {
-    let db = env.d1(DB)?;
+    let db = env.d1(DB).platform()?;
     let w = authorized_watch(&db, id, token).await?;
     let now = now_ms();
     let [to_dead, from_outbox] = dead_letter::move_statements(
@@ -297,32 +317,29 @@ pub async fn delete(env: &Env, id: &str, token: Option<&str>) -> Result<serde_js
         "watch_deleted",
         "the watch was deleted",
         now,
-    )?;
+    )
+    .platform()?;
     let results = db
         .batch(vec![
             db.prepare(
                 "UPDATE watches SET status = 'deleted', deleted_at = ?2 WHERE id = ?1 AND status = 'active'",
             )
-            .bind(&[w.id.as_str().into(), js_num(now)])?,
+            .bind(&[w.id.as_str().into(), js_num(now)])
+            .platform()?,
             to_dead,
             from_outbox,
         ])
-        .await?;
-    let changes = |i: usize| {
-        results
-            .get(i)
-            .and_then(|r| r.meta().ok().flatten())
-            .and_then(|m| m.changes)
-            .unwrap_or(0)
-    };
-    if changes(0) == 0 {
+        .await
+        .platform()?;
+    let changes = |i: usize| crate::d1::changes_at(&results, i);
+    if changes(0)? == 0 {
         return Err(EdgeError::WatchNotFound);
     }
     Ok(serde_json::json!({
         "id": w.id,
         "status": "deleted",
         "deleted_at": iso8601(now),
-        "undelivered_events_dead_lettered": changes(2),
+        "undelivered_events_dead_lettered": changes(2)?,
     }))
 }
 
@@ -368,7 +385,7 @@ impl ValuationSummary {
             total_mean_cost: self.total_mean_cost,
             items: by_slot.into_values().collect(),
         };
-        let json = serde_json::to_string(&sorted).map_err(|e| EdgeError::internal_owned(e.to_string()))?;
+        let json = serde_json::to_string(&sorted).map_err(|e| EdgeError::internal(e.to_string()))?;
         Ok((sorted, json))
     }
 }
@@ -395,12 +412,14 @@ pub async fn latest_snapshot(db: &D1Database, character: &str) -> Result<Option<
             "SELECT version, summary, summary_hash, created_at FROM valuation_snapshots \
              WHERE character = ?1 ORDER BY version DESC LIMIT 1",
         )
-        .bind(&[character.into()])?
+        .bind(&[character.into()])
+        .platform()?
         .first(None)
-        .await?;
+        .await
+        .platform()?;
     row.map(|r| {
         let summary = serde_json::from_str(&r.summary)
-            .map_err(|e| EdgeError::internal_owned(format!("stored snapshot does not parse: {e}")))?;
+            .map_err(|e| EdgeError::internal(format!("stored snapshot does not parse: {e}")))?;
         Ok(Snapshot {
             version: r.version,
             summary,
@@ -438,7 +457,7 @@ pub async fn record_valuation(
     previous: Option<&Snapshot>,
 ) -> Result<Recorded, EdgeError> {
     let cfg = WatchConfig::from_env(env)?;
-    let db = env.d1(DB)?;
+    let db = env.d1(DB).platform()?;
     record_valuation_with(
         &db,
         character,
@@ -474,10 +493,13 @@ pub async fn record_valuation_with(
         }
         let rows: Vec<Row> = db
             .prepare("SELECT id FROM watches WHERE character = ?1 AND status = 'active' ORDER BY id")
-            .bind(&[character.into()])?
+            .bind(&[character.into()])
+            .platform()?
             .all()
-            .await?
-            .results()?;
+            .await
+            .platform()?
+            .results()
+            .platform()?;
         rows.into_iter().map(|r| r.id).collect()
     };
     if watch_ids.is_empty() {
@@ -497,7 +519,8 @@ pub async fn record_valuation_with(
             summary_hash.as_str().into(),
             JsValue::from_f64(summary.total_mean_cost),
             js_num(now),
-        ])?];
+        ])
+        .platform()?];
     let mut event_ids = Vec::new();
     if let Some(prev) = previous {
         let change = Change::between(&prev.summary, &summary);
@@ -519,7 +542,7 @@ pub async fn record_valuation_with(
                 event_type: "valuation.changed".into(),
                 payload,
             };
-            batch.push(event.insert(db, now)?);
+            batch.push(event.insert(db, now).platform()?);
             event_ids.push(event_id);
         }
     }
@@ -530,12 +553,14 @@ pub async fn record_valuation_with(
             // The snapshot (character, version) is unique: if it exists now, a concurrent refresh won.
             let winner: Option<u64> = db
                 .prepare("SELECT version FROM valuation_snapshots WHERE character = ?1 AND version = ?2")
-                .bind(&[character.into(), js_num(version)])?
+                .bind(&[character.into(), js_num(version)])
+                .platform()?
                 .first(Some("version"))
-                .await?;
+                .await
+                .platform()?;
             match winner {
                 Some(_) => Ok(Recorded::Superseded),
-                None => Err(e.into()),
+                None => Err(EdgeError::platform(e)),
             }
         }
     }
@@ -645,18 +670,30 @@ pub struct SweepReport {
     pub changed: u32,
     pub unchanged: u32,
     pub baseline: u32,
+    /// Another refresh stored the next snapshot first (reported only when it happened).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub superseded: u32,
+    /// The character stopped being watched during the sweep (reported only when it happened).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub not_watched: u32,
     pub errors: Vec<SweepError>,
     /// The error that ended the sweep early (429, upstream failure, lookup not configured).
     pub stopped_by: Option<&'static str>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Whether anyone watches `character` (an active watch).
 pub async fn is_watched(db: &D1Database, character: &str) -> Result<bool, EdgeError> {
     let found: Option<u32> = db
         .prepare("SELECT 1 AS found FROM watches WHERE character = ?1 AND status = 'active' LIMIT 1")
-        .bind(&[character.into()])?
+        .bind(&[character.into()])
+        .platform()?
         .first(Some("found"))
-        .await?;
+        .await
+        .platform()?;
     Ok(found.is_some())
 }
 
@@ -664,12 +701,11 @@ pub async fn is_watched(db: &D1Database, character: &str) -> Result<bool, EdgeEr
 /// valuation route's cached body, `{"set":…,"valuation":…}`): if the character is watched, record the
 /// equipped set's valuation ([`record_valuation`]). The caller sends the events on `Changed`.
 pub async fn notice_valuation(env: &Env, character: &str, valued: &[u8]) -> Result<Recorded, EdgeError> {
-    let db = env.d1(DB)?;
+    let db = env.d1(DB).platform()?;
     if !is_watched(&db, character).await? {
         return Ok(Recorded::NotWatched);
     }
-    let summary =
-        lookup::summary_from_valued(valued).map_err(|e| EdgeError::internal_owned(e.to_string()))?;
+    let summary = lookup::summary_from_valued(valued).map_err(|e| EdgeError::internal(e.to_string()))?;
     let previous = latest_snapshot(&db, character).await?;
     record_valuation(env, character, &summary, previous.as_ref()).await
 }
@@ -681,7 +717,7 @@ pub async fn notice_valuation(env: &Env, character: &str, valued: &[u8]) -> Resu
 /// line (`watches`/`sweep_lookup`).
 pub async fn sweep(env: &Env, bg: &impl crate::cache::Background) -> Result<SweepReport, EdgeError> {
     let cfg = WatchConfig::from_env(env)?;
-    let db = env.d1(DB)?;
+    let db = env.d1(DB).platform()?;
     let now = now_ms();
     #[derive(Deserialize)]
     struct Due {
@@ -692,10 +728,10 @@ pub async fn sweep(env: &Env, bg: &impl crate::cache::Background) -> Result<Swee
             "SELECT character, MIN(COALESCE(last_checked_at, 0)) AS checked FROM watches WHERE status = 'active' \
              GROUP BY character HAVING checked + ?1 <= ?2 ORDER BY checked, character LIMIT ?3",
         )
-        .bind(&[js_num(cfg.sweep_interval_ms), js_num(now), cfg.sweep_batch.into()])?
+        .bind(&[js_num(cfg.sweep_interval_ms), js_num(now), cfg.sweep_batch.into()]).platform()?
         .all()
-        .await?
-        .results()?;
+        .await.platform()?
+        .results().platform()?;
     let mut report = SweepReport::default();
     for Due { character } in due {
         report.characters += 1;
@@ -721,7 +757,9 @@ pub async fn sweep(env: &Env, bg: &impl crate::cache::Background) -> Result<Swee
                 match record_valuation(env, &character, &summary, previous.as_ref()).await? {
                     Recorded::Changed { .. } => report.changed += 1,
                     Recorded::Baseline { .. } => report.baseline += 1,
-                    _ => report.unchanged += 1,
+                    Recorded::Unchanged { .. } => report.unchanged += 1,
+                    Recorded::Superseded => report.superseded += 1,
+                    Recorded::NotWatched => report.not_watched += 1,
                 }
                 None
             }
@@ -737,9 +775,9 @@ pub async fn sweep(env: &Env, bg: &impl crate::cache::Background) -> Result<Swee
         db.prepare(
             "UPDATE watches SET last_checked_at = ?2, last_check_error = ?3 WHERE character = ?1 AND status = 'active'",
         )
-        .bind(&[character.as_str().into(), js_num(now), error.as_ref().map_or(JsValue::NULL, |e| e.code().into())])?
+        .bind(&[character.as_str().into(), js_num(now), error.as_ref().map_or(JsValue::NULL, |e| e.code().into())]).platform()?
         .run()
-        .await?;
+        .await.platform()?;
         match error {
             Some(lookup::LookupError::RateLimited(detail)) => {
                 report.stopped_by = Some("upstream_rate_limited");

@@ -1,0 +1,174 @@
+//! Structured messages: every note, warning and not-valued reason carries a stable `code` and its `params`
+//! next to an English `message`, so that a page can render it in any language from the code and params.
+//! The codes and their parameter names are listed once, in [`CATALOGUE`]; tests check that every emitted
+//! message is in it with exactly its parameters.
+
+/// A message parameter: a number or a name.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    Int(i64),
+    Num(f64),
+    Text(String),
+}
+
+impl From<u32> for Param {
+    fn from(v: u32) -> Self {
+        Param::Int(i64::from(v))
+    }
+}
+impl From<u8> for Param {
+    fn from(v: u8) -> Self {
+        Param::Int(i64::from(v))
+    }
+}
+impl From<usize> for Param {
+    fn from(v: usize) -> Self {
+        Param::Int(v as i64)
+    }
+}
+impl From<f64> for Param {
+    fn from(v: f64) -> Self {
+        Param::Num(v)
+    }
+}
+impl From<String> for Param {
+    fn from(v: String) -> Self {
+        Param::Text(v)
+    }
+}
+impl From<&str> for Param {
+    fn from(v: &str) -> Self {
+        Param::Text(v.to_owned())
+    }
+}
+
+/// One note, warning or reason: a code from [`CATALOGUE`], its parameters in catalogue order, and the
+/// English sentence (for humans and logs; it may change, the code and parameter names may not).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub code: &'static str,
+    pub params: Vec<(&'static str, Param)>,
+    pub message: String,
+}
+
+impl Message {
+    pub fn new(code: &'static str, params: Vec<(&'static str, Param)>, message: impl Into<String>) -> Self {
+        Message {
+            code,
+            params,
+            message: message.into(),
+        }
+    }
+
+    /// The catalogue entry's parameter names, or `None` for a code not in the catalogue.
+    pub fn catalogued_params(&self) -> Option<&'static [&'static str]> {
+        CATALOGUE.iter().find(|(c, _)| *c == self.code).map(|(_, p)| *p)
+    }
+
+    /// Whether the code is catalogued with exactly these parameter names, in order.
+    pub fn is_catalogued(&self) -> bool {
+        self.catalogued_params().is_some_and(|p| {
+            p.len() == self.params.len() && p.iter().zip(&self.params).all(|(a, (b, _))| a == b)
+        })
+    }
+}
+
+/// Every code an operation can emit, with its parameter names in order.
+pub const CATALOGUE: &[(&str, &[&str])] = &[
+    // potential engine notes (potential and valuation operations)
+    ("potential.pity_semantics", &[]),
+    ("potential.tier_ups_accepted", &[]),
+    ("potential.line_limit", &["name", "max", "source"]),
+    ("potential.cube_assumption", &["text"]),
+    ("potential.published_sum_off", &["grade", "slot", "sum"]),
+    ("potential.derived_table", &["grade", "source"]),
+    ("potential.unparsed_lines", &["grade", "count"]),
+    ("potential.ied_additive", &[]),
+    ("potential.no_item_price", &["cube"]),
+    ("potential.probability_capped", &["grade", "p"]),
+    ("potential.not_limited", &["stats"]),
+    ("potential.reachable_after_tier_up", &["grade", "first"]),
+    ("potential.lost_at_top_grade", &["top", "eventual_success"]),
+    // valuation: potential
+    ("valuation.start_below_assumed", &["grade", "start_grade"]),
+    ("valuation.no_potential", &[]),
+    ("valuation.unknown_class", &[]),
+    ("valuation.unknown_reset", &["reset"]),
+    ("valuation.unparsed_line", &["index", "line"]),
+    ("valuation.no_potential_table", &["slot"]),
+    ("valuation.goal_rejected", &["error"]),
+    ("valuation.potential_impossible", &["detail"]),
+    ("valuation.infinite_mean", &["eventual_success"]),
+    ("valuation.no_meso_cost", &[]),
+    ("valuation.potential_refused", &["error"]),
+    ("valuation.invalid_input", &["error"]),
+    // valuation: star force
+    ("valuation.star_scroll", &["stars"]),
+    ("valuation.not_starforceable_companion", &[]),
+    ("valuation.not_starforceable_ring", &["level"]),
+    ("valuation.not_starforceable_slot", &["slot"]),
+    ("valuation.fixed_stars_genesis", &["stars"]),
+    ("valuation.superior_starforce", &[]),
+    ("valuation.starforce_unreachable", &["stars", "star"]),
+    ("valuation.starforce_rejected", &["stars", "error"]),
+    // valuation: flame
+    ("valuation.flame", &["error"]),
+];
+
+impl From<&crate::potential::Note> for Message {
+    fn from(n: &crate::potential::Note) -> Self {
+        use crate::potential::Note;
+        let g = |g: &crate::potential::Grade| Param::Text(g.to_string());
+        let (code, params): (&'static str, Vec<(&'static str, Param)>) = match n {
+            Note::PitySemantics => ("potential.pity_semantics", vec![]),
+            Note::TierUpsAccepted => ("potential.tier_ups_accepted", vec![]),
+            Note::LineLimit { name, max, source } => (
+                "potential.line_limit",
+                vec![
+                    ("name", name.as_str().into()),
+                    ("max", (*max).into()),
+                    ("source", source.as_str().into()),
+                ],
+            ),
+            Note::CubeAssumption(s) => ("potential.cube_assumption", vec![("text", s.as_str().into())]),
+            Note::PublishedSumOff { grade, slot, sum } => (
+                "potential.published_sum_off",
+                vec![
+                    ("grade", g(grade)),
+                    ("slot", (*slot).into()),
+                    ("sum", (*sum).into()),
+                ],
+            ),
+            Note::DerivedTable { grade, source } => (
+                "potential.derived_table",
+                vec![("grade", g(grade)), ("source", source.as_str().into())],
+            ),
+            Note::UnparsedLines { grade, count } => (
+                "potential.unparsed_lines",
+                vec![("grade", g(grade)), ("count", (*count).into())],
+            ),
+            Note::IedAdditive => ("potential.ied_additive", vec![]),
+            Note::NoItemPrice { cube } => ("potential.no_item_price", vec![("cube", cube.as_str().into())]),
+            Note::ProbabilityCapped { grade, p } => (
+                "potential.probability_capped",
+                vec![("grade", g(grade)), ("p", (*p).into())],
+            ),
+            Note::NotLimited { stats } => {
+                let list: Vec<&str> = stats.iter().map(|s| s.key()).collect();
+                ("potential.not_limited", vec![("stats", list.join(", ").into())])
+            }
+            Note::ReachableAfterTierUp { grade, first } => (
+                "potential.reachable_after_tier_up",
+                vec![("grade", g(grade)), ("first", g(first))],
+            ),
+            Note::LostAtTopGrade {
+                top,
+                eventual_success,
+            } => (
+                "potential.lost_at_top_grade",
+                vec![("top", g(top)), ("eventual_success", (*eventual_success).into())],
+            ),
+        };
+        Message::new(code, params, n.to_string())
+    }
+}

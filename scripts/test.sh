@@ -24,6 +24,7 @@ cargo fmt --all -- --check
 step "clippy (native workspace, and the Wasm crates for wasm32)"
 cargo clippy --workspace --exclude pve-worker --all-targets -- -D warnings
 cargo clippy -p pve-worker -p pve-wasm --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p pve-worker --target wasm32-unknown-unknown --features test-hooks -- -D warnings
 
 step "cargo test (engine, schema, CLI)"
 cargo test --workspace --exclude pve-worker --exclude pve-wasm --exclude pve-edge

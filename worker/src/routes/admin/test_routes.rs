@@ -1,4 +1,5 @@
 //! The test-only admin routes, compiled only with the `test-hooks` feature.
+use crate::error::Platform;
 use serde::Deserialize;
 use worker::{Context, Env, Method, Request, Response};
 
@@ -83,21 +84,24 @@ async fn bulk_events(env: &Env, req: BulkEvents) -> Result<Response, EdgeError> 
     let url = crate::webhook::policy_from_env(env)?
         .check(&req.webhook_url)
         .map_err(EdgeError::InvalidWebhookUrl)?;
-    let db = env.d1(DB)?;
+    let db = env.d1(DB).platform()?;
     let now = now_ms();
     let mut watch_ids = Vec::new();
     let mut statements = Vec::new();
     for i in 0..req.aggregates {
-        let id = token::random_id("wch_", 16).map_err(EdgeError::from_random)?;
-        let unused_token = token::random_id("wtk_", 32).map_err(EdgeError::from_random)?;
-        statements.push(crate::watches::insert_watch(
-            &db,
-            &id,
-            &format!("bulk{i}"),
-            url.as_str(),
-            &token::sha256_hex(unused_token.as_bytes()),
-            now,
-        )?);
+        let id = token::random_id("wch_", 16).map_err(EdgeError::platform)?;
+        let unused_token = token::random_id("wtk_", 32).map_err(EdgeError::platform)?;
+        statements.push(
+            crate::watches::insert_watch(
+                &db,
+                &id,
+                &format!("bulk{i}"),
+                url.as_str(),
+                &token::sha256_hex(unused_token.as_bytes()),
+                now,
+            )
+            .platform()?,
+        );
         watch_ids.push(id);
     }
     let mut events = Vec::new();
@@ -115,14 +119,16 @@ async fn bulk_events(env: &Env, req: BulkEvents) -> Result<Response, EdgeError> 
                 event_type: "test.event".into(),
                 payload,
             };
-            statements.push(event.insert(&db, now)?);
+            statements.push(event.insert(&db, now).platform()?);
             events.push(serde_json::json!({"event_id": event_id, "watch_id": watch_id, "n": n}));
         }
     }
     // D1 batches are transactions; keep each one moderate.
     let mut statements = statements.into_iter().peekable();
     while statements.peek().is_some() {
-        db.batch(statements.by_ref().take(200).collect()).await?;
+        db.batch(statements.by_ref().take(200).collect())
+            .await
+            .platform()?;
     }
     json(
         &serde_json::json!({"watch_ids": watch_ids, "events": events}),
@@ -143,7 +149,7 @@ struct ValuationChange {
 async fn valuation_change(env: &Env, req: ValuationChange) -> Result<Response, EdgeError> {
     let character = watches::validate_character_name(&req.character)?;
     let cfg = watches::WatchConfig::from_env(env)?;
-    let db = env.d1(DB)?;
+    let db = env.d1(DB).platform()?;
     let previous = watches::latest_snapshot(&db, &character).await?;
     let mut collide = req.collide_with_event_id.clone();
     let mut ids = || match collide.take() {

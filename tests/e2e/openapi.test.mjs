@@ -68,7 +68,7 @@ test('every engine operation is documented as POST /v1/<op>', () => {
 });
 
 test('the ErrorCode enum is exactly the codes the Worker and the engine schema can send', () => {
-  const edge = literalsAfterArrows(fnBody(read('worker/src/error.rs'), 'pub fn code(&self)'));
+  const edge = literalsAfterArrows(fnBody(read('edge/src/error.rs'), 'pub fn code(&self)'));
   const api = literalsAfterArrows(fnBody(read('engine/api/src/error.rs'), 'pub fn as_str(self)'));
   const code = new Set([...edge, ...api]);
   const documented = new Set(SPEC.components.schemas.ErrorCode.enum);

@@ -69,8 +69,8 @@ fn classify(status: u16, headers: &Headers) -> PostOutcome {
                 .get("retry-after")
                 .ok()
                 .flatten()
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(|s| s.saturating_mul(1000)),
+                // Seconds or an HTTP-date (RFC 9110); the relay's settle decision applies the cap.
+                .and_then(|v| pve_edge::http::retry_after_ms(&v, crate::context::now_ms(), u64::MAX)),
         },
         _ => PostOutcome::Rejected { status },
     }

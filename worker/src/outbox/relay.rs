@@ -59,14 +59,14 @@ impl RelayConfig {
         })
     }
 
-    /// Full jitter: uniform in `[0, min(cap, base · 2^(attempt-1))]`.
+    /// Full jitter ([`pve_edge::backoff::full_jitter`]). Without randomness, wait the whole ceiling:
+    /// later rather than in lockstep with other events.
     fn backoff_ms(&self, attempt: u32) -> u64 {
-        let exp = self
-            .backoff_base_ms
-            .saturating_mul(1u64 << attempt.saturating_sub(1).min(40));
-        let ceiling = exp.min(self.backoff_cap_ms);
-        // Without randomness, wait the whole ceiling: later rather than in lockstep with other events.
-        crate::token::random_u64().map_or(ceiling, |r| r % (ceiling + 1))
+        use pve_edge::backoff::{ceiling, full_jitter};
+        let (base, cap) = (self.backoff_base_ms, self.backoff_cap_ms);
+        crate::token::random_u64().map_or(ceiling(attempt, base, cap), |r| {
+            full_jitter(attempt, base, cap, r)
+        })
     }
 }
 

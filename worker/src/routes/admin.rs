@@ -11,6 +11,7 @@
 //! ([`test_routes`]): bulk events, the valuation-change path, alerts, the sweep. Otherwise those paths
 //! do not exist (404).
 use crate::error::Platform;
+use pve_edge::http::Query;
 use worker::{Context, Env, Method, Request, Response};
 
 use super::json;
@@ -112,35 +113,28 @@ async fn stats(env: &Env) -> Result<Response, EdgeError> {
 
 async fn list_dead_letters(req: &Request, env: &Env) -> Result<Response, EdgeError> {
     let url = req.url().platform()?;
-    let mut limit = 50u32;
-    let mut cursor = None;
-    let mut include_replayed = false;
-    for (k, v) in url.query_pairs() {
-        match k.as_ref() {
-            "limit" => {
-                limit = v
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=200).contains(n))
-                    .ok_or(EdgeError::InvalidQuery(
-                        "limit must be an integer from 1 to 200".into(),
-                    ))?;
-            }
-            "cursor" => cursor = Some(v.into_owned()),
-            "include_replayed" => {
-                include_replayed = match v.as_ref() {
-                    "true" => true,
-                    "false" => false,
-                    _ => {
-                        return Err(EdgeError::InvalidQuery(
-                            "include_replayed must be true or false".into(),
-                        ))
-                    }
-                }
-            }
-            _ => return Err(EdgeError::InvalidQuery(format!("unknown parameter {k:?}"))),
+    // One query parser for every route: unknown and repeated parameters are errors.
+    let query = Query::parse(url.query_pairs(), &["limit", "cursor", "include_replayed"])?;
+    let limit = match query.get("limit") {
+        None => 50u32,
+        Some(v) => v
+            .parse()
+            .ok()
+            .filter(|n| (1..=200).contains(n))
+            .ok_or(EdgeError::InvalidQuery(
+                "limit must be an integer from 1 to 200".into(),
+            ))?,
+    };
+    let cursor = query.get("cursor").map(str::to_owned);
+    let include_replayed = match query.get("include_replayed") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            return Err(EdgeError::InvalidQuery(
+                "include_replayed must be true or false".into(),
+            ))
         }
-    }
+    };
     let db = env.d1(DB).platform()?;
     let page = dead_letter::list(&db, cursor.as_deref(), limit, include_replayed).await?;
     json(

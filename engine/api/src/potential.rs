@@ -260,7 +260,7 @@ pub struct PotentialResponse {
     pub mean_cubes: Option<f64>,
     /// Tier-up stages from `grade` to the cube's top grade.
     pub tier_up: Vec<TierUpDto>,
-    pub notes: Vec<String>,
+    pub notes: Vec<crate::message::MessageOut>,
 }
 
 pub fn handle(json: &str) -> Result<PotentialResponse, ApiError> {
@@ -323,6 +323,10 @@ pub fn handle(json: &str) -> Result<PotentialResponse, ApiError> {
                 mean_attempts: s.mean_attempts,
             })
             .collect(),
-        notes: out.notes.iter().map(|n| n.to_string()).collect(),
+        notes: out
+            .notes
+            .iter()
+            .map(|n| crate::message::MessageOut::from(&pve_engine::message::Message::from(n)))
+            .collect(),
     })
 }

@@ -306,7 +306,7 @@ function itemChart(items) {
   if (!rows.length) return null;
   const series = KINDS.map((k, i) => ({ label: t(`ch.kind_${k}`), cls: KIND_CLS[i] }));
   const svg = stackedBarChart({ rows, series, title: t('ch.chart_items'), desc: t('ch.chart_items_desc'),
-    valueFmt: mesoFmt, xLabel: t('ch.unit_mesos'), width: chartWidth() });
+    valueFmt: mesoFmt, xLabel: t('ch.unit_mesos'), width: chartWidth(), rowLang: 'ko' });
   return h('figure', { class: 'chart-box', 'data-testid': 'ch-chart-items' }, svg, h('figcaption', {}, t('ch.chart_items')));
 }
 

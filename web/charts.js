@@ -113,6 +113,18 @@ export function barChart({ bars, title, desc, xLabel, yLabel, width = 640 }) {
   return svg;
 }
 
+/** `text` shortened with "…" to about `px` pixels of 11 px text (Hangul is about twice as wide as Latin). */
+function fit(text, px) {
+  const w = (c) => (/[\u1100-\u11FF\u3130-\u318F\uAC00-\uD7AF]/.test(c) ? 11 : 6.5);
+  let used = 0;
+  const chars = [...text];
+  for (let i = 0; i < chars.length; i++) {
+    used += w(chars[i]);
+    if (used > px) return `${chars.slice(0, Math.max(i - 1, 1)).join('')}…`;
+  }
+  return text;
+}
+
 /**
  * Horizontal stacked bars, one row per category (issue 15: cost per item by kind, cost per preset):
  * `rows` [{label, parts: [value per series, ≥ 0]}], `series` [{label, cls}] in stacking order. The height
@@ -120,7 +132,7 @@ export function barChart({ bars, title, desc, xLabel, yLabel, width = 640 }) {
  * exact value (`valueFmt`), and `data-value` for tests. `rowLang`: the language of the row labels when they
  * are data (item names), set on the labels and the segments' titles.
  */
-export function stackedBarChart({ rows, series, title, desc, valueFmt, xLabel, width = 640, rowH = 18, labelW, rowLang }) {
+export function stackedBarChart({ rows, series, title, desc, valueFmt, xLabel, width = 640, rowH = 18, labelW = undefined, rowLang = undefined }) {
   const W = width;
   const LW = labelW ?? Math.min(200, Math.round(W * 0.34));
   const top = 8;
@@ -155,8 +167,7 @@ export function stackedBarChart({ rows, series, title, desc, valueFmt, xLabel, w
   svg.append(g);
   rows.forEach((r, i) => {
     const y = top + i * rowH;
-    const maxChars = Math.floor((LW - 8) / 7);
-    const label = r.label.length > maxChars ? `${r.label.slice(0, maxChars - 1)}…` : r.label;
+    const label = fit(r.label, LW - 10);
     const lang = rowLang ? { lang: rowLang } : {};
     const lt = el('text', { x: LW - 6, y: y + rowH * 0.7, 'text-anchor': 'end', class: 'row-label', ...lang }, label);
     lt.append(el('title', lang, r.label));

@@ -297,7 +297,7 @@ function optionsLine(o) {
   }));
 }
 
-const mesoFmt = (v) => formatMeso(v, lang());
+const mesoFmt = (v) => formatMeso(v, lang()).text;
 
 function itemChart(items) {
   const rows = items.filter((it) => it.mean_mesos > 0).map((it) => ({
@@ -345,7 +345,7 @@ function render({ source, response: r }) {
     })),
     h('div', { class: 'unvalued-share', 'data-testid': 'ch-unvalued', 'data-missing': share.missing, 'data-total': share.total },
       h('p', {}, t('ch.unvalued_share', { missing: share.missing, total: share.total,
-        pct: formatCount(share.share * 100, lang(), 1) })),
+        pct: formatCount(share.share * 100, lang(), 1).text })),
       share.reasons.length ? h('ul', {}, share.reasons.map(([code, n]) => h('li', { 'data-reason': code, 'data-count': n },
         t(`ch.reason_${code}`), ` × ${n}`))) : null)));
   if (Array.isArray(r.sets) && r.sets.length) {
@@ -371,7 +371,7 @@ function render({ source, response: r }) {
         h('small', {}, h('span', { lang: 'ko' }, it.slot ?? ''), it.stars ? ` ${it.stars}★` : '', it.level ? ` Lv.${it.level}` : ''))),
       meso(it.mean_mesos, `ch-item-${it.id}`),
       ...KINDS.map((k) => amount(it[k], `ch-item-${it.id}-${k}`)),
-      h('div', {}, zeroReasons(it), (it.not_valued ?? []).length
+      h('div', { class: 'reasons' }, zeroReasons(it), (it.not_valued ?? []).length
         ? h('ul', { class: 'not-valued' }, it.not_valued.map((n) => h('li', { 'data-code': n.code ?? '' },
           h('strong', {}, t(`ch.kind_${n.kind}`)), ' ', h('span', { 'data-source': 'engine' }, say(n)))))
         : (hasZero(it) ? null : '—')),

@@ -176,7 +176,9 @@ impl From<&crate::potential::Note> for Message {
                 "potential.lost_at_top_grade",
                 vec![("top", g(top)), ("eventual_success", (*eventual_success).into())],
             ),
-            Note::MiracleTime { source } => ("potential.miracle_time", vec![("source", source.as_str().into())]),
+            Note::MiracleTime { source } => {
+                ("potential.miracle_time", vec![("source", source.as_str().into())])
+            }
             Note::PityProgress {
                 grade,
                 progress,

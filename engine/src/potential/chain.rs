@@ -421,7 +421,7 @@ impl Chain {
                     error_bound: 0.0,
                 });
             }
-            if u % CHECK_EVERY == 0 || u >= MAX_STEPS {
+            if u.is_multiple_of(CHECK_EVERY) || u >= MAX_STEPS {
                 // fold from +0.0: an empty f64 sum is -0.0.
                 let lower = (0..r).fold(0.0, |acc, s| {
                     ring[s * n..s * n + start[top]].iter().fold(acc, |a, &m| a + m)
@@ -495,7 +495,17 @@ struct Tail {
 
 impl Tail {
     #[allow(clippy::too_many_arguments)]
-    fn new(ring: &[f64], succ: &[f64], n: usize, top: usize, r: usize, u: u64, cum: f64, p: f64, c: u64) -> Tail {
+    fn new(
+        ring: &[f64],
+        succ: &[f64],
+        n: usize,
+        top: usize,
+        r: usize,
+        u: u64,
+        cum: f64,
+        p: f64,
+        c: u64,
+    ) -> Tail {
         let slot = |w: u64| (w % r as u64) as usize;
         let pending = (u + 1..u + r as u64).map(|w| (w, succ[slot(w)])).collect();
         let top = (u..u + r as u64).map(|w| (w, ring[slot(w) * n + top])).collect();

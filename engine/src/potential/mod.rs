@@ -703,7 +703,10 @@ pub fn compute_with(data: &Data, req: &Request, opts: &Options) -> Result<Outcom
     let mean_attempts = solved.mean_attempts;
     let (mean_cost, mean_cubes) = match cube.payment {
         Payment::Meso => (solved.mean_cost, None),
-        Payment::Item => (opts.cube_price_mesos.and_then(|c| mean_attempts.map(|m| m * c)), mean_attempts),
+        Payment::Item => (
+            opts.cube_price_mesos.and_then(|c| mean_attempts.map(|m| m * c)),
+            mean_attempts,
+        ),
     };
     let plan = match opts.budget {
         None => None,
@@ -714,17 +717,24 @@ pub fn compute_with(data: &Data, req: &Request, opts: &Options) -> Result<Outcom
                     grades
                         .iter()
                         .map(|&g| {
-                            data.meso_cost(&cube.name, g, req.level).ok_or_else(|| Error::NoCost {
-                                cube: cube.name.clone(),
-                                grade: g,
-                                level: req.level,
-                            })
+                            data.meso_cost(&cube.name, g, req.level)
+                                .ok_or_else(|| Error::NoCost {
+                                    cube: cube.name.clone(),
+                                    grade: g,
+                                    level: req.level,
+                                })
                         })
                         .collect::<Result<Vec<u64>, Error>>()?,
                 ),
             };
-            let units = plan::units(&cube.name, budget, prices.as_deref(), opts.cube_price_mesos, grades.len())
-                .map_err(Error::Option)?;
+            let units = plan::units(
+                &cube.name,
+                budget,
+                prices.as_deref(),
+                opts.cube_price_mesos,
+                grades.len(),
+            )
+            .map_err(Error::Option)?;
             Some(plan::plan(
                 &chain,
                 units,

@@ -97,7 +97,11 @@ pub struct Plan {
 #[non_exhaustive]
 pub enum OptionError {
     /// `pity_progress` not below the pity of the request's grade (or non-zero where there is none).
-    PityProgress { grade: super::Grade, progress: u32, pity: Option<u32> },
+    PityProgress {
+        grade: super::Grade,
+        progress: u32,
+        pity: Option<u32>,
+    },
     /// Miracle Time does not affect this cube.
     MiracleTimeNotApplicable { cube: String },
     /// `cube_price_mesos` for a meso reset (it has its own prices).
@@ -235,7 +239,12 @@ pub(crate) fn units(
 }
 
 /// The plan on `chain` with `units`; `eventual_success` = P(the goal is ever met), for the notes.
-pub(crate) fn plan(chain: &Chain, units: Units, cube_price: bool, eventual_success: f64) -> Result<Plan, ChainError> {
+pub(crate) fn plan(
+    chain: &Chain,
+    units: Units,
+    cube_price: bool,
+    eventual_success: f64,
+) -> Result<Plan, ChainError> {
     let out = chain.budget(&units.per_attempt, units.budget_units)?;
     let scale = units.unit_mesos.unwrap_or(1.0);
     let budget_for = out.budget_for.map(|b| b.map(|n| n as f64 * scale));

@@ -12,6 +12,7 @@
 
 pub mod alerts;
 pub mod backoff;
+pub mod config;
 pub mod error;
 pub mod http;
 pub mod outbox;

@@ -114,7 +114,7 @@ async fn route(
     }
     let method = req.method();
     if segments.first() == Some(&"v1") {
-        let cfg = config::Config::get(env)?;
+        let cfg = config::get(env)?;
         inbound::check(&cfg, &inbound::client_key(&req))?;
     }
     match segments.as_slice() {

@@ -220,7 +220,7 @@ impl SingleFlight {
         let load_req: LoadRequest = req.json().await?;
         let key = load_req.resource.key();
         task.set_key(key.clone());
-        let cfg = match Config::get(&self.env) {
+        let cfg = match crate::config::get(&self.env) {
             Ok(cfg) => cfg,
             Err(e) => {
                 let err = LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, e.to_string());

@@ -84,7 +84,7 @@ async fn character(
     let name = validate_name(raw_name)?;
     let query = Query::parse(req, allowed_query)?;
     task.set_key(name.clone());
-    let cfg = Config::get(env)?;
+    let cfg = crate::config::get(env)?;
     let now = now_ms();
     let deadline = now + cfg.request_deadline_ms;
     let mode = if query.refresh {

@@ -18,4 +18,5 @@ pub mod http;
 pub mod outbox;
 pub mod routes;
 pub mod time;
+pub mod validate;
 pub mod webhook;

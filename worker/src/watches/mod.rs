@@ -23,9 +23,6 @@ use crate::token;
 use crate::vars::{self, ConfigError};
 
 const IDEMPOTENCY_SCOPE: &str = "watches.create";
-/// Character name length bounds in Nexon's counting.
-const MAX_NAME_WEIGHT: usize = 12;
-const MIN_NAME_WEIGHT: usize = 2;
 
 /// The watch settings ([`pve_edge::config::WatchConfig`]) read from the `Env`. A wrapper only so that
 /// `WatchConfig::from_env(env)` reads as before at every call site; the fields are the pure type's.
@@ -61,36 +58,8 @@ pub struct StoredResponse {
     pub replayed: bool,
 }
 
-/// A character name as the game allows it: Hangul syllables, Latin letters and digits, 2 to 12 in
-/// Nexon's counting (a Hangul syllable counts 2). The same rule as the character lookup routes, so a
-/// watch can only name a character that a lookup could find.
-pub fn validate_character_name(name: &str) -> Result<String, EdgeError> {
-    let invalid = |reason| Err(EdgeError::InvalidCharacterName { reason });
-    let mut weight = 0usize;
-    for c in name.chars() {
-        weight += match c {
-            'a'..='z' | 'A'..='Z' | '0'..='9' => 1,
-            '\u{AC00}'..='\u{D7A3}' => 2,
-            _ => return invalid("only Hangul syllables, Latin letters and digits are allowed"),
-        };
-        if weight > MAX_NAME_WEIGHT {
-            return invalid("longer than 12 (a Hangul syllable counts 2)");
-        }
-    }
-    if weight < MIN_NAME_WEIGHT {
-        return invalid("shorter than 2 (a Hangul syllable counts 2)");
-    }
-    Ok(name.to_owned())
-}
-
-/// Visible ASCII, 1 to 255 characters.
-pub fn check_idempotency_key(key: Option<String>) -> Result<String, EdgeError> {
-    let key = key.ok_or(EdgeError::IdempotencyKeyMissing)?;
-    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
-        return Err(EdgeError::IdempotencyKeyInvalid);
-    }
-    Ok(key)
-}
+/// The game's name rule (one home: [`pve_edge::validate`]).
+pub use pve_edge::validate::character_name as validate_character_name;
 
 #[derive(Deserialize)]
 struct IdempotencyRow {

@@ -15,6 +15,7 @@ pub mod backoff;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod limits;
 pub mod outbox;
 pub mod routes;
 pub mod time;

@@ -19,7 +19,6 @@ mod error;
 mod fetch;
 mod gauges;
 mod inbound;
-mod limits;
 mod metrics;
 mod metrics_store;
 mod outbox;

@@ -18,6 +18,7 @@ pub mod http;
 pub mod limits;
 pub mod outbox;
 pub mod routes;
+pub mod single_flight;
 pub mod time;
 pub mod validate;
 pub mod webhook;

@@ -19,6 +19,7 @@ pub mod limits;
 pub mod outbox;
 pub mod routes;
 pub mod single_flight;
+pub mod task;
 pub mod time;
 pub mod validate;
 pub mod webhook;

@@ -43,7 +43,7 @@ use worker::{event, Context, Env, Method, Request, RequestInit, Response, Schedu
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
-    let mut task = TaskContext::for_request(&req, "http", "unrouted");
+    let mut task = context::for_request(&req, "http", "unrouted");
     let method = req.method().to_string();
     let head = req.inner().method() == "HEAD";
     let result = route(req, &env, &ctx, &mut task).await;

@@ -213,8 +213,20 @@ impl DurableObject for SingleFlight {
 
 impl SingleFlight {
     async fn load(&self, mut req: Request) -> Result<Response> {
-        let task = TaskContext::for_request(&req, "single_flight", "load");
-        let load_req: LoadRequest = req.json().await?;
+        let task = crate::context::for_request(&req, "single_flight", "load");
+        let load_req: LoadRequest = match req.json().await {
+            Ok(r) => r,
+            Err(e) => {
+                task.finish(
+                    Outcome::Error {
+                        code: "internal",
+                        detail: format!("bug: unreadable load request: {e}"),
+                    },
+                    None,
+                );
+                return Err(e);
+            }
+        };
         let key = load_req.resource.key();
         task.set_key(key.clone());
         let cfg = match crate::config::get(&self.env) {

@@ -89,6 +89,14 @@ pub const CATALOGUE: &[(&str, &[&str])] = &[
     ("potential.not_limited", &["stats"]),
     ("potential.reachable_after_tier_up", &["grade", "first"]),
     ("potential.lost_at_top_grade", &["top", "eventual_success"]),
+    // potential options and plan (issue 13)
+    ("potential.miracle_time", &["source"]),
+    ("potential.pity_progress", &["grade", "progress", "pity"]),
+    ("potential.cube_price", &["price"]),
+    ("potential.plan_cube_price", &["price", "cubes"]),
+    ("potential.plan_meso_units", &["unit", "units"]),
+    ("potential.plan_unreachable", &["p", "eventual_success"]),
+    ("potential.plan_method", &["error_bound"]),
     // valuation: potential
     ("valuation.start_below_assumed", &["grade", "start_grade"]),
     ("valuation.no_potential", &[]),
@@ -220,6 +228,22 @@ impl From<&crate::potential::Note> for Message {
                 "potential.lost_at_top_grade",
                 vec![("top", g(top)), ("eventual_success", (*eventual_success).into())],
             ),
+            Note::MiracleTime { source } => {
+                ("potential.miracle_time", vec![("source", source.as_str().into())])
+            }
+            Note::PityProgress {
+                grade,
+                progress,
+                pity,
+            } => (
+                "potential.pity_progress",
+                vec![
+                    ("grade", g(grade)),
+                    ("progress", (*progress).into()),
+                    ("pity", (*pity).into()),
+                ],
+            ),
+            Note::CubePrice { price } => ("potential.cube_price", vec![("price", (*price).into())]),
         };
         Message::new(code, params, n.to_string())
     }

@@ -241,6 +241,7 @@ pub struct TierOut {
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "FlameItemOut"))]
 pub struct ItemOut {
     pub level: u32,
     pub kind: &'static str,
@@ -263,6 +264,7 @@ pub struct ScoreOut {
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "FlameQuantilesOut"))]
 pub struct QuantilesOut {
     pub p50: f64,
     pub p90: f64,

@@ -63,13 +63,61 @@ use std::collections::BTreeMap;
 // ---------------------------------------------------------------------------------------------------------
 // Request
 
+/// The wrapped form of the request: `{"equipment": <the raw response>, "options": {…}}`.
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "ValuationRequest"))]
 #[serde(deny_unknown_fields)]
-struct Wrapper {
-    equipment: Value,
+pub struct Wrapper {
+    /// The Nexon Open API `character/item-equipment` response.
+    #[cfg_attr(feature = "schema", schemars(with = "NexonItemEquipment"))]
+    pub equipment: Value,
     #[serde(default)]
-    options: OptionsDto,
+    pub options: OptionsDto,
+}
+
+/// The fields of a Nexon `character/item-equipment` response the valuation reads (schema only; the
+/// request is read as a JSON value). Other fields are allowed (it is upstream data); an item the
+/// valuation cannot use is reported "not valued", never rejected.
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+pub struct NexonItemEquipment {
+    /// `null` → potential and flame not valued (`unknown_class`). Required (a missing one is
+    /// `missing_field`).
+    #[schemars(required)]
+    character_class: Option<String>,
+    item_equipment: Vec<Value>,
+    item_equipment_preset_1: Option<Vec<Value>>,
+    item_equipment_preset_2: Option<Vec<Value>>,
+    item_equipment_preset_3: Option<Vec<Value>>,
+    dragon_equipment: Option<Vec<Value>>,
+    mechanic_equipment: Option<Vec<Value>>,
+    /// The preset in use, reported back.
+    #[schemars(range(min = 1, max = 3))]
+    preset_no: Option<u32>,
+}
+
+/// The whole `valuation` request body: the wrapped form, or the raw response alone (default options).
+/// A top-level object with an `equipment` or `options` key is read as the wrapped form.
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum ValuationBody {
+    Wrapped(Wrapper),
+    #[schemars(transform = raw_equipment_only)]
+    Raw(NexonItemEquipment),
+}
+
+/// The raw form has neither key that makes a body the wrapped form.
+#[cfg(feature = "schema")]
+fn raw_equipment_only(schema: &mut schemars::Schema) {
+    let named = schema.clone();
+    *schema = schemars::json_schema!({
+        "allOf": [named],
+        "not": {"anyOf": [{"required": ["equipment"]}, {"required": ["options"]}]}
+    });
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -577,6 +625,7 @@ fn character_from(raw: &Value) -> Result<(va::Character, Option<u32>, Icons), Ap
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "ValuationQuantilesOut"))]
 pub struct QuantilesOut {
     pub p50: Option<f64>,
     pub p90: Option<f64>,
@@ -677,6 +726,7 @@ pub struct NotValuedOut {
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "ValuationItemOut"))]
 pub struct ItemOut {
     pub id: usize,
     pub slot: String,

@@ -156,6 +156,7 @@ fn potential_error_code(e: &pot::Error) -> &'static str {
         pot::Error::TierUpBackwards { .. } => "tier_up_backwards",
         pot::Error::NoAllowedLine { .. } => "no_allowed_line",
         pot::Error::Chain(_) => "chain",
+        pot::Error::Option(_) => "option",
     }
 }
 

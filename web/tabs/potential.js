@@ -4,8 +4,7 @@
 // p_reach and the least budgets for 50/90/99 %. The line tables are a separate static asset
 // (web/data/potential.tsv) that the engine Worker loads on the first potential request.
 import { mountCalculator } from '../calculator.js';
-import { t, lang } from '../i18n.js';
-import { STRINGS } from '../strings.js';
+import { t, lang, say } from '../i18n.js';
 import { formatMeso, formatCount, formatPercent } from '../format.js';
 import { h, num, stat, grid, section, table, notes } from '../render.js';
 import { goalBuilder, goalJson } from '../goal-builder.js';
@@ -83,13 +82,6 @@ export function toRequest(v) {
   return req;
 }
 
-/** An engine message `{code, params, message}` in the page's language (the English message without a text). */
-function say(m) {
-  if (typeof m === 'string') return m;
-  const key = `msg.${m.code}`;
-  return key in STRINGS[lang()] ? t(key, m.params ?? {}) : (m.message ?? '');
-}
-
 /** The plan: P(goal within the budget) and the least budgets for 50/90/99 % (mesos or cubes). */
 function planSection(plan) {
   const amount = (x, id) => (plan.unit === 'mesos'
@@ -151,7 +143,7 @@ function render({ response: r }) {
       count(s.mean_attempts, null, 2),
     ]), 'pot-tier-up')));
   }
-  out.push(notes('pot.notes', (r.notes ?? []).map((n) => (typeof n === 'string' ? n : n.message ?? JSON.stringify(n))), 'notes engine-notes'));
+  out.push(notes('pot.notes', r.notes ?? [], 'notes engine-notes'));
   if (r.band) out.push(h('p', { class: 'meta' }, t('pot.band', { min: r.band.level_min, max: r.band.level_max })));
   if (r.data_version) out.push(h('p', { class: 'meta' }, t('common.data_version'), ' ', h('code', {}, r.data_version)));
   return out.filter(Boolean);

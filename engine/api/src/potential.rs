@@ -329,7 +329,7 @@ pub struct PotentialResponse {
     pub mean_cubes: Option<f64>,
     /// Tier-up stages from `grade` to the cube's top grade (with `miracle_time`, the doubled probabilities).
     pub tier_up: Vec<TierUpDto>,
-    pub notes: Vec<String>,
+    pub notes: Vec<crate::message::MessageOut>,
     /// The answer to the request's `plan`; absent without one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan: Option<PotentialPlanResponse>,
@@ -466,7 +466,11 @@ pub fn handle(json: &str) -> Result<PotentialResponse, ApiError> {
                 mean_attempts: s.mean_attempts,
             })
             .collect(),
-        notes: out.notes.iter().map(|n| n.to_string()).collect(),
+        notes: out
+            .notes
+            .iter()
+            .map(|n| crate::message::MessageOut::from(&pve_engine::message::Message::from(n)))
+            .collect(),
         plan: out.plan.as_ref().map(PotentialPlanResponse::from),
     })
 }

@@ -71,9 +71,11 @@ fn weapon_response_shape() {
     let notes = r["notes"].as_array().unwrap();
     assert!(notes
         .iter()
-        .any(|n| n.as_str().unwrap().contains("mean_cost is null")));
+        .any(|n| n["message"].as_str().unwrap().contains("mean_cost is null")));
     let unlimited = "no per-item limit is applied to boss_pct lines";
-    assert!(notes.iter().any(|n| n.as_str().unwrap().starts_with(unlimited)));
+    assert!(notes
+        .iter()
+        .any(|n| n["message"].as_str().unwrap().starts_with(unlimited)));
 }
 
 #[test]
@@ -95,12 +97,14 @@ fn meso_reset_from_a_lower_grade_has_a_meso_cost_and_tier_up_stages() {
     assert_eq!(stages[0]["pity"], json!(42));
     assert_eq!(r["p_per_attempt_by_grade"].as_array().unwrap().len(), 3);
     let notes = r["notes"].as_array().unwrap();
-    assert!(notes.iter().any(|n| n.as_str().unwrap().starts_with("pity:")));
+    assert!(notes
+        .iter()
+        .any(|n| n["message"].as_str().unwrap().starts_with("pity:")));
     // 3 × 6% INT at 에픽 cannot reach 21%: the first attempts only tier up.
     assert_eq!(r["p_per_attempt"], json!(0.0));
     assert!(notes
         .iter()
-        .any(|n| n.as_str().unwrap().contains("cannot be met at 에픽")));
+        .any(|n| n["message"].as_str().unwrap().contains("cannot be met at 에픽")));
 }
 
 #[test]
@@ -119,11 +123,10 @@ fn a_goal_lost_by_tiering_up_has_no_finite_mean() {
     assert!(q > 0.0 && q < 1.0, "{q}");
     assert_eq!(r["mean_attempts"], Value::Null);
     assert_eq!(r["mean_cubes"], Value::Null);
-    assert!(r["notes"]
-        .as_array()
+    assert!(r["notes"].as_array().unwrap().iter().any(|n| n["message"]
+        .as_str()
         .unwrap()
-        .iter()
-        .any(|n| n.as_str().unwrap().contains("cannot be met at 레전드리")));
+        .contains("cannot be met at 레전드리")));
 }
 
 #[test]

@@ -8,8 +8,8 @@
 //! **Pity semantics (our choice; sources differ).** `pity = N` means that at most N attempts are made at that
 //! grade: the N-th attempt at the grade tiers up for certain if none of the previous N-1 did. So the number of
 //! attempts to leave the grade is a geometric variable truncated at N, with mean `(1 - (1 - rate)^N) / rate`
-//! ([`tier_up_mean_attempts`]). This is hanbajabo/maple-hub's reading and an unnamed KMS calculator's
-//! (code index id 68477033175); ccnspace/MapleGround instead forces the tier-up on attempt N + 1.
+//! ([`tier_up_mean_attempts`]). This is hanbajabo/maple-hub's reading and a KMS calculator's whose
+//! repository is not known; ccnspace/MapleGround `src/utils/CubeSimulator.ts` instead forces the tier-up on attempt N + 1.
 //! The counter of a grade starts at 0 when the item reaches it; the starting grade's counter may be given
 //! ([`Chain::with_progress`]: attempts already made there without a tier-up, `0..pity`).
 //!

@@ -190,7 +190,12 @@ pub enum Note {
     /// A limit group occurs in the tables used.
     LineLimit { name: String, max: u8, source: String },
     /// The data records an assumption about this cube, or a caveat about a tier-up stage used.
-    CubeAssumption(String),
+    CubeAssumption {
+        cube: String,
+        /// `cube` (the cube's own record) or `tier_up` (a tier-up stage's caveat).
+        about: &'static str,
+        text: String,
+    },
     /// A table used is a published table that does not sum to 1.
     PublishedSumOff { grade: Grade, slot: u8, sum: f64 },
     /// A table used was derived, not published for this part.
@@ -236,7 +241,7 @@ impl fmt::Display for Note {
                 "per-item limit {name} (max {max}): a slot that would exceed it is redrawn, i.e. its table \
                  is renormalised over the allowed options. {source}"
             ),
-            Note::CubeAssumption(s) => f.write_str(s),
+            Note::CubeAssumption { text, .. } => f.write_str(text),
             Note::PublishedSumOff { grade, slot, sum } => write!(
                 f,
                 "the published {grade} slot {slot} table sums to {sum}, not 1 (probably a missing row); it \
@@ -299,7 +304,7 @@ impl fmt::Display for Note {
             } => write!(
                 f,
                 "{progress} of the {pity} attempts of the pity at {grade} are already made: the counter \
-                 starts at {progress}, so a tier-up is certain within {} more attempts",
+                 starts at {progress} (not 0), so a tier-up is certain within {} more attempts",
                 pity - progress
             ),
             Note::CubePrice { price } => write!(
@@ -763,12 +768,17 @@ pub fn compute_with(data: &Data, req: &Request, opts: &Options) -> Result<Outcom
 /// The cube's recorded assumption and the distinct caveats of the stages used.
 fn cube_notes(cube: &CubeInfo, stages: &[TierUpStage]) -> Vec<Note> {
     let mut out: Vec<Note> = Vec::new();
-    for n in cube
-        .note
+    let own = cube.note.iter().map(|n| ("cube", n));
+    let staged = stages
         .iter()
-        .chain(stages.iter().filter_map(|s| s.note.as_ref()))
-    {
-        let note = Note::CubeAssumption(n.clone());
+        .filter_map(|s| s.note.as_ref())
+        .map(|n| ("tier_up", n));
+    for (about, n) in own.chain(staged) {
+        let note = Note::CubeAssumption {
+            cube: cube.name.clone(),
+            about,
+            text: n.clone(),
+        };
         if !out.contains(&note) {
             out.push(note);
         }

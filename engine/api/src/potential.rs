@@ -166,23 +166,23 @@ pub struct PotentialRequest {
     #[serde(default)]
     pub cube_price_mesos: Option<f64>,
     #[serde(default)]
-    pub plan: Option<PlanRequest>,
+    pub plan: Option<PotentialPlanRequest>,
 }
 
 /// Exactly one budget.
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
-pub struct PlanRequest {
+pub struct PotentialPlanRequest {
     #[serde(default)]
     pub budget_mesos: Option<f64>,
     #[serde(default)]
     pub budget_cubes: Option<f64>,
 }
 
-impl TryFrom<&PlanRequest> for pot::Budget {
+impl TryFrom<&PotentialPlanRequest> for pot::Budget {
     type Error = ApiError;
-    fn try_from(p: &PlanRequest) -> Result<pot::Budget, ApiError> {
+    fn try_from(p: &PotentialPlanRequest) -> Result<pot::Budget, ApiError> {
         match (p.budget_mesos, p.budget_cubes) {
             (Some(_), Some(_)) | (None, None) => Err(ApiError::new(
                 ErrorCode::InvalidCombination,
@@ -332,14 +332,14 @@ pub struct PotentialResponse {
     pub notes: Vec<crate::message::MessageOut>,
     /// The answer to the request's `plan`; absent without one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub plan: Option<PlanResponse>,
+    pub plan: Option<PotentialPlanResponse>,
 }
 
 /// `mesos` or `cubes`: the unit of a plan's budget and `budget_for`.
 #[derive(Debug, Clone, Copy, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
-pub enum PlanUnitDto {
+pub enum PotentialPlanUnit {
     Mesos,
     Cubes,
 }
@@ -347,7 +347,7 @@ pub enum PlanUnitDto {
 /// The least budget (in the plan's unit) reaching each probability; `null` where none does.
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub struct BudgetForDto {
+pub struct PotentialBudgetFor {
     pub p50: Option<f64>,
     pub p90: Option<f64>,
     pub p99: Option<f64>,
@@ -355,8 +355,8 @@ pub struct BudgetForDto {
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub struct PlanResponse {
-    pub unit: PlanUnitDto,
+pub struct PotentialPlanResponse {
+    pub unit: PotentialPlanUnit,
     /// The budget as given.
     pub budget: f64,
     /// Mesos per whole cost unit (the cube price, or the meso grid of the reset prices); `null` for cubes.
@@ -365,25 +365,25 @@ pub struct PlanResponse {
     pub budget_units: u64,
     /// P(the goal is met with total cost <= budget), tier-ups included.
     pub p_reach: f64,
-    pub budget_for: BudgetForDto,
+    pub budget_for: PotentialBudgetFor,
     /// Probability mass left out of the exact computation (rounding aside).
     pub error_bound: f64,
     pub notes: Vec<MessageOut>,
 }
 
-impl From<&pot::Plan> for PlanResponse {
+impl From<&pot::Plan> for PotentialPlanResponse {
     fn from(p: &pot::Plan) -> Self {
         let [p50, p90, p99] = p.budget_for;
-        PlanResponse {
+        PotentialPlanResponse {
             unit: match p.unit {
-                pot::PlanUnit::Mesos => PlanUnitDto::Mesos,
-                pot::PlanUnit::Cubes => PlanUnitDto::Cubes,
+                pot::PlanUnit::Mesos => PotentialPlanUnit::Mesos,
+                pot::PlanUnit::Cubes => PotentialPlanUnit::Cubes,
             },
             budget: p.budget,
             unit_mesos: p.unit_mesos,
             budget_units: p.budget_units,
             p_reach: p.p_reach,
-            budget_for: BudgetForDto { p50, p90, p99 },
+            budget_for: PotentialBudgetFor { p50, p90, p99 },
             error_bound: p.error_bound,
             notes: messages_out(&p.notes),
         }
@@ -471,6 +471,6 @@ pub fn handle(json: &str) -> Result<PotentialResponse, ApiError> {
             .iter()
             .map(|n| crate::message::MessageOut::from(&pve_engine::message::Message::from(n)))
             .collect(),
-        plan: out.plan.as_ref().map(PlanResponse::from),
+        plan: out.plan.as_ref().map(PotentialPlanResponse::from),
     })
 }

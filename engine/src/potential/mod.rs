@@ -304,7 +304,7 @@ impl fmt::Display for Note {
             } => write!(
                 f,
                 "{progress} of the {pity} attempts of the pity at {grade} are already made: the counter \
-                 starts at {progress}, so a tier-up is certain within {} more attempts",
+                 starts at {progress} (not 0), so a tier-up is certain within {} more attempts",
                 pity - progress
             ),
             Note::CubePrice { price } => write!(

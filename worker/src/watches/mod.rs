@@ -42,13 +42,7 @@ impl std::ops::Deref for WatchConfig {
     }
 }
 
-/// `POST /v1/watches` body.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateWatch {
-    pub character: String,
-    pub webhook_url: String,
-}
+pub use pve_edge::request::CreateWatch;
 
 /// A stored answer to replay for a repeated Idempotency-Key.
 #[derive(Debug)]

@@ -24,4 +24,5 @@ pub mod single_flight;
 pub mod task;
 pub mod time;
 pub mod validate;
+pub mod valuation;
 pub mod webhook;

@@ -1,7 +1,7 @@
 //! The sweep's character lookup: name → ocid → item-equipment → valuation engine → [`ValuationSummary`].
 //!
-//! It is the character valuation route's lookup ([`crate::routes::characters::lookup`] and
-//! [`crate::routes::characters::valued`]) in refresh mode: through the cache tiers, the single-flight
+//! It is the character valuation route's lookup (the service [`crate::characters::lookup`] and
+//! [`crate::characters::valued`]) in refresh mode: through the cache tiers, the single-flight
 //! Durable Object and the global upstream token bucket / circuit breaker, so the sweep sees current
 //! equipment without exceeding the upstream budget, and shares loads with concurrent requests. Unlike a
 //! client's refresh, a failed load is an error here, never a stale copy.
@@ -9,11 +9,11 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use worker::Env;
 
-use super::{ItemValue, ValuationSummary};
 use crate::cache::{Background, Mode};
+use crate::characters;
 use crate::context::{now_ms, TaskContext};
 use crate::error::EdgeError;
-use crate::routes::characters;
+use pve_edge::valuation::{ItemValue, ValuationSummary};
 
 /// Why the sweep could not get a character's current valuation.
 #[derive(Debug)]

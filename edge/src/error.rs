@@ -35,8 +35,9 @@ pub const CODES: &[&str] = &[
 /// The public message of every failure the client cannot fix; the detail is in the log line.
 pub const INTERNAL_MESSAGE: &str = "internal error; see the request id in the logs";
 
+/// Exhaustive on purpose (no `#[non_exhaustive]`): every match on it — the table below, the sweep's
+/// classification of lookup failures in the Worker — must decide for a new kind instead of defaulting.
 #[derive(Debug)]
-#[non_exhaustive]
 pub enum EdgeError {
     /// The engine rejected the request (bad JSON, wrong types, out-of-range values, ...).
     Api(ApiError),

@@ -15,6 +15,7 @@ pub mod backoff;
 pub mod error;
 pub mod http;
 pub mod outbox;
+pub mod purge;
 pub mod routes;
 pub mod time;
 pub mod webhook;

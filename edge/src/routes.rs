@@ -131,6 +131,16 @@ pub static ROUTES: &[Route] = &[
         operations: &[op("POST", "runRelay", Auth::Admin)],
         allow: POST_ALLOW,
     },
+    Route {
+        path: "/v1/admin/characters/{name}/purge",
+        operations: &[op("POST", "purgeCharacter", Auth::Admin)],
+        allow: POST_ALLOW,
+    },
+    Route {
+        path: "/v1/admin/alerts/{alert_key}/resolve",
+        operations: &[op("POST", "resolveAlert", Auth::Admin)],
+        allow: POST_ALLOW,
+    },
 ];
 
 /// The declared route whose template matches `path` (a request path, without the query).

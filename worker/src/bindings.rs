@@ -16,3 +16,7 @@ pub const METRICS: &str = "METRICS";
 pub const ADMIN_TOKEN: &str = "ADMIN_TOKEN";
 /// Secret: Discord-compatible webhook for CRITICAL and WARNING alerts.
 pub const ALERT_WEBHOOK_URL: &str = "ALERT_WEBHOOK_URL";
+/// Secret: PagerDuty Events API v2 endpoint (or a compatible one) that pages for CRITICAL alerts.
+pub const PAGER_WEBHOOK_URL: &str = "PAGER_WEBHOOK_URL";
+/// Secret: the `routing_key` (integration key) of the pager's service.
+pub const PAGER_ROUTING_KEY: &str = "PAGER_ROUTING_KEY";

@@ -42,6 +42,9 @@ pub struct Config {
     pub l1_max_entries: usize,
     pub l1_max_bytes: usize,
     pub l1_ttl_ms: u64,
+    /// How long an isolate trusts its view of a character's purge generation before asking the
+    /// character's Durable Object again: the staleness bound of a purge in other isolates.
+    pub purge_check_ms: u64,
     /// Per-client inbound limit (per isolate).
     pub client_rate_per_sec: f64,
     pub client_burst: f64,
@@ -71,6 +74,7 @@ impl Default for Config {
             l1_max_entries: 500,
             l1_max_bytes: 32 * 1024 * 1024,
             l1_ttl_ms: 60_000,
+            purge_check_ms: 1_000,
             client_rate_per_sec: 20.0,
             client_burst: 100.0,
             refresh_per_min: 6.0,
@@ -135,6 +139,7 @@ impl Config {
             l1_max_entries: vars::number(env, "L1_MAX_ENTRIES", d.l1_max_entries, 0, 1_000_000)?,
             l1_max_bytes: vars::number(env, "L1_MAX_BYTES", d.l1_max_bytes, 0, 1 << 30)?,
             l1_ttl_ms: secs("L1_TTL_S", d.l1_ttl_ms, DAY_S)?,
+            purge_check_ms: vars::number(env, "PURGE_CHECK_MS", d.purge_check_ms, 0, 3_600_000)?,
             client_rate_per_sec: vars::number(env, "CLIENT_RATE_PER_SEC", d.client_rate_per_sec, 0.001, 1e9)?,
             client_burst: vars::number(env, "CLIENT_BURST", d.client_burst, 1.0, 1e9)?,
             refresh_per_min: vars::number(env, "REFRESH_PER_MIN", d.refresh_per_min, 0.001, 1e9)?,

@@ -90,15 +90,21 @@ pub async fn acquire(env: &Env, name: &str, req: &AcquireRequest) -> Result<Admi
     resp.json().await
 }
 
-/// Tell the upstream instance how a call ended.
-pub async fn report(env: &Env, cfg: &Config, outcome: CallOutcome) -> Result<()> {
+/// Tell the upstream instance how a call ended. Returns whether this report opened the circuit breaker
+/// (it was closed or half-open, and is open now): the caller raises the alert.
+pub async fn report(env: &Env, cfg: &Config, outcome: CallOutcome) -> Result<bool> {
     let breaker = upstream_policy(cfg)
         .breaker
         .ok_or_else(|| worker::Error::RustError("no breaker".into()))?;
     let body = serde_json::to_string(&ReportRequest { outcome, breaker })?;
-    let resp = call(env, UPSTREAM, "/report", &body).await?;
+    let mut resp = call(env, UPSTREAM, "/report", &body).await?;
+    #[derive(Deserialize)]
+    struct Reported {
+        #[serde(default)]
+        opened: bool,
+    }
     match resp.status_code() {
-        200 => Ok(()),
+        200 => Ok(resp.json::<Reported>().await?.opened),
         s => Err(worker::Error::RustError(format!("rate limiter answered {s}"))),
     }
 }
@@ -197,8 +203,13 @@ impl DurableObject for RateLimiter {
             }
             "/report" => {
                 let report: ReportRequest = req.json().await?;
+                let is_open = |b: &Breaker| matches!(b, Breaker::Open { .. });
+                let was_open = is_open(&self.limiter.borrow().breaker);
                 self.limiter.borrow_mut().report(now, &report);
-                Response::from_json(&serde_json::json!({"breaker": self.limiter.borrow().breaker}))
+                let breaker = self.limiter.borrow().breaker;
+                Response::from_json(
+                    &serde_json::json!({"breaker": breaker, "opened": !was_open && is_open(&breaker)}),
+                )
             }
             "/state" => {
                 let limiter = self.limiter.borrow();

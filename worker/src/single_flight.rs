@@ -28,6 +28,7 @@ use crate::context::{now_ms, Outcome, TaskContext};
 use crate::upstream;
 use futures_util::future::{self, Either, FutureExt, LocalBoxFuture, Shared};
 use pve_edge::purge::{is_current_stamp, next_generation};
+use pve_edge::single_flight::{Role, ROLE_HEADER};
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -92,9 +93,9 @@ struct LoadRequest {
     deadline: u64,
 }
 
-/// A loaded entry and how this request got it: `leader` (its own upstream load), `follower` (joined a
-/// load in flight in the Durable Object), `memory` (the result of a load that had just finished) or
-/// `isolate` (joined another request's Durable Object call in this isolate).
+/// A loaded entry and how this request got it ([`Role`]: `leader`, `follower`, `memory`, `isolate`).
+/// `role` is [`Role::as_str`] of a typed role (text because `cache/` compares and logs it; see
+/// [`Role::is_coalesced`]).
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub entry: Rc<Entry>,
@@ -104,7 +105,6 @@ pub struct Loaded {
 }
 
 const META_HEADER: &str = "x-entry-meta";
-const ROLE_HEADER: &str = "x-load-role";
 const GENERATION_HEADER: &str = "x-purge-generation";
 /// The durable storage key of the purge generation (in a name's ocid object).
 const GENERATION_KEY: &str = "purge_generation";
@@ -170,12 +170,9 @@ pub async fn load(
         .ok_or_else(|| {
             LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, "single flight answer without metadata")
         })?;
-    let role = match resp.headers().get(ROLE_HEADER).ok().flatten().as_deref() {
-        Some("leader") => "leader",
-        Some("follower") => "follower",
-        Some("memory") => "memory",
-        _ => "unknown",
-    };
+    // An unknown role is our own protocol broken (a bug or a version skew): an error, never "coalesced".
+    let role = Role::from_header(resp.headers().get(ROLE_HEADER).ok().flatten().as_deref())
+        .map_err(|e| LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, e.to_string()))?;
     let generation = match resp.headers().get(GENERATION_HEADER).ok().flatten() {
         Some(g) => Some(g.parse::<u64>().map_err(|_| {
             LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, "single flight answered a bad generation")
@@ -185,7 +182,7 @@ pub async fn load(
     let body = resp.bytes().await.map_err(platform)?;
     Ok(Loaded {
         entry: Rc::new(Entry { meta, body }),
-        role,
+        role: role.as_str(),
         generation,
     })
 }
@@ -318,7 +315,7 @@ impl SingleFlight {
 
     /// Raise the generation (durably, before answering): from now on no copy stamped lower answers.
     async fn purge(&self, req: &Request) -> Result<Response> {
-        let task = TaskContext::for_request(req, "single_flight", "purge");
+        let task = crate::context::for_request(req, "single_flight", "purge");
         let previous = self.generation().await?;
         let generation = next_generation(previous, now_ms());
         self.generation.set(Some(generation));
@@ -331,15 +328,27 @@ impl SingleFlight {
     }
 
     async fn load(&self, mut req: Request) -> Result<Response> {
-        let task = TaskContext::for_request(&req, "single_flight", "load");
-        let load_req: LoadRequest = req.json().await?;
+        let task = crate::context::for_request(&req, "single_flight", "load");
+        let load_req: LoadRequest = match req.json().await {
+            Ok(r) => r,
+            Err(e) => {
+                task.finish(
+                    Outcome::Error {
+                        code: "internal",
+                        detail: format!("bug: unreadable load request: {e}"),
+                    },
+                    None,
+                );
+                return Err(e);
+            }
+        };
         let key = load_req.resource.key();
         task.set_key(key.clone());
-        let cfg = match Config::get(&self.env) {
+        let cfg = match crate::config::get(&self.env) {
             Ok(cfg) => cfg,
             Err(e) => {
                 let err = LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, e.to_string());
-                return self.answer(task, "none", Err(err), None);
+                return self.answer(task, Err(err), None);
             }
         };
         // A name's object is the authority of its generation; others take the caller's.
@@ -349,7 +358,7 @@ impl SingleFlight {
                 Ok(g) => g.max(load_req.min_generation),
                 Err(e) => {
                     let err = LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, format!("generation: {e}"));
-                    return self.answer(task, "none", Err(err), None);
+                    return self.answer(task, Err(err), None);
                 }
             }
         } else {
@@ -359,7 +368,7 @@ impl SingleFlight {
         let now = now_ms();
         let remembered = self.flights.last.borrow().get(&key).cloned();
         if let Some(entry) = remembered.filter(|e| acceptable(e, load_req.min_fetched_at, generation, now)) {
-            return self.answer(task, "memory", Ok(entry), reported);
+            return self.answer(task, Ok((Role::Memory, entry)), reported);
         }
         let (role, shared) = self.join_or_lead(&key, &load_req, generation, cfg, &task.request_id);
         let wait = Delay::from(Duration::from_millis(load_req.deadline.saturating_sub(now)));
@@ -370,7 +379,7 @@ impl SingleFlight {
                 "deadline reached",
             )),
         };
-        self.answer(task, role, result, reported)
+        self.answer(task, result.map(|entry| (role, entry)), reported)
     }
 
     /// Join the load in flight for `key` if it started under `generation` or later, or start one and
@@ -382,7 +391,7 @@ impl SingleFlight {
         generation: u64,
         cfg: Rc<Config>,
         request_id: &str,
-    ) -> (&'static str, SharedLoad) {
+    ) -> (Role, SharedLoad) {
         if let Some(flight) = self
             .flights
             .in_flight
@@ -390,7 +399,7 @@ impl SingleFlight {
             .get(key)
             .filter(|f| is_current_stamp(f.generation, generation))
         {
-            return ("follower", flight.load.clone());
+            return (Role::Follower, flight.load.clone());
         }
         let id = self.flights.next_id.get() + 1;
         self.flights.next_id.set(id);
@@ -436,22 +445,21 @@ impl SingleFlight {
         );
         // Run the load to its end whatever happens to the waiters.
         wasm_bindgen_futures::spawn_local(load.clone().map(drop));
-        ("leader", load)
+        (Role::Leader, load)
     }
 
     fn answer(
         &self,
         task: TaskContext,
-        role: &'static str,
-        result: std::result::Result<Rc<Entry>, LoadError>,
+        result: std::result::Result<(Role, Rc<Entry>), LoadError>,
         generation: Option<u64>,
     ) -> Result<Response> {
-        task.record("role", role);
         match result {
-            Ok(entry) => {
+            Ok((role, entry)) => {
+                task.record("role", role.as_str());
                 let headers = Headers::new();
                 headers.set(META_HEADER, &serde_json::to_string(&entry.meta)?)?;
-                headers.set(ROLE_HEADER, role)?;
+                headers.set(ROLE_HEADER, role.as_str())?;
                 if let Some(g) = generation {
                     headers.set(GENERATION_HEADER, &g.to_string())?;
                 }
@@ -459,6 +467,7 @@ impl SingleFlight {
                 Ok(Response::from_bytes(entry.body.clone())?.with_headers(headers))
             }
             Err(e) => {
+                task.record("role", "none");
                 task.finish(
                     Outcome::Error {
                         code: e.code(),

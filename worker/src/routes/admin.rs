@@ -88,9 +88,9 @@ pub async fn route(
         ["characters", raw_name, "purge"] => {
             task.set_task("admin", "purge_character");
             allow(Method::Post, "POST")?;
-            let name = crate::routes::characters::validate_name(raw_name)?;
+            let name = pve_edge::validate::character_name_segment(raw_name)?;
             task.set_key(name.clone());
-            let cfg = crate::config::Config::get(env)?;
+            let cfg = crate::config::get(env)?;
             let purged = crate::cache::purge::purge(env, &cfg, task, &name).await?;
             json(&purged, 200)
         }

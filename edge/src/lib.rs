@@ -18,6 +18,7 @@ pub mod http;
 pub mod limits;
 pub mod metrics;
 pub mod outbox;
+pub mod purge;
 pub mod request;
 pub mod routes;
 pub mod single_flight;

@@ -33,7 +33,7 @@ pub async fn lookup(
     mode: Mode,
     deadline: u64,
 ) -> Result<Character, EdgeError> {
-    let lookup = |resource, mode| existing(env, bg, cfg, task, resource, mode, deadline);
+    let lookup = |resource, mode| existing(env, bg, cfg, task, resource, mode, deadline, &name);
     let ocid = lookup(Resource::Ocid { name: name.clone() }, Mode::Normal).await?;
     task.record("ocid_tier", ocid.how.tier());
     let ocid = String::from_utf8(ocid.entry.body.clone())
@@ -46,7 +46,9 @@ pub async fn lookup(
     })
 }
 
-/// [`cache::lookup`], with "no such character" (a cached `not_found`) as `CharacterNotFound`.
+/// [`cache::lookup`], with "no such character" (a cached `not_found`) as `CharacterNotFound`. `character` is
+/// the name whose purge generation the tiers check.
+#[allow(clippy::too_many_arguments)]
 async fn existing(
     env: &Env,
     ctx: &impl Background,
@@ -55,8 +57,9 @@ async fn existing(
     resource: Resource,
     mode: Mode,
     deadline: u64,
+    character: &str,
 ) -> Result<Served, EdgeError> {
-    let served = cache::lookup(env, ctx, cfg, task, &resource, mode, deadline).await?;
+    let served = cache::lookup(env, ctx, cfg, task, &resource, mode, deadline, character).await?;
     if served.entry.meta.kind == Kind::NotFound {
         cache::answered(task, served.how, Some(&served.entry.meta));
         return Err(EdgeError::CharacterNotFound);

@@ -96,6 +96,7 @@ impl From<EdgeError> for LookupError {
             | EdgeError::InvalidWatchToken
             | EdgeError::WatchNotFound
             | EdgeError::DeadLetterNotFound
+            | EdgeError::AlertNotFound
             | EdgeError::DeadLetterAlreadyReplayed
             | EdgeError::ContentHashMismatch
             | EdgeError::InvalidCursor

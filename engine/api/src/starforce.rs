@@ -235,6 +235,8 @@ impl From<&StarforceRequest> for sf::Request {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Warning {
     pub code: &'static str,
+    /// Always empty today; there so a warning has the shape of every other message.
+    pub params: crate::message::Params,
     pub message: String,
 }
 
@@ -387,7 +389,7 @@ pub struct PlanResponse {
     pub budget_for_step: f64,
     pub best_policy: BestPolicy,
     /// Why a `budget_for` level is null.
-    pub notes: Vec<String>,
+    pub notes: Vec<crate::message::MessageOut>,
 }
 
 #[derive(Debug, Serialize)]
@@ -539,7 +541,11 @@ fn plan_response(req: &StarforceRequest, engine: &sf::Request) -> Result<Option<
         .zip(["p50", "p90", "p99"])
         .filter(|(b, _)| b.is_none())
         .map(|(_, level)| {
-            format!("budget_for.{level} is null: P(destroyed items <= spares) is below that probability")
+            crate::message::MessageOut::from(&pve_engine::message::Message::new(
+                "starforce.plan_budget_null",
+                vec![("level", level.into())],
+                format!("budget_for.{level} is null: P(destroyed items <= spares) is below that probability"),
+            ))
         })
         .collect();
     Ok(Some(PlanResponse {
@@ -645,6 +651,7 @@ pub fn handle(json: &str) -> Result<StarforceResponse, ApiError> {
             .iter()
             .map(|w| Warning {
                 code: w.code(),
+                params: crate::message::Params(Vec::new()),
                 message: w.to_string(),
             })
             .collect(),

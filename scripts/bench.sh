@@ -31,8 +31,8 @@ keep_section() {
 only_section() {
   local title=$1; shift
   bash scripts/setup.sh
-  step "build (Worker)"
-  bash scripts/build.sh worker
+  step "build (Worker, with the test routes the benchmark stacks run: tests/lib/stack.mjs)"
+  PVE_WORKER_FEATURES=test-hooks bash scripts/build.sh worker
   local part
   part=$(mktemp)
   {

@@ -1,6 +1,6 @@
 // Potential: cube / meso reset, part, level, grade and a goal; probability per attempt, expected attempts and
 // cost, quantiles, tier-up stages and the engine's notes. The line tables are a separate static asset
-// (web/data/potential.tsv) that the engine Worker loads on the first potential request.
+// (web/data/potential.bin) that the engine Worker loads on the first potential request.
 import { mountCalculator } from '../calculator.js';
 import { t, lang } from '../i18n.js';
 import { formatMeso, formatCount, formatPercent } from '../format.js';

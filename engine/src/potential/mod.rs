@@ -24,7 +24,7 @@ mod part;
 pub use chain::{Chain, ChainError, ChainOutcome, Quantiles, Stage};
 pub use data::{
     Band, CostRow, CubeInfo, Data, DataError, LimitRule, OptionInfo, Payment, PotentialKind, Row, SumOff,
-    TierUp, FORMAT_VERSION,
+    TierUp, FORMAT_VERSION, TEXT_FORMAT,
 };
 pub use goal::{Condition, Goal, GoalError};
 pub use line::{parse_line, NonStatKind, ParsedLine, StatKind, StatLine};
@@ -510,6 +510,25 @@ fn stages(cube: &CubeInfo, from: Grade, to: Grade) -> Vec<TierUpStage> {
 /// or a (grade, part, level) with no table in the data. An unreachable goal is not an error: it is
 /// [`Outcome::impossible`].
 pub fn compute(data: &Data, req: &Request) -> Result<Outcome, Error> {
+    compute_with(data, req, Detail::Full)
+}
+
+/// What [`compute_with`] computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Everything, the attempt quantiles included.
+    Full,
+    /// No attempt quantiles: [`Outcome::quantiles`] is `Quantiles::default()` (not computed). Every other
+    /// field is the same, bit for bit. With tier-ups the quantiles are a forward walk over every attempt
+    /// and pity counter, most of the time of a request (a valuation's totals need only the means).
+    MeansOnly,
+}
+
+/// [`compute`], with or without the attempt quantiles.
+///
+/// # Errors
+/// As [`compute`].
+pub fn compute_with(data: &Data, req: &Request, detail: Detail) -> Result<Outcome, Error> {
     let Resolved { cube, part } = resolve(data, &req.cube, &req.part, req.level)?;
     let max = check_grade(cube, req.grade)?;
     let grades: Vec<Grade> = Grade::ALL
@@ -545,7 +564,10 @@ pub fn compute(data: &Data, req: &Request) -> Result<Outcome, Error> {
         p_by_grade.iter().map(|&(_, p)| p).collect(),
         costs,
     )?;
-    let solved = chain.solve();
+    let solved = match detail {
+        Detail::Full => chain.solve(),
+        Detail::MeansOnly => chain.solve_means(),
+    };
 
     let impossible = if solved.eventual_success > 0.0 {
         None

@@ -1,8 +1,9 @@
 // The engine in a Web Worker: the page never blocks while it computes.
 // Protocol: {id, op, request} in; {id, ok: true, response, raw, ms} or {id, ok: false, error: {code, message}} out.
 // `raw` is the engine's JSON exactly as computed (the same bytes as the CLI and the HTTP API), `ms` the time
-// the engine took. The potential line tables are a separate static asset (data/potential.tsv, copied there
-// by `scripts/build.sh web`), fetched and installed once, on the first operation that needs them.
+// the engine took. The potential line tables are a separate static asset (data/potential.bin, the compact
+// format, copied there by `scripts/build.sh web`), fetched and installed once, on the first operation that
+// needs them.
 import init, * as wasm from './pkg/pve_wasm.js';
 
 const ready = init();
@@ -11,7 +12,7 @@ let potentialData = null;
 
 function installPotentialData() {
   potentialData ??= (async () => {
-    const url = new URL('./data/potential.tsv', import.meta.url);
+    const url = new URL('./data/potential.bin', import.meta.url);
     let res;
     try {
       res = await fetch(url);

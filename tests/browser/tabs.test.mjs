@@ -193,8 +193,8 @@ test('character: the edge API valuation is shown; what-ifs recompute locally in 
       ruleset: 'kms', star_catch: true, safeguard: false, mvp: 'diamond', pc_room: false, spare_cost: 0,
       events: { thirty_off: false, boom_reduction: false, five_ten_fifteen: false, plus_one: false },
     },
-    potential: { reset: 'black', start_grade: '레어', cube_price_mesos: 10000000 },
-    additional_potential: { reset: 'meso_reset_additional', start_grade: '레어', cube_price_mesos: null },
+    potential: { reset: 'black', start_grade: '레어', cube_price_mesos: 10000000, quantiles: false },
+    additional_potential: { reset: 'meso_reset_additional', start_grade: '레어', cube_price_mesos: null, quantiles: false },
     flame: { flame: 'powerful', convention: 'kms_grade', price_mesos: null },
   };
   const local = await waitForResult(page, 'character', { name: '에반', options });

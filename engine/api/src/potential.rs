@@ -43,7 +43,7 @@ use std::sync::OnceLock;
 static DATA: OnceLock<Data> = OnceLock::new();
 
 #[cfg(feature = "bundled-data")]
-const BUNDLED: &[u8] = include_bytes!("../../data/potential.tsv");
+const BUNDLED: &[u8] = include_bytes!("../../data/potential.bin");
 
 /// The potential data: installed, or else (with `bundled-data`) the compiled-in file, decoded once.
 ///
@@ -63,7 +63,7 @@ pub fn potential_data() -> Result<&'static Data, ApiError> {
     #[cfg(not(feature = "bundled-data"))]
     Err(ApiError::new(
         ErrorCode::DataNotLoaded,
-        "the potential data is not loaded: fetch potential.tsv and pass its bytes to install_potential_data",
+        "the potential data is not loaded: fetch potential.bin and pass its bytes to install_potential_data",
     ))
 }
 
@@ -72,8 +72,8 @@ pub fn data_version() -> Option<&'static str> {
     potential_data().ok().map(Data::version)
 }
 
-/// Install the potential data file (`engine/data/potential.tsv`) for this process. Installing the same
-/// version again is a no-op.
+/// Install the potential data file for this process: `engine/data/potential.bin` (what the page serves) or
+/// `potential.tsv` (the same facts and version, as text). Installing the same version again is a no-op.
 ///
 /// # Errors
 /// `invalid_data` if the bytes do not decode; `invalid_combination` if a different version is already
@@ -407,6 +407,7 @@ pub fn handle(json: &str) -> Result<PotentialResponse, ApiError> {
         miracle_time: req.miracle_time,
         cube_price_mesos: req.cube_price_mesos,
         budget: req.plan.as_ref().map(pot::Budget::try_from).transpose()?,
+        detail: pot::Detail::Full,
     };
     let data = potential_data()?;
     let out = pot::compute_with(

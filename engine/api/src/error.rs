@@ -30,6 +30,21 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in declaration order (the OpenAPI document's `ErrorCode` enum lists them).
+    pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::MalformedJson,
+        ErrorCode::InvalidType,
+        ErrorCode::UnknownField,
+        ErrorCode::MissingField,
+        ErrorCode::OutOfRange,
+        ErrorCode::UnknownVariant,
+        ErrorCode::InvalidCombination,
+        ErrorCode::NoData,
+        ErrorCode::InvalidData,
+        ErrorCode::DataNotLoaded,
+        ErrorCode::Internal,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::MalformedJson => "malformed_json",

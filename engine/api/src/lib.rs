@@ -11,6 +11,8 @@ mod error;
 pub mod flame;
 pub mod message;
 pub mod potential;
+#[cfg(feature = "schema")]
+pub mod schema;
 pub mod starforce;
 pub mod valuation;
 

@@ -34,7 +34,7 @@
 //! The game data is compiled in with the `bundled-data` feature (CLI, Worker); the browser installs it with
 //! [`install_potential_data`] and gets `data_not_loaded` until then.
 use crate::message::{messages_out, MessageOut};
-use crate::{parse_request, ApiError, ErrorCode};
+use crate::{ApiError, ErrorCode};
 use pve_engine::potential::{self as pot, Data, Grade, StatKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -390,8 +390,14 @@ impl From<&pot::Plan> for PotentialPlanResponse {
     }
 }
 
+/// Parse a JSON request strictly and [`compute`] it.
+#[cfg(feature = "json")]
 pub fn handle(json: &str) -> Result<PotentialResponse, ApiError> {
-    let req: PotentialRequest = parse_request(json)?;
+    compute(crate::parse_request(json)?)
+}
+
+/// Compute a request already deserialized (from JSON or a JS value).
+pub fn compute(req: PotentialRequest) -> Result<PotentialResponse, ApiError> {
     let goal = pot::Goal::try_from(&req.goal)?;
     let pity_progress = match req.pity_progress {
         None => 0,

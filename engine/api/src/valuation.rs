@@ -1136,8 +1136,7 @@ impl From<va::Error> for ApiError {
 // ---------------------------------------------------------------------------------------------------------
 
 /// Split the request into the raw response and the options.
-fn split(json: &str) -> Result<(Value, OptionsDto), ApiError> {
-    let value: Value = serde_json::from_str(json).map_err(ApiError::from_json)?;
+fn split(value: Value) -> Result<(Value, OptionsDto), ApiError> {
     let wrapped =
         matches!(&value, Value::Object(m) if m.contains_key("equipment") || m.contains_key("options"));
     if wrapped {
@@ -1153,14 +1152,28 @@ fn split(json: &str) -> Result<(Value, OptionsDto), ApiError> {
 /// # Errors
 /// [`ApiError`] for malformed JSON, a wrapper with unknown fields, invalid options, or a response without
 /// `character_class` / `item_equipment`.
+#[cfg(feature = "json")]
 pub fn handle_with(json: &str, data: &pot::Data) -> Result<ValuationResponse, ApiError> {
-    let (raw, options) = split(json)?;
+    let value: Value = serde_json::from_str(json).map_err(ApiError::from_json)?;
+    compute_with(value, data)
+}
+
+#[cfg(feature = "json")]
+pub fn handle(json: &str) -> Result<ValuationResponse, ApiError> {
+    handle_with(json, crate::potential::potential_data()?)
+}
+
+/// [`handle_with`] on a request already deserialized (from JSON or a JS value): the Nexon item-equipment
+/// response, or `{"equipment": …, "options": …}`.
+pub fn compute_with(request: Value, data: &pot::Data) -> Result<ValuationResponse, ApiError> {
+    let (raw, options) = split(request)?;
     let options = options_from(&options)?;
     let (character, preset_no, icons) = character_from(&raw)?;
     let valuation = va::value(&character, &options, data)?;
     Ok(response(&valuation, &options, data, preset_no, &icons))
 }
 
-pub fn handle(json: &str) -> Result<ValuationResponse, ApiError> {
-    handle_with(json, crate::potential::potential_data()?)
+/// [`compute_with`] the installed potential data.
+pub fn compute(request: Value) -> Result<ValuationResponse, ApiError> {
+    compute_with(request, crate::potential::potential_data()?)
 }

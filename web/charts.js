@@ -112,3 +112,60 @@ export function barChart({ bars, title, desc, xLabel, yLabel, width = 640 }) {
   });
   return svg;
 }
+
+/**
+ * Horizontal stacked bars, one row per category (issue 15: cost per item by kind, cost per preset):
+ * `rows` [{label, parts: [value per series, ≥ 0]}], `series` [{label, cls}] in stacking order. The height
+ * grows with the rows (`rowH` each) so every label stays readable; each segment carries a <title> with its
+ * exact value (`valueFmt`), and `data-value` for tests.
+ */
+export function stackedBarChart({ rows, series, title, desc, valueFmt, xLabel, width = 640, rowH = 18, labelW }) {
+  const W = width;
+  const LW = labelW ?? Math.min(200, Math.round(W * 0.34));
+  const top = 8;
+  const legendH = 20;
+  const Hs = top + rows.length * rowH + 32 + legendH;
+  const id = `chart-${++uid}`;
+  const svg = el('svg', { viewBox: `0 0 ${W} ${Hs}`, role: 'img', 'aria-labelledby': `${id}-t ${id}-d`, class: 'chart stacked' });
+  svg.append(el('title', { id: `${id}-t` }, title), el('desc', { id: `${id}-d` }, desc));
+  const total = (r) => r.parts.reduce((a, b) => a + (b > 0 ? b : 0), 0);
+  const vMax = Math.max(...rows.map(total), 1e-12);
+  const xTicks = ticks(vMax, W < 480 ? 2 : 4);
+  const xTop = Math.max(xTicks[xTicks.length - 1], vMax);
+  const x = (v) => LW + (v / xTop) * (W - LW - M.right);
+  const bottom = top + rows.length * rowH;
+  const g = el('g', { class: 'axes' });
+  for (const v of xTicks) {
+    g.append(el('line', { x1: x(v), x2: x(v), y1: top, y2: bottom, class: 'grid' }));
+    g.append(el('text', { x: x(v), y: bottom + 14, 'text-anchor': 'middle' }, valueFmt(v)));
+  }
+  g.append(el('line', { x1: LW, x2: LW, y1: top, y2: bottom, class: 'axis' }));
+  if (xLabel) g.append(el('text', { x: (LW + W - M.right) / 2, y: bottom + 28, 'text-anchor': 'middle', class: 'axis-label' }, xLabel));
+  svg.append(g);
+  rows.forEach((r, i) => {
+    const y = top + i * rowH;
+    const maxChars = Math.floor((LW - 8) / 7);
+    const label = r.label.length > maxChars ? `${r.label.slice(0, maxChars - 1)}…` : r.label;
+    const lt = el('text', { x: LW - 6, y: y + rowH * 0.7, 'text-anchor': 'end', class: 'row-label', lang: 'ko' }, label);
+    lt.append(el('title', {}, r.label));
+    svg.append(lt);
+    let at = 0;
+    r.parts.forEach((v, k) => {
+      if (!(v > 0)) return;
+      const rect = el('rect', { x: x(at), y: y + 2, width: Math.max(x(at + v) - x(at), 0.5), height: rowH - 4,
+        class: `seg ${series[k].cls}`, 'data-value': v, 'data-series': series[k].cls });
+      rect.append(el('title', {}, `${r.label} · ${series[k].label}: ${valueFmt(v)}`));
+      svg.append(rect);
+      at += v;
+    });
+  });
+  let lx = LW;
+  const ly = Hs - legendH + 6;
+  for (const s of series) {
+    svg.append(el('rect', { x: lx, y: ly, width: 10, height: 10, class: `seg ${s.cls}` }));
+    const tx = el('text', { x: lx + 14, y: ly + 9 }, s.label);
+    svg.append(tx);
+    lx += 24 + s.label.length * 8;
+  }
+  return svg;
+}

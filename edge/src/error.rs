@@ -56,8 +56,8 @@ pub enum EdgeError {
     Platform(String),
     /// An invariant of our own code failed: a bug. The detail is logged, never sent.
     Internal(String),
-    /// A `[vars]` value does not parse. The detail is logged, never sent.
-    Config(String),
+    /// A `[vars]` value is unusable. The detail is logged, never sent.
+    Config(crate::config::ConfigError),
     /// `POST /v1/watches` without an `Idempotency-Key` header.
     IdempotencyKeyMissing,
     /// An `Idempotency-Key` that is empty, too long or not visible ASCII.
@@ -273,6 +273,12 @@ impl fmt::Display for EdgeError {
 
 impl std::error::Error for EdgeError {}
 
+impl From<crate::config::ConfigError> for EdgeError {
+    fn from(e: crate::config::ConfigError) -> Self {
+        EdgeError::Config(e)
+    }
+}
+
 impl From<ApiError> for EdgeError {
     fn from(e: ApiError) -> Self {
         EdgeError::Api(e)
@@ -291,7 +297,10 @@ mod tests {
             EdgeError::PayloadTooLarge { limit: 1 },
             EdgeError::Platform("kv down".into()),
             EdgeError::Internal("secret detail".into()),
-            EdgeError::Config("BAD_VAR".into()),
+            EdgeError::Config(crate::config::ConfigError::NotABoolean {
+                var: "BAD_VAR",
+                value: "x".into(),
+            }),
             EdgeError::IdempotencyKeyMissing,
             EdgeError::IdempotencyKeyInvalid,
             EdgeError::IdempotencyKeyReused,
@@ -329,7 +338,10 @@ mod tests {
         for e in [
             EdgeError::Platform("kv down at 10.0.0.1".into()),
             EdgeError::Internal("secret detail".into()),
-            EdgeError::Config("BAD_VAR=xyz".into()),
+            EdgeError::Config(crate::config::ConfigError::NotANumber {
+                var: "BAD_VAR",
+                value: "xyz".into(),
+            }),
         ] {
             assert_eq!(e.status(), 500);
             assert_eq!(e.code(), "internal");

@@ -12,9 +12,14 @@
 
 pub mod alerts;
 pub mod backoff;
+pub mod config;
 pub mod error;
 pub mod http;
+pub mod limits;
 pub mod outbox;
 pub mod routes;
+pub mod single_flight;
+pub mod task;
 pub mod time;
+pub mod validate;
 pub mod webhook;

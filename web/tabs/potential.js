@@ -98,7 +98,7 @@ function render({ response: r }) {
       count(s.mean_attempts, null, 2),
     ]), 'pot-tier-up')));
   }
-  out.push(notes('pot.notes', (r.notes ?? []).map((n) => (typeof n === 'string' ? n : n.message ?? JSON.stringify(n))), 'notes engine-notes'));
+  out.push(notes('pot.notes', r.notes ?? [], 'notes engine-notes'));
   if (r.band) out.push(h('p', { class: 'meta' }, t('pot.band', { min: r.band.level_min, max: r.band.level_max })));
   if (r.data_version) out.push(h('p', { class: 'meta' }, t('common.data_version'), ' ', h('code', {}, r.data_version)));
   return out.filter(Boolean);

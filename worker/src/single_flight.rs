@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::context::{now_ms, Outcome, TaskContext};
 use crate::upstream;
 use futures_util::future::{self, Either, FutureExt, LocalBoxFuture, Shared};
+use pve_edge::single_flight::{Role, ROLE_HEADER};
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -75,9 +76,9 @@ struct LoadRequest {
     deadline: u64,
 }
 
-/// A loaded entry and how this request got it: `leader` (its own upstream load), `follower` (joined a
-/// load in flight in the Durable Object), `memory` (the result of a load that had just finished) or
-/// `isolate` (joined another request's Durable Object call in this isolate).
+/// A loaded entry and how this request got it ([`Role`]: `leader`, `follower`, `memory`, `isolate`).
+/// `role` is [`Role::as_str`] of a typed role (text because `cache/` compares and logs it; see
+/// [`Role::is_coalesced`]).
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub entry: Rc<Entry>,
@@ -85,7 +86,6 @@ pub struct Loaded {
 }
 
 const META_HEADER: &str = "x-entry-meta";
-const ROLE_HEADER: &str = "x-load-role";
 /// A waiter that gives up on the deadline: the load is still running, so the answer comes soon.
 const DEADLINE_RETRY_AFTER_MS: u64 = 1_000;
 
@@ -147,16 +147,13 @@ pub async fn load(
         .ok_or_else(|| {
             LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, "single flight answer without metadata")
         })?;
-    let role = match resp.headers().get(ROLE_HEADER).ok().flatten().as_deref() {
-        Some("leader") => "leader",
-        Some("follower") => "follower",
-        Some("memory") => "memory",
-        _ => "unknown",
-    };
+    // An unknown role is our own protocol broken (a bug or a version skew): an error, never "coalesced".
+    let role = Role::from_header(resp.headers().get(ROLE_HEADER).ok().flatten().as_deref())
+        .map_err(|e| LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, e.to_string()))?;
     let body = resp.bytes().await.map_err(platform)?;
     Ok(Loaded {
         entry: Rc::new(Entry { meta, body }),
-        role,
+        role: role.as_str(),
     })
 }
 
@@ -216,21 +213,33 @@ impl DurableObject for SingleFlight {
 
 impl SingleFlight {
     async fn load(&self, mut req: Request) -> Result<Response> {
-        let task = TaskContext::for_request(&req, "single_flight", "load");
-        let load_req: LoadRequest = req.json().await?;
+        let task = crate::context::for_request(&req, "single_flight", "load");
+        let load_req: LoadRequest = match req.json().await {
+            Ok(r) => r,
+            Err(e) => {
+                task.finish(
+                    Outcome::Error {
+                        code: "internal",
+                        detail: format!("bug: unreadable load request: {e}"),
+                    },
+                    None,
+                );
+                return Err(e);
+            }
+        };
         let key = load_req.resource.key();
         task.set_key(key.clone());
-        let cfg = match Config::get(&self.env) {
+        let cfg = match crate::config::get(&self.env) {
             Ok(cfg) => cfg,
             Err(e) => {
                 let err = LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, e.to_string());
-                return self.answer(task, "none", Err(err));
+                return self.answer(task, Err(err));
             }
         };
         let now = now_ms();
         let remembered = self.flights.last.borrow().get(&key).cloned();
         if let Some(entry) = remembered.filter(|e| acceptable(e, load_req.min_fetched_at, now)) {
-            return self.answer(task, "memory", Ok(entry));
+            return self.answer(task, Ok((Role::Memory, entry)));
         }
         let (role, shared) = self.join_or_lead(&key, &load_req, cfg, &task.request_id);
         let wait = Delay::from(Duration::from_millis(load_req.deadline.saturating_sub(now)));
@@ -241,7 +250,7 @@ impl SingleFlight {
                 "deadline reached",
             )),
         };
-        self.answer(task, role, result)
+        self.answer(task, result.map(|entry| (role, entry)))
     }
 
     /// Join the load in flight for `key`, or start one and become its leader.
@@ -251,9 +260,9 @@ impl SingleFlight {
         load_req: &LoadRequest,
         cfg: Rc<Config>,
         request_id: &str,
-    ) -> (&'static str, SharedLoad) {
+    ) -> (Role, SharedLoad) {
         if let Some(flight) = self.flights.in_flight.borrow().get(key) {
-            return ("follower", flight.load.clone());
+            return (Role::Follower, flight.load.clone());
         }
         let id = self.flights.next_id.get() + 1;
         self.flights.next_id.set(id);
@@ -298,25 +307,25 @@ impl SingleFlight {
         );
         // Run the load to its end whatever happens to the waiters.
         wasm_bindgen_futures::spawn_local(load.clone().map(drop));
-        ("leader", load)
+        (Role::Leader, load)
     }
 
     fn answer(
         &self,
         task: TaskContext,
-        role: &'static str,
-        result: std::result::Result<Rc<Entry>, LoadError>,
+        result: std::result::Result<(Role, Rc<Entry>), LoadError>,
     ) -> Result<Response> {
-        task.record("role", role);
         match result {
-            Ok(entry) => {
+            Ok((role, entry)) => {
+                task.record("role", role.as_str());
                 let headers = Headers::new();
                 headers.set(META_HEADER, &serde_json::to_string(&entry.meta)?)?;
-                headers.set(ROLE_HEADER, role)?;
+                headers.set(ROLE_HEADER, role.as_str())?;
                 task.finish(Outcome::Ok, Some(200));
                 Ok(Response::from_bytes(entry.body.clone())?.with_headers(headers))
             }
             Err(e) => {
+                task.record("role", "none");
                 task.finish(
                     Outcome::Error {
                         code: e.code(),

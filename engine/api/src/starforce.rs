@@ -71,7 +71,9 @@ impl<'de> Deserialize<'de> for Mvp {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize)]
+/// The event toggles; an absent one is `false`. Which ones the request gave is kept (not serialized)
+/// so that an `event` preset can tell a contradicting toggle from a default.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Events {
@@ -83,6 +85,71 @@ pub struct Events {
     pub five_ten_fifteen: bool,
     #[serde(default)]
     pub plus_one: bool,
+    /// `[thirty_off, boom_reduction, five_ten_fifteen, plus_one]` given in the request.
+    #[serde(skip)]
+    pub given: [bool; 4],
+}
+
+/// The wire form of [`Events`]: the same fields, each `Some` when present (a `null` is a type error).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventsIn {
+    #[serde(default, deserialize_with = "present")]
+    thirty_off: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    boom_reduction: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    five_ten_fifteen: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    plus_one: Option<bool>,
+}
+
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    bool::deserialize(d).map(Some)
+}
+
+impl<'de> Deserialize<'de> for Events {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let e = EventsIn::deserialize(d)?;
+        let all = [e.thirty_off, e.boom_reduction, e.five_ten_fifteen, e.plus_one];
+        Ok(Events {
+            thirty_off: e.thirty_off.unwrap_or(false),
+            boom_reduction: e.boom_reduction.unwrap_or(false),
+            five_ten_fifteen: e.five_ten_fifteen.unwrap_or(false),
+            plus_one: e.plus_one.unwrap_or(false),
+            given: all.map(|v| v.is_some()),
+        })
+    }
+}
+
+/// A named KMS event preset (`pve_engine::starforce::rules::EVENT_PRESETS`, with its sources): it
+/// sets `thirty_off`, `boom_reduction` and `five_ten_fifteen`; an `events` toggle given with another
+/// value is `invalid_combination`.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum EventPreset {
+    /// 샤이닝 스타포스: 30% off and destroy × 0.7 at ≤ 21★.
+    Shining,
+    /// 샤이닝 스타포스 with 5/10/15★ certain as well.
+    #[serde(rename = "shining_5_10_15")]
+    Shining51015,
+}
+
+impl<'de> Deserialize<'de> for EventPreset {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use EventPreset::*;
+        by_name(d, &["shining", "shining_5_10_15"], &[Shining, Shining51015])
+    }
+}
+
+impl EventPreset {
+    fn rules(self) -> &'static sf::EventPreset {
+        match self {
+            EventPreset::Shining => &sf::EVENT_PRESETS[0],
+            EventPreset::Shining51015 => &sf::EVENT_PRESETS[1],
+        }
+    }
 }
 
 /// The request; echoed back, with every default filled in, as the response's `request`.
@@ -106,6 +173,9 @@ pub struct StarforceRequest {
     pub safeguard: bool,
     #[serde(default)]
     pub events: Events,
+    /// A named event preset that sets the event toggles (echoed with the toggles it set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<EventPreset>,
     #[serde(default)]
     pub mvp: Mvp,
     #[serde(default)]
@@ -220,6 +290,8 @@ impl From<&StarforceRequest> for sf::Request {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Warning {
     pub code: &'static str,
+    /// Always empty today; there so a warning has the shape of every other message.
+    pub params: crate::message::Params,
     pub message: String,
 }
 
@@ -299,11 +371,45 @@ pub struct Results {
     pub cost_quantiles: CostQuantiles,
     /// `null` when there is nothing to do (`from_star == to_star`).
     pub distribution: Option<Distribution>,
+    /// `P(0 destroyed items), P(1), …` until the remaining mass is below 1e-6; a PMF that would need
+    /// more than 4096 entries for that (mean destroys in the hundreds or more) lists only its first
+    /// 256, with the warning `booms_pmf_truncated`.
     pub booms_pmf: Vec<f64>,
     /// Probability of more booms than `booms_pmf` lists.
     pub booms_pmf_tail: f64,
+    /// `[[mesos, p], …]`: 88 points, `p` from 0.001 to 0.999 (ascending), `mesos` the least attempt
+    /// cost with `P(cost ≤ mesos) ≥ p`, non-decreasing; `cost_quantiles` are five of these points.
+    pub cost_cdf: Vec<[f64; 2]>,
+    /// How `cost_cdf` was computed: `"grid_quantiles"` (the quantiles' grid walks, see `distribution`).
+    pub cost_cdf_method: &'static str,
+    /// Relative error bound of each point's `mesos` (the quantiles' documented bound).
+    pub cost_cdf_error_bound: f64,
     pub per_star: Vec<PerStar>,
     pub advice: Advice,
+    /// Every allowed per-star safeguard policy that is Pareto-optimal in (mean attempt mesos, mean
+    /// destroyed items), ascending mean mesos; equal means are all listed.
+    pub frontier: Vec<FrontierPolicy>,
+    /// The spare prices at which the policy with the lowest `mean_cost + spare_price · mean_booms`
+    /// changes, ascending, with the cheapest policy just below and just above (exact lower envelope).
+    pub spare_price_breakpoints: Vec<SparePriceBreakpoint>,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct FrontierPolicy {
+    pub safeguard_stars: Vec<u32>,
+    pub mean_cost: f64,
+    pub mean_booms: f64,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct SparePriceBreakpoint {
+    pub spare_price: f64,
+    /// Safeguard stars of the cheapest policy just below `spare_price`.
+    pub policy_below: Vec<u32>,
+    /// Safeguard stars of the cheapest policy just above `spare_price`.
+    pub policy_above: Vec<u32>,
 }
 
 #[derive(Debug, Serialize)]
@@ -338,7 +444,7 @@ pub struct PlanResponse {
     pub budget_for_step: f64,
     pub best_policy: BestPolicy,
     /// Why a `budget_for` level is null.
-    pub notes: Vec<String>,
+    pub notes: Vec<crate::message::MessageOut>,
 }
 
 #[derive(Debug, Serialize)]
@@ -394,8 +500,31 @@ fn results(r: &sf::Report, spare_cost: f64) -> Results {
             noise_sd: g.noise_sd,
             quantile_rel_error_bound: sf::distribution::QUANTILE_REL_ERROR_BOUND,
         }),
-        booms_pmf: r.booms_pmf.clone(),
-        booms_pmf_tail: r.booms_pmf_tail,
+        booms_pmf: r.listed_booms().0.to_vec(),
+        booms_pmf_tail: r.listed_booms().1,
+        cost_cdf: r.cost_cdf.iter().map(|&(x, p)| [x, p]).collect(),
+        cost_cdf_method: "grid_quantiles",
+        cost_cdf_error_bound: sf::distribution::QUANTILE_REL_ERROR_BOUND,
+        frontier: r
+            .frontier
+            .policies
+            .iter()
+            .map(|p| FrontierPolicy {
+                safeguard_stars: p.safeguard_stars.clone(),
+                mean_cost: p.mean_cost,
+                mean_booms: p.mean_booms,
+            })
+            .collect(),
+        spare_price_breakpoints: r
+            .frontier
+            .breakpoints
+            .iter()
+            .map(|b| SparePriceBreakpoint {
+                spare_price: b.spare_price,
+                policy_below: b.below.clone(),
+                policy_above: b.above.clone(),
+            })
+            .collect(),
         per_star: r
             .per_star
             .iter()
@@ -467,7 +596,11 @@ fn plan_response(req: &StarforceRequest, engine: &sf::Request) -> Result<Option<
         .zip(["p50", "p90", "p99"])
         .filter(|(b, _)| b.is_none())
         .map(|(_, level)| {
-            format!("budget_for.{level} is null: P(destroyed items <= spares) is below that probability")
+            crate::message::MessageOut::from(&pve_engine::message::Message::new(
+                "starforce.plan_budget_null",
+                vec![("level", level.into())],
+                format!("budget_for.{level} is null: P(destroyed items <= spares) is below that probability"),
+            ))
         })
         .collect();
     Ok(Some(PlanResponse {
@@ -514,8 +647,36 @@ fn check_safeguard_stars(req: &StarforceRequest, engine: &sf::Request) -> Result
     Ok(())
 }
 
+/// Apply the `event` preset to the toggles; a given toggle that contradicts it is `invalid_combination`.
+fn apply_event(req: &mut StarforceRequest) -> Result<(), ApiError> {
+    let Some(preset) = req.event else {
+        return Ok(());
+    };
+    let p = preset.rules();
+    let e = &mut req.events;
+    let fixed = [
+        ("thirty_off", 0, e.thirty_off, p.thirty_off),
+        ("boom_reduction", 1, e.boom_reduction, p.boom_reduction),
+        ("five_ten_fifteen", 2, e.five_ten_fifteen, p.five_ten_fifteen),
+    ];
+    if let Some((name, _, given, want)) = fixed.iter().find(|(_, i, v, want)| e.given[*i] && v != want) {
+        return Err(ApiError::new(
+            ErrorCode::InvalidCombination,
+            format!(
+                "event {} sets events.{name} to {want}, but the request gives {given}; drop one",
+                p.name
+            ),
+        ));
+    }
+    e.thirty_off = p.thirty_off;
+    e.boom_reduction = p.boom_reduction;
+    e.five_ten_fifteen = p.five_ten_fifteen;
+    Ok(())
+}
+
 pub fn handle(json: &str) -> Result<StarforceResponse, ApiError> {
-    let req: StarforceRequest = parse_request(json)?;
+    let mut req: StarforceRequest = parse_request(json)?;
+    apply_event(&mut req)?;
     let engine = sf::Request::from(&req);
     check_safeguard_stars(&req, &engine)?;
     let plan = plan_response(&req, &engine)?;
@@ -545,6 +706,7 @@ pub fn handle(json: &str) -> Result<StarforceResponse, ApiError> {
             .iter()
             .map(|w| Warning {
                 code: w.code(),
+                params: crate::message::Params(Vec::new()),
                 message: w.to_string(),
             })
             .collect(),

@@ -12,32 +12,10 @@ use crate::error::Platform;
 use crate::inbound;
 use crate::routes::{cached_json, CacheHeaders};
 use crate::token::sha256_hex;
-use percent_encoding::percent_decode_str;
 use pve_api::{Operation, ENGINE_VERSION};
 use serde_json::value::RawValue;
 use std::rc::Rc;
 use worker::{Context, Env, Request, Response};
-
-/// A character name from a raw (percent-encoded) path segment, checked with the game's rule
-/// ([`crate::watches::validate_character_name`]: Hangul syllables, Latin letters and digits, 2 to 12 in
-/// Nexon's counting).
-///
-/// # Errors
-/// `InvalidCharacterName` saying why.
-pub fn validate_name(segment: &str) -> Result<String, EdgeError> {
-    // 12 Hangul syllables percent-encoded are 108 bytes; anything longer is too long anyway.
-    if segment.len() > 128 {
-        return Err(EdgeError::InvalidCharacterName {
-            reason: "longer than 12 (a Hangul syllable counts 2)",
-        });
-    }
-    let name = percent_decode_str(segment)
-        .decode_utf8()
-        .map_err(|_| EdgeError::InvalidCharacterName {
-            reason: "not percent-encoded UTF-8",
-        })?;
-    crate::watches::validate_character_name(&name)
-}
 
 #[derive(Debug, Default, PartialEq)]
 struct Query {
@@ -81,10 +59,10 @@ async fn character(
     raw_name: &str,
     allowed_query: &[&str],
 ) -> Result<(Character, Query, Rc<Config>), EdgeError> {
-    let name = validate_name(raw_name)?;
+    let name = pve_edge::validate::character_name_segment(raw_name)?;
     let query = Query::parse(req, allowed_query)?;
     task.set_key(name.clone());
-    let cfg = Config::get(env)?;
+    let cfg = crate::config::get(env)?;
     let now = now_ms();
     let deadline = now + cfg.request_deadline_ms;
     let mode = if query.refresh {
@@ -335,39 +313,5 @@ fn character_headers(cfg: &Config, c: &Character, how: How, extra: Option<&str>,
         cache_status: how.cache_status(Some(meta), now),
         cache_control,
         age_s: Some(now.saturating_sub(meta.fetched_at) / 1000),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn check(segment: &str, ok: bool) {
-        assert_eq!(validate_name(segment).is_ok(), ok, "{segment:?}");
-    }
-
-    #[test]
-    fn names() {
-        check("%EC%97%90%EB%B0%98", true); // 에반
-        check("load17", true);
-        check("Ab", true);
-        check("abcdefghijkl", true);
-        check("%EA%B0%80", true); // 가: one syllable counts 2
-        check("a", false);
-        check("abcdefghijklm", false);
-        check("", false);
-        check("has%20space", false);
-        check("a.b", false);
-        check("a-b", false);
-        check("%3Cscript%3E", false);
-        check("%F0%9F%98%80ok", false); // emoji
-        check("%FF%FE", false); // not UTF-8
-        check("%ZZab", false); // not an escape: '%' is not allowed
-        check("%EA%B0%80%EA%B0%80%EA%B0%80%EA%B0%80%EA%B0%80%EA%B0%80", true); // 6 syllables = 12
-        check(
-            "%EA%B0%80%EA%B0%80%EA%B0%80%EA%B0%80%EA%B0%80%EA%B0%80%EA%B0%80",
-            false,
-        ); // 7 = 14
-        check(&"a".repeat(500), false);
     }
 }

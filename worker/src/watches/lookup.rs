@@ -11,7 +11,6 @@ use worker::Env;
 
 use super::{ItemValue, ValuationSummary};
 use crate::cache::{Background, Mode};
-use crate::config::Config;
 use crate::context::{now_ms, TaskContext};
 use crate::error::EdgeError;
 use crate::routes::characters;
@@ -88,7 +87,7 @@ pub async fn current_valuation(
     task: &TaskContext,
     name: &str,
 ) -> Result<ValuationSummary, LookupError> {
-    let cfg = Config::get(env)?;
+    let cfg = crate::config::get(env)?;
     let now = now_ms();
     let mode = Mode::Refresh {
         requested_at: now,

@@ -106,6 +106,17 @@ pub enum Schema {
         required: &'static [&'static str],
         description: &'static str,
     },
+    /// A JSON object of string fields the Worker reads itself; `closed`: other keys are `unknown_field`.
+    Fields { fields: &'static [Field], closed: bool },
+}
+
+/// One string field of a [`Schema::Fields`] object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    pub name: &'static str,
+    pub required: bool,
+    pub description: &'static str,
+    pub schema: ParamSchema,
 }
 
 /// One status an operation answers with.
@@ -537,7 +548,10 @@ Route {
                 description: "",
                 params: &[IDEMPOTENCY_KEY],
                 links: WATCH_LINKS,
- request: Some(Body { media_type: "application/json", schema: Schema::Object { required: &["character", "webhook_url"], description: "" } }),
+ request: Some(Body { media_type: "application/json", schema: Schema::Fields { fields: &[
+    Field { name: "character", required: true, description: "A character name (the rule of the character routes' {name}; else 400 invalid_character_name).", schema: CHARACTER_NAME.schema },
+    Field { name: "webhook_url", required: true, description: "https only; never a private, loopback, link-local, carrier-grade-NAT or reserved address, an internal host name (localhost, .local, .internal, a single label) or credentials; at most 2048 characters. Else 400 invalid_webhook_url naming the rule.", schema: ParamSchema::Text { min_length: 1, max_length: Some(2048), pattern: None } },
+], closed: true } }),
                 responses: &[Answer { status: 201, description: "The watch, with its token (shown once).", body: Some(Body { media_type: "application/json", schema: Schema::Object { required: &[], description: "" } }), headers: &[], codes: &[] },
 error(400, "Bad request.", &["idempotency_key_required", "invalid_idempotency_key", "invalid_webhook_url", "invalid_character_name", "malformed_json", "unknown_field", "missing_field", "invalid_type"]),
 WRONG_METHOD,

@@ -137,8 +137,11 @@ impl From<Grade> for GradeDto {
     }
 }
 
+/// `at_least`: stat key → minimum sum (≥ 1) over the three lines; `lines`: stat key → minimum number of
+/// lines (1 to 3) of that stat. At least one condition.
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(transform = goal_schema))]
 #[serde(deny_unknown_fields)]
 pub struct GoalDto {
     #[serde(default)]
@@ -153,6 +156,8 @@ pub struct GoalDto {
 pub struct PotentialRequest {
     pub cube: String,
     pub part: String,
+    /// Item level, 0 to 300.
+    #[cfg_attr(feature = "schema", schemars(range(max = pve_engine::potential::MAX_LEVEL)))]
     pub level: u32,
     pub grade: GradeDto,
     pub goal: GoalDto,
@@ -202,6 +207,36 @@ impl TryFrom<&PotentialPlanRequest> for pot::Budget {
             )),
         }
     }
+}
+
+/// The goal's rules as JSON Schema: known stat keys, targets ≥ 1, line counts 1 to 3, not empty.
+#[cfg(feature = "schema")]
+fn goal_schema(schema: &mut schemars::Schema) {
+    use serde_json::json;
+    let keys: Vec<&str> = StatKind::ALL.iter().map(|s| s.key()).collect();
+    let props = schema
+        .get_mut("properties")
+        .and_then(|p| p.as_object_mut())
+        .expect("GoalDto has properties");
+    for (field, values) in [
+        (
+            "at_least",
+            json!({"type": "integer", "minimum": 1, "maximum": u32::MAX}),
+        ),
+        ("lines", json!({"type": "integer", "minimum": 1, "maximum": 3})),
+    ] {
+        if let Some(p) = props.get_mut(field).and_then(|p| p.as_object_mut()) {
+            p.insert("propertyNames".into(), json!({"enum": keys}));
+            p.insert("additionalProperties".into(), values);
+        }
+    }
+    schema.insert(
+        "anyOf".into(),
+        json!([
+            {"required": ["at_least"], "properties": {"at_least": {"minProperties": 1}}},
+            {"required": ["lines"], "properties": {"lines": {"minProperties": 1}}}
+        ]),
+    );
 }
 
 fn stat_keys(map: &BTreeMap<String, u32>, field: &str) -> Result<Vec<(StatKind, u32)>, ApiError> {

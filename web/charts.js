@@ -120,17 +120,40 @@ export function barChart({ bars, title, desc, xLabel, yLabel, width = 640 }) {
   return svg;
 }
 
+/** `text` shortened with "…" to about `px` pixels of 11 px text (Hangul is about twice as wide as Latin). */
+function fit(text, px) {
+  const w = (c) => (/[\u1100-\u11FF\u3130-\u318F\uAC00-\uD7AF]/.test(c) ? 11 : 6.5);
+  let used = 0;
+  const chars = [...text];
+  for (let i = 0; i < chars.length; i++) {
+    used += w(chars[i]);
+    if (used > px) return `${chars.slice(0, Math.max(i - 1, 1)).join('')}…`;
+  }
+  return text;
+}
+
 /**
  * Horizontal stacked bars, one row per category (issue 15: cost per item by kind, cost per preset):
  * `rows` [{label, parts: [value per series, ≥ 0]}], `series` [{label, cls}] in stacking order. The height
  * grows with the rows (`rowH` each) so every label stays readable; each segment carries a <title> with its
- * exact value (`valueFmt`), and `data-value` for tests.
+ * exact value (`valueFmt`), and `data-value` for tests. `rowLang`: the language of the row labels when they
+ * are data (item names), set on the labels and the segments' titles.
  */
-export function stackedBarChart({ rows, series, title, desc, valueFmt, xLabel, width = 640, rowH = 18, labelW }) {
+export function stackedBarChart({ rows, series, title, desc, valueFmt, xLabel, width = 640, rowH = 18, labelW = undefined, rowLang = undefined }) {
   const W = width;
   const LW = labelW ?? Math.min(200, Math.round(W * 0.34));
   const top = 8;
-  const legendH = 20;
+  // The legend, laid out first (wrapped onto more lines on a narrow chart) so the height can include it.
+  const legend = [];
+  let lx = 8;
+  let line = 0;
+  for (const s of series) {
+    const w = 24 + s.label.length * (/[\uAC00-\uD7AF]/.test(s.label) ? 12 : 7);
+    if (lx + w > W && lx > 8) { lx = 8; line += 1; }
+    legend.push({ s, x: lx, line });
+    lx += w;
+  }
+  const legendH = 20 * (line + 1);
   const Hs = top + rows.length * rowH + 32 + legendH;
   const id = `chart-${++uid}`;
   const svg = el('svg', { viewBox: `0 0 ${W} ${Hs}`, role: 'img', 'aria-labelledby': `${id}-t ${id}-d`, class: 'chart stacked' });
@@ -151,28 +174,25 @@ export function stackedBarChart({ rows, series, title, desc, valueFmt, xLabel, w
   svg.append(g);
   rows.forEach((r, i) => {
     const y = top + i * rowH;
-    const maxChars = Math.floor((LW - 8) / 7);
-    const label = r.label.length > maxChars ? `${r.label.slice(0, maxChars - 1)}…` : r.label;
-    const lt = el('text', { x: LW - 6, y: y + rowH * 0.7, 'text-anchor': 'end', class: 'row-label', lang: 'ko' }, label);
-    lt.append(el('title', {}, r.label));
+    const label = fit(r.label, LW - 10);
+    const lang = rowLang ? { lang: rowLang } : {};
+    const lt = el('text', { x: LW - 6, y: y + rowH * 0.7, 'text-anchor': 'end', class: 'row-label', ...lang }, label);
+    lt.append(el('title', lang, r.label));
     svg.append(lt);
     let at = 0;
     r.parts.forEach((v, k) => {
       if (!(v > 0)) return;
       const rect = el('rect', { x: x(at), y: y + 2, width: Math.max(x(at + v) - x(at), 0.5), height: rowH - 4,
         class: `seg ${series[k].cls}`, 'data-value': v, 'data-series': series[k].cls });
-      rect.append(el('title', {}, `${r.label} · ${series[k].label}: ${valueFmt(v)}`));
+      rect.append(el('title', lang, `${r.label} · ${series[k].label}: ${valueFmt(v)}`));
       svg.append(rect);
       at += v;
     });
   });
-  let lx = LW;
-  const ly = Hs - legendH + 6;
-  for (const s of series) {
-    svg.append(el('rect', { x: lx, y: ly, width: 10, height: 10, class: `seg ${s.cls}` }));
-    const tx = el('text', { x: lx + 14, y: ly + 9 }, s.label);
-    svg.append(tx);
-    lx += 24 + s.label.length * 8;
+  for (const { s, x: at, line: l } of legend) {
+    const ly = Hs - legendH + 6 + 20 * l;
+    svg.append(el('rect', { x: at, y: ly, width: 10, height: 10, class: `seg ${s.cls}` }));
+    svg.append(el('text', { x: at + 14, y: ly + 9 }, s.label));
   }
   return svg;
 }

@@ -590,7 +590,7 @@ fn plan_response(req: &StarforceRequest, engine: &sf::Request) -> Result<Option<
         sf::Reach::Reachable(r) => r,
         sf::Reach::Unreachable { .. } => return Ok(None),
     };
-    let notes = report
+    let mut notes: Vec<crate::message::MessageOut> = report
         .budget_for
         .iter()
         .zip(["p50", "p90", "p99"])
@@ -603,6 +603,18 @@ fn plan_response(req: &StarforceRequest, engine: &sf::Request) -> Result<Option<
             ))
         })
         .collect();
+    let target = sf::plan::ERROR_TARGET;
+    if report.reach.error_bound > target {
+        let bound = report.reach.error_bound;
+        notes.push(crate::message::MessageOut::from(&pve_engine::message::Message::new(
+            "starforce.plan_bound_above_target",
+            vec![("error_bound", bound.into()), ("target", target.into())],
+            format!(
+                "p_reach is known only within {bound}: the lattice reached its work limit before the bound fell \
+                 to {target}"
+            ),
+        )));
+    }
     Ok(Some(PlanResponse {
         p_reach: report.reach.p_reach,
         error_bound: report.reach.error_bound,

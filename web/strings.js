@@ -487,13 +487,6 @@ const ko = {
   "ch.reason_flame_rejected": "추가옵션 계산 거절",
   "ch.reason_engine_error": "엔진 오류",
   "ch.reason_unknown": "이유 없음",
-  "msg.potential.miracle_time": "미라클 타임: 모든 등급 상승 확률이 2배(최대 1)이고 천장 횟수와 옵션 확률표는 그대로입니다 (출처: {source})",
-  "msg.potential.pity_progress": "{grade}의 천장 {pity}회 중 {progress}회를 이미 시도했습니다: 카운터가 {progress}에서 시작합니다",
-  "msg.potential.cube_price": "평균 비용 = 평균 큐브 수 × 큐브 가격 (큐브 1개에 {price} 메소, 입력값)",
-  "msg.potential.plan_cube_price": "예산으로 큐브 {cubes}개를 삽니다 (1개 {price} 메소): budget_for는 필요한 최소 큐브 수 × 가격입니다",
-  "msg.potential.plan_meso_units": "재설정 비용이 모두 {unit} 메소의 배수라 예산을 그 단위로 정확히 셉니다: {units}단위",
-  "msg.potential.plan_unreachable": "확률 {p}에 닿는 예산은 없습니다: 목표를 달성할 확률이 {eventual_success}뿐이라 그 budget_for는 비어 있습니다",
-  "msg.potential.plan_method": "p_reach와 budget_for는 등급 상승과 천장을 포함해 정확히 계산했습니다 (빠진 확률: {error_bound}, 반올림 제외)",
 };
 
 const en = {
@@ -984,13 +977,6 @@ const en = {
   "ch.reason_flame_rejected": "flame refused",
   "ch.reason_engine_error": "engine error",
   "ch.reason_unknown": "no reason",
-  "msg.potential.miracle_time": "Miracle Time: every tier-up probability is doubled (capped at 1); the pity counts and the line tables are unchanged (source: {source})",
-  "msg.potential.pity_progress": "{progress} of the {pity} attempts of the pity at {grade} are already made: the counter starts at {progress}",
-  "msg.potential.cube_price": "mean_cost = mean_cubes × cube_price_mesos ({price} mesos per cube, as given)",
-  "msg.potential.plan_cube_price": "budget_mesos buys {cubes} cubes at {price} mesos each; budget_for is the least number of cubes times the price",
-  "msg.potential.plan_meso_units": "the reset prices are whole multiples of {unit} mesos, so the budget is counted exactly in those units: {units}",
-  "msg.potential.plan_unreachable": "no budget reaches probability {p}: the goal is ever met with probability {eventual_success}, so budget_for for {p} is null",
-  "msg.potential.plan_method": "p_reach and budget_for are exact, tier-ups and pity included; probability mass left out: {error_bound} (rounding aside)",
 };
 
 export const STRINGS = { ko, en };

@@ -64,7 +64,7 @@
 //! `flame_quantiles.pXX` is the smallest n with P(success within n flames) ≥ XX %. When no outcome reaches
 //! the target: `impossible: true`, `reason`, `p_success: 0` and `mean_flames`/`sd_flames`/`flame_quantiles`
 //! null. `distribution` (when asked) is `[{"score":…,"p":…,"p_exact":"a/b"}]` in ascending score.
-use crate::{parse_request, ApiError, ErrorCode};
+use crate::{ApiError, ErrorCode};
 use pve_engine::flame as fl;
 use pve_engine::message::Message;
 use serde::{Deserialize, Serialize};
@@ -94,11 +94,15 @@ pub enum KindDto {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ItemDto {
+    /// 1 to 250: the level the value formulas use.
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = pve_engine::flame::MAX_LEVEL)))]
     pub level: u32,
     pub kind: KindDto,
     #[serde(default)]
     pub boss: Option<bool>,
+    /// Weapons only, required for them: base ATT, ≥ 1.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
     pub base_attack: Option<u32>,
     #[serde(default)]
     pub base_magic_attack: Option<u32>,
@@ -600,8 +604,14 @@ fn rational_out(r: &fl::Score) -> Result<fl::Rational, ApiError> {
     Ok(fl::Rational::new(units, r.scale())?)
 }
 
+/// Parse a JSON request strictly and [`compute`] it.
+#[cfg(feature = "json")]
 pub fn handle(json: &str) -> Result<FlameResponse, ApiError> {
-    let req: FlameRequest = parse_request(json)?;
+    compute(crate::parse_request(json)?)
+}
+
+/// Compute a request already deserialized (from JSON or a JS value).
+pub fn compute(req: FlameRequest) -> Result<FlameResponse, ApiError> {
     let flame = match req.flame {
         FlameDto::Powerful => fl::FlameKind::Powerful,
         FlameDto::Eternal => fl::FlameKind::Eternal,

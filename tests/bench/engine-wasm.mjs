@@ -16,7 +16,9 @@ if (pkg.install_potential_data) {
 
 const cases = JSON.parse(readFileSync(process.argv[2] ?? join(ROOT, 'tests', 'bench', 'engine-cases.json'), 'utf8'));
 for (const c of cases) {
-  const request = c.request_file ? readFileSync(join(ROOT, c.request_file), 'utf8') : JSON.stringify(c.request);
+  let request = c.request_file ? readFileSync(join(ROOT, c.request_file), 'utf8') : JSON.stringify(c.request);
+  // With `options`, the file is the equipment of a `{equipment, options}` request (as the native harness).
+  if (c.request_file && c.options) request = `{"equipment":${request},"options":${JSON.stringify(c.options)}}`;
   pkg.compute(c.op, request); // throws (and fails the run) if the case does not compute
   const samples = [];
   const budget = c.budget_ms ?? 1000;

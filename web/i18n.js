@@ -66,3 +66,26 @@ export function errorText(e) {
   const what = has('err.' + code) ? t('err.' + code) : t('err.unknown', { code });
   return e.message ? `${what} (${code}): ${e.message}` : `${what} (${code})`;
 }
+
+/** Codes whose text depends on the value of some params (data with its own wording, e.g. a limit's sources):
+ * `msg.<code>#<value>.<value>` when the current language has it, else `msg.<code>`. */
+const VARIANTS = { 'potential.cube_assumption': ['cube', 'about'], 'potential.line_limit': ['name'] };
+
+/**
+ * An engine message `{code, params, message}` in the page's language, from its code and params (the raw code
+ * stays in the raw-JSON view). A code without a text falls back to the English message (and is logged).
+ * @param {{code?: string, params?: Record<string, unknown>, message?: string} | string} m
+ */
+export function say(m) {
+  if (typeof m === 'string') return m;
+  if (!m || !m.code) return m?.message ?? '';
+  const params = m.params ?? {};
+  const keys = VARIANTS[m.code];
+  if (keys) {
+    const variant = `msg.${m.code}#${keys.map((k) => params[k]).join('.')}`;
+    if (has(variant)) return t(variant, params);
+  }
+  if (has(`msg.${m.code}`)) return t(`msg.${m.code}`, params);
+  t(`msg.${m.code}`); // logs the missing text once
+  return m.message ?? '';
+}

@@ -1,6 +1,6 @@
 // Small DOM helpers for the result views. Every shown number is a <data> element whose `value` is the
 // engine's number and whose `title` is its exact form (shown on hover); tests read `data-testid`.
-import { t } from './i18n.js';
+import { t, say } from './i18n.js';
 
 /** h('p', {class: 'x'}, 'text', child…): attributes starting with "on" are listeners. */
 export function h(tag, attrs = {}, ...children) {
@@ -44,11 +44,14 @@ export function table(captionKey, columns, rows, testid) {
         : h('td', { class: columns[i].numeric ? 'num' : null }, cell))))))));
 }
 
-/** A list of the engine's notes or warnings ({code, message} or strings), shown as the engine wrote them. */
+/**
+ * A list of the engine's notes or warnings, each `{code, params, message}` rendered from its code in the page's
+ * language (`say`); the code itself stays in the raw-JSON view and in `data-code`.
+ */
 export function notes(titleKey, items, cls = 'notes') {
   if (!items || items.length === 0) return null;
-  return section(titleKey, h('ul', { class: cls }, items.map((n) => h('li', { 'data-source': 'engine' },
-    typeof n === 'string' ? n : [n.code ? h('code', {}, n.code) : null, n.code ? ' ' : null, n.message ?? JSON.stringify(n)]))));
+  return section(titleKey, h('ul', { class: cls }, items.map((n) => h('li',
+    { 'data-source': 'engine', 'data-code': typeof n === 'string' ? null : n.code ?? null }, say(n)))));
 }
 
 /** Yield to the event loop, so that input and painting can run between two pieces of work. */

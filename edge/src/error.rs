@@ -21,6 +21,7 @@ pub const CODES: &[&str] = &[
     "invalid_watch_token",
     "watch_not_found",
     "dead_letter_not_found",
+    "alert_not_found",
     "dead_letter_already_replayed",
     "content_hash_mismatch",
     "invalid_cursor",
@@ -35,8 +36,9 @@ pub const CODES: &[&str] = &[
 /// The public message of every failure the client cannot fix; the detail is in the log line.
 pub const INTERNAL_MESSAGE: &str = "internal error; see the request id in the logs";
 
+/// Exhaustive on purpose (no `#[non_exhaustive]`): every match on it — the table below, the sweep's
+/// classification of lookup failures in the Worker — must decide for a new kind instead of defaulting.
 #[derive(Debug)]
-#[non_exhaustive]
 pub enum EdgeError {
     /// The engine rejected the request (bad JSON, wrong types, out-of-range values, ...).
     Api(ApiError),
@@ -56,8 +58,8 @@ pub enum EdgeError {
     Platform(String),
     /// An invariant of our own code failed: a bug. The detail is logged, never sent.
     Internal(String),
-    /// A `[vars]` value does not parse. The detail is logged, never sent.
-    Config(String),
+    /// A `[vars]` value is unusable. The detail is logged, never sent.
+    Config(crate::config::ConfigError),
     /// `POST /v1/watches` without an `Idempotency-Key` header.
     IdempotencyKeyMissing,
     /// An `Idempotency-Key` that is empty, too long or not visible ASCII.
@@ -77,6 +79,8 @@ pub enum EdgeError {
     InvalidWatchToken,
     WatchNotFound,
     DeadLetterNotFound,
+    /// No alert has been raised under this key (`POST /v1/admin/alerts/{alert_key}/resolve`).
+    AlertNotFound,
     DeadLetterAlreadyReplayed,
     /// A dead letter's stored hash does not match its content: it cannot be replayed.
     ContentHashMismatch,
@@ -116,7 +120,7 @@ impl EdgeError {
             EdgeError::Platform(_) | EdgeError::Internal(_) | EdgeError::Config(_) => 500,
             EdgeError::WatchTokenRequired => 401,
             EdgeError::InvalidWatchToken => 403,
-            EdgeError::WatchNotFound | EdgeError::DeadLetterNotFound => 404,
+            EdgeError::WatchNotFound | EdgeError::DeadLetterNotFound | EdgeError::AlertNotFound => 404,
             EdgeError::IdempotencyKeyReused
             | EdgeError::DeadLetterAlreadyReplayed
             | EdgeError::ContentHashMismatch => 409,
@@ -152,6 +156,7 @@ impl EdgeError {
             EdgeError::InvalidWatchToken => "invalid_watch_token",
             EdgeError::WatchNotFound => "watch_not_found",
             EdgeError::DeadLetterNotFound => "dead_letter_not_found",
+            EdgeError::AlertNotFound => "alert_not_found",
             EdgeError::DeadLetterAlreadyReplayed => "dead_letter_already_replayed",
             EdgeError::ContentHashMismatch => "content_hash_mismatch",
             EdgeError::InvalidCursor => "invalid_cursor",
@@ -211,6 +216,7 @@ impl EdgeError {
             EdgeError::InvalidWatchToken => "the watch token does not match".into(),
             EdgeError::WatchNotFound => "no such watch".into(),
             EdgeError::DeadLetterNotFound => "no such dead letter".into(),
+            EdgeError::AlertNotFound => "no alert has been raised under this key".into(),
             EdgeError::DeadLetterAlreadyReplayed => "this dead letter was already replayed".into(),
             EdgeError::ContentHashMismatch => {
                 "the stored content hash does not match the event; it cannot be replayed".into()
@@ -273,6 +279,12 @@ impl fmt::Display for EdgeError {
 
 impl std::error::Error for EdgeError {}
 
+impl From<crate::config::ConfigError> for EdgeError {
+    fn from(e: crate::config::ConfigError) -> Self {
+        EdgeError::Config(e)
+    }
+}
+
 impl From<ApiError> for EdgeError {
     fn from(e: ApiError) -> Self {
         EdgeError::Api(e)
@@ -291,7 +303,10 @@ mod tests {
             EdgeError::PayloadTooLarge { limit: 1 },
             EdgeError::Platform("kv down".into()),
             EdgeError::Internal("secret detail".into()),
-            EdgeError::Config("BAD_VAR".into()),
+            EdgeError::Config(crate::config::ConfigError::NotABoolean {
+                var: "BAD_VAR",
+                value: "x".into(),
+            }),
             EdgeError::IdempotencyKeyMissing,
             EdgeError::IdempotencyKeyInvalid,
             EdgeError::IdempotencyKeyReused,
@@ -302,6 +317,7 @@ mod tests {
             EdgeError::InvalidWatchToken,
             EdgeError::WatchNotFound,
             EdgeError::DeadLetterNotFound,
+            EdgeError::AlertNotFound,
             EdgeError::DeadLetterAlreadyReplayed,
             EdgeError::ContentHashMismatch,
             EdgeError::InvalidCursor,
@@ -329,7 +345,10 @@ mod tests {
         for e in [
             EdgeError::Platform("kv down at 10.0.0.1".into()),
             EdgeError::Internal("secret detail".into()),
-            EdgeError::Config("BAD_VAR=xyz".into()),
+            EdgeError::Config(crate::config::ConfigError::NotANumber {
+                var: "BAD_VAR",
+                value: "xyz".into(),
+            }),
         ] {
             assert_eq!(e.status(), 500);
             assert_eq!(e.code(), "internal");

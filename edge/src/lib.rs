@@ -12,9 +12,18 @@
 
 pub mod alerts;
 pub mod backoff;
+pub mod config;
 pub mod error;
 pub mod http;
+pub mod limits;
+pub mod metrics;
 pub mod outbox;
+pub mod purge;
+pub mod request;
 pub mod routes;
+pub mod single_flight;
+pub mod task;
 pub mod time;
+pub mod validate;
+pub mod valuation;
 pub mod webhook;

@@ -80,14 +80,16 @@ TIER_UP_NOTES = {
 LIMITS = [
     ("decent_skill", 1,
      "<쓸만한 …> skill lines: at most 1 per item. Sources: ccnspace/MapleGround src/utils/CubeSimulator.ts "
-     "(KMS, 2025), two unnamed KMS calculators (code index ids 68477033175 and 68393234903), "
-     "misaomaki/misaomaki.github.io starforce/cubes.js (GMS); all agree"),
+     "(KMS, 2025) and misaomaki/misaomaki.github.io starforce/cubes.js (GMS) agree, as do two KMS calculators "
+     "whose repository is not known"),
     ("invincible_after_hit", 1,
-     "피격 후 무적시간: at most 1 per item. Sources: MapleGround CubeSimulator.ts and both unnamed KMS "
-     "calculators agree (the GMS calculator misaomaki allows 2)"),
+     "피격 후 무적시간: at most 1 per item. Sources: ccnspace/MapleGround src/utils/CubeSimulator.ts agrees with "
+     "two KMS calculators whose repository is not known (misaomaki/misaomaki.github.io starforce/cubes.js, GMS, "
+     "allows 2)"),
     ("on_hit_guard", 2,
      "피격 시 …% 확률로 데미지의 …% 무시 and 피격 시 …% 확률로 …초간 무적 together: at most 2 per item. Sources: "
-     "both unnamed KMS calculators (one group, max 2); MapleGround applies it only to the third line. "
+     "two KMS calculators whose repository is not known (one group, max 2); ccnspace/MapleGround "
+     "src/utils/CubeSimulator.ts applies it only to the third line. "
      "Uncertain: one calculator and the GMS one also count 피격 시 …의 데미지 무시 (flat) lines; this data does "
      "not. No current KMS source limits 보스 몬스터 데미지, 몬스터 방어율 무시, 아이템 드롭률, 메소 획득량 or "
      "스킬 재사용 대기시간 (older GMS rules capped boss/IED/drop at 2; removed there too)"),

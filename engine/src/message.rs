@@ -79,7 +79,7 @@ pub const CATALOGUE: &[(&str, &[&str])] = &[
     ("potential.pity_semantics", &[]),
     ("potential.tier_ups_accepted", &[]),
     ("potential.line_limit", &["name", "max", "source"]),
-    ("potential.cube_assumption", &["text"]),
+    ("potential.cube_assumption", &["cube", "about", "text"]),
     ("potential.published_sum_off", &["grade", "slot", "sum"]),
     ("potential.derived_table", &["grade", "source"]),
     ("potential.unparsed_lines", &["grade", "count"]),
@@ -89,6 +89,14 @@ pub const CATALOGUE: &[(&str, &[&str])] = &[
     ("potential.not_limited", &["stats"]),
     ("potential.reachable_after_tier_up", &["grade", "first"]),
     ("potential.lost_at_top_grade", &["top", "eventual_success"]),
+    // potential options and plan (issue 13)
+    ("potential.miracle_time", &["source"]),
+    ("potential.pity_progress", &["grade", "progress", "pity"]),
+    ("potential.cube_price", &["price"]),
+    ("potential.plan_cube_price", &["price", "cubes"]),
+    ("potential.plan_meso_units", &["unit", "units"]),
+    ("potential.plan_unreachable", &["p", "eventual_success"]),
+    ("potential.plan_method", &["error_bound"]),
     // valuation: potential
     ("valuation.start_below_assumed", &["grade", "start_grade"]),
     ("valuation.no_potential", &[]),
@@ -96,12 +104,14 @@ pub const CATALOGUE: &[(&str, &[&str])] = &[
     ("valuation.unknown_reset", &["reset"]),
     ("valuation.unparsed_line", &["index", "line"]),
     ("valuation.no_potential_table", &["slot"]),
-    ("valuation.goal_rejected", &["error"]),
-    ("valuation.potential_impossible", &["detail"]),
+    ("valuation.goal_rejected", &["error_code"]),
+    (
+        "valuation.potential_impossible",
+        &["part", "level", "from_grade", "to_grade", "unreachable"],
+    ),
     ("valuation.infinite_mean", &["eventual_success"]),
     ("valuation.no_meso_cost", &[]),
-    ("valuation.potential_refused", &["error"]),
-    ("valuation.invalid_input", &["error"]),
+    ("valuation.potential_refused", &["error_code"]),
     // valuation: star force
     ("valuation.star_scroll", &["stars"]),
     ("valuation.not_starforceable_companion", &[]),
@@ -110,9 +120,52 @@ pub const CATALOGUE: &[(&str, &[&str])] = &[
     ("valuation.fixed_stars_genesis", &["stars"]),
     ("valuation.superior_starforce", &[]),
     ("valuation.starforce_unreachable", &["stars", "star"]),
-    ("valuation.starforce_rejected", &["stars", "error"]),
-    // valuation: flame
-    ("valuation.flame", &["error"]),
+    ("valuation.starforce_rejected", &["stars", "error_code"]),
+    // issue 15: every entry structured (valuation)
+    ("valuation.input_missing", &["field"]),
+    ("valuation.input_invalid", &["field", "found"]),
+    ("valuation.starforce_zero", &[]),
+    ("valuation.potential_zero", &["class"]),
+    (
+        "valuation.potential_no_table",
+        &["cube", "grade", "part", "level"],
+    ),
+    ("valuation.potential_no_cost", &["cube", "grade", "level"]),
+    ("valuation.potential_grade_above_reset", &["cube", "grade", "max"]),
+    ("valuation.flame_companion", &[]),
+    ("valuation.flame_not_flammable", &["slot"]),
+    ("valuation.flame_flammability_unknown", &["slot"]),
+    ("valuation.flame_none", &[]),
+    ("valuation.flame_unknown_class", &[]),
+    ("valuation.flame_score_undefined", &["class", "convention"]),
+    ("valuation.flame_score_zero", &["stats", "class"]),
+    ("valuation.flame_boss_unknown", &["name"]),
+    ("valuation.flame_no_lapis_pair", &["base_attack"]),
+    ("valuation.flame_rejected", &["error_code"]),
+    ("valuation.flame_impossible", &["score", "flame", "max_score"]),
+    // issue 15: flame operation notes (pve-api)
+    ("flame.kms_grade_weapon_weights", &[]),
+    ("flame.xenon_kms_grade", &[]),
+    ("flame.demon_avenger_kms_grade", &[]),
+    ("flame.assume_line_counts", &[]),
+    ("flame.assume_abyss_table", &[]),
+    ("flame.assume_levels_201_249", &[]),
+    ("flame.assume_weapon_attack", &[]),
+    ("flame.assume_def_below_140", &[]),
+    ("flame.black_flame", &[]),
+    ("flame.target_is_current", &[]),
+    // issue 15: star force operation warnings (their `code` predates the catalogue) and planner notes
+    ("star_catch_no_effect", &[]),
+    ("safeguard_no_effect", &[]),
+    ("thirty_off_no_effect", &[]),
+    ("boom_reduction_no_effect", &[]),
+    ("five_ten_fifteen_no_effect", &[]),
+    ("plus_one_no_effect", &[]),
+    ("mvp_no_effect", &[]),
+    ("pc_room_no_effect", &[]),
+    ("spare_cost_no_effect", &[]),
+    ("booms_pmf_truncated", &[]),
+    ("starforce.plan_budget_null", &["level"]),
 ];
 
 impl From<&crate::potential::Note> for Message {
@@ -130,7 +183,14 @@ impl From<&crate::potential::Note> for Message {
                     ("source", source.as_str().into()),
                 ],
             ),
-            Note::CubeAssumption(s) => ("potential.cube_assumption", vec![("text", s.as_str().into())]),
+            Note::CubeAssumption { cube, about, text } => (
+                "potential.cube_assumption",
+                vec![
+                    ("cube", cube.as_str().into()),
+                    ("about", (*about).into()),
+                    ("text", text.as_str().into()),
+                ],
+            ),
             Note::PublishedSumOff { grade, slot, sum } => (
                 "potential.published_sum_off",
                 vec![
@@ -168,6 +228,22 @@ impl From<&crate::potential::Note> for Message {
                 "potential.lost_at_top_grade",
                 vec![("top", g(top)), ("eventual_success", (*eventual_success).into())],
             ),
+            Note::MiracleTime { source } => {
+                ("potential.miracle_time", vec![("source", source.as_str().into())])
+            }
+            Note::PityProgress {
+                grade,
+                progress,
+                pity,
+            } => (
+                "potential.pity_progress",
+                vec![
+                    ("grade", g(grade)),
+                    ("progress", (*progress).into()),
+                    ("pity", (*pity).into()),
+                ],
+            ),
+            Note::CubePrice { price } => ("potential.cube_price", vec![("price", (*price).into())]),
         };
         Message::new(code, params, n.to_string())
     }

@@ -11,6 +11,10 @@ fn data() -> &'static Data {
 
 #[test]
 fn means_only_is_compute_without_the_quantiles() {
+    let means_only = pot::Options {
+        detail: Detail::MeansOnly,
+        ..pot::Options::default()
+    };
     let d = data();
     let goals: [&[(StatKind, u32)]; 4] = [
         &[(StatKind::AttPct, 9)],
@@ -32,13 +36,12 @@ fn means_only_is_compute_without_the_quantiles() {
                             grade,
                             goal: Goal::new(g, &[]).unwrap(),
                         };
-                        let (Ok(full), Ok(lean)) = (
-                            pot::compute(d, &req),
-                            pot::compute_with(d, &req, Detail::MeansOnly),
-                        ) else {
+                        let (Ok(full), Ok(lean)) =
+                            (pot::compute(d, &req), pot::compute_with(d, &req, &means_only))
+                        else {
                             assert_eq!(
                                 pot::compute(d, &req).err(),
-                                pot::compute_with(d, &req, Detail::MeansOnly).err()
+                                pot::compute_with(d, &req, &means_only).err()
                             );
                             continue;
                         };

@@ -27,6 +27,7 @@
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import zlib from 'node:zlib';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -56,6 +57,36 @@ export function fixtureOf(name) {
 
 const nexonError = (name, message) => JSON.stringify({ error: { name, message } });
 
+const ICON_PATH = '/static/maplestory/item/icon/';
+const NEXON_ICON = 'https://open.api.nexon.com' + ICON_PATH;
+// A 32×32 opaque PNG (the size of the Open API's item icons): one grey square, made once.
+const ICON_PNG = (() => {
+  const { deflateSync, crc32 } = zlib;
+  const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(32 * 3, 0x9a)]);
+  const raw = Buffer.concat(Array.from({ length: 32 }, () => row));
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type), data]);
+    const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(body) >>> 0);
+    return Buffer.concat([len, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13); ihdr.writeUInt32BE(32, 0); ihdr.writeUInt32BE(32, 4); ihdr[8] = 8; ihdr[9] = 2;
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+})();
+
+/**
+ * The equipment with every `item_icon` that points at the Open API's icon host pointing at this fake instead
+ * (same icon id), so that nothing in a test is fetched from outside. Other values are left as they are.
+ */
+export function withLocalIcons(equipment, base) {
+  const local = (item) => (typeof item?.item_icon === 'string' && item.item_icon.startsWith(NEXON_ICON)
+    ? { ...item, item_icon: base + ICON_PATH + item.item_icon.slice(NEXON_ICON.length) } : item);
+  const out = { ...equipment };
+  for (const [k, v] of Object.entries(out)) if (Array.isArray(v)) out[k] = v.map(local);
+  return out;
+}
+
 /** Start the fake. Returns {url, port, calls(), faults(f), revise(ocid, fixture?), reset(), stop()}. */
 export async function startFakeUpstream({ port = 0 } = {}) {
   const fixtures = new Map();
@@ -68,6 +99,8 @@ export async function startFakeUpstream({ port = 0 } = {}) {
   let faults = {}; // kind ("id" | "equipment" | "*") -> fault settings
   let revisions = new Map(); // ocid -> revision number
   let regeared = new Map(); // ocid -> fixture file it now serves
+  let iconRequests = 0;
+  const selfUrl = () => `http://127.0.0.1:${server.address().port}`;
   let calls = { id: 0, equipment: 0, total: 0, byKey: {} };
   const sockets = new Set();
   const hanging = new Set();
@@ -119,6 +152,15 @@ export async function startFakeUpstream({ port = 0 } = {}) {
       }
     }
 
+    // Item icons (issue 15): the fixtures' `item_icon` URLs point here (see `withLocalIcons`), so that a page
+    // under test loads pictures without leaving the machine. Not counted as upstream calls.
+    if (req.method === 'GET' && url.pathname.startsWith(ICON_PATH)) {
+      iconRequests += 1;
+      res.writeHead(200, { 'content-type': 'image/png', 'cache-control': 'max-age=3600' });
+      return res.end(ICON_PNG);
+    }
+    if (req.method === 'GET' && url.pathname === '/__control/icons') return send(200, JSON.stringify({ requests: iconRequests }));
+
     const kind = PATH_KIND[url.pathname];
     if (!kind || req.method !== 'GET') {
       return send(400, nexonError('OPENAPI00006', 'Please input valid game or API path'));
@@ -157,7 +199,7 @@ export async function startFakeUpstream({ port = 0 } = {}) {
     }
     const name = ocids.get(param);
     if (!name) return send(unknownStatus, nexonError('OPENAPI00003', 'Please input valid id'));
-    const body = { ...fixture(regeared.get(param) ?? fixtureOf(name)) };
+    const body = withLocalIcons({ ...fixture(regeared.get(param) ?? fixtureOf(name)) }, selfUrl());
     const revision = revisions.get(param);
     if (revision) body.date = `2025-01-${String(revision).padStart(2, '0')}T00:00+09:00`;
     return send(200, JSON.stringify(body));

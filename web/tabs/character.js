@@ -3,14 +3,21 @@
 // why). The what-if controls recompute locally: the engine Worker values the equipment the API returned
 // (operation `valuation`, request {equipment, options}) without another request.
 import { buildForm, encode, decode } from '../form.js';
-import { t, lang, onLangChange } from '../i18n.js';
-import { STRINGS } from '../strings.js';
+import { t, lang, onLangChange, say } from '../i18n.js';
+import { stackedBarChart, chartWidth } from '../charts.js';
 import { formatMeso, formatCount } from '../format.js';
 import { h, num, stat, grid, section, table, notes } from '../render.js';
 import { STALE } from '../engine-client.js';
 import { DEBOUNCE_MS, resultView } from '../calculator.js';
 
-const LOOKUP = [{ name: 'name', kind: 'text', label: 'ch.name', def: '', maxlength: 32, attr: { autocapitalize: 'off', enterkeyhint: 'search' } }];
+const LOOKUP = [
+  { name: 'name', kind: 'text', label: 'ch.name', def: '', maxlength: 32, attr: { autocapitalize: 'off', enterkeyhint: 'search' } },
+  // How the item table is ordered (kept in the URL): by expected cost, costliest first, or in slot order.
+  { name: 'sort', kind: 'select', label: 'ch.sort', def: 'cost',
+    options: [{ value: 'cost', label: 'ch.sort_cost' }, { value: 'slot', label: 'ch.sort_slot' }] },
+];
+
+let sortBy = 'cost';
 
 const sel = (name, labelKey, def, values, prefix) => ({
   name, kind: 'select', label: labelKey, def, options: values.map((v) => ({ value: v, label: prefix + v })),
@@ -27,7 +34,8 @@ export const WHATIF = [
     group: 'ch.group_starforce', className: 'row',
     fields: [
       sel('sf_ruleset', 'sf.ruleset', 'kms', ['kms', 'gms', 'savior', 'pre_savior'], 'sf.ruleset_'),
-      { name: 'star_catch', kind: 'checkbox', label: 'sf.star_catch', def: false },
+      // Star catch on, as players enhance and as the star force tab and the API default (issue 15).
+      { name: 'star_catch', kind: 'checkbox', label: 'sf.star_catch', def: true },
       { name: 'safeguard', kind: 'checkbox', label: 'sf.safeguard', def: false },
       ...['thirty_off', 'boom_reduction', 'five_ten_fifteen', 'plus_one'].map((n) => ({ name: n, kind: 'checkbox', label: `sf.event_${n}`, def: false })),
       sel('mvp', 'sf.mvp', 'none', ['none', 'silver', 'gold', 'diamond', 'red'], 'sf.mvp_'),
@@ -183,7 +191,13 @@ export function characterTab({ engine, onValuesChange }) {
     }
     runLookup(name);
   });
-  lookupForm.addEventListener('input', onValuesChange);
+  lookupForm.addEventListener('input', (e) => {
+    onValuesChange();
+    if (/** @type {HTMLElement} */ (e.target).getAttribute('name')?.endsWith('sort')) {
+      sortBy = lookup.read().sort;
+      view.show();
+    }
+  });
   whatifForm.addEventListener('input', () => {
     onValuesChange();
     clearTimeout(timer);
@@ -195,6 +209,7 @@ export function characterTab({ engine, onValuesChange }) {
     encode: () => [...encode('ch', lookup.fields, lookup.read()), ...encode('ch', whatif.fields, whatif.read())],
     load(params) {
       lookup.write(decode('ch', lookup.fields, params));
+      sortBy = lookup.read().sort;
       whatif.write(decode('ch', whatif.fields, params));
       const name = lookup.read().name.trim();
       pendingName = name || null;
@@ -242,16 +257,99 @@ function summaryGrid(sum, prefix) {
   );
 }
 
+const KIND_CLS = KINDS.map((k) => `k-${k}`);
+
+/** Items in the table's order: by expected cost (mesos), costliest first, items without a meso cost last; or
+ * in slot order (the response's order). */
+export function sortItems(items, by) {
+  const list = [...items];
+  if (by !== 'cost') return list;
+  const cost = (it) => (typeof it.mean_mesos === 'number' ? it.mean_mesos : -1);
+  return list.sort((a, b) => cost(b) - cost(a) || a.id - b.id);
+}
+
+/** How much of the valuation could not be valued: item-kinds (distinct items × 4 kinds) without a value, and
+ * their reasons (the first not-valued entry of that kind), counted. */
+export function unvaluedShare(items) {
+  const reasons = new Map();
+  let missing = 0;
+  for (const it of items) {
+    for (const k of KINDS) {
+      if (it[k]) continue;
+      missing += 1;
+      const n = (it.not_valued ?? []).find((e) => e.kind === k);
+      const code = n?.reason_code ?? 'unknown';
+      reasons.set(code, (reasons.get(code) ?? 0) + 1);
+    }
+  }
+  const total = items.length * KINDS.length;
+  return { missing, total, share: total ? missing / total : 0,
+    reasons: [...reasons].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)) };
+}
+
+/** The options the answer was computed with (the response's `options`), in words. */
+function optionsLine(o) {
+  if (!o) return null;
+  const on = (b) => t(b ? 'ch.on' : 'ch.off');
+  const sf = o.starforce ?? {};
+  return h('p', { class: 'meta', 'data-testid': 'ch-options' }, t('ch.options_used', {
+    star_catch: on(sf.star_catch), safeguard: on(sf.safeguard), ruleset: t(`sf.ruleset_${sf.ruleset}`),
+    pot: t(`pot.cube_${o.potential?.reset}`), add: t(`pot.cube_${o.additional_potential?.reset}`),
+    flame: t(`fl.flame_${o.flame?.flame}`),
+  }));
+}
+
+const mesoFmt = (v) => formatMeso(v, lang()).text;
+
+function itemChart(items) {
+  const rows = items.filter((it) => it.mean_mesos > 0).map((it) => ({
+    label: it.name ?? '', parts: KINDS.map((k) => it[k]?.mean_mesos ?? 0),
+  }));
+  if (!rows.length) return null;
+  const series = KINDS.map((k, i) => ({ label: t(`ch.kind_${k}`), cls: KIND_CLS[i] }));
+  const svg = stackedBarChart({ rows, series, title: t('ch.chart_items'), desc: t('ch.chart_items_desc'),
+    valueFmt: mesoFmt, xLabel: t('ch.unit_mesos'), width: chartWidth(), rowLang: 'ko' });
+  return h('figure', { class: 'chart-box', 'data-testid': 'ch-chart-items' }, svg, h('figcaption', {}, t('ch.chart_items')));
+}
+
+function setChart(r) {
+  const rows = (r.sets ?? []).map((s) => ({
+    label: t(`ch.set_${s.set}`), parts: KINDS.map((k) => s.summary?.by_kind?.[k]?.mean_mesos ?? 0),
+  }));
+  if (rows.length < 2) return null;
+  const series = KINDS.map((k, i) => ({ label: t(`ch.kind_${k}`), cls: KIND_CLS[i] }));
+  const svg = stackedBarChart({ rows, series, title: t('ch.chart_sets'), desc: t('ch.chart_sets_desc'),
+    valueFmt: mesoFmt, xLabel: t('ch.unit_mesos'), width: chartWidth(), rowH: 24, labelW: 110 });
+  return h('figure', { class: 'chart-box', 'data-testid': 'ch-chart-sets' }, svg, h('figcaption', {}, t('ch.chart_sets')));
+}
+
+/** An item's picture from the Open API's `item_icon`: lazy, with its size reserved so nothing shifts; none
+ * when the response has no icon, and an empty box when the picture does not load. */
+function icon(it) {
+  if (!it.icon) return h('span', { class: 'item-icon', 'aria-hidden': 'true' });
+  const img = h('img', { class: 'item-icon', src: it.icon, loading: 'lazy', decoding: 'async', width: 32, height: 32, alt: '' });
+  img.addEventListener('error', () => img.removeAttribute('src'), { once: true });
+  return img;
+}
+
 function render({ source, response: r }) {
   const out = [];
   out.push(h('p', { class: 'meta', 'data-testid': 'ch-source' }, t(source === 'api' ? 'ch.source_api' : 'ch.source_local')));
   if (r.class?.name) out.push(h('p', { class: 'meta' }, t('ch.class'), ' ', h('span', { lang: 'ko' }, r.class.name)));
+  out.push(optionsLine(r.options));
   const total = r.total ?? {};
+  const items = Array.isArray(r.items) ? r.items : [];
+  const share = unvaluedShare(items);
   out.push(section('ch.total', summaryGrid(total, 'ch'),
     h('p', { class: 'meta' }, t('ch.item_counts', {
       items: total.items ?? 0, full: total.items_fully_valued ?? 0, partly: total.items_partly_valued ?? 0,
       none: total.items_not_valued ?? 0,
-    }))));
+    })),
+    h('div', { class: 'unvalued-share', 'data-testid': 'ch-unvalued', 'data-missing': share.missing, 'data-total': share.total },
+      h('p', {}, t('ch.unvalued_share', { missing: share.missing, total: share.total,
+        pct: formatCount(share.share * 100, lang(), 1).text })),
+      share.reasons.length ? h('ul', {}, share.reasons.map(([code, n]) => h('li', { 'data-reason': code, 'data-count': n },
+        t(`ch.reason_${code}`), ` × ${n}`))) : null)));
   if (Array.isArray(r.sets) && r.sets.length) {
     out.push(() => section('ch.sets', table('ch.sets', [
       { key: 'ch.col_set' }, { key: 'ch.col_cost', numeric: true },
@@ -261,34 +359,38 @@ function render({ source, response: r }) {
       meso(s.summary?.mean_mesos, `ch-set-${s.set}`),
       ...KINDS.map((k) => amount(s.summary?.by_kind?.[k])),
       num(formatCount(s.summary?.items ?? 0, lang(), 0), s.summary?.items),
-    ]), 'ch-sets')));
+    ]), 'ch-sets'), setChart(r)));
   }
-  if (Array.isArray(r.items) && r.items.length) {
-    out.push(() => section('ch.items', table('ch.items', [
+  if (items.length) {
+    const sorted = sortItems(items, sortBy);
+    out.push(() => section('ch.value_chart', itemChart(sortItems(items, 'cost'))));
+    out.push(() => section('ch.items', h('p', { class: 'meta', 'data-testid': 'ch-sort-state', 'data-sort': sortBy },
+      t(sortBy === 'cost' ? 'ch.sorted_by_cost' : 'ch.sorted_by_slot')), table('ch.items', [
       { key: 'ch.col_item' }, { key: 'ch.col_cost', numeric: true },
       ...KINDS.map((k) => ({ key: `ch.kind_${k}`, numeric: true })), { key: 'ch.col_missing' },
-    ], r.items.map((it) => [
-      h('span', { class: 'item-name' }, h('span', { lang: 'ko' }, it.name ?? ''),
-        h('small', {}, h('span', { lang: 'ko' }, it.slot ?? ''), it.stars ? ` ${it.stars}★` : '', it.level ? ` Lv.${it.level}` : '')),
+    ], sorted.map((it) => [
+      h('span', { class: 'item-cell', 'data-item': it.id }, icon(it), h('span', { class: 'item-name' }, h('span', { lang: 'ko' }, it.name ?? ''),
+        h('small', {}, h('span', { lang: 'ko' }, it.slot ?? ''), it.stars ? ` ${it.stars}★` : '', it.level ? ` Lv.${it.level}` : ''))),
       meso(it.mean_mesos, `ch-item-${it.id}`),
       ...KINDS.map((k) => amount(it[k], `ch-item-${it.id}-${k}`)),
-      (it.not_valued ?? []).length
+      h('div', { class: 'reasons' }, zeroReasons(it), (it.not_valued ?? []).length
         ? h('ul', { class: 'not-valued' }, it.not_valued.map((n) => h('li', { 'data-code': n.code ?? '' },
           h('strong', {}, t(`ch.kind_${n.kind}`)), ' ', h('span', { 'data-source': 'engine' }, say(n)))))
-        : '—',
+        : (hasZero(it) ? null : '—')),
     ]), 'ch-items')));
   }
-  out.push(notes('ch.notes', (r.notes ?? []).map(say), 'notes engine-notes'));
+  out.push(notes('ch.notes', r.notes ?? [], 'notes engine-notes'));
   return out.filter(Boolean);
 }
 
-/**
- * An engine message `{code, params, message}` in the page's language, from its code and params (the raw code
- * stays in the raw-JSON view). A code without a text falls back to the English message.
- * @param {{code?: string, params?: Record<string, unknown>, message?: string} | string} m
- */
-export function say(m) {
-  if (typeof m === 'string') return m;
-  const key = `msg.${m.code}`;
-  return key in STRINGS[lang()] ? t(key, m.params ?? {}) : (m.message ?? '');
+const hasZero = (it) => KINDS.some((k) => it[k]?.zero_reason);
+
+/** Why a valued 0 is 0 (`zero_reason`), in the page's language. */
+function zeroReasons(it) {
+  const zs = KINDS.filter((k) => it[k]?.zero_reason);
+  if (!zs.length) return null;
+  return h('ul', { class: 'zero-reasons' }, zs.map((k) => h('li', { 'data-code': it[k].zero_reason.code ?? '' },
+    h('strong', {}, t(`ch.kind_${k}`)), ' ', h('span', { 'data-source': 'engine' }, say(it[k].zero_reason)))));
 }
+
+export { say };

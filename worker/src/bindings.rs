@@ -1,4 +1,9 @@
-//! Binding and variable names. They must match `wrangler.toml`.
+//! Binding names. They must match `wrangler.toml`. Variable and secret names are in
+//! [`pve_edge::config::var`] (re-exported here for the modules that read them).
+pub use pve_edge::config::var::{
+    ADMIN_TOKEN, ALERT_WEBHOOK_URL, METRICS_SCRAPE_TOKEN, PAGER_ROUTING_KEY, PAGER_WEBHOOK_URL,
+    UPSTREAM_BASE_URL,
+};
 
 /// Workers KV namespace used as the L2 cache.
 pub const CACHE_KV: &str = "CACHE";
@@ -8,11 +13,5 @@ pub const SINGLE_FLIGHT: &str = "SINGLE_FLIGHT";
 pub const RATE_LIMITER: &str = "RATE_LIMITER";
 /// D1 database holding the outbox.
 pub const DB: &str = "DB";
-/// Plain variable: base URL of the Nexon Open API (a local fake in tests and dev).
-pub const UPSTREAM_BASE_URL: &str = "UPSTREAM_BASE_URL";
 /// Durable Object namespace of the metrics aggregator (one instance, "global").
 pub const METRICS: &str = "METRICS";
-/// Secret: bearer token of the admin routes.
-pub const ADMIN_TOKEN: &str = "ADMIN_TOKEN";
-/// Secret: Discord-compatible webhook for CRITICAL and WARNING alerts.
-pub const ALERT_WEBHOOK_URL: &str = "ALERT_WEBHOOK_URL";

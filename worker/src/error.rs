@@ -27,9 +27,3 @@ impl<T, E: std::fmt::Display> Platform<T> for Result<T, E> {
         self.map_err(EdgeError::platform)
     }
 }
-
-impl From<crate::vars::ConfigError> for EdgeError {
-    fn from(e: crate::vars::ConfigError) -> Self {
-        EdgeError::Config(e.to_string())
-    }
-}

@@ -12,11 +12,10 @@ use crate::config::Config;
 use crate::context::now_ms;
 use crate::error::EdgeError;
 use crate::error::Platform;
-use crate::limits::{Rate, TokenBucket};
 use crate::metrics;
 use crate::rate_limiter::{self, AcquireRequest, Admission};
+use pve_edge::limits::{ClientBuckets, Rate};
 use std::cell::RefCell;
-use std::collections::HashMap;
 use worker::{Env, Request};
 
 /// The client key used when `cf-connecting-ip` is absent (local development and tests).
@@ -25,7 +24,7 @@ pub const LOCAL_CLIENT: &str = "local";
 const MAX_CLIENTS: usize = 10_000;
 
 thread_local! {
-    static CLIENTS: RefCell<HashMap<String, TokenBucket>> = RefCell::new(HashMap::new());
+    static CLIENTS: RefCell<ClientBuckets> = RefCell::new(ClientBuckets::new(MAX_CLIENTS));
 }
 
 pub fn client_key(req: &Request) -> String {
@@ -48,20 +47,13 @@ pub fn check(cfg: &Config, client: &str) -> Result<(), EdgeError> {
     };
     let now = now_ms();
     CLIENTS.with(|clients| {
-        let mut clients = clients.borrow_mut();
-        if clients.len() >= MAX_CLIENTS && !clients.contains_key(client) {
-            clients.retain(|_, bucket| !bucket.is_full(now, rate));
-            if clients.len() >= MAX_CLIENTS {
-                clients.clear();
-            }
-        }
-        let bucket = clients
-            .entry(client.to_owned())
-            .or_insert_with(|| TokenBucket::full(rate, now));
-        bucket.take(now, rate).map_err(|retry_after_ms| {
-            metrics::inc(metrics::RATE_LIMITED, &[("scope", "client")]);
-            EdgeError::RateLimited { retry_after_ms }
-        })
+        clients
+            .borrow_mut()
+            .take(client, now, rate)
+            .map_err(|retry_after_ms| {
+                metrics::inc(metrics::RATE_LIMITED, &[("scope", "client")]);
+                EdgeError::RateLimited { retry_after_ms }
+            })
     })
 }
 

@@ -12,6 +12,7 @@ mod alerts;
 mod auth;
 mod bindings;
 mod cache;
+mod characters;
 mod config;
 mod context;
 mod d1;
@@ -19,7 +20,6 @@ mod error;
 mod fetch;
 mod gauges;
 mod inbound;
-mod limits;
 mod metrics;
 mod metrics_store;
 mod outbox;
@@ -44,7 +44,7 @@ use worker::{event, Context, Env, Method, Request, RequestInit, Response, Schedu
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
-    let mut task = TaskContext::for_request(&req, "http", "unrouted");
+    let mut task = context::for_request(&req, "http", "unrouted");
     let method = req.method().to_string();
     let head = req.inner().method() == "HEAD";
     let result = route(req, &env, &ctx, &mut task).await;
@@ -114,7 +114,7 @@ async fn route(
     }
     let method = req.method();
     if segments.first() == Some(&"v1") {
-        let cfg = config::Config::get(env)?;
+        let cfg = config::get(env)?;
         inbound::check(&cfg, &inbound::client_key(&req))?;
     }
     match segments.as_slice() {

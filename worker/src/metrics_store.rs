@@ -1,6 +1,6 @@
 //! The `Metrics` Durable Object: one instance sums the deltas that every isolate flushes, keeps the
 //! totals in its storage (so an eviction does not reset the counters), and renders them.
-use crate::context::{Outcome, TaskContext};
+use crate::context::Outcome;
 use crate::metrics::{self, Snapshot};
 use std::cell::RefCell;
 use worker::{durable_object, DurableObject, Env, Method, Request, Response, Result, State};
@@ -37,7 +37,24 @@ impl DurableObject for Metrics {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let task = TaskContext::for_request(&req, "metrics", "aggregate");
+        let task = crate::context::for_request(&req, "metrics", "aggregate");
+        let resp = self.serve(&mut req).await;
+        match &resp {
+            Ok(r) => task.finish(Outcome::Ok, Some(r.status_code())),
+            Err(e) => task.finish(
+                Outcome::Error {
+                    code: "internal",
+                    detail: e.to_string(),
+                },
+                Some(500),
+            ),
+        }
+        resp
+    }
+}
+
+impl Metrics {
+    async fn serve(&self, req: &mut Request) -> Result<Response> {
         self.load().await?;
         let resp = match (req.method(), req.path().as_str()) {
             (Method::Post, "/ingest") => {
@@ -57,7 +74,6 @@ impl DurableObject for Metrics {
             }
             _ => Response::error("no such metrics route", 404),
         };
-        task.finish(Outcome::Ok, resp.as_ref().ok().map(|r| r.status_code()));
         resp
     }
 }

@@ -76,9 +76,7 @@ fn classify(status: u16, headers: &Headers) -> PostOutcome {
     }
 }
 
-/// The policy from `ALLOW_LOOPBACK_WEBHOOKS` (default false).
+/// The policy from `ALLOW_LOOPBACK_WEBHOOKS` ([`WebhookPolicy::parse`]).
 pub fn policy_from_env(env: &worker::Env) -> Result<WebhookPolicy, crate::vars::ConfigError> {
-    Ok(WebhookPolicy {
-        allow_loopback: crate::vars::flag(env, "ALLOW_LOOPBACK_WEBHOOKS", false)?,
-    })
+    WebhookPolicy::parse(&crate::vars::source(env))
 }

@@ -64,8 +64,9 @@
 //! `flame_quantiles.pXX` is the smallest n with P(success within n flames) ≥ XX %. When no outcome reaches
 //! the target: `impossible: true`, `reason`, `p_success: 0` and `mean_flames`/`sd_flames`/`flame_quantiles`
 //! null. `distribution` (when asked) is `[{"score":…,"p":…,"p_exact":"a/b"}]` in ascending score.
-use crate::{parse_request, ApiError, ErrorCode};
+use crate::{ApiError, ErrorCode};
 use pve_engine::flame as fl;
+use pve_engine::message::Message;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -93,11 +94,15 @@ pub enum KindDto {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ItemDto {
+    /// 1 to 250: the level the value formulas use.
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = pve_engine::flame::MAX_LEVEL)))]
     pub level: u32,
     pub kind: KindDto,
     #[serde(default)]
     pub boss: Option<bool>,
+    /// Weapons only, required for them: base ATT, ≥ 1.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
     pub base_attack: Option<u32>,
     #[serde(default)]
     pub base_magic_attack: Option<u32>,
@@ -240,6 +245,7 @@ pub struct TierOut {
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "FlameItemOut"))]
 pub struct ItemOut {
     pub level: u32,
     pub kind: &'static str,
@@ -262,6 +268,7 @@ pub struct ScoreOut {
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "FlameQuantilesOut"))]
 pub struct QuantilesOut {
     pub p50: f64,
     pub p90: f64,
@@ -322,7 +329,7 @@ pub struct FlameResponse {
     pub mean_score: f64,
     pub distribution: Option<Vec<PointOut>>,
     pub assumptions: AssumptionsOut,
-    pub notes: Vec<String>,
+    pub notes: Vec<crate::message::MessageOut>,
 }
 
 impl From<fl::Error> for ApiError {
@@ -403,7 +410,7 @@ struct ResolvedScore {
     weights: fl::ScoreWeights,
     class: Option<&'static str>,
     convention: Option<fl::Convention>,
-    notes: Vec<String>,
+    notes: Vec<Message>,
 }
 
 fn score_from(dto: &ScoreDto, item: &fl::Item) -> Result<ResolvedScore, ApiError> {
@@ -490,24 +497,15 @@ fn score_from(dto: &ScoreDto, item: &fl::Item) -> Result<ResolvedScore, ApiError
         && item.kind().is_weapon()
         && (overrides.boss_damage.is_none() || overrides.damage.is_none())
     {
-        notes.push(
-            "score: kms_grade weighs boss% and damage% 14 each on weapons (MapleExpectation's value; the KMS \
+        notes.push(Message::new("flame.kms_grade_weapon_weights", vec![], "score: kms_grade weighs boss% and damage% 14 each on weapons (MapleExpectation's value; the KMS \
              sources grade weapons by ATT tier and report boss/damage separately); override with \
-             boss_damage_weight/damage_weight"
-                .to_owned(),
-        );
+             boss_damage_weight/damage_weight"));
     }
     match (&stats, convention) {
-        (fl::ClassStats::Xenon, fl::Convention::KmsGrade) => notes.push(
-            "score: Xenon kms_grade = (STR+DEX+LUK) + 4·ATT + 20·all% (maple-hub guide; its code uses \
-             0.5·(STR+DEX+LUK)) [UNCERTAIN]"
-                .to_owned(),
-        ),
-        (fl::ClassStats::DemonAvenger, fl::Convention::KmsGrade) => notes.push(
-            "score: Demon Avenger kms_grade = HP/17.5 + 4·ATT (maple-hub guide; alternatives HP/21 + 4·ATT + \
-             10·all%, HP + 150·ATT) [UNCERTAIN]"
-                .to_owned(),
-        ),
+        (fl::ClassStats::Xenon, fl::Convention::KmsGrade) => notes.push(Message::new("flame.xenon_kms_grade", vec![], "score: Xenon kms_grade = (STR+DEX+LUK) + 4·ATT + 20·all% (maple-hub guide; its code uses \
+             0.5·(STR+DEX+LUK)) [UNCERTAIN]")),
+        (fl::ClassStats::DemonAvenger, fl::Convention::KmsGrade) => notes.push(Message::new("flame.demon_avenger_kms_grade", vec![], "score: Demon Avenger kms_grade = HP/17.5 + 4·ATT (maple-hub guide; alternatives HP/21 + 4·ATT + \
+             10·all%, HP + 150·ATT) [UNCERTAIN]")),
         _ => {}
     }
     Ok(ResolvedScore {
@@ -565,48 +563,38 @@ pub(crate) fn assumptions_from(dto: &AssumptionsDto) -> fl::Assumptions {
 }
 
 /// Notes for the defaults actually taken where they matter for this request.
-fn assumption_notes(dto: &AssumptionsDto, flame: fl::FlameKind, item: &fl::Item) -> Vec<String> {
+fn assumption_notes(dto: &AssumptionsDto, flame: fl::FlameKind, item: &fl::Item) -> Vec<Message> {
     let mut notes = Vec::new();
     let boss = item.boss() == fl::Boss::Yes;
     if dto.line_counts.is_none() && !boss {
-        notes.push(
+        notes.push(Message::new(
+            "flame.assume_line_counts",
+            vec![],
             "assumption line_counts=kms_official: 1/2/3/4 lines at 40/40/16/4 % (official KMS); \
-             \"gms\" = 40/40/15/5"
-                .to_owned(),
-        );
+             \"gms\" = 40/40/15/5",
+        ));
     }
     if dto.abyss_table.is_none() && flame == fl::FlameKind::Abyss {
-        notes.push(
+        notes.push(Message::new(
+            "flame.assume_abyss_table",
+            vec![],
             "assumption abyss_table=consensus: grades 3/4/5 at 63/34/3 % (not on the stored official page) \
-             [UNCERTAIN]; \"brendon_worker\" = 1/63/34/2"
-                .to_owned(),
-        );
+             [UNCERTAIN]; \"brendon_worker\" = 1/63/34/2",
+        ));
     }
     if dto.levels_201_249.is_none() && (210..250).contains(&item.level()) {
-        notes.push(
-            "assumption levels_201_249=kms: malib/KMS JS line values at Lv 210-249 [UNCERTAIN]; \"gms\" = GMS wiki values"
-                .to_owned(),
-        );
+        notes.push(Message::new("flame.assume_levels_201_249", vec![], "assumption levels_201_249=kms: malib/KMS JS line values at Lv 210-249 [UNCERTAIN]; \"gms\" = GMS wiki values"));
     }
     if dto.weapon_attack.is_none() && item.kind().is_weapon() {
-        notes.push(
-            "assumption weapon_attack=malib: KMS malib ATT table (differs from the GMS formula only at Lv-250 boss, \
-             Lv>=160 non-boss non-Zero and Lv<=119 weapons) [UNCERTAIN]"
-                .to_owned(),
-        );
+        notes.push(Message::new("flame.assume_weapon_attack", vec![], "assumption weapon_attack=malib: KMS malib ATT table (differs from the GMS formula only at Lv-250 boss, \
+             Lv>=160 non-boss non-Zero and Lv<=119 weapons) [UNCERTAIN]"));
     }
     if dto.def_below_140.is_none() && item.level() < 140 {
-        notes.push(
-            "assumption def_below_140=single_stat: DEF line = single stat value (malib); \"one_per_tier\" = KMS JS"
-                .to_owned(),
-        );
+        notes.push(Message::new("flame.assume_def_below_140", vec![], "assumption def_below_140=single_stat: DEF line = single stat value (malib); \"one_per_tier\" = KMS JS"));
     }
     if flame == fl::FlameKind::Black {
-        notes.push(
-            "black flame: eternal grade table; you keep the better of the old and new result, so the chance per \
-             use of reaching the target is the eternal one"
-                .to_owned(),
-        );
+        notes.push(Message::new("flame.black_flame", vec![], "black flame: eternal grade table; you keep the better of the old and new result, so the chance per \
+             use of reaching the target is the eternal one"));
     }
     notes
 }
@@ -616,8 +604,14 @@ fn rational_out(r: &fl::Score) -> Result<fl::Rational, ApiError> {
     Ok(fl::Rational::new(units, r.scale())?)
 }
 
+/// Parse a JSON request strictly and [`compute`] it.
+#[cfg(feature = "json")]
 pub fn handle(json: &str) -> Result<FlameResponse, ApiError> {
-    let req: FlameRequest = parse_request(json)?;
+    compute(crate::parse_request(json)?)
+}
+
+/// Compute a request already deserialized (from JSON or a JS value).
+pub fn compute(req: FlameRequest) -> Result<FlameResponse, ApiError> {
     let flame = match req.flame {
         FlameDto::Powerful => fl::FlameKind::Powerful,
         FlameDto::Eternal => fl::FlameKind::Eternal,
@@ -640,7 +634,11 @@ pub fn handle(json: &str) -> Result<FlameResponse, ApiError> {
     let target = match (&req.target_score, &current_score) {
         (Some(t), _) => num("target_score", t)?,
         (None, Some(c)) => {
-            notes.push("target_score: not given, so the current flame score is the target".to_owned());
+            notes.push(Message::new(
+                "flame.target_is_current",
+                vec![],
+                "target_score: not given, so the current flame score is the target",
+            ));
             rational_out(c)?
         }
         (None, None) => {
@@ -733,6 +731,6 @@ pub fn handle(json: &str) -> Result<FlameResponse, ApiError> {
         mean_score: dist.mean_score(),
         distribution,
         assumptions: AssumptionsOut::from(&assumptions),
-        notes,
+        notes: crate::message::messages_out(&notes),
     })
 }

@@ -16,9 +16,25 @@
 //!   lines (1..=3) of that stat. All conditions must hold. 올스탯 lines count toward str/dex/int/luk goals.
 //!   Stat keys: see [`pve_engine::potential::StatKind::key`] (`att_pct`, `boss_pct`, `ied_pct`, ...).
 //!
+//! Options (issue 13), all optional:
+//! - `pity_progress`: attempts already made at `grade` without a tier-up, `0..pity` of that grade (default 0;
+//!   at or above the pity, or non-zero where the grade has none → `out_of_range`).
+//! - `miracle_time: true`: tier-up probabilities doubled (capped at 1), pity unchanged (KMS 미라클 타임; the
+//!   rule and its source are [`pve_engine::potential::plan::MIRACLE_TIME`]); refused (`invalid_combination`)
+//!   for the cubes it does not affect.
+//! - `cube_price_mesos`: a cube item's price (> 0); `mean_cost` is then `mean_cubes × price`.
+//! - `plan`: exactly one of `{"budget_mesos": x}` (x >= 0) or `{"budget_cubes": n}` (a whole n >= 0) →
+//!   response `plan` with `p_reach` = P(the goal is met within the budget, tier-ups included) and
+//!   `budget_for` {p50, p90, p99} = the least budget (same unit) with that probability, `null` with a
+//!   `potential.plan_unreachable` note where none is enough. A meso budget for a cube item needs
+//!   `cube_price_mesos` and buys floor(budget / price) cubes; for a meso reset it is counted exactly in
+//!   units of the prices' greatest common divisor. Both or neither → `invalid_combination`; negative or
+//!   fractional cubes, a negative budget → `out_of_range`.
+//!
 //! The game data is compiled in with the `bundled-data` feature (CLI, Worker); the browser installs it with
 //! [`install_potential_data`] and gets `data_not_loaded` until then.
-use crate::{parse_request, ApiError, ErrorCode};
+use crate::message::{messages_out, MessageOut};
+use crate::{ApiError, ErrorCode};
 use pve_engine::potential::{self as pot, Data, Grade, StatKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -121,8 +137,11 @@ impl From<Grade> for GradeDto {
     }
 }
 
+/// `at_least`: stat key → minimum sum (≥ 1) over the three lines; `lines`: stat key → minimum number of
+/// lines (1 to 3) of that stat. At least one condition.
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(transform = goal_schema))]
 #[serde(deny_unknown_fields)]
 pub struct GoalDto {
     #[serde(default)]
@@ -137,9 +156,87 @@ pub struct GoalDto {
 pub struct PotentialRequest {
     pub cube: String,
     pub part: String,
+    /// Item level, 0 to 300.
+    #[cfg_attr(feature = "schema", schemars(range(max = pve_engine::potential::MAX_LEVEL)))]
     pub level: u32,
     pub grade: GradeDto,
     pub goal: GoalDto,
+    /// Attempts already made at `grade` without a tier-up (default 0).
+    #[serde(default)]
+    pub pity_progress: Option<i64>,
+    /// Miracle Time: tier-up probabilities doubled (capped at 1), pity unchanged.
+    #[serde(default)]
+    pub miracle_time: bool,
+    /// Price of one cube in mesos (cube items only).
+    #[serde(default)]
+    pub cube_price_mesos: Option<f64>,
+    #[serde(default)]
+    pub plan: Option<PotentialPlanRequest>,
+}
+
+/// Exactly one budget.
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PotentialPlanRequest {
+    #[serde(default)]
+    pub budget_mesos: Option<f64>,
+    #[serde(default)]
+    pub budget_cubes: Option<f64>,
+}
+
+impl TryFrom<&PotentialPlanRequest> for pot::Budget {
+    type Error = ApiError;
+    fn try_from(p: &PotentialPlanRequest) -> Result<pot::Budget, ApiError> {
+        match (p.budget_mesos, p.budget_cubes) {
+            (Some(_), Some(_)) | (None, None) => Err(ApiError::new(
+                ErrorCode::InvalidCombination,
+                "plan needs exactly one of budget_mesos and budget_cubes",
+            )),
+            (Some(m), None) if m.is_finite() && m >= 0.0 => Ok(pot::Budget::Mesos(m)),
+            (Some(m), None) => Err(ApiError::new(
+                ErrorCode::OutOfRange,
+                format!("plan.budget_mesos {m} must be finite and at least 0"),
+            )),
+            (None, Some(n)) if n >= 0.0 && n.fract() == 0.0 && n <= u64::MAX as f64 => {
+                Ok(pot::Budget::Cubes(n as u64))
+            }
+            (None, Some(n)) => Err(ApiError::new(
+                ErrorCode::OutOfRange,
+                format!("plan.budget_cubes {n} must be a whole number at least 0"),
+            )),
+        }
+    }
+}
+
+/// The goal's rules as JSON Schema: known stat keys, targets ≥ 1, line counts 1 to 3, not empty.
+#[cfg(feature = "schema")]
+fn goal_schema(schema: &mut schemars::Schema) {
+    use serde_json::json;
+    let keys: Vec<&str> = StatKind::ALL.iter().map(|s| s.key()).collect();
+    let props = schema
+        .get_mut("properties")
+        .and_then(|p| p.as_object_mut())
+        .expect("GoalDto has properties");
+    for (field, values) in [
+        (
+            "at_least",
+            json!({"type": "integer", "minimum": 1, "maximum": u32::MAX}),
+        ),
+        ("lines", json!({"type": "integer", "minimum": 1, "maximum": 3})),
+    ] {
+        if let Some(p) = props.get_mut(field).and_then(|p| p.as_object_mut()) {
+            p.insert("propertyNames".into(), json!({"enum": keys}));
+            p.insert("additionalProperties".into(), values);
+        }
+    }
+    schema.insert(
+        "anyOf".into(),
+        json!([
+            {"required": ["at_least"], "properties": {"at_least": {"minProperties": 1}}},
+            {"required": ["lines"], "properties": {"lines": {"minProperties": 1}}}
+        ]),
+    );
 }
 
 fn stat_keys(map: &BTreeMap<String, u32>, field: &str) -> Result<Vec<(StatKind, u32)>, ApiError> {
@@ -183,6 +280,13 @@ impl From<pot::Error> for ApiError {
                 ErrorCode::InvalidCombination
             }
             pot::Error::NoTable { .. } | pot::Error::NoCost { .. } => ErrorCode::NoData,
+            pot::Error::Option(o) => match o {
+                pot::OptionError::PityProgress { .. }
+                | pot::OptionError::CubePriceOutOfRange { .. }
+                | pot::OptionError::BudgetOutOfRange { .. } => ErrorCode::OutOfRange,
+                pot::OptionError::PriceGrid { .. } => ErrorCode::NoData,
+                _ => ErrorCode::InvalidCombination,
+            },
             _ => ErrorCode::Internal,
         };
         ApiError::new(code, e.to_string())
@@ -258,16 +362,96 @@ pub struct PotentialResponse {
     pub mean_cost: Option<f64>,
     /// Expected cubes for cube items; `null` for meso resets.
     pub mean_cubes: Option<f64>,
-    /// Tier-up stages from `grade` to the cube's top grade.
+    /// Tier-up stages from `grade` to the cube's top grade (with `miracle_time`, the doubled probabilities).
     pub tier_up: Vec<TierUpDto>,
-    pub notes: Vec<String>,
+    pub notes: Vec<crate::message::MessageOut>,
+    /// The answer to the request's `plan`; absent without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PotentialPlanResponse>,
 }
 
+/// `mesos` or `cubes`: the unit of a plan's budget and `budget_for`.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PotentialPlanUnit {
+    Mesos,
+    Cubes,
+}
+
+/// The least budget (in the plan's unit) reaching each probability; `null` where none does.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct PotentialBudgetFor {
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
+    pub p99: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct PotentialPlanResponse {
+    pub unit: PotentialPlanUnit,
+    /// The budget as given.
+    pub budget: f64,
+    /// Mesos per whole cost unit (the cube price, or the meso grid of the reset prices); `null` for cubes.
+    pub unit_mesos: Option<f64>,
+    /// Whole units the budget buys (cubes, or floor(budget / unit_mesos)).
+    pub budget_units: u64,
+    /// P(the goal is met with total cost <= budget), tier-ups included.
+    pub p_reach: f64,
+    pub budget_for: PotentialBudgetFor,
+    /// Probability mass left out of the exact computation (rounding aside).
+    pub error_bound: f64,
+    pub notes: Vec<MessageOut>,
+}
+
+impl From<&pot::Plan> for PotentialPlanResponse {
+    fn from(p: &pot::Plan) -> Self {
+        let [p50, p90, p99] = p.budget_for;
+        PotentialPlanResponse {
+            unit: match p.unit {
+                pot::PlanUnit::Mesos => PotentialPlanUnit::Mesos,
+                pot::PlanUnit::Cubes => PotentialPlanUnit::Cubes,
+            },
+            budget: p.budget,
+            unit_mesos: p.unit_mesos,
+            budget_units: p.budget_units,
+            p_reach: p.p_reach,
+            budget_for: PotentialBudgetFor { p50, p90, p99 },
+            error_bound: p.error_bound,
+            notes: messages_out(&p.notes),
+        }
+    }
+}
+
+/// Parse a JSON request strictly and [`compute`] it.
+#[cfg(feature = "json")]
 pub fn handle(json: &str) -> Result<PotentialResponse, ApiError> {
-    let req: PotentialRequest = parse_request(json)?;
+    compute(crate::parse_request(json)?)
+}
+
+/// Compute a request already deserialized (from JSON or a JS value).
+pub fn compute(req: PotentialRequest) -> Result<PotentialResponse, ApiError> {
     let goal = pot::Goal::try_from(&req.goal)?;
+    let pity_progress = match req.pity_progress {
+        None => 0,
+        Some(k) => u32::try_from(k).map_err(|_| {
+            ApiError::new(
+                ErrorCode::OutOfRange,
+                format!("pity_progress {k} must be at least 0 and below the grade's pity"),
+            )
+        })?,
+    };
+    let opts = pot::Options {
+        pity_progress,
+        miracle_time: req.miracle_time,
+        cube_price_mesos: req.cube_price_mesos,
+        budget: req.plan.as_ref().map(pot::Budget::try_from).transpose()?,
+        detail: pot::Detail::Full,
+    };
     let data = potential_data()?;
-    let out = pot::compute(
+    let out = pot::compute_with(
         data,
         &pot::Request {
             cube: req.cube.clone(),
@@ -276,6 +460,7 @@ pub fn handle(json: &str) -> Result<PotentialResponse, ApiError> {
             grade: req.grade.into(),
             goal,
         },
+        &opts,
     )?;
     Ok(PotentialResponse {
         engine_version: crate::ENGINE_VERSION,
@@ -323,6 +508,11 @@ pub fn handle(json: &str) -> Result<PotentialResponse, ApiError> {
                 mean_attempts: s.mean_attempts,
             })
             .collect(),
-        notes: out.notes.iter().map(|n| n.to_string()).collect(),
+        notes: out
+            .notes
+            .iter()
+            .map(|n| crate::message::MessageOut::from(&pve_engine::message::Message::from(n)))
+            .collect(),
+        plan: out.plan.as_ref().map(PotentialPlanResponse::from),
     })
 }

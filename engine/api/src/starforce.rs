@@ -7,7 +7,7 @@
 //!  "mvp":"none","pc_room":false,"spare_cost":0}
 //! ```
 //! Defaults: `ruleset` `"kms"`, every boolean `false`, `mvp` `"none"`, `spare_cost` 0.
-use crate::{parse_request, ApiError, ErrorCode};
+use crate::{ApiError, ErrorCode};
 use pve_engine::starforce as sf;
 use serde::de::{Deserializer, Error as _};
 use serde::{Deserialize, Serialize};
@@ -71,7 +71,9 @@ impl<'de> Deserialize<'de> for Mvp {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize)]
+/// The event toggles; an absent one is `false`. Which ones the request gave is kept (not serialized)
+/// so that an `event` preset can tell a contradicting toggle from a default.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Events {
@@ -83,15 +85,85 @@ pub struct Events {
     pub five_ten_fifteen: bool,
     #[serde(default)]
     pub plus_one: bool,
+    /// `[thirty_off, boom_reduction, five_ten_fifteen, plus_one]` given in the request.
+    #[serde(skip)]
+    pub given: [bool; 4],
+}
+
+/// The wire form of [`Events`]: the same fields, each `Some` when present (a `null` is a type error).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventsIn {
+    #[serde(default, deserialize_with = "present")]
+    thirty_off: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    boom_reduction: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    five_ten_fifteen: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    plus_one: Option<bool>,
+}
+
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    bool::deserialize(d).map(Some)
+}
+
+impl<'de> Deserialize<'de> for Events {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let e = EventsIn::deserialize(d)?;
+        let all = [e.thirty_off, e.boom_reduction, e.five_ten_fifteen, e.plus_one];
+        Ok(Events {
+            thirty_off: e.thirty_off.unwrap_or(false),
+            boom_reduction: e.boom_reduction.unwrap_or(false),
+            five_ten_fifteen: e.five_ten_fifteen.unwrap_or(false),
+            plus_one: e.plus_one.unwrap_or(false),
+            given: all.map(|v| v.is_some()),
+        })
+    }
+}
+
+/// A named KMS event preset (`pve_engine::starforce::rules::EVENT_PRESETS`, with its sources): it
+/// sets `thirty_off`, `boom_reduction` and `five_ten_fifteen`; an `events` toggle given with another
+/// value is `invalid_combination`.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum EventPreset {
+    /// 샤이닝 스타포스: 30% off and destroy × 0.7 at ≤ 21★.
+    Shining,
+    /// 샤이닝 스타포스 with 5/10/15★ certain as well.
+    #[serde(rename = "shining_5_10_15")]
+    Shining51015,
+}
+
+impl<'de> Deserialize<'de> for EventPreset {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use EventPreset::*;
+        by_name(d, &["shining", "shining_5_10_15"], &[Shining, Shining51015])
+    }
+}
+
+impl EventPreset {
+    fn rules(self) -> &'static sf::EventPreset {
+        match self {
+            EventPreset::Shining => &sf::EVENT_PRESETS[0],
+            EventPreset::Shining51015 => &sf::EVENT_PRESETS[1],
+        }
+    }
 }
 
 /// The request; echoed back, with every default filled in, as the response's `request`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(transform = request_rules_schema))]
 #[serde(deny_unknown_fields)]
 pub struct StarforceRequest {
+    /// 0 to 300.
+    #[cfg_attr(feature = "schema", schemars(range(max = pve_engine::starforce::MAX_ITEM_LEVEL)))]
     pub item_level: u32,
+    /// The current star; at most `to_star` (else 400 `invalid_combination`).
     pub from_star: u32,
+    /// The target star; at most the rule set's star cap for `item_level` (else 400 `out_of_range`).
     pub to_star: u32,
     #[serde(default)]
     pub ruleset: Ruleset,
@@ -101,11 +173,16 @@ pub struct StarforceRequest {
     pub safeguard: bool,
     #[serde(default)]
     pub events: Events,
+    /// A named event preset that sets the event toggles (echoed with the toggles it set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<EventPreset>,
     #[serde(default)]
     pub mvp: Mvp,
     #[serde(default)]
     pub pc_room: bool,
+    /// Mesos per destroyed item, a finite number ≥ 0.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0.0)))]
     pub spare_cost: f64,
     /// Per-star safeguard policy (stars where the rule set offers it); `safeguard: true` is the
     /// every-allowed-star short form. Both given → `invalid_combination`.
@@ -119,13 +196,61 @@ pub struct StarforceRequest {
 /// `budget_mesos` (attempt mesos, ≥ 0) and `spares` (owned replacement items); an absent one is
 /// unlimited, not both.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "schema",
+    schemars(extend("anyOf" = [{"required": ["budget_mesos"]}, {"required": ["spares"]}]))
+)]
 #[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlanRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0.0)))]
     pub budget_mesos: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spares: Option<u32>,
+}
+
+/// The rules validation applies across fields, written out from the engine's rule tables as JSON
+/// Schema: per rule set and level band, `to_star` at most the star cap and `safeguard_stars` only stars
+/// that offer safeguard; `from_star` at most `to_star`; not `safeguard: true` with `safeguard_stars`.
+#[cfg(feature = "schema")]
+fn request_rules_schema(schema: &mut schemars::Schema) {
+    use serde_json::json;
+    let mut caps = Vec::new();
+    let mut top = 0;
+    for id in sf::RuleSetId::ALL {
+        let rules = id.rules();
+        let ruleset = if id == sf::RuleSetId::Kms {
+            // The default: an absent `ruleset` is kms.
+            json!({"properties": {"ruleset": {"const": id.as_str()}}})
+        } else {
+            json!({"required": ["ruleset"], "properties": {"ruleset": {"const": id.as_str()}}})
+        };
+        let mut lo = 0;
+        for &(hi, cap) in rules.star_caps {
+            if lo > sf::MAX_ITEM_LEVEL {
+                break;
+            }
+            top = top.max(cap);
+            caps.push(json!({"allOf": [ruleset, {"properties": {
+                "item_level": {"minimum": lo, "maximum": hi.min(sf::MAX_ITEM_LEVEL)},
+                "to_star": {"maximum": cap},
+                "safeguard_stars": {"type": ["array", "null"], "items": {"enum": rules.safeguard.stars}},
+            }}]}));
+            lo = hi.saturating_add(1);
+        }
+    }
+    let from_to: Vec<_> = (0..=top)
+        .map(|t| json!({"properties": {"to_star": {"const": t}, "from_star": {"maximum": t}}}))
+        .collect();
+    let both_safeguards = json!({
+        "required": ["safeguard", "safeguard_stars"],
+        "properties": {"safeguard": {"const": true}, "safeguard_stars": {"type": "array"}},
+    });
+    schema.insert(
+        "allOf".into(),
+        json!([{"anyOf": caps}, {"anyOf": from_to}, {"not": both_safeguards}]),
+    );
 }
 
 impl From<&StarforceRequest> for sf::Request {
@@ -165,6 +290,8 @@ impl From<&StarforceRequest> for sf::Request {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Warning {
     pub code: &'static str,
+    /// Always empty today; there so a warning has the shape of every other message.
+    pub params: crate::message::Params,
     pub message: String,
 }
 
@@ -244,11 +371,45 @@ pub struct Results {
     pub cost_quantiles: CostQuantiles,
     /// `null` when there is nothing to do (`from_star == to_star`).
     pub distribution: Option<Distribution>,
+    /// `P(0 destroyed items), P(1), …` until the remaining mass is below 1e-6; a PMF that would need
+    /// more than 4096 entries for that (mean destroys in the hundreds or more) lists only its first
+    /// 256, with the warning `booms_pmf_truncated`.
     pub booms_pmf: Vec<f64>,
     /// Probability of more booms than `booms_pmf` lists.
     pub booms_pmf_tail: f64,
+    /// `[[mesos, p], …]`: 88 points, `p` from 0.001 to 0.999 (ascending), `mesos` the least attempt
+    /// cost with `P(cost ≤ mesos) ≥ p`, non-decreasing; `cost_quantiles` are five of these points.
+    pub cost_cdf: Vec<[f64; 2]>,
+    /// How `cost_cdf` was computed: `"grid_quantiles"` (the quantiles' grid walks, see `distribution`).
+    pub cost_cdf_method: &'static str,
+    /// Relative error bound of each point's `mesos` (the quantiles' documented bound).
+    pub cost_cdf_error_bound: f64,
     pub per_star: Vec<PerStar>,
     pub advice: Advice,
+    /// Every allowed per-star safeguard policy that is Pareto-optimal in (mean attempt mesos, mean
+    /// destroyed items), ascending mean mesos; equal means are all listed.
+    pub frontier: Vec<FrontierPolicy>,
+    /// The spare prices at which the policy with the lowest `mean_cost + spare_price · mean_booms`
+    /// changes, ascending, with the cheapest policy just below and just above (exact lower envelope).
+    pub spare_price_breakpoints: Vec<SparePriceBreakpoint>,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct FrontierPolicy {
+    pub safeguard_stars: Vec<u32>,
+    pub mean_cost: f64,
+    pub mean_booms: f64,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct SparePriceBreakpoint {
+    pub spare_price: f64,
+    /// Safeguard stars of the cheapest policy just below `spare_price`.
+    pub policy_below: Vec<u32>,
+    /// Safeguard stars of the cheapest policy just above `spare_price`.
+    pub policy_above: Vec<u32>,
 }
 
 #[derive(Debug, Serialize)]
@@ -283,7 +444,7 @@ pub struct PlanResponse {
     pub budget_for_step: f64,
     pub best_policy: BestPolicy,
     /// Why a `budget_for` level is null.
-    pub notes: Vec<String>,
+    pub notes: Vec<crate::message::MessageOut>,
 }
 
 #[derive(Debug, Serialize)]
@@ -339,8 +500,31 @@ fn results(r: &sf::Report, spare_cost: f64) -> Results {
             noise_sd: g.noise_sd,
             quantile_rel_error_bound: sf::distribution::QUANTILE_REL_ERROR_BOUND,
         }),
-        booms_pmf: r.booms_pmf.clone(),
-        booms_pmf_tail: r.booms_pmf_tail,
+        booms_pmf: r.listed_booms().0.to_vec(),
+        booms_pmf_tail: r.listed_booms().1,
+        cost_cdf: r.cost_cdf.iter().map(|&(x, p)| [x, p]).collect(),
+        cost_cdf_method: "grid_quantiles",
+        cost_cdf_error_bound: sf::distribution::QUANTILE_REL_ERROR_BOUND,
+        frontier: r
+            .frontier
+            .policies
+            .iter()
+            .map(|p| FrontierPolicy {
+                safeguard_stars: p.safeguard_stars.clone(),
+                mean_cost: p.mean_cost,
+                mean_booms: p.mean_booms,
+            })
+            .collect(),
+        spare_price_breakpoints: r
+            .frontier
+            .breakpoints
+            .iter()
+            .map(|b| SparePriceBreakpoint {
+                spare_price: b.spare_price,
+                policy_below: b.below.clone(),
+                policy_above: b.above.clone(),
+            })
+            .collect(),
         per_star: r
             .per_star
             .iter()
@@ -412,7 +596,11 @@ fn plan_response(req: &StarforceRequest, engine: &sf::Request) -> Result<Option<
         .zip(["p50", "p90", "p99"])
         .filter(|(b, _)| b.is_none())
         .map(|(_, level)| {
-            format!("budget_for.{level} is null: P(destroyed items <= spares) is below that probability")
+            crate::message::MessageOut::from(&pve_engine::message::Message::new(
+                "starforce.plan_budget_null",
+                vec![("level", level.into())],
+                format!("budget_for.{level} is null: P(destroyed items <= spares) is below that probability"),
+            ))
         })
         .collect();
     Ok(Some(PlanResponse {
@@ -459,8 +647,42 @@ fn check_safeguard_stars(req: &StarforceRequest, engine: &sf::Request) -> Result
     Ok(())
 }
 
+/// Apply the `event` preset to the toggles; a given toggle that contradicts it is `invalid_combination`.
+fn apply_event(req: &mut StarforceRequest) -> Result<(), ApiError> {
+    let Some(preset) = req.event else {
+        return Ok(());
+    };
+    let p = preset.rules();
+    let e = &mut req.events;
+    let fixed = [
+        ("thirty_off", 0, e.thirty_off, p.thirty_off),
+        ("boom_reduction", 1, e.boom_reduction, p.boom_reduction),
+        ("five_ten_fifteen", 2, e.five_ten_fifteen, p.five_ten_fifteen),
+    ];
+    if let Some((name, _, given, want)) = fixed.iter().find(|(_, i, v, want)| e.given[*i] && v != want) {
+        return Err(ApiError::new(
+            ErrorCode::InvalidCombination,
+            format!(
+                "event {} sets events.{name} to {want}, but the request gives {given}; drop one",
+                p.name
+            ),
+        ));
+    }
+    e.thirty_off = p.thirty_off;
+    e.boom_reduction = p.boom_reduction;
+    e.five_ten_fifteen = p.five_ten_fifteen;
+    Ok(())
+}
+
+/// Parse a JSON request strictly and [`compute`] it.
+#[cfg(feature = "json")]
 pub fn handle(json: &str) -> Result<StarforceResponse, ApiError> {
-    let req: StarforceRequest = parse_request(json)?;
+    compute(crate::parse_request(json)?)
+}
+
+/// Compute a request already deserialized (from JSON or a JS value).
+pub fn compute(mut req: StarforceRequest) -> Result<StarforceResponse, ApiError> {
+    apply_event(&mut req)?;
     let engine = sf::Request::from(&req);
     check_safeguard_stars(&req, &engine)?;
     let plan = plan_response(&req, &engine)?;
@@ -490,6 +712,7 @@ pub fn handle(json: &str) -> Result<StarforceResponse, ApiError> {
             .iter()
             .map(|w| Warning {
                 code: w.code(),
+                params: crate::message::Params(Vec::new()),
                 message: w.to_string(),
             })
             .collect(),

@@ -23,7 +23,7 @@
 //! `options` (every field optional; defaults shown):
 //! ```json
 //! {
-//!   "starforce": {"ruleset": "kms", "star_catch": false, "safeguard": false,
+//!   "starforce": {"ruleset": "kms", "star_catch": true, "safeguard": false,
 //!                 "events": {"thirty_off": false, "boom_reduction": false, "five_ten_fifteen": false, "plus_one": false},
 //!                 "mvp": "none", "pc_room": false, "spare_cost": 0, "quantiles": false},
 //!   "potential": {"reset": "meso_reset_main", "start_grade": "레어", "cube_price_mesos": null},
@@ -64,13 +64,61 @@ use std::collections::BTreeMap;
 // ---------------------------------------------------------------------------------------------------------
 // Request
 
+/// The wrapped form of the request: `{"equipment": <the raw response>, "options": {…}}`.
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "ValuationRequest"))]
 #[serde(deny_unknown_fields)]
-struct Wrapper {
-    equipment: Value,
+pub struct Wrapper {
+    /// The Nexon Open API `character/item-equipment` response.
+    #[cfg_attr(feature = "schema", schemars(with = "NexonItemEquipment"))]
+    pub equipment: Value,
     #[serde(default)]
-    options: OptionsDto,
+    pub options: OptionsDto,
+}
+
+/// The fields of a Nexon `character/item-equipment` response the valuation reads (schema only; the
+/// request is read as a JSON value). Other fields are allowed (it is upstream data); an item the
+/// valuation cannot use is reported "not valued", never rejected.
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+pub struct NexonItemEquipment {
+    /// `null` → potential and flame not valued (`unknown_class`). Required (a missing one is
+    /// `missing_field`).
+    #[schemars(required)]
+    character_class: Option<String>,
+    item_equipment: Vec<Value>,
+    item_equipment_preset_1: Option<Vec<Value>>,
+    item_equipment_preset_2: Option<Vec<Value>>,
+    item_equipment_preset_3: Option<Vec<Value>>,
+    dragon_equipment: Option<Vec<Value>>,
+    mechanic_equipment: Option<Vec<Value>>,
+    /// The preset in use, reported back.
+    #[schemars(range(min = 1, max = 3))]
+    preset_no: Option<u32>,
+}
+
+/// The whole `valuation` request body: the wrapped form, or the raw response alone (default options).
+/// A top-level object with an `equipment` or `options` key is read as the wrapped form.
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum ValuationBody {
+    Wrapped(Wrapper),
+    #[schemars(transform = raw_equipment_only)]
+    Raw(NexonItemEquipment),
+}
+
+/// The raw form has neither key that makes a body the wrapped form.
+#[cfg(feature = "schema")]
+fn raw_equipment_only(schema: &mut schemars::Schema) {
+    let named = schema.clone();
+    *schema = schemars::json_schema!({
+        "allOf": [named],
+        "not": {"anyOf": [{"required": ["equipment"]}, {"required": ["options"]}]}
+    });
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -144,7 +192,7 @@ fn mvp_key(m: sf::Mvp) -> &'static str {
 }
 
 fn starforce_options(dto: &StarforceOptionsDto) -> Result<va::StarforceOptions, ApiError> {
-    let d = va::StarforceOptions::default();
+    let d = va::Options::default().starforce;
     let e = &dto.events;
     Ok(va::StarforceOptions {
         ruleset: keyed(
@@ -484,8 +532,16 @@ fn api_err(code: ErrorCode, msg: impl Into<String>) -> ApiError {
     ApiError::new(code, msg)
 }
 
-/// The raw response → the engine's character, and `preset_no`.
-fn character_from(raw: &Value) -> Result<(va::Character, Option<u32>), ApiError> {
+/// Each set's items' `item_icon` (the Open API's picture URL), in the order of the character's sets.
+type Icons = Vec<Vec<Option<String>>>;
+
+/// An item's `item_icon`, when it is a string (a picture is presentation: anything else is no picture).
+fn icon_of(v: &Value) -> Option<String> {
+    v.get("item_icon").and_then(Value::as_str).map(str::to_owned)
+}
+
+/// The raw response → the engine's character, `preset_no` and the items' icons.
+fn character_from(raw: &Value) -> Result<(va::Character, Option<u32>, Icons), ApiError> {
     let Value::Object(top) = raw else {
         return Err(api_err(
             ErrorCode::InvalidType,
@@ -512,16 +568,18 @@ fn character_from(raw: &Value) -> Result<(va::Character, Option<u32>), ApiError>
             ))
         }
     };
-    let list = |key: &str, required: bool| -> Result<Option<Vec<va::Item>>, ApiError> {
+    type List = (Vec<va::Item>, Vec<Option<String>>);
+    let list = |key: &str, required: bool| -> Result<Option<List>, ApiError> {
         match top.get(key) {
             None | Some(Value::Null) if !required => Ok(None),
             None => Err(api_err(
                 ErrorCode::MissingField,
                 format!("missing field `{key}` (array) in the item-equipment response"),
             )),
-            Some(Value::Array(items)) => Ok(Some(
+            Some(Value::Array(items)) => Ok(Some((
                 items.iter().enumerate().map(|(i, v)| item_from(v, i)).collect(),
-            )),
+                items.iter().map(icon_of).collect(),
+            ))),
             Some(other) => Err(api_err(
                 ErrorCode::InvalidType,
                 format!("`{key}` must be an array of items, not {}", shown(other)),
@@ -529,22 +587,24 @@ fn character_from(raw: &Value) -> Result<(va::Character, Option<u32>), ApiError>
         }
     };
     let mut sets = Vec::new();
-    sets.push((
-        va::SetId::Equipped,
-        list("item_equipment", true)?.unwrap_or_default(),
-    ));
+    let mut icons = Vec::new();
+    let (items, item_icons) = list("item_equipment", true)?.unwrap_or_default();
+    sets.push((va::SetId::Equipped, items));
+    icons.push(item_icons);
     for n in 1..=3u8 {
-        if let Some(items) = list(&format!("item_equipment_preset_{n}"), false)? {
+        if let Some((items, item_icons)) = list(&format!("item_equipment_preset_{n}"), false)? {
             sets.push((va::SetId::Preset(n), items));
+            icons.push(item_icons);
         }
     }
     for (key, id) in [
         ("dragon_equipment", va::SetId::Dragon),
         ("mechanic_equipment", va::SetId::Mechanic),
     ] {
-        if let Some(items) = list(key, false)? {
+        if let Some((items, item_icons)) = list(key, false)? {
             if !items.is_empty() {
                 sets.push((id, items));
+                icons.push(item_icons);
             }
         }
     }
@@ -563,7 +623,7 @@ fn character_from(raw: &Value) -> Result<(va::Character, Option<u32>), ApiError>
             }
         },
     };
-    Ok((va::Character { class, sets }, preset_no))
+    Ok((va::Character { class, sets }, preset_no, icons))
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -571,6 +631,7 @@ fn character_from(raw: &Value) -> Result<(va::Character, Option<u32>), ApiError>
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "ValuationQuantilesOut"))]
 pub struct QuantilesOut {
     pub p50: Option<f64>,
     pub p90: Option<f64>,
@@ -601,7 +662,7 @@ pub struct StarforceOut {
     pub mean_attempts: f64,
     pub mean_booms: f64,
     pub p_no_boom: f64,
-    pub zero_reason: Option<String>,
+    pub zero_reason: Option<crate::message::MessageOut>,
 }
 
 #[derive(Debug, Serialize)]
@@ -639,7 +700,7 @@ pub struct PotentialOut {
     pub quantiles_attempts: Option<QuantilesOut>,
     pub mean: f64,
     pub mean_mesos: Option<f64>,
-    pub zero_reason: Option<String>,
+    pub zero_reason: Option<crate::message::MessageOut>,
     pub notes: Vec<crate::message::MessageOut>,
 }
 
@@ -672,11 +733,14 @@ pub struct NotValuedOut {
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "ValuationItemOut"))]
 pub struct ItemOut {
     pub id: usize,
     pub slot: String,
     pub part: String,
     pub name: String,
+    /// The Open API's `item_icon` URL, as upstream gave it (null: none).
+    pub icon: Option<String>,
     pub level: Option<u32>,
     pub stars: Option<u32>,
     /// The sets wearing it (`equipped`, `preset_2`, …).
@@ -863,7 +927,7 @@ fn potential_out(p: &va::PotentialValue) -> PotentialOut {
         quantiles_attempts: p.quantiles_attempts.map(Into::into),
         mean: p.mean,
         mean_mesos: p.mean_mesos,
-        zero_reason: p.zero_reason.clone(),
+        zero_reason: p.zero_reason.as_ref().map(Into::into),
         notes: crate::message::messages_out(&p.notes),
     }
 }
@@ -944,26 +1008,33 @@ fn response(
     options: &va::Options,
     data: &pot::Data,
     preset_no: Option<u32>,
+    icons: &Icons,
 ) -> ValuationResponse {
     let mut worn_in: Vec<Vec<String>> = vec![Vec::new(); v.items.len()];
-    for s in &v.sets {
-        for e in &s.entries {
+    // An item's icon: the first entry's that has one (entries of one item are the same item).
+    let mut icon: Vec<Option<String>> = vec![None; v.items.len()];
+    for (k, s) in v.sets.iter().enumerate() {
+        for (j, e) in s.entries.iter().enumerate() {
             let key = s.set.key();
             if !worn_in[e.item].contains(&key) {
                 worn_in[e.item].push(key);
+            }
+            if icon[e.item].is_none() {
+                icon[e.item] = icons.get(k).and_then(|l| l.get(j)).cloned().flatten();
             }
         }
     }
     let items = v
         .items
         .iter()
-        .zip(worn_in)
+        .zip(worn_in.into_iter().zip(icon))
         .enumerate()
-        .map(|(id, (it, worn_in))| ItemOut {
+        .map(|(id, (it, (worn_in, icon)))| ItemOut {
             id,
             slot: it.slot.clone(),
             part: it.part.clone(),
             name: it.name.clone(),
+            icon,
             level: it.level,
             stars: it.stars,
             worn_in,
@@ -978,7 +1049,7 @@ fn response(
                 mean_attempts: s.mean_attempts,
                 mean_booms: s.mean_booms,
                 p_no_boom: s.p_no_boom,
-                zero_reason: s.zero_reason.clone(),
+                zero_reason: s.zero_reason.as_ref().map(Into::into),
             }),
             potential: it.potential.as_ref().map(potential_out),
             additional_potential: it.additional_potential.as_ref().map(potential_out),
@@ -1065,8 +1136,7 @@ impl From<va::Error> for ApiError {
 // ---------------------------------------------------------------------------------------------------------
 
 /// Split the request into the raw response and the options.
-fn split(json: &str) -> Result<(Value, OptionsDto), ApiError> {
-    let value: Value = serde_json::from_str(json).map_err(ApiError::from_json)?;
+fn split(value: Value) -> Result<(Value, OptionsDto), ApiError> {
     let wrapped =
         matches!(&value, Value::Object(m) if m.contains_key("equipment") || m.contains_key("options"));
     if wrapped {
@@ -1087,14 +1157,28 @@ fn split(json: &str) -> Result<(Value, OptionsDto), ApiError> {
 /// # Errors
 /// [`ApiError`] for malformed JSON, a wrapper with unknown fields, invalid options, or a response without
 /// `character_class` / `item_equipment`.
+#[cfg(feature = "json")]
 pub fn handle_with(json: &str, data: &pot::Data) -> Result<ValuationResponse, ApiError> {
-    let (raw, options) = split(json)?;
-    let options = options_from(&options)?;
-    let (character, preset_no) = character_from(&raw)?;
-    let valuation = va::value(&character, &options, data)?;
-    Ok(response(&valuation, &options, data, preset_no))
+    let value: Value = serde_json::from_str(json).map_err(ApiError::from_json)?;
+    compute_with(value, data)
 }
 
+#[cfg(feature = "json")]
 pub fn handle(json: &str) -> Result<ValuationResponse, ApiError> {
     handle_with(json, crate::potential::potential_data()?)
+}
+
+/// [`handle_with`] on a request already deserialized (from JSON or a JS value): the Nexon item-equipment
+/// response, or `{"equipment": …, "options": …}`.
+pub fn compute_with(request: Value, data: &pot::Data) -> Result<ValuationResponse, ApiError> {
+    let (raw, options) = split(request)?;
+    let options = options_from(&options)?;
+    let (character, preset_no, icons) = character_from(&raw)?;
+    let valuation = va::value(&character, &options, data)?;
+    Ok(response(&valuation, &options, data, preset_no, &icons))
+}
+
+/// [`compute_with`] the installed potential data.
+pub fn compute(request: Value) -> Result<ValuationResponse, ApiError> {
+    compute_with(request, crate::potential::potential_data()?)
 }

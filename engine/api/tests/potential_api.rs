@@ -71,9 +71,11 @@ fn weapon_response_shape() {
     let notes = r["notes"].as_array().unwrap();
     assert!(notes
         .iter()
-        .any(|n| n.as_str().unwrap().contains("mean_cost is null")));
+        .any(|n| n["message"].as_str().unwrap().contains("mean_cost is null")));
     let unlimited = "no per-item limit is applied to boss_pct lines";
-    assert!(notes.iter().any(|n| n.as_str().unwrap().starts_with(unlimited)));
+    assert!(notes
+        .iter()
+        .any(|n| n["message"].as_str().unwrap().starts_with(unlimited)));
 }
 
 #[test]
@@ -95,12 +97,14 @@ fn meso_reset_from_a_lower_grade_has_a_meso_cost_and_tier_up_stages() {
     assert_eq!(stages[0]["pity"], json!(42));
     assert_eq!(r["p_per_attempt_by_grade"].as_array().unwrap().len(), 3);
     let notes = r["notes"].as_array().unwrap();
-    assert!(notes.iter().any(|n| n.as_str().unwrap().starts_with("pity:")));
+    assert!(notes
+        .iter()
+        .any(|n| n["message"].as_str().unwrap().starts_with("pity:")));
     // 3 × 6% INT at 에픽 cannot reach 21%: the first attempts only tier up.
     assert_eq!(r["p_per_attempt"], json!(0.0));
     assert!(notes
         .iter()
-        .any(|n| n.as_str().unwrap().contains("cannot be met at 에픽")));
+        .any(|n| n["message"].as_str().unwrap().contains("cannot be met at 에픽")));
 }
 
 #[test]
@@ -119,11 +123,10 @@ fn a_goal_lost_by_tiering_up_has_no_finite_mean() {
     assert!(q > 0.0 && q < 1.0, "{q}");
     assert_eq!(r["mean_attempts"], Value::Null);
     assert_eq!(r["mean_cubes"], Value::Null);
-    assert!(r["notes"]
-        .as_array()
+    assert!(r["notes"].as_array().unwrap().iter().any(|n| n["message"]
+        .as_str()
         .unwrap()
-        .iter()
-        .any(|n| n.as_str().unwrap().contains("cannot be met at 레전드리")));
+        .contains("cannot be met at 레전드리")));
 }
 
 #[test]
@@ -341,4 +344,194 @@ fn open_api_fixtures() {
         strings > 400 && items > 200,
         "{strings} strings, {items} items checked"
     );
+}
+
+/// `req` with extra top-level fields (issue 13 options).
+fn with(mut r: Value, extra: Value) -> Value {
+    for (k, v) in extra.as_object().unwrap() {
+        r[k] = v.clone();
+    }
+    r
+}
+
+/// Issue 13: every bad plan / option is a specific 4xx code.
+#[test]
+fn plan_and_option_error_codes() {
+    let goal = || json!({"at_least": {"att_pct": 21}});
+    let black = |grade: &str, extra: Value| with(req("black", "무기", 200, grade, goal()), extra);
+    let reset = |extra: Value| with(req("meso_reset_main", "무기", 200, "레어", goal()), extra);
+    use ErrorCode::*;
+    for (request, code) in [
+        // both budgets, or neither
+        (
+            black(
+                "레전드리",
+                json!({"plan": {"budget_cubes": 10, "budget_mesos": 1e9}}),
+            ),
+            InvalidCombination,
+        ),
+        (black("레전드리", json!({"plan": {}})), InvalidCombination),
+        (black("레전드리", json!({"plan": {"budget": 10}})), UnknownField),
+        // negative, fractional, wrong type
+        (
+            black("레전드리", json!({"plan": {"budget_cubes": -1}})),
+            OutOfRange,
+        ),
+        (
+            black("레전드리", json!({"plan": {"budget_cubes": 1.5}})),
+            OutOfRange,
+        ),
+        (reset(json!({"plan": {"budget_mesos": -1}})), OutOfRange),
+        (
+            black("레전드리", json!({"plan": {"budget_cubes": "10"}})),
+            InvalidType,
+        ),
+        // a meso budget needs a price; a cube budget is for cube items
+        (
+            black("레전드리", json!({"plan": {"budget_mesos": 1e9}})),
+            InvalidCombination,
+        ),
+        (reset(json!({"plan": {"budget_cubes": 10}})), InvalidCombination),
+        // cube price: cube items only, positive
+        (reset(json!({"cube_price_mesos": 1e7})), InvalidCombination),
+        (black("레전드리", json!({"cube_price_mesos": 0})), OutOfRange),
+        (black("레전드리", json!({"cube_price_mesos": -5})), OutOfRange),
+        // pity progress: below the pity of the current grade (black 유니크: 107), none at the top grade
+        (black("유니크", json!({"pity_progress": 107})), OutOfRange),
+        (black("유니크", json!({"pity_progress": -1})), OutOfRange),
+        (black("레전드리", json!({"pity_progress": 1})), OutOfRange),
+        (
+            with(
+                req("meister", "무기", 200, "레어", goal()),
+                json!({"pity_progress": 1}),
+            ),
+            OutOfRange,
+        ),
+        // Miracle Time does not affect 장인/명장/수상한 cubes
+        (
+            with(
+                req("master", "무기", 200, "레어", goal()),
+                json!({"miracle_time": true}),
+            ),
+            InvalidCombination,
+        ),
+        (
+            with(
+                req("strange", "무기", 200, "레어", goal()),
+                json!({"miracle_time": true}),
+            ),
+            InvalidCombination,
+        ),
+        (black("레전드리", json!({"miracle_time": 1})), InvalidType),
+    ] {
+        check_err(request, code);
+    }
+    // The boundary values are accepted.
+    run(black("유니크", json!({"pity_progress": 106}))).unwrap();
+    run(black(
+        "레전드리",
+        json!({"pity_progress": 0, "plan": {"budget_cubes": 0}}),
+    ))
+    .unwrap();
+    run(reset(json!({"plan": {"budget_mesos": 0}}))).unwrap();
+}
+
+/// Issue 13: the plan's shape, and its numbers against the response's own attempt quantiles.
+#[test]
+fn plan_response() {
+    let goal = json!({"at_least": {"att_pct": 21}});
+    let plain = run(req("black", "무기", 200, "유니크", goal.clone())).unwrap();
+    assert!(plain.get("plan").is_none(), "no plan without a request plan");
+    assert_eq!(plain["mean_cost"], Value::Null);
+
+    let r = run(with(
+        req("black", "무기", 200, "유니크", goal.clone()),
+        json!({"plan": {"budget_cubes": 200}, "cube_price_mesos": 1e7}),
+    ))
+    .unwrap();
+    let plan = &r["plan"];
+    let mut keys: Vec<&str> = plan.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "budget",
+            "budget_for",
+            "budget_units",
+            "error_bound",
+            "notes",
+            "p_reach",
+            "unit",
+            "unit_mesos"
+        ]
+    );
+    assert_eq!(plan["unit"], "cubes");
+    assert_eq!(plan["budget_units"], 200);
+    let p = plan["p_reach"].as_f64().unwrap();
+    assert!(p > 0.0 && p < 1.0);
+    // One cube per attempt: budget_for is the attempt quantiles.
+    for q in ["p50", "p90", "p99"] {
+        assert_eq!(
+            plan["budget_for"][q].as_f64(),
+            r["attempt_quantiles"][q].as_f64(),
+            "{q}"
+        );
+    }
+    // mean_cost = mean_cubes × price.
+    let mc = r["mean_cubes"].as_f64().unwrap();
+    assert!((r["mean_cost"].as_f64().unwrap() - mc * 1e7).abs() <= 1e-6 * mc * 1e7);
+    let codes: Vec<&str> = plan["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["potential.plan_method"]);
+
+    // A meso reset: mesos on the price grid, budget_for in mesos.
+    let r = run(with(
+        req("meso_reset_main", "무기", 200, "레어", goal.clone()),
+        json!({"plan": {"budget_mesos": 3e9}, "miracle_time": true, "pity_progress": 3}),
+    ))
+    .unwrap();
+    let plan = &r["plan"];
+    assert_eq!(plan["unit"], "mesos");
+    assert_eq!(plan["unit_mesos"], 2_250_000.0);
+    assert_eq!(plan["budget_units"], 1333);
+    let codes: Vec<&str> = plan["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["potential.plan_meso_units", "potential.plan_method"]);
+    assert!(
+        r["tier_up"][0]["probability"].as_f64().unwrap() > 0.3,
+        "Miracle Time doubles 15 %"
+    );
+
+    // A goal lost at the top grade (flat STR exists only at 레어/에픽): budgets above the eventual
+    // probability are null, one note each, and p_reach never exceeds the eventual probability.
+    let r = run(with(
+        req("black", "무기", 200, "레어", json!({"at_least": {"str": 12}})),
+        json!({"plan": {"budget_cubes": 100000}}),
+    ))
+    .unwrap();
+    let eventual = r["eventual_success_probability"].as_f64().unwrap();
+    let plan = &r["plan"];
+    assert!(plan["p_reach"].as_f64().unwrap() <= eventual + 1e-12);
+    let nulls = ["p50", "p90", "p99"]
+        .iter()
+        .filter(|q| plan["budget_for"][**q].is_null())
+        .count();
+    let expect = [0.5, 0.9, 0.99].iter().filter(|&&q| q > eventual).count();
+    assert!(expect > 0, "eventual {eventual}");
+    assert_eq!(nulls, expect);
+    let unreachable = plan["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["code"] == "potential.plan_unreachable")
+        .count();
+    assert_eq!(unreachable, expect);
 }

@@ -185,8 +185,8 @@ fn no_item_is_silently_zero() {
                 assert!(m.is_finite() && m >= 0.0, "{id}: {kind} = {m}");
                 if m == 0.0 {
                     assert!(
-                        v["zero_reason"].is_string(),
-                        "{id}: {kind} is 0 without a zero_reason"
+                        v["zero_reason"]["code"].is_string() && v["zero_reason"]["message"].is_string(),
+                        "{id}: {kind} is 0 without a zero_reason {{code, params, message}}"
                     );
                 } else {
                     assert!(v.get("zero_reason").is_none_or(Value::is_null), "{id}: {kind}");
@@ -517,10 +517,15 @@ fn options_are_applied_and_echoed() {
     let default = run(json!({}));
     let hat = |r: &Value, path: &[&str]| path.iter().fold(&r["items"][0], |v, k| &v[*k]).clone();
     let catch = run(json!({"starforce": {"star_catch": true, "spare_cost": 1e9, "quantiles": true}}));
+    let no_catch = run(json!({"starforce": {"star_catch": false}}));
     assert_eq!(catch["options"]["starforce"]["star_catch"], true);
+    // Issue 15: star catch is on by default, as players enhance.
+    assert_eq!(default["options"]["starforce"]["star_catch"], true);
+    assert_eq!(no_catch["options"]["starforce"]["star_catch"], false);
     assert_eq!(default["options"]["starforce"]["ruleset"], "kms");
     let attempts = |r: &Value| hat(r, &["starforce", "mean_attempt_mesos"]).as_f64().unwrap();
-    assert!(attempts(&catch) < attempts(&default));
+    assert!(attempts(&catch) < attempts(&no_catch));
+    assert_eq!(attempts(&catch), attempts(&default));
     let sf = hat(&catch, &["starforce"]);
     let spare = sf["mean_mesos"].as_f64().unwrap() - sf["mean_attempt_mesos"].as_f64().unwrap();
     assert!((spare - 1e9 * sf["mean_booms"].as_f64().unwrap()).abs() < 1.0);

@@ -8,14 +8,23 @@
 //! **Pity semantics (our choice; sources differ).** `pity = N` means that at most N attempts are made at that
 //! grade: the N-th attempt at the grade tiers up for certain if none of the previous N-1 did. So the number of
 //! attempts to leave the grade is a geometric variable truncated at N, with mean `(1 - (1 - rate)^N) / rate`
-//! ([`tier_up_mean_attempts`]). This is hanbajabo/maple-hub's reading and an unnamed KMS calculator's
-//! (code index id 68477033175); ccnspace/MapleGround instead forces the tier-up on attempt N + 1.
-//! The counter of a grade starts at 0 when the item reaches it (the caller's current counter is not known).
+//! ([`tier_up_mean_attempts`]). This is hanbajabo/maple-hub's reading and a KMS calculator's whose
+//! repository is not known; ccnspace/MapleGround `src/utils/CubeSimulator.ts` instead forces the tier-up on attempt N + 1.
+//! The counter of a grade starts at 0 when the item reaches it; the starting grade's counter may be given
+//! ([`Chain::with_progress`]: attempts already made there without a tier-up, `0..pity`).
 //!
 //! Mean attempts, eventual success probability and mean cost are exact backward recursions. Quantiles come
 //! from propagating the distribution forward one attempt at a time; once all remaining mass is at the top
 //! grade (exactly, thanks to pity, or below 1e-18 for cubes without pity), the tail is geometric and the
 //! quantile is solved in closed form with `libm`.
+//!
+//! **Budgets** ([`Chain::budget`]). The cost to success is a phase-type distribution on the lattice of whole
+//! cost units (one unit = one cube, or the greatest common divisor of the per-grade meso prices). Its CDF is
+//! computed exactly by the same forward propagation, indexed by units spent instead of attempts: a ring of
+//! `max cost + 1` buckets holds the mass that has spent exactly `u` units and not yet succeeded, per
+//! (grade, counter). When the mass below the top grade falls under 1e-18 the rest is a mixture of shifted
+//! geometric variables (`v + k·c_top`, `k >= 1`), evaluated in closed form; the mass dropped there is
+//! reported as the error bound (rounding aside).
 
 use core::fmt;
 
@@ -34,6 +43,8 @@ pub struct Chain {
     stages: Vec<Stage>,
     p: Vec<f64>,
     cost: Vec<f64>,
+    /// Counter of the starting grade (attempts already made there without a tier-up).
+    progress: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -60,6 +71,16 @@ pub enum ChainError {
         grade: usize,
         cost: f64,
     },
+    /// The starting counter must be below the starting grade's pity (0 when it has none).
+    ProgressOutOfRange {
+        progress: u32,
+        pity: Option<u32>,
+    },
+    /// [`Chain::budget`] needs one whole cost per grade in `1..=MAX_UNIT_COST`.
+    UnitCostOutOfRange {
+        grade: usize,
+        cost: u64,
+    },
 }
 
 impl fmt::Display for ChainError {
@@ -80,6 +101,22 @@ impl fmt::Display for ChainError {
             ChainError::CostOutOfRange { grade, cost } => {
                 write!(f, "cost {cost} at grade {grade} is negative or not finite")
             }
+            ChainError::ProgressOutOfRange { progress, pity } => match pity {
+                Some(n) => write!(
+                    f,
+                    "pity progress {progress} is not below the pity {n} of the starting grade (at most {} \
+                     attempts can be made there without a tier-up)",
+                    n - 1
+                ),
+                None => write!(
+                    f,
+                    "pity progress {progress} given, but the starting grade has no pity (it must be 0)"
+                ),
+            },
+            ChainError::UnitCostOutOfRange { grade, cost } => write!(
+                f,
+                "whole cost {cost} at grade {grade} is outside 1..={MAX_UNIT_COST} cost units"
+            ),
         }
     }
 }
@@ -135,14 +172,36 @@ impl Chain {
                 return Err(ChainError::CostOutOfRange { grade, cost: c });
             }
         }
-        Ok(Chain { stages, p, cost })
+        Ok(Chain {
+            stages,
+            p,
+            cost,
+            progress: 0,
+        })
+    }
+
+    /// Start with `progress` attempts already made at the starting grade without a tier-up.
+    ///
+    /// # Errors
+    /// [`ChainError::ProgressOutOfRange`] unless `progress < pity` of the first stage (or `progress == 0`).
+    pub fn with_progress(mut self, progress: u32) -> Result<Chain, ChainError> {
+        let pity = self.stages.first().and_then(|s| s.pity);
+        let ok = match pity {
+            Some(n) => progress < n,
+            None => progress == 0,
+        };
+        if !ok {
+            return Err(ChainError::ProgressOutOfRange { progress, pity });
+        }
+        self.progress = progress;
+        Ok(self)
     }
 
     fn top(&self) -> usize {
         self.stages.len()
     }
 
-    /// Solve from grade 0 with its pity counter at 0.
+    /// Solve from grade 0 with its pity counter at the starting progress (0 unless [`Chain::with_progress`]).
     pub fn solve(&self) -> ChainOutcome {
         let (eventual_success, mean_attempts, mean_cost) = self.backward();
         ChainOutcome {
@@ -166,7 +225,7 @@ impl Chain {
         }
     }
 
-    /// (P(success), E[attempts], E[cost]) from grade 0, counter 0.
+    /// (P(success), E[attempts], E[cost]) from grade 0 at the starting counter.
     fn backward(&self) -> (f64, Option<f64>, Option<f64>) {
         let top = self.top();
         let p_top = self.p[top];
@@ -186,7 +245,8 @@ impl Chain {
             match pity {
                 Some(n) => {
                     let (mut q, mut e, mut cc) = (0.0, 0.0, 0.0); // values at counter k + 1
-                    for k in (0..n).rev() {
+                    let first = if i == 0 { self.progress } else { 0 };
+                    for k in (first..n).rev() {
                         let up = if k + 1 == n { 1.0 } else { rate };
                         let stay = 1.0 - up;
                         q = up * up_q + stay * (p + (1.0 - p) * q);
@@ -213,12 +273,9 @@ impl Chain {
         }
     }
 
-    fn quantiles(&self) -> Quantiles {
-        const THRESHOLDS: [f64; 3] = [0.5, 0.1, 0.01]; // survival targets for p50, p90, p99
-        const RESIDUAL: f64 = 1e-18;
-        const MAX_STEPS: u64 = 20_000_000;
+    /// State layout: grade i occupies `len[i]` slots (one per pity counter) starting at `start[i]`.
+    fn layout(&self) -> (Vec<usize>, Vec<usize>) {
         let top = self.top();
-        // State layout: grade i occupies `len[i]` slots starting at `start[i]`.
         let len: Vec<usize> = (0..=top)
             .map(|i| match self.stages.get(i).and_then(|s| s.pity) {
                 Some(n) => n as usize,
@@ -229,9 +286,18 @@ impl Chain {
         for i in 1..=top {
             start[i] = start[i - 1] + len[i - 1];
         }
+        (len, start)
+    }
+
+    fn quantiles(&self) -> Quantiles {
+        const THRESHOLDS: [f64; 3] = [0.5, 0.1, 0.01]; // survival targets for p50, p90, p99
+        const RESIDUAL: f64 = 1e-18;
+        const MAX_STEPS: u64 = 20_000_000;
+        let top = self.top();
+        let (len, start) = self.layout();
         let n_states = start[top] + 1;
         let mut v = vec![0.0; n_states];
-        v[0] = 1.0;
+        v[self.progress as usize] = 1.0;
         let mut next = vec![0.0; n_states];
         let mut found: [Option<u64>; 3] = [None; 3];
         let mut step: u64 = 0;
@@ -293,6 +359,229 @@ impl Chain {
             p90: found[1],
             p99: found[2],
         }
+    }
+}
+
+/// Largest whole cost of one attempt that [`Chain::budget`] accepts (its ring has one bucket per unit).
+pub const MAX_UNIT_COST: u64 = 4096;
+
+/// The probabilities [`BudgetOutcome::budget_for`] answers, in order: p50, p90, p99.
+pub const BUDGET_TARGETS: [f64; 3] = [0.5, 0.9, 0.99];
+
+/// P(success within a budget) and the least budgets for [`BUDGET_TARGETS`], in whole cost units.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BudgetOutcome {
+    /// P(the goal is met with total cost <= the budget).
+    pub p_reach: f64,
+    /// Least budget (units) with P(cost <= budget) >= 0.5, 0.9, 0.99; `None` where it is never reached.
+    pub budget_for: [Option<u64>; 3],
+    /// Probability mass left out of the exact propagation (see the module docs); rounding aside.
+    pub error_bound: f64,
+}
+
+impl Chain {
+    /// P(success with total cost <= `budget`) and the least budgets for [`BUDGET_TARGETS`], where an attempt
+    /// at grade i costs `unit_cost[i]` whole units. Exact up to [`BudgetOutcome::error_bound`].
+    ///
+    /// # Errors
+    /// [`ChainError::LengthMismatch`] unless there is one cost per grade; [`ChainError::UnitCostOutOfRange`]
+    /// for a cost outside `1..=MAX_UNIT_COST`.
+    pub fn budget(&self, unit_cost: &[u64], budget: u64) -> Result<BudgetOutcome, ChainError> {
+        const RESIDUAL: f64 = 1e-18;
+        const MAX_STEPS: u64 = 20_000_000;
+        const CHECK_EVERY: u64 = 64;
+        let top = self.top();
+        if unit_cost.len() != top + 1 {
+            return Err(ChainError::LengthMismatch {
+                stages: top,
+                p: self.p.len(),
+                cost: unit_cost.len(),
+            });
+        }
+        for (grade, &cost) in unit_cost.iter().enumerate() {
+            if !(1..=MAX_UNIT_COST).contains(&cost) {
+                return Err(ChainError::UnitCostOutOfRange { grade, cost });
+            }
+        }
+        let (len, start) = self.layout();
+        let n = start[top] + 1;
+        let r = unit_cost.iter().copied().max().unwrap_or(1) as usize + 1;
+        // ring[slot * n + state]: mass that has spent exactly u units (slot = u mod r) and not yet succeeded.
+        let mut ring = vec![0.0; r * n];
+        let mut succ = vec![0.0; r]; // success mass at cost u (slot = u mod r), not yet added to `cum`
+        ring[self.progress as usize] = 1.0;
+        let mut cum = 0.0; // P(cost <= u)
+        let mut found: [Option<u64>; 3] = [None; 3];
+        let mut p_reach = None;
+        let mut u: u64 = 0;
+        let p_top = self.p[top];
+        loop {
+            let slot = (u % r as u64) as usize;
+            cum += succ[slot];
+            succ[slot] = 0.0;
+            if u == budget {
+                p_reach = Some(cum);
+            }
+            for (f, &t) in found.iter_mut().zip(&BUDGET_TARGETS) {
+                if f.is_none() && cum >= t {
+                    *f = Some(u);
+                }
+            }
+            if let Some(p_reach) = p_reach.filter(|_| found.iter().all(Option::is_some)) {
+                return Ok(BudgetOutcome {
+                    p_reach,
+                    budget_for: found,
+                    error_bound: 0.0,
+                });
+            }
+            if u.is_multiple_of(CHECK_EVERY) || u >= MAX_STEPS {
+                // fold from +0.0: an empty f64 sum is -0.0.
+                let lower = (0..r).fold(0.0, |acc, s| {
+                    ring[s * n..s * n + start[top]].iter().fold(acc, |a, &m| a + m)
+                });
+                if lower <= RESIDUAL || u >= MAX_STEPS {
+                    let tail = Tail::new(&ring, &succ, n, start[top], r, u, cum, p_top, unit_cost[top]);
+                    let mut out = found;
+                    for (o, &t) in out.iter_mut().zip(&BUDGET_TARGETS) {
+                        *o = o.or_else(|| tail.least(t));
+                    }
+                    return Ok(BudgetOutcome {
+                        p_reach: p_reach.unwrap_or_else(|| tail.cdf(budget)),
+                        budget_for: out,
+                        error_bound: lower,
+                    });
+                }
+            }
+            // One attempt from every state that has spent exactly u units.
+            let base = slot * n;
+            for i in 0..=top {
+                let dst = (slot + unit_cost[i] as usize) % r;
+                let dbase = dst * n;
+                if i == top {
+                    let m = core::mem::take(&mut ring[base + start[top]]);
+                    if m != 0.0 {
+                        succ[dst] += m * p_top;
+                        ring[dbase + start[top]] += m * (1.0 - p_top);
+                    }
+                    continue;
+                }
+                let Stage { rate, pity } = self.stages[i];
+                let (p, p_up) = (self.p[i], self.p[i + 1]);
+                for k in 0..len[i] {
+                    let m = core::mem::take(&mut ring[base + start[i] + k]);
+                    if m == 0.0 {
+                        continue;
+                    }
+                    let up = match pity {
+                        Some(np) if k + 1 == np as usize => 1.0,
+                        _ => rate,
+                    };
+                    succ[dst] += m * up * p_up + m * (1.0 - up) * p;
+                    ring[dbase + start[i + 1]] += m * up * (1.0 - p_up);
+                    let stay = m * (1.0 - up) * (1.0 - p);
+                    if pity.is_some() {
+                        if k + 1 < len[i] {
+                            ring[dbase + start[i] + k + 1] += stay;
+                        }
+                    } else {
+                        ring[dbase + start[i]] += stay;
+                    }
+                }
+            }
+            u += 1;
+        }
+    }
+}
+
+/// The CDF after the mass below the top grade is dropped: what is known up to `u`, the successes already
+/// scheduled, and the top-grade masses `m_w` (spent `w` units) that succeed at `w + k·c`, `k >= 1`.
+struct Tail {
+    u: u64,
+    cum: f64,
+    /// (cost, success mass already scheduled at that cost), costs `u + 1 ..= u + r - 1`.
+    pending: Vec<(u64, f64)>,
+    /// (cost spent, top-grade mass), costs `u ..= u + r - 1`.
+    top: Vec<(u64, f64)>,
+    p: f64,
+    c: u64,
+}
+
+impl Tail {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        ring: &[f64],
+        succ: &[f64],
+        n: usize,
+        top: usize,
+        r: usize,
+        u: u64,
+        cum: f64,
+        p: f64,
+        c: u64,
+    ) -> Tail {
+        let slot = |w: u64| (w % r as u64) as usize;
+        let pending = (u + 1..u + r as u64).map(|w| (w, succ[slot(w)])).collect();
+        let top = (u..u + r as u64).map(|w| (w, ring[slot(w) * n + top])).collect();
+        Tail {
+            u,
+            cum,
+            pending,
+            top,
+            p,
+            c,
+        }
+    }
+
+    /// P(cost <= x) for x >= u.
+    fn cdf(&self, x: u64) -> f64 {
+        let mut f = self.cum;
+        for &(w, m) in &self.pending {
+            if w <= x {
+                f += m;
+            }
+        }
+        if self.p > 0.0 {
+            let log_q = libm::log1p(-self.p);
+            for &(w, m) in &self.top {
+                if x >= w && m != 0.0 {
+                    let k = (x - w) / self.c;
+                    if k > 0 {
+                        // 1 - (1 - p)^k without cancellation.
+                        f += m * -libm::expm1(k as f64 * log_q);
+                    }
+                }
+            }
+        }
+        f
+    }
+
+    /// Least x >= u with P(cost <= x) >= t, or `None` if no budget reaches t.
+    fn least(&self, t: f64) -> Option<u64> {
+        if self.cdf(self.u) >= t {
+            return Some(self.u);
+        }
+        let (mut lo, mut step) = (self.u, 1u64); // cdf(lo) < t
+        let hi = loop {
+            let x = lo.saturating_add(step);
+            if self.cdf(x) >= t {
+                break x;
+            }
+            if x == u64::MAX {
+                return None;
+            }
+            lo = x;
+            step = step.saturating_mul(2);
+        };
+        let mut hi = hi;
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if self.cdf(mid) >= t {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        Some(hi)
     }
 }
 

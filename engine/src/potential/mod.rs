@@ -20,6 +20,7 @@ pub mod enumerate;
 mod goal;
 mod line;
 mod part;
+pub mod plan;
 
 pub use chain::{Chain, ChainError, ChainOutcome, Quantiles, Stage};
 pub use data::{
@@ -29,6 +30,7 @@ pub use data::{
 pub use goal::{Condition, Goal, GoalError};
 pub use line::{parse_line, NonStatKind, ParsedLine, StatKind, StatLine};
 pub use part::part_from_api;
+pub use plan::{Budget, OptionError, Options, Plan, PlanUnit};
 
 use core::fmt;
 
@@ -135,6 +137,8 @@ pub struct Outcome {
     /// Tier-up stages from the request's grade to the cube's top grade.
     pub tier_up: Vec<TierUpStage>,
     pub notes: Vec<Note>,
+    /// The answer to [`Options::budget`], if one was given.
+    pub plan: Option<Plan>,
 }
 
 /// Why a goal cannot be met.
@@ -186,7 +190,12 @@ pub enum Note {
     /// A limit group occurs in the tables used.
     LineLimit { name: String, max: u8, source: String },
     /// The data records an assumption about this cube, or a caveat about a tier-up stage used.
-    CubeAssumption(String),
+    CubeAssumption {
+        cube: String,
+        /// `cube` (the cube's own record) or `tier_up` (a tier-up stage's caveat).
+        about: &'static str,
+        text: String,
+    },
     /// A table used is a published table that does not sum to 1.
     PublishedSumOff { grade: Grade, slot: u8, sum: f64 },
     /// A table used was derived, not published for this part.
@@ -205,6 +214,12 @@ pub enum Note {
     ReachableAfterTierUp { grade: Grade, first: Grade },
     /// The goal can be met below the top grade but not at it: tiering up may lose it for good.
     LostAtTopGrade { top: Grade, eventual_success: f64 },
+    /// Miracle Time: tier-up probabilities doubled (capped at 1), pity unchanged; `source` is the rule's.
+    MiracleTime { source: String },
+    /// The request's grade starts with `progress` attempts already made toward its pity.
+    PityProgress { grade: Grade, progress: u32, pity: u32 },
+    /// A cube item priced by the request: `mean_cost` = `mean_cubes` × `price`.
+    CubePrice { price: f64 },
 }
 
 impl fmt::Display for Note {
@@ -226,7 +241,7 @@ impl fmt::Display for Note {
                 "per-item limit {name} (max {max}): a slot that would exceed it is redrawn, i.e. its table \
                  is renormalised over the allowed options. {source}"
             ),
-            Note::CubeAssumption(s) => f.write_str(s),
+            Note::CubeAssumption { text, .. } => f.write_str(text),
             Note::PublishedSumOff { grade, slot, sum } => write!(
                 f,
                 "the published {grade} slot {slot} table sums to {sum}, not 1 (probably a missing row); it \
@@ -276,6 +291,25 @@ impl fmt::Display for Note {
                 f,
                 "the goal cannot be met at {top}, where tier-ups end: it is met with probability \
                  {eventual_success} before that, so the mean is not finite"
+            ),
+            Note::MiracleTime { source } => write!(
+                f,
+                "Miracle Time: every tier-up probability is doubled (capped at 1); the pity counts and the \
+                 line tables are unchanged (source: {source})"
+            ),
+            Note::PityProgress {
+                grade,
+                progress,
+                pity,
+            } => write!(
+                f,
+                "{progress} of the {pity} attempts of the pity at {grade} are already made: the counter \
+                 starts at {progress} (not 0), so a tier-up is certain within {} more attempts",
+                pity - progress
+            ),
+            Note::CubePrice { price } => write!(
+                f,
+                "mean_cost = mean_cubes × cube_price_mesos ({price} mesos per cube, as given)"
             ),
         }
     }
@@ -328,6 +362,8 @@ pub enum Error {
     },
     /// The chain rejected its inputs (bad data).
     Chain(ChainError),
+    /// An option of [`Options`] cannot be used with this request.
+    Option(OptionError),
 }
 
 impl fmt::Display for Error {
@@ -384,6 +420,7 @@ impl fmt::Display for Error {
                 )
             }
             Error::Chain(e) => write!(f, "data error: {e}"),
+            Error::Option(e) => e.fmt(f),
         }
     }
 }
@@ -510,13 +547,14 @@ fn stages(cube: &CubeInfo, from: Grade, to: Grade) -> Vec<TierUpStage> {
 /// or a (grade, part, level) with no table in the data. An unreachable goal is not an error: it is
 /// [`Outcome::impossible`].
 pub fn compute(data: &Data, req: &Request) -> Result<Outcome, Error> {
-    compute_with(data, req, Detail::Full)
+    compute_with(data, req, &Options::default())
 }
 
-/// What [`compute_with`] computes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What [`compute_with`] computes ([`Options::detail`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Detail {
     /// Everything, the attempt quantiles included.
+    #[default]
     Full,
     /// No attempt quantiles: [`Outcome::quantiles`] is `Quantiles::default()` (not computed). Every other
     /// field is the same, bit for bit. With tier-ups the quantiles are a forward walk over every attempt
@@ -524,13 +562,51 @@ pub enum Detail {
     MeansOnly,
 }
 
-/// [`compute`], with or without the attempt quantiles.
+/// [`compute`] with [`Options`]: pity progress at the request's grade, Miracle Time, a cube price, a
+/// budget ([`Outcome::plan`]), and with or without the attempt quantiles ([`Options::detail`]).
 ///
 /// # Errors
-/// As [`compute`].
-pub fn compute_with(data: &Data, req: &Request, detail: Detail) -> Result<Outcome, Error> {
+/// As [`compute`], and [`Error::Option`] for an option this request cannot use (see [`OptionError`]).
+pub fn compute_with(data: &Data, req: &Request, opts: &Options) -> Result<Outcome, Error> {
     let Resolved { cube, part } = resolve(data, &req.cube, &req.part, req.level)?;
     let max = check_grade(cube, req.grade)?;
+    if opts.miracle_time && plan::miracle_time_applies(&cube.name) != Some(true) {
+        return Err(Error::Option(OptionError::MiracleTimeNotApplicable {
+            cube: cube.name.clone(),
+        }));
+    }
+    if let Some(price) = opts.cube_price_mesos {
+        if cube.payment == Payment::Meso {
+            return Err(Error::Option(OptionError::CubePriceForMesoReset {
+                cube: cube.name.clone(),
+            }));
+        }
+        if !(price > 0.0 && price.is_finite()) {
+            return Err(Error::Option(OptionError::CubePriceOutOfRange { price }));
+        }
+    }
+    let mut tier_up = stages(cube, req.grade, max);
+    if opts.miracle_time {
+        for s in &mut tier_up {
+            s.rate = (s.rate * plan::MIRACLE_TIME_FACTOR).min(1.0);
+            s.mean_attempts = chain::tier_up_mean_attempts(Stage {
+                rate: s.rate,
+                pity: s.pity,
+            });
+        }
+    }
+    let first_pity = tier_up.first().and_then(|s| s.pity);
+    let progress_ok = match first_pity {
+        Some(n) => opts.pity_progress < n,
+        None => opts.pity_progress == 0,
+    };
+    if !progress_ok {
+        return Err(Error::Option(OptionError::PityProgress {
+            grade: req.grade,
+            progress: opts.pity_progress,
+            pity: first_pity,
+        }));
+    }
     let grades: Vec<Grade> = Grade::ALL
         .into_iter()
         .filter(|g| *g >= req.grade && *g <= max)
@@ -548,7 +624,6 @@ pub fn compute_with(data: &Data, req: &Request, detail: Detail) -> Result<Outcom
         bands.push(b);
         p_by_grade.push((g, p));
     }
-    let tier_up = stages(cube, req.grade, max);
     let costs = grades
         .iter()
         .map(|&g| attempt_cost(data, cube, g, req.level))
@@ -563,8 +638,9 @@ pub fn compute_with(data: &Data, req: &Request, detail: Detail) -> Result<Outcom
             .collect(),
         p_by_grade.iter().map(|&(_, p)| p).collect(),
         costs,
-    )?;
-    let solved = match detail {
+    )?
+    .with_progress(opts.pity_progress)?;
+    let solved = match opts.detail {
         Detail::Full => chain.solve(),
         Detail::MeansOnly => chain.solve_means(),
     };
@@ -598,10 +674,24 @@ pub fn compute_with(data: &Data, req: &Request, detail: Detail) -> Result<Outcom
         notes.push(Note::TierUpsAccepted);
     }
     notes.extend(cube_notes(cube, &tier_up));
-    if cube.payment == Payment::Item {
-        notes.push(Note::NoItemPrice {
-            cube: cube.name.clone(),
+    if opts.miracle_time {
+        notes.push(Note::MiracleTime {
+            source: plan::MIRACLE_TIME_SOURCE.to_string(),
         });
+    }
+    if let (Some(pity), p @ 1..) = (first_pity, opts.pity_progress) {
+        notes.push(Note::PityProgress {
+            grade: req.grade,
+            progress: p,
+            pity,
+        });
+    }
+    match (cube.payment, opts.cube_price_mesos) {
+        (Payment::Item, None) => notes.push(Note::NoItemPrice {
+            cube: cube.name.clone(),
+        }),
+        (Payment::Item, Some(price)) => notes.push(Note::CubePrice { price }),
+        (Payment::Meso, _) => {}
     }
     if impossible.is_none() {
         let first = p_by_grade.iter().find(|(_, p)| *p > 0.0).map(|&(g, _)| g);
@@ -633,7 +723,45 @@ pub fn compute_with(data: &Data, req: &Request, detail: Detail) -> Result<Outcom
     let mean_attempts = solved.mean_attempts;
     let (mean_cost, mean_cubes) = match cube.payment {
         Payment::Meso => (solved.mean_cost, None),
-        Payment::Item => (None, mean_attempts),
+        Payment::Item => (
+            opts.cube_price_mesos.and_then(|c| mean_attempts.map(|m| m * c)),
+            mean_attempts,
+        ),
+    };
+    let plan = match opts.budget {
+        None => None,
+        Some(budget) => {
+            let prices = match cube.payment {
+                Payment::Item => None,
+                Payment::Meso => Some(
+                    grades
+                        .iter()
+                        .map(|&g| {
+                            data.meso_cost(&cube.name, g, req.level)
+                                .ok_or_else(|| Error::NoCost {
+                                    cube: cube.name.clone(),
+                                    grade: g,
+                                    level: req.level,
+                                })
+                        })
+                        .collect::<Result<Vec<u64>, Error>>()?,
+                ),
+            };
+            let units = plan::units(
+                &cube.name,
+                budget,
+                prices.as_deref(),
+                opts.cube_price_mesos,
+                grades.len(),
+            )
+            .map_err(Error::Option)?;
+            Some(plan::plan(
+                &chain,
+                units,
+                opts.cube_price_mesos.is_some(),
+                solved.eventual_success,
+            )?)
+        }
     };
     Ok(Outcome {
         band: (bands[0].level_min, bands[0].level_max),
@@ -648,18 +776,24 @@ pub fn compute_with(data: &Data, req: &Request, detail: Detail) -> Result<Outcom
         mean_cubes,
         tier_up,
         notes,
+        plan,
     })
 }
 
 /// The cube's recorded assumption and the distinct caveats of the stages used.
 fn cube_notes(cube: &CubeInfo, stages: &[TierUpStage]) -> Vec<Note> {
     let mut out: Vec<Note> = Vec::new();
-    for n in cube
-        .note
+    let own = cube.note.iter().map(|n| ("cube", n));
+    let staged = stages
         .iter()
-        .chain(stages.iter().filter_map(|s| s.note.as_ref()))
-    {
-        let note = Note::CubeAssumption(n.clone());
+        .filter_map(|s| s.note.as_ref())
+        .map(|n| ("tier_up", n));
+    for (about, n) in own.chain(staged) {
+        let note = Note::CubeAssumption {
+            cube: cube.name.clone(),
+            about,
+            text: n.clone(),
+        };
         if !out.contains(&note) {
             out.push(note);
         }

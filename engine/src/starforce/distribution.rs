@@ -73,9 +73,11 @@ impl Precision {
     }
 }
 
-/// The walk may run this many times past the target cell count before giving up (Cantelli: the 99th
-/// percentile is below `mean + 9.95 sd`, well inside `4 · (mean + 4 sd)`).
-const MAX_GROWTH: usize = 4;
+/// The walk may run this many times past the target cell count before giving up (Cantelli: the 99.9th
+/// percentile, the cost CDF's last level, is below `mean + 31.6 sd`, inside `8 · (mean + 4 sd)`).
+const MAX_GROWTH: usize = 8;
+/// Walks of one distribution at most (the first and the refinements); more is [`GridError::NoConvergence`].
+const MAX_PASSES: u32 = 48;
 /// A quantile with fewer cells than `min(cells / 4, REFINE_CELLS)` below it is refined.
 pub const REFINE_CELLS: usize = 4096;
 /// Documented relative error bound of the reported quantiles (see the module docs).
@@ -313,18 +315,30 @@ pub(crate) fn cost_quantiles(
         passes: 1,
     };
     let mut quantiles = first.quantiles;
-    let floor = (planned / 4).min(REFINE_CELLS) as f64 * h;
-    let mut coarse: Vec<bool> = quantiles.iter().map(|&q| q < floor).collect();
+    let floor_cells = (planned / 4).min(REFINE_CELLS) as f64;
+    // The cell width each reading came from; a reading with too few cells below it is walked again.
+    let mut width = vec![h; levels.len()];
+    let mut coarse: Vec<bool> = quantiles.iter().map(|&q| q < floor_cells * h).collect();
     while let Some(k) = coarse.iter().position(|&c| c) {
-        let near = |j: &usize| coarse[*j] && quantiles[*j] <= 4.0 * quantiles[k];
+        if grid.passes >= MAX_PASSES {
+            return Err(GridError::NoConvergence);
+        }
+        // A reading in the first half cell (a low level under a long tail) says only `q < width / 2`:
+        // that is the scale of the next grid, and a reading still too coarse on it is refined again
+        // (each round narrows the cells at least threefold).
+        let scale = quantiles[k].max(width[k] / 2.0);
+        let near = |j: &usize| coarse[*j] && quantiles[*j] <= 4.0 * scale;
         let last = (k..levels.len()).filter(near).max().unwrap_or(k);
-        let fine = cell_width(&costs, visits, quantiles[k] / planned as f64);
-        let reach = ((quantiles[last] + h) / fine) as usize + planned;
+        let fine = cell_width(&costs, visits, scale / planned as f64);
+        let reach = ((quantiles[last] + width[k]) / fine) as usize + planned;
         let pass = walk_split(chain, split.as_ref(), fine, &levels[k..=last], reach * MAX_GROWTH)?;
         grid.cells += pass.cells;
         grid.passes += 1;
         quantiles[k..=last].copy_from_slice(&pass.quantiles);
-        coarse[k..=last].fill(false);
+        for j in k..=last {
+            width[j] = fine;
+            coarse[j] = quantiles[j] < floor_cells * fine;
+        }
     }
     Ok((quantiles, grid))
 }

@@ -34,6 +34,7 @@
 //! ```
 mod chain;
 pub mod distribution;
+pub mod frontier;
 mod linalg;
 mod moments;
 pub mod plan;
@@ -43,9 +44,10 @@ use std::fmt;
 
 pub use chain::Attempt;
 pub use distribution::{Grid, Precision};
+pub use frontier::{Breakpoint, Frontier, PolicyMeans};
 pub use moments::{Advice, Moments, StarAdvice, BOOMS_PMF_MAX_LEN, BOOMS_PMF_TAIL};
 pub use plan::PlanReach;
-pub use rules::{RuleSet, RuleSetId};
+pub use rules::{EventPreset, RuleSet, RuleSetId, EVENT_PRESETS};
 
 use chain::{Chain, Setup};
 
@@ -201,7 +203,9 @@ pub enum Warning {
     PcRoomNoEffect,
     /// `spare_cost > 0` but no reachable attempt can destroy the item.
     SpareCostNoEffect,
-    /// The booms PMF was cut at [`BOOMS_PMF_MAX_LEN`] entries; `booms_pmf_tail` holds the rest.
+    /// The listed booms PMF ([`Report::listed_booms`]) was cut at [`BOOMS_PMF_WIDE_LEN`] entries because
+    /// listing it until `P(more) < 1e-6` would take more than [`BOOMS_PMF_LISTED_MAX_LEN`]; its tail
+    /// holds the rest.
     BoomsPmfTruncated,
 }
 
@@ -244,7 +248,8 @@ impl fmt::Display for Warning {
                 "spare_cost has no effect: no reachable attempt can destroy the item"
             }
             Warning::BoomsPmfTruncated => {
-                "booms_pmf is cut at its maximum length; booms_pmf_tail is the probability of more booms"
+                "booms_pmf lists only its first 256 entries (listing it until P(more) < 1e-6 would take \
+                 more than 4096); booms_pmf_tail is the probability of more booms"
             }
         };
         f.write_str(what)
@@ -253,6 +258,43 @@ impl fmt::Display for Warning {
 
 /// The 5 reported cost quantiles.
 pub const QUANTILE_LEVELS: [f64; 5] = [0.50, 0.75, 0.90, 0.95, 0.99];
+
+/// The levels of the cost CDF (88, ascending, from 0.001 to 0.999): 0.001, 0.002, 0.005, 0.0075, 0.01,
+/// every 1/80 from 0.0125 to 0.9875, then 0.99, 0.995, 0.998, 0.999. They contain every
+/// [`QUANTILE_LEVELS`] value exactly (`k / 80.0` is correctly rounded, so `72.0 / 80.0 == 0.9`).
+pub fn cdf_levels() -> Vec<f64> {
+    let mut levels = vec![0.001, 0.002, 0.005, 0.0075, 0.01];
+    levels.extend((1..80u32).map(|k| f64::from(k) / 80.0));
+    levels.extend([0.99, 0.995, 0.998, 0.999]);
+    levels
+}
+
+/// The listed booms PMF stops once `P(more)` is below this.
+pub const BOOMS_PMF_LISTED_TAIL: f64 = 1e-6;
+/// A PMF that needs more entries than this to reach [`BOOMS_PMF_LISTED_TAIL`] is "wide" (mean destroys
+/// in the hundreds or more, e.g. 0→26★ and above at KMS) ...
+pub const BOOMS_PMF_LISTED_MAX_LEN: usize = 4096;
+/// ... and only its first this many entries are listed, with the rest as the tail and
+/// [`Warning::BoomsPmfTruncated`], so that a 0→30★ response stays small.
+pub const BOOMS_PMF_WIDE_LEN: usize = 256;
+
+/// How much of `pmf` (with `tail = P(more)`) is listed: `(entries, P(more than listed), cut)`. Entries
+/// until the remaining mass is below [`BOOMS_PMF_LISTED_TAIL`] if that takes at most
+/// [`BOOMS_PMF_LISTED_MAX_LEN`] entries; otherwise the first [`BOOMS_PMF_WIDE_LEN`] (`cut`). The
+/// remaining mass is summed from the far end (suffix sums), not taken as `1 − prefix`.
+pub fn listed_booms(pmf: &[f64], tail: f64) -> (usize, f64, bool) {
+    let mut rest = vec![tail; pmf.len() + 1];
+    for k in (0..pmf.len()).rev() {
+        rest[k] = rest[k + 1] + pmf[k];
+    }
+    match (1..=pmf.len()).find(|&n| rest[n] < BOOMS_PMF_LISTED_TAIL) {
+        Some(n) if n <= BOOMS_PMF_LISTED_MAX_LEN => (n, rest[n], false),
+        _ => {
+            let n = BOOMS_PMF_WIDE_LEN.min(pmf.len());
+            (n, rest[n], true)
+        }
+    }
+}
 
 /// Quantiles of the total attempt cost (see [`distribution`] for the error bound).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -284,16 +326,29 @@ pub struct Report {
     /// The grid the quantiles come from (`None` when there is nothing to do: `from_star == to_star`).
     pub grid: Option<Grid>,
     /// `P(0 destroys), P(1), …`, until the remaining mass is below [`BOOMS_PMF_TAIL`] or the length is
-    /// [`BOOMS_PMF_MAX_LEN`].
+    /// [`BOOMS_PMF_MAX_LEN`]. Responses list the shorter [`Report::listed_booms`].
     pub booms_pmf: Vec<f64>,
     /// Probability of more destroys than `booms_pmf` lists.
     pub booms_pmf_tail: f64,
+    /// `(mesos, p)` at every [`cdf_levels`] `p`: the least cost with `P(cost ≤ mesos) ≥ p`, read on the
+    /// grid exactly as the quantiles (which are five of its points), so each `mesos` is within
+    /// [`QUANTILE_REL_ERROR_BOUND`](distribution::QUANTILE_REL_ERROR_BOUND) of the true quantile;
+    /// non-decreasing in `mesos` (a running maximum, which keeps that bound).
+    pub cost_cdf: Vec<(f64, f64)>,
+    /// The Pareto frontier of the per-star safeguard policies and the spare-price breakpoints.
+    pub frontier: Frontier,
     /// Stars visited, ascending (those below `from_star` are reached through destroys or decreases).
     pub per_star: Vec<StarSummary>,
     pub advice: Advice,
 }
 
 impl Report {
+    /// The booms PMF as responses list it ([`listed_booms`]): its entries and `P(more)`.
+    pub fn listed_booms(&self) -> (&[f64], f64) {
+        let (n, tail, _) = listed_booms(&self.booms_pmf, self.booms_pmf_tail);
+        (&self.booms_pmf[..n], tail)
+    }
+
     /// Every number finite (JSON has no NaN or infinity; a non-finite value is an engine bug).
     fn is_finite(&self) -> bool {
         let m = &self.moments;
@@ -318,6 +373,14 @@ impl Report {
         ]
         .into_iter()
         .chain(self.booms_pmf.iter().copied())
+        .chain(self.cost_cdf.iter().flat_map(|&(x, p)| [x, p]))
+        .chain(
+            self.frontier
+                .policies
+                .iter()
+                .flat_map(|p| [p.mean_cost, p.mean_booms]),
+        )
+        .chain(self.frontier.breakpoints.iter().map(|b| b.spare_price))
         .chain(self.grid.iter().flat_map(|g| [g.step, g.noise_sd]))
         .chain(self.per_star.iter().flat_map(|s| {
             let t = &s.attempt;
@@ -673,6 +736,27 @@ fn policy_mask(stars: &[u32]) -> u64 {
     stars.iter().filter(|&&s| s < 64).fold(0u64, |m, &s| m | 1 << s)
 }
 
+/// [`expected`] with a per-star safeguard policy: safeguard at `safeguard_stars` (where the rule set
+/// offers it) instead of `req.safeguard`.
+///
+/// # Errors
+/// As [`expected`].
+pub fn expected_policy(req: &Request, safeguard_stars: &[u32]) -> Result<Reach<Moments>, Error> {
+    let mut setup = validate(req.ruleset.rules(), req)?;
+    setup.safeguard = policy_mask(safeguard_stars);
+    let Some(chain) = Chain::build(&setup) else {
+        return Ok(Reach::Reachable(Moments::ZERO));
+    };
+    if let Some(star) = chain.dead_end() {
+        return Ok(Reach::Unreachable { star });
+    }
+    let solved = moments::solve(&chain, req.spare_cost).ok_or(Error::Numerical {
+        from_star: req.from_star,
+        to_star: req.to_star,
+    })?;
+    Ok(Reach::Reachable(solved.moments))
+}
+
 /// [`compute`] with a per-star safeguard policy: safeguard at `safeguard_stars` (where the rule set
 /// offers it) instead of `req.safeguard`.
 ///
@@ -710,6 +794,12 @@ fn compute_setup(
             grid: None,
             booms_pmf: vec![1.0],
             booms_pmf_tail: 0.0,
+            cost_cdf: cdf_levels().into_iter().map(|p| (0.0, p)).collect(),
+            frontier: frontier::frontier(&[PolicyMeans {
+                safeguard_stars: Vec::new(),
+                mean_cost: 0.0,
+                mean_booms: 0.0,
+            }]),
             per_star: Vec::new(),
             advice: Advice {
                 stars: Vec::new(),
@@ -728,13 +818,28 @@ fn compute_setup(
             let solved = moments::solve(chain, req.spare_cost).ok_or(bug.clone())?;
             let m = solved.moments;
             let spread = (m.mean_cost, m.sd_cost);
-            let (q, grid) =
-                distribution::cost_quantiles(chain, &solved.visits, spread, &QUANTILE_LEVELS, precision)
+            // One set of walks for the CDF's levels; the quantiles are five of its points.
+            let levels = cdf_levels();
+            let (mut cdf, grid) =
+                distribution::cost_quantiles(chain, &solved.visits, spread, &levels, precision)
                     .map_err(|_| bug.clone())?;
+            for i in 1..cdf.len() {
+                cdf[i] = cdf[i].max(cdf[i - 1]);
+            }
+            let at = |p: f64| {
+                levels
+                    .iter()
+                    .position(|&l| l == p)
+                    .map(|i| cdf[i])
+                    .ok_or(bug.clone())
+            };
+            let q = [at(0.5)?, at(0.75)?, at(0.9)?, at(0.95)?, at(0.99)?];
             let (booms_pmf, booms_pmf_tail) = moments::booms_pmf(chain).ok_or(bug.clone())?;
-            if booms_pmf.len() >= BOOMS_PMF_MAX_LEN && booms_pmf_tail >= BOOMS_PMF_TAIL {
+            if listed_booms(&booms_pmf, booms_pmf_tail).2 {
                 warnings.push(Warning::BoomsPmfTruncated);
             }
+            let allowed = safeguard_stars_allowed(rules, req);
+            let policies = frontier::all_policies(&setup, &allowed).ok_or(bug.clone())?;
             Report {
                 moments: m,
                 cost_quantiles: Quantiles {
@@ -747,6 +852,8 @@ fn compute_setup(
                 grid: Some(grid),
                 booms_pmf,
                 booms_pmf_tail,
+                cost_cdf: cdf.into_iter().zip(levels.iter().copied()).collect(),
+                frontier: frontier::frontier(&policies),
                 per_star: per_star(chain, &setup, &solved.visits),
                 advice: moments::advise(&setup, req.spare_cost).ok_or(bug.clone())?,
             }

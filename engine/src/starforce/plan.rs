@@ -37,7 +37,7 @@ pub struct PlanReach {
 }
 
 /// `spares` as walked: a limit at or above the booms PMF's length (the PMF stops once the tail is
-/// below `BOOMS_PMF_TAIL`, 1e-6, or at `BOOMS_PMF_MAX_LEN` entries) is walked as unlimited, with that
+/// below `BOOMS_PMF_TAIL`, 1e-9, or at `BOOMS_PMF_MAX_LEN` entries) is walked as unlimited, with that
 /// tail added to the error bound, so that the augmented chain stays small.
 fn effective(chain: &Chain, spares: Option<u32>) -> Option<(Option<u32>, f64)> {
     match spares {

@@ -410,6 +410,56 @@ pub static SAVIOR: RuleSet = RuleSet {
     events: EVENTS,
 };
 
+// ---------------------------------------------------------------------------------------------------
+// Named event presets (issue 13)
+// ---------------------------------------------------------------------------------------------------
+
+/// A named KMS event: which of the existing event toggles it sets. The toggles' numbers stay in
+/// [`EventRule`] (`thirty_off`: cost × 0.7; `boom_reduction`: destroy × 0.7 at ≤ 21★; `five_ten_fifteen`:
+/// certain success at 5, 10 and 15★); a preset fixes all three toggles, `plus_one` stays free.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventPreset {
+    /// The API's `event` value.
+    pub name: &'static str,
+    /// The name in the game (Korean).
+    pub name_ko: &'static str,
+    pub thirty_off: bool,
+    pub boom_reduction: bool,
+    pub five_ten_fifteen: bool,
+    /// Where the definition comes from: pages and files a reader can open, and what each supports.
+    pub sources: &'static [&'static str],
+}
+
+const SHINING_SOURCES: &[&str] = &[
+    "project issue 13 (/tmp/issue13.txt, 'The KMS 2025-26 events as data'): Shining Star Force = 30% off \
+     + destroy x0.7 at <= 21 stars, and the variant that also makes 5/10/15 certain",
+    "https://inven.co.kr/webzine/news/?iskin=maple&news=302243 (Inven, January 2025): the Special Sunday \
+     Maple event 'Shining Star Force' (샤이닝 스타포스, 샤타포스) on 2025-01-05, a star force cost event",
+];
+
+/// 샤이닝 스타포스: 30% off and destroy × 0.7 at ≤ 21★.
+pub const SHINING: EventPreset = EventPreset {
+    name: "shining",
+    name_ko: "샤이닝 스타포스",
+    thirty_off: true,
+    boom_reduction: true,
+    five_ten_fifteen: false,
+    sources: SHINING_SOURCES,
+};
+
+/// 샤이닝 스타포스 with 5/10/15★ certain as well.
+pub const SHINING_5_10_15: EventPreset = EventPreset {
+    name: "shining_5_10_15",
+    name_ko: "샤이닝 스타포스 (5/10/15성 100%)",
+    thirty_off: true,
+    boom_reduction: true,
+    five_ten_fifteen: true,
+    sources: SHINING_SOURCES,
+};
+
+/// Every named preset, in API order.
+pub const EVENT_PRESETS: [EventPreset; 2] = [SHINING, SHINING_5_10_15];
+
 #[cfg(test)]
 mod tests {
     use super::*;

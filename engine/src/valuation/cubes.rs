@@ -24,7 +24,7 @@ fn is_global(note: &Note) -> bool {
         note,
         Note::PitySemantics
             | Note::TierUpsAccepted
-            | Note::CubeAssumption(_)
+            | Note::CubeAssumption { .. }
             | Note::IedAdditive
             | Note::NoItemPrice { .. }
             | Note::LineLimit { .. }
@@ -93,7 +93,8 @@ pub(super) fn read_lines(lines: &[String], focus: &Focus) -> (Vec<LineReport>, V
     (reports, sums)
 }
 
-/// The engine refusals, as reasons.
+/// The engine refusals, as reasons; the ones a player can meet carry their own code and params, the others
+/// (bad data) the error's stable name.
 fn refusal(kind: Kind, e: pot::Error) -> NotValued {
     let reason = match &e {
         pot::Error::NoTable { .. } => Reason::MissingDataBand,
@@ -102,15 +103,71 @@ fn refusal(kind: Kind, e: pot::Error) -> NotValued {
         _ => Reason::EngineError,
     };
     let text = e.to_string();
-    nv(
-        kind,
-        reason,
-        Message::new(
-            "valuation.potential_refused",
-            vec![("error", text.as_str().into())],
-            text,
+    let g = |g: &pot::Grade| g.to_string().into();
+    let (code, params): (&'static str, Vec<(&'static str, crate::message::Param)>) = match &e {
+        pot::Error::NoTable {
+            cube,
+            grade,
+            part,
+            level,
+            ..
+        } => (
+            "valuation.potential_no_table",
+            vec![
+                ("cube", cube.as_str().into()),
+                ("grade", g(grade)),
+                ("part", part.as_str().into()),
+                ("level", (*level).into()),
+            ],
         ),
-    )
+        pot::Error::NoCost { cube, grade, level } => (
+            "valuation.potential_no_cost",
+            vec![
+                ("cube", cube.as_str().into()),
+                ("grade", g(grade)),
+                ("level", (*level).into()),
+            ],
+        ),
+        pot::Error::GradeAboveCubeMax { cube, grade, max } => (
+            "valuation.potential_grade_above_reset",
+            vec![
+                ("cube", cube.as_str().into()),
+                ("grade", g(grade)),
+                ("max", g(max)),
+            ],
+        ),
+        other => (
+            "valuation.potential_refused",
+            vec![("error_code", potential_error_code(other).into())],
+        ),
+    };
+    nv(kind, reason, Message::new(code, params, text))
+}
+
+/// A stable name for a potential engine error (bad data or a bug, never the player's input).
+fn potential_error_code(e: &pot::Error) -> &'static str {
+    match e {
+        pot::Error::UnknownCube { .. } => "unknown_cube",
+        pot::Error::UnknownPart { .. } => "unknown_part",
+        pot::Error::LevelOutOfRange { .. } => "level_out_of_range",
+        pot::Error::GradeAboveCubeMax { .. } => "grade_above_cube_max",
+        pot::Error::NoTable { .. } => "no_table",
+        pot::Error::NoCost { .. } => "no_cost",
+        pot::Error::TierUpBackwards { .. } => "tier_up_backwards",
+        pot::Error::NoAllowedLine { .. } => "no_allowed_line",
+        pot::Error::Chain(_) => "chain",
+        pot::Error::Option(_) => "option",
+    }
+}
+
+/// A stable name for a goal error.
+fn goal_error_code(e: &pot::GoalError) -> &'static str {
+    match e {
+        pot::GoalError::Empty => "empty",
+        pot::GoalError::ZeroTarget { .. } => "zero_target",
+        pot::GoalError::TooManyLines { .. } => "too_many_lines",
+        pot::GoalError::Duplicate { .. } => "duplicate",
+    }
 }
 
 /// Value one potential. Returns the value (if any) and the not-valued entries (unparsed lines are reported
@@ -179,7 +236,7 @@ pub(super) fn value(
     };
     let level = match &item.level {
         Ok(l) => *l,
-        Err(e) => return fail(out, nv(kind, Reason::InvalidInput, invalid(e.to_string()))),
+        Err(e) => return fail(out, nv(kind, Reason::InvalidInput, invalid(e))),
     };
     let Some(focus) = focus else {
         let e = nv(
@@ -251,9 +308,13 @@ pub(super) fn value(
             }),
             mean: 0.0,
             mean_mesos: to_mesos(0.0),
-            zero_reason: Some(format!(
-                "no line matters for {}: any lines are at least as good, so there is nothing to reach",
-                focus.class
+            zero_reason: Some(Message::new(
+                "valuation.potential_zero",
+                vec![("class", focus.class.into())],
+                format!(
+                    "no line matters for {}: any lines are at least as good, so there is nothing to reach",
+                    focus.class
+                ),
             )),
             notes,
         };
@@ -263,11 +324,10 @@ pub(super) fn value(
     let goal = match Goal::new(&sums, &[]) {
         Ok(g) => g,
         Err(e) => {
-            let text = e.to_string();
             let m = Message::new(
                 "valuation.goal_rejected",
-                vec![("error", text.as_str().into())],
-                text,
+                vec![("error_code", goal_error_code(&e).into())],
+                e.to_string(),
             );
             return fail(out, nv(kind, Reason::EngineError, m));
         }
@@ -284,16 +344,33 @@ pub(super) fn value(
     } else {
         pot::Detail::MeansOnly
     };
-    let res = match pot::compute_with(data, &req, detail) {
+    let options = pot::Options {
+        detail,
+        ..pot::Options::default()
+    };
+    let res = match pot::compute_with(data, &req, &options) {
         Ok(r) => r,
         Err(e) => return fail(out, refusal(kind, e)),
     };
     if let Some(imp) = &res.impossible {
-        let text = imp.to_string();
+        let conditions: Vec<String> = imp
+            .unreachable_alone
+            .iter()
+            .map(|c| match *c {
+                pot::Condition::AtLeast { stat, value } => format!("{} ≥ {value}", stat.key()),
+                pot::Condition::Lines { stat, count } => format!("{} × {count}", stat.key()),
+            })
+            .collect();
         let m = Message::new(
             "valuation.potential_impossible",
-            vec![("detail", text.as_str().into())],
-            text,
+            vec![
+                ("part", imp.part.as_str().into()),
+                ("level", imp.level.into()),
+                ("from_grade", imp.grades.0.to_string().into()),
+                ("to_grade", imp.grades.1.to_string().into()),
+                ("unreachable", conditions.join(", ").into()),
+            ],
+            imp.to_string(),
         );
         return fail(out, nv(kind, Reason::ImpossibleTarget, m));
     }

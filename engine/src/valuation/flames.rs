@@ -4,18 +4,40 @@ use super::input::{Item, SetId};
 use super::options::{FlameOptions, UnknownBoss};
 use super::report::{FlameValue, Kind, NotValued, Quantiles, Reason};
 use crate::flame::{self as fl, BossEvidence, Flammability, ItemKind, Rational, Reach, ScoreDistribution};
-use crate::message::Message;
+use crate::message::{Message, Param};
 
-fn nv(reason: Reason, message: String) -> NotValued {
+fn nv(reason: Reason, code: &'static str, params: Vec<(&'static str, Param)>, message: String) -> NotValued {
     NotValued {
         kind: Kind::Flame,
         reason,
-        message: Message::new(
-            "valuation.flame",
-            vec![("error", message.as_str().into())],
-            message,
-        ),
+        message: Message::new(code, params, message),
     }
+}
+
+/// The flame engine refused: its error's stable name, the English text for the details.
+fn invalid(e: &super::input::InputIssue) -> NotValued {
+    NotValued {
+        kind: Kind::Flame,
+        reason: Reason::InvalidInput,
+        message: super::stars::invalid(e),
+    }
+}
+
+fn rejected(e: fl::Error) -> NotValued {
+    let code = match e {
+        fl::Error::LevelOutOfRange { .. } => "level_out_of_range",
+        fl::Error::BaseAttackZero => "base_attack_zero",
+        fl::Error::BaseAttackOnNonWeapon => "base_attack_on_non_weapon",
+        fl::Error::ZeroWeaponIsNeverBoss => "zero_weapon_is_never_boss",
+        fl::Error::Overflow => "overflow",
+        _ => "other",
+    };
+    nv(
+        Reason::FlameRejected,
+        "valuation.flame_rejected",
+        vec![("error_code", code.into())],
+        e.to_string(),
+    )
 }
 
 /// Exact score distributions already computed for this character (the weights are the same for all its
@@ -76,6 +98,8 @@ pub(super) fn value(
     if set.is_companion() {
         return Err(nv(
             Reason::NotFlammable,
+            "valuation.flame_companion",
+            vec![],
             "dragon and mechanic equipment cannot carry flames".to_owned(),
         ));
     }
@@ -84,12 +108,16 @@ pub(super) fn value(
         Flammability::NotFlammable => {
             return Err(nv(
                 Reason::NotFlammable,
+                "valuation.flame_not_flammable",
+                vec![("slot", item.slot.as_str().into())],
                 format!("items in the {} slot cannot carry flames", item.slot),
             ))
         }
         Flammability::Unknown => {
             return Err(nv(
                 Reason::FlammabilityUnknown,
+                "valuation.flame_flammability_unknown",
+                vec![("slot", item.slot.as_str().into())],
                 format!(
                     "whether items in the {} slot can carry flames is not known",
                     item.slot
@@ -97,26 +125,34 @@ pub(super) fn value(
             ))
         }
     }
-    let input = *item
-        .flame
-        .as_ref()
-        .map_err(|e| nv(Reason::InvalidInput, e.to_string()))?;
+    let input = *item.flame.as_ref().map_err(invalid)?;
     if input.stats.nonzero().next().is_none() {
         return Err(nv(
             Reason::NoFlame,
+            "valuation.flame_none",
+            vec![],
             "item_add_option is all 0: the item has no flame".to_owned(),
         ));
     }
     let Some(scoring) = scoring else {
         return Err(nv(
             Reason::UnknownClass,
+            "valuation.flame_unknown_class",
+            vec![],
             "the class is unknown, so the flame score is too".to_owned(),
         ));
     };
-    let weights = scoring
-        .weights
-        .as_ref()
-        .map_err(|e| nv(Reason::ScoreUndefined, e.clone()))?;
+    let weights = scoring.weights.as_ref().map_err(|e| {
+        nv(
+            Reason::ScoreUndefined,
+            "valuation.flame_score_undefined",
+            vec![
+                ("class", scoring.class.into()),
+                ("convention", opts.convention.key().into()),
+            ],
+            e.clone(),
+        )
+    })?;
     let score = weights.score(&input.stats);
     if score.units() == 0 {
         let stats: Vec<String> = input
@@ -126,6 +162,11 @@ pub(super) fn value(
             .collect();
         return Err(nv(
             Reason::FlameScoreZero,
+            "valuation.flame_score_zero",
+            vec![
+                ("stats", stats.join(", ").into()),
+                ("class", scoring.class.into()),
+            ],
             format!(
                 "the flame ({}) adds nothing the {} score counts",
                 stats.join(", "),
@@ -133,10 +174,7 @@ pub(super) fn value(
             ),
         ));
     }
-    let level = item
-        .level
-        .clone()
-        .map_err(|e| nv(Reason::InvalidInput, e.to_string()))?;
+    let level = item.level.clone().map_err(|e| invalid(&e))?;
 
     let zero = scoring.class == "제로" && item.slot == "무기";
     let kind = if zero {
@@ -165,6 +203,8 @@ pub(super) fn value(
                 UnknownBoss::NotValued => {
                     return Err(nv(
                         Reason::BossUnknown,
+                        "valuation.flame_boss_unknown",
+                        vec![("name", item.name.as_str().into())],
                         format!(
                             "{} is not on the boss item list and its flame does not show a boss-only or \
                              non-boss-only tier; set options.flame.unknown_boss to value it",
@@ -180,6 +220,8 @@ pub(super) fn value(
             let lapis = fl::lazuli_to_lapis_base_attack(input.base_attack).ok_or_else(|| {
                 nv(
                     Reason::FlameRejected,
+                    "valuation.flame_no_lapis_pair",
+                    vec![("base_attack", input.base_attack.into())],
                     format!("Lazuli base ATT {} has no known Lapis pair", input.base_attack),
                 )
             })?;
@@ -188,14 +230,18 @@ pub(super) fn value(
         ItemKind::Weapon => fl::Item::weapon(level, boss, input.base_attack, input.base_magic_attack),
         _ => fl::Item::new(level, kind, boss, 0, 0),
     }
-    .map_err(|e| nv(Reason::FlameRejected, e.to_string()))?;
-    let target = exact(score).map_err(|e| nv(Reason::FlameRejected, e.to_string()))?;
-    let dist = cache
-        .get(fl_item, opts, weights)
-        .map_err(|e| nv(Reason::FlameRejected, e.to_string()))?;
+    .map_err(rejected)?;
+    let target = exact(score).map_err(rejected)?;
+    let dist = cache.get(fl_item, opts, weights).map_err(rejected)?;
     match dist.reach(target) {
         Reach::Impossible { max_score } => Err(nv(
             Reason::ImpossibleTarget,
+            "valuation.flame_impossible",
+            vec![
+                ("score", target.to_string().into()),
+                ("flame", opts.flame.key().into()),
+                ("max_score", max_score.to_f64().into()),
+            ],
             format!(
                 "the flame score {target} is above the best one {} flame can give ({}): the flame did not \
                  come from this kind of flame",

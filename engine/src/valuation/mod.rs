@@ -212,7 +212,7 @@ fn value_item(item: &Item, set: SetId, ctx: &mut Context<'_>) -> ItemValuation {
             out.not_valued.push(NotValued {
                 kind,
                 reason: Reason::InvalidInput,
-                message: stars::invalid(issue.to_string()),
+                message: stars::invalid(issue),
             });
         }
         return out;
@@ -236,7 +236,7 @@ fn value_item(item: &Item, set: SetId, ctx: &mut Context<'_>) -> ItemValuation {
                 vec![NotValued {
                     kind,
                     reason: Reason::InvalidInput,
-                    message: stars::invalid(e.to_string()),
+                    message: stars::invalid(e),
                 }],
             ),
         };

@@ -5,7 +5,8 @@ use crate::potential::Grade;
 use crate::starforce::{Events, Mvp, RuleSetId};
 
 /// Star force options, passed to the star force engine for every item (its `Request` without the level
-/// and stars). `Default` is the `starforce` operation's default: KMS rules, no option, no spare cost.
+/// and stars). `Default` is the `starforce` operation's default: KMS rules, no option, no spare cost; the
+/// valuation's own default ([`Options::default`]) turns star catch on.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StarforceOptions {
     pub ruleset: RuleSetId,
@@ -67,11 +68,15 @@ pub struct Options {
 }
 
 impl Default for Options {
-    /// Meso resets for both potentials (so every potential cost is in mesos) starting at 레어, eternal
+    /// Star catch on (every other star force option off), meso resets for both potentials (so every potential cost is in mesos) starting at 레어, eternal
     /// flames scored with the KMS convention, boss flag unknown → not valued, no prices for cubes or flames.
     fn default() -> Self {
         Options {
-            starforce: StarforceOptions::default(),
+            // Star catch on: players enhance with it (issue 15), and the page's star force tab starts so.
+            starforce: StarforceOptions {
+                star_catch: true,
+                ..StarforceOptions::default()
+            },
             potential: PotentialOptions {
                 reset: "meso_reset_main".to_owned(),
                 start_grade: Grade::Rare,

@@ -176,7 +176,7 @@ pub struct StarforceValue {
     pub mean_booms: f64,
     pub p_no_boom: f64,
     /// Set exactly when `mean_mesos` is 0: why it is 0.
-    pub zero_reason: Option<String>,
+    pub zero_reason: Option<Message>,
 }
 
 /// What the valuation did with one potential line.
@@ -224,7 +224,7 @@ pub struct PotentialValue {
     /// Mean in mesos: the mean itself for meso resets, cubes × the given cube price, else `None`.
     pub mean_mesos: Option<f64>,
     /// Set exactly when `mean` is 0.
-    pub zero_reason: Option<String>,
+    pub zero_reason: Option<Message>,
     pub notes: Vec<Message>,
 }
 

@@ -17,13 +17,38 @@ fn not_valued(reason: Reason, message: Message) -> NotValued {
     }
 }
 
-/// An input the engine could not read (the error says which).
-pub(super) fn invalid(error: String) -> Message {
-    Message::new(
-        "valuation.invalid_input",
-        vec![("error", error.as_str().into())],
-        error,
-    )
+/// An input the engine could not read: the field, and what was found there (the English message also says
+/// what was expected).
+pub(super) fn invalid(issue: &super::input::InputIssue) -> Message {
+    use super::input::Problem;
+    let text = issue.to_string();
+    match &issue.problem {
+        Problem::Invalid { found, .. } => Message::new(
+            "valuation.input_invalid",
+            vec![
+                ("field", issue.field.as_str().into()),
+                ("found", found.as_str().into()),
+            ],
+            text,
+        ),
+        _ => Message::new(
+            "valuation.input_missing",
+            vec![("field", issue.field.as_str().into())],
+            text,
+        ),
+    }
+}
+
+/// A stable name for a star force engine error, for messages (the English text has the details).
+fn error_code(e: &sf::Error) -> &'static str {
+    match e {
+        sf::Error::LevelOutOfRange { .. } => "level_out_of_range",
+        sf::Error::StarAboveCap { .. } => "star_above_cap",
+        sf::Error::FromAboveTo { .. } => "from_above_to",
+        sf::Error::InvalidSpareCost { .. } => "invalid_spare_cost",
+        sf::Error::InvalidRuleSet { .. } => "invalid_ruleset",
+        sf::Error::Numerical { .. } => "numerical",
+    }
 }
 
 /// Value the star force of `item` (worn in `set`).
@@ -31,7 +56,7 @@ pub(super) fn value(item: &Item, set: SetId, opts: &StarforceOptions) -> Result<
     let stars = item
         .stars
         .clone()
-        .map_err(|e| not_valued(Reason::InvalidInput, invalid(e.to_string())))?;
+        .map_err(|e| not_valued(Reason::InvalidInput, invalid(&e)))?;
     if stars.star_scroll {
         return Err(not_valued(
             Reason::StarScroll,
@@ -99,7 +124,7 @@ pub(super) fn value(item: &Item, set: SetId, opts: &StarforceOptions) -> Result<
     let level = item
         .level
         .clone()
-        .map_err(|e| not_valued(Reason::InvalidInput, invalid(e.to_string())))?;
+        .map_err(|e| not_valued(Reason::InvalidInput, invalid(&e)))?;
     if stars.stars == 0 {
         return Ok(StarforceValue {
             from_star: 0,
@@ -111,7 +136,11 @@ pub(super) fn value(item: &Item, set: SetId, opts: &StarforceOptions) -> Result<
             mean_attempts: 0.0,
             mean_booms: 0.0,
             p_no_boom: 1.0,
-            zero_reason: Some("0★: no star force was applied".to_owned()),
+            zero_reason: Some(Message::new(
+                "valuation.starforce_zero",
+                vec![],
+                "0★: no star force was applied",
+            )),
         });
     }
     let req = sf::Request {
@@ -142,7 +171,10 @@ pub(super) fn value(item: &Item, set: SetId, opts: &StarforceOptions) -> Result<
             Reason::StarforceRejected,
             Message::new(
                 "valuation.starforce_rejected",
-                vec![("stars", stars.stars.into()), ("error", e.to_string().into())],
+                vec![
+                    ("stars", stars.stars.into()),
+                    ("error_code", error_code(&e).into()),
+                ],
                 format!("{what}: {e}"),
             ),
         )

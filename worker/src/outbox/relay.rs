@@ -12,62 +12,18 @@ use worker::{console_error, D1Database, D1PreparedStatement, Env, Url};
 
 use super::{dead_letter, js_num, Aggregate};
 use crate::alerts::{self, Alert, AlertKind};
-use crate::bindings::{ALERT_WEBHOOK_URL, DB};
+use crate::bindings::{ALERT_WEBHOOK_URL, DB, PAGER_WEBHOOK_URL};
 use crate::context::now_ms;
 use crate::error::EdgeError;
 use crate::vars::{self, ConfigError};
-use crate::webhook::{self, PostOutcome, WebhookPolicy};
+use crate::webhook::{self, PostOutcome};
 use pve_edge::outbox::{self, Attempt, DeadReason, Settle, SettleLimits};
 
-/// Relay settings (`[vars]` in wrangler.toml documents each one).
-#[derive(Debug, Clone, Copy)]
-pub struct RelayConfig {
-    /// Events claimed (and delivered concurrently) per claim: `OUTBOX_BATCH_SIZE`.
-    pub batch_size: u32,
-    /// How long a claim holds its events: `OUTBOX_LEASE_MS`. Must exceed the delivery timeout.
-    pub lease_ms: u64,
-    /// Deadline of one POST: `OUTBOX_DELIVERY_TIMEOUT_MS`.
-    pub delivery_timeout_ms: u64,
-    /// Attempts before an event is dead-lettered: `OUTBOX_MAX_ATTEMPTS`.
-    pub max_attempts: u32,
-    /// Full-jitter exponential backoff: `OUTBOX_BACKOFF_BASE_MS`, `OUTBOX_BACKOFF_CAP_MS`.
-    pub backoff_base_ms: u64,
-    pub backoff_cap_ms: u64,
-    /// Wall-clock budget of one relay run: `OUTBOX_RELAY_BUDGET_MS`.
-    pub budget_ms: u64,
-    /// Undelivered events above which a cron run raises a WARNING: `OUTBOX_BACKLOG_ALERT_THRESHOLD`.
-    pub backlog_alert_threshold: u64,
-    /// Delivered events are purged after this long: `OUTBOX_DELIVERED_RETENTION_HOURS`.
-    pub delivered_retention_ms: u64,
-    pub webhooks: WebhookPolicy,
-}
+pub use pve_edge::config::RelayConfig;
 
-impl RelayConfig {
-    pub fn from_env(env: &Env) -> Result<RelayConfig, ConfigError> {
-        Ok(RelayConfig {
-            batch_size: vars::number(env, "OUTBOX_BATCH_SIZE", 6, 1, 50)?,
-            lease_ms: vars::number(env, "OUTBOX_LEASE_MS", 60_000, 100, 3_600_000)?,
-            delivery_timeout_ms: vars::number(env, "OUTBOX_DELIVERY_TIMEOUT_MS", 10_000, 50, 120_000)?,
-            max_attempts: vars::number(env, "OUTBOX_MAX_ATTEMPTS", 10, 1, 100)?,
-            backoff_base_ms: vars::number(env, "OUTBOX_BACKOFF_BASE_MS", 1_000, 1, 3_600_000)?,
-            backoff_cap_ms: vars::number(env, "OUTBOX_BACKOFF_CAP_MS", 600_000, 1, 86_400_000)?,
-            budget_ms: vars::number(env, "OUTBOX_RELAY_BUDGET_MS", 20_000, 100, 600_000)?,
-            backlog_alert_threshold: vars::number(env, "OUTBOX_BACKLOG_ALERT_THRESHOLD", 1_000, 1, u64::MAX)?,
-            delivered_retention_ms: vars::number(env, "OUTBOX_DELIVERED_RETENTION_HOURS", 168, 1, 87_600)?
-                * 3_600_000,
-            webhooks: webhook::policy_from_env(env)?,
-        })
-    }
-
-    /// Full jitter ([`pve_edge::backoff::full_jitter`]). Without randomness, wait the whole ceiling:
-    /// later rather than in lockstep with other events.
-    fn backoff_ms(&self, attempt: u32) -> u64 {
-        use pve_edge::backoff::{ceiling, full_jitter};
-        let (base, cap) = (self.backoff_base_ms, self.backoff_cap_ms);
-        crate::token::random_u64().map_or(ceiling(attempt, base, cap), |r| {
-            full_jitter(attempt, base, cap, r)
-        })
-    }
+/// The relay's settings ([`RelayConfig::parse`]).
+pub fn relay_config(env: &Env) -> Result<RelayConfig, ConfigError> {
+    RelayConfig::parse(&vars::source(env))
 }
 
 /// What started a relay run (for the log line; the cron run also checks the backlog).
@@ -109,7 +65,7 @@ struct Claimed {
 
 /// Runs claims until nothing is due or the time budget is spent.
 pub async fn run(env: &Env, trigger: Trigger) -> Result<RunReport, EdgeError> {
-    let cfg = RelayConfig::from_env(env)?;
+    let cfg = relay_config(env)?;
     let db = env.d1(DB).platform()?;
     let started = now_ms();
     let mut report = RunReport::default();
@@ -213,7 +169,12 @@ async fn process(
                 }
             }
         };
-        outbox::settle(&attempt, ev.attempts, cfg.backoff_ms(ev.attempts), limits)
+        outbox::settle(
+            &attempt,
+            ev.attempts,
+            cfg.backoff_ms(ev.attempts, crate::token::random_u64()),
+            limits,
+        )
     }))
     .await;
 
@@ -297,7 +258,8 @@ async fn process(
 /// Raise the alert that goes with a dead letter. Alerts about alert events are only logged (an alert
 /// that cannot be delivered must not enqueue another one), and a deleted watch is expected, not alarming.
 async fn alert_dead_letter(env: &Env, ev: &Claimed, reason: DeadReason, error: &str) {
-    let is_alert = ev.aggregate_type == Aggregate::Alert.as_str();
+    let is_alert =
+        ev.aggregate_type == Aggregate::Alert.as_str() || ev.aggregate_type == Aggregate::Page.as_str();
     let alert = match reason {
         DeadReason::WatchDeleted => return,
         DeadReason::ContentHashMismatch => Alert::new(
@@ -345,6 +307,7 @@ async fn alert_dead_letter(env: &Env, ev: &Claimed, reason: DeadReason, error: &
 struct Destinations {
     watches: HashMap<String, (String, String)>,
     alert_url: Option<String>,
+    pager_url: Option<String>,
 }
 
 impl Destinations {
@@ -381,6 +344,7 @@ impl Destinations {
         Ok(Destinations {
             watches,
             alert_url: vars::text(env, ALERT_WEBHOOK_URL),
+            pager_url: vars::text(env, PAGER_WEBHOOK_URL),
         })
     }
 
@@ -396,6 +360,15 @@ impl Destinations {
                     return Err((
                         DeadReason::AlertWebhookNotConfigured,
                         "ALERT_WEBHOOK_URL is not set".into(),
+                    ));
+                }
+            },
+            Some(Aggregate::Page) => match &self.pager_url {
+                Some(url) => url,
+                None => {
+                    return Err((
+                        DeadReason::PagerWebhookNotConfigured,
+                        "PAGER_WEBHOOK_URL is not set".into(),
                     ));
                 }
             },

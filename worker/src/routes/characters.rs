@@ -4,7 +4,8 @@
 //! tiers ([`crate::cache::lookup`]); the valuation is keyed by (ocid, equipment content hash, engine
 //! version, preset), so it is recomputed only when the equipment or the engine changes.
 use crate::alerts::iso8601;
-use crate::cache::{self, Background, Entry, How, Kind, Meta, Mode, Resource, Served, FORMAT_VERSION};
+use crate::cache::{self, Entry, How, Meta, Mode};
+use crate::characters::{lookup, valued, Character};
 use crate::config::Config;
 use crate::context::{new_request_id, now_ms, Outcome, TaskContext};
 use crate::error::EdgeError;
@@ -12,32 +13,9 @@ use crate::error::Platform;
 use crate::inbound;
 use crate::routes::{cached_json, CacheHeaders};
 use crate::token::sha256_hex;
-use percent_encoding::percent_decode_str;
-use pve_api::{Operation, ENGINE_VERSION};
-use serde_json::value::RawValue;
+use pve_api::ENGINE_VERSION;
 use std::rc::Rc;
 use worker::{Context, Env, Request, Response};
-
-/// A character name from a raw (percent-encoded) path segment, checked with the game's rule
-/// ([`crate::watches::validate_character_name`]: Hangul syllables, Latin letters and digits, 2 to 12 in
-/// Nexon's counting).
-///
-/// # Errors
-/// `InvalidCharacterName` saying why.
-pub fn validate_name(segment: &str) -> Result<String, EdgeError> {
-    // 12 Hangul syllables percent-encoded are 108 bytes; anything longer is too long anyway.
-    if segment.len() > 128 {
-        return Err(EdgeError::InvalidCharacterName {
-            reason: "longer than 12 (a Hangul syllable counts 2)",
-        });
-    }
-    let name = percent_decode_str(segment)
-        .decode_utf8()
-        .map_err(|_| EdgeError::InvalidCharacterName {
-            reason: "not percent-encoded UTF-8",
-        })?;
-    crate::watches::validate_character_name(&name)
-}
 
 #[derive(Debug, Default, PartialEq)]
 struct Query {
@@ -66,13 +44,6 @@ impl Query {
     }
 }
 
-/// A character's ocid and equipment, as the cache served them.
-pub struct Character {
-    pub name: String,
-    pub ocid: String,
-    pub equipment: Served,
-}
-
 async fn character(
     req: &Request,
     env: &Env,
@@ -81,10 +52,10 @@ async fn character(
     raw_name: &str,
     allowed_query: &[&str],
 ) -> Result<(Character, Query, Rc<Config>), EdgeError> {
-    let name = validate_name(raw_name)?;
+    let name = pve_edge::validate::character_name_segment(raw_name)?;
     let query = Query::parse(req, allowed_query)?;
     task.set_key(name.clone());
-    let cfg = Config::get(env)?;
+    let cfg = crate::config::get(env)?;
     let now = now_ms();
     let deadline = now + cfg.request_deadline_ms;
     let mode = if query.refresh {
@@ -98,52 +69,6 @@ async fn character(
     };
     let c = lookup(env, ctx, &cfg, task, name, mode, deadline).await?;
     Ok((c, query, cfg))
-}
-
-/// A character's ocid, then its equipment in `mode`, through the cache tiers (and so the single-flight
-/// Durable Object and the global upstream budget). The character routes and the watch sweep share it.
-/// The name → ocid mapping changes only on a rename: a refresh refreshes the equipment only.
-///
-/// # Errors
-/// `CharacterNotFound`, `UpstreamUnavailable`, `UpstreamRateLimited`, platform errors.
-pub async fn lookup(
-    env: &Env,
-    bg: &impl Background,
-    cfg: &Rc<Config>,
-    task: &TaskContext,
-    name: String,
-    mode: Mode,
-    deadline: u64,
-) -> Result<Character, EdgeError> {
-    let lookup = |resource, mode| existing(env, bg, cfg, task, resource, mode, deadline);
-    let ocid = lookup(Resource::Ocid { name: name.clone() }, Mode::Normal).await?;
-    task.record("ocid_tier", ocid.how.tier());
-    let ocid = String::from_utf8(ocid.entry.body.clone())
-        .map_err(|_| EdgeError::internal("cached ocid is not UTF-8"))?;
-    let equipment = lookup(Resource::Equipment { ocid: ocid.clone() }, mode).await?;
-    Ok(Character {
-        name,
-        ocid,
-        equipment,
-    })
-}
-
-/// [`cache::lookup`], with "no such character" (a cached `not_found`) as `CharacterNotFound`.
-async fn existing(
-    env: &Env,
-    ctx: &impl Background,
-    cfg: &Rc<Config>,
-    task: &TaskContext,
-    resource: Resource,
-    mode: Mode,
-    deadline: u64,
-) -> Result<Served, EdgeError> {
-    let served = cache::lookup(env, ctx, cfg, task, &resource, mode, deadline).await?;
-    if served.entry.meta.kind == Kind::NotFound {
-        cache::answered(task, served.how, Some(&served.entry.meta));
-        return Err(EdgeError::CharacterNotFound);
-    }
-    Ok(served)
 }
 
 /// `GET /v1/characters/{name}/equipment`: the item equipment (canonical JSON of Nexon's answer) with the
@@ -196,37 +121,6 @@ pub async fn valuation(
     cached_json(req, body, &headers)
 }
 
-/// The valuation of `set` (`equipped` or `preset_N`) of a character's equipment, as
-/// `{"set":…,"valuation":…}`: from the derived cache (keyed by ocid, equipment hash, engine version and
-/// set), or computed and cached.
-///
-/// # Errors
-/// The engine's errors; `InvalidQuery` if the character has no such set.
-pub async fn valued(
-    env: &Env,
-    bg: &impl Background,
-    cfg: &Config,
-    task: &TaskContext,
-    c: &Character,
-    set: &str,
-) -> Result<Served, EdgeError> {
-    let key = format!(
-        "v{FORMAT_VERSION}:valuation:{}:{}:{}:{set}",
-        c.ocid,
-        c.equipment.entry.meta.hash,
-        cache::engine_tag()
-    );
-    Ok(match cache::get_derived(env, cfg, task, &key).await {
-        Some(served) => served,
-        None => {
-            let started = now_ms();
-            let out = valuate(&c.equipment.entry.body, set)?;
-            task.record("engine_ms", now_ms().saturating_sub(started));
-            cache::put_derived(env, bg, cfg, &key, out)
-        }
-    })
-}
-
 /// After the response: if `name` is watched, record the equipped set's valuation from `valued` (a
 /// [`valued`] entry, whatever set the client asked for: it holds the whole valuation) and, if it
 /// changed, send the `valuation.changed` events at once. Failures go to this task's own log line, never
@@ -256,40 +150,6 @@ fn notice_in_background(env: &Env, ctx: &Context, name: &str, valued: Rc<Entry>)
             ),
         }
     });
-}
-
-/// The engine's valuation of a character's item equipment (Nexon's answer, as `pve valuation` reads it
-/// with default options) and, picked from it, the set asked for (`equipped` or `preset_N`), as
-/// `{"set":…,"valuation":…}`. The one place the Worker calls the engine's valuation.
-///
-/// # Errors
-/// The engine's errors; `InvalidQuery` if the character has no such preset.
-fn valuate(equipment_json: &[u8], set: &str) -> Result<Vec<u8>, EdgeError> {
-    let internal = EdgeError::Internal;
-    let request =
-        std::str::from_utf8(equipment_json).map_err(|_| internal("cached equipment is not UTF-8".into()))?;
-    let valuation = pve_api::handle(Operation::Valuation, request)?;
-    // Pick the set without re-serializing it: a parse-and-print round trip may change a float's last digit.
-    #[derive(serde::Deserialize)]
-    struct Output<'a> {
-        #[serde(borrow)]
-        sets: Vec<&'a RawValue>,
-    }
-    #[derive(serde::Deserialize)]
-    struct SetName {
-        set: String,
-    }
-    let output: Output =
-        serde_json::from_str(&valuation).map_err(|e| internal(format!("valuation output: {e}")))?;
-    let chosen = output
-        .sets
-        .into_iter()
-        .find(|raw| serde_json::from_str::<SetName>(raw.get()).is_ok_and(|s| s.set == set))
-        .ok_or_else(|| EdgeError::InvalidQuery(format!("this character has no {set} equipment")))?;
-    let mut out = format!("{{\"set\":{},\"valuation\":", chosen.get()).into_bytes();
-    out.extend_from_slice(valuation.as_bytes());
-    out.push(b'}');
-    Ok(out)
 }
 
 /// `{"character_name":…,"ocid":…,…` (left open for the payload field).
@@ -335,39 +195,5 @@ fn character_headers(cfg: &Config, c: &Character, how: How, extra: Option<&str>,
         cache_status: how.cache_status(Some(meta), now),
         cache_control,
         age_s: Some(now.saturating_sub(meta.fetched_at) / 1000),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn check(segment: &str, ok: bool) {
-        assert_eq!(validate_name(segment).is_ok(), ok, "{segment:?}");
-    }
-
-    #[test]
-    fn names() {
-        check("%EC%97%90%EB%B0%98", true); // 에반
-        check("load17", true);
-        check("Ab", true);
-        check("abcdefghijkl", true);
-        check("%EA%B0%80", true); // 가: one syllable counts 2
-        check("a", false);
-        check("abcdefghijklm", false);
-        check("", false);
-        check("has%20space", false);
-        check("a.b", false);
-        check("a-b", false);
-        check("%3Cscript%3E", false);
-        check("%F0%9F%98%80ok", false); // emoji
-        check("%FF%FE", false); // not UTF-8
-        check("%ZZab", false); // not an escape: '%' is not allowed
-        check("%EA%B0%80%EA%B0%80%EA%B0%80%EA%B0%80%EA%B0%80%EA%B0%80", true); // 6 syllables = 12
-        check(
-            "%EA%B0%80%EA%B0%80%EA%B0%80%EA%B0%80%EA%B0%80%EA%B0%80%EA%B0%80",
-            false,
-        ); // 7 = 14
-        check(&"a".repeat(500), false);
     }
 }

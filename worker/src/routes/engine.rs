@@ -4,7 +4,6 @@
 //! the engine version. A body without a canonical form (not JSON, duplicate keys) goes straight to the
 //! engine, which answers with the precise error; errors are never cached.
 use crate::cache::{self, canonical, Entry, How, Served, FORMAT_VERSION};
-use crate::config::Config;
 use crate::context::{now_ms, TaskContext};
 use crate::error::EdgeError;
 use crate::error::Platform;
@@ -33,7 +32,7 @@ pub async fn compute(
     task: &TaskContext,
 ) -> Result<Response, EdgeError> {
     let body = read_body_up_to(req, max_body_bytes(op)).await?;
-    let cfg = Config::get(env)?;
+    let cfg = crate::config::get(env)?;
     let key = canonical::canonicalize(body.as_bytes()).ok().map(|c| {
         format!(
             "v{FORMAT_VERSION}:engine:{}:{}:{}",

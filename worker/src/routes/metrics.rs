@@ -1,13 +1,14 @@
 //! `GET /metrics`: Prometheus text format 0.0.4 for the whole deployment. Requires
 //! `Authorization: Bearer <ADMIN_TOKEN>` or `<METRICS_SCRAPE_TOKEN>`.
 use crate::auth::bearer_matches;
+use crate::bindings::{ADMIN_TOKEN, METRICS_SCRAPE_TOKEN};
 use crate::error::EdgeError;
 use crate::error::Platform;
 use crate::metrics_store;
 use worker::{Env, Request, Response};
 
 pub async fn metrics(req: &Request, env: &Env) -> Result<Response, EdgeError> {
-    if !bearer_matches(req, env, &["ADMIN_TOKEN", "METRICS_SCRAPE_TOKEN"]) {
+    if !bearer_matches(req, env, &[ADMIN_TOKEN, METRICS_SCRAPE_TOKEN]) {
         return Err(EdgeError::Unauthorized);
     }
     // This isolate's own recent deltas first, so a scrape sees everything up to itself.

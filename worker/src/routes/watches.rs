@@ -17,7 +17,7 @@ pub async fn create(
     ctx: &Context,
     task: &TaskContext,
 ) -> Result<Response, EdgeError> {
-    let key = watches::check_idempotency_key(req.headers().get("idempotency-key").platform()?)?;
+    let key = pve_edge::validate::idempotency_key(req.headers().get("idempotency-key").platform()?)?;
     let body = read_body(req).await?;
     let create: CreateWatch = parse_json(&body)?;
     let stored = watches::create(env, &key, create).await?;

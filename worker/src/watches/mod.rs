@@ -23,40 +23,26 @@ use crate::token;
 use crate::vars::{self, ConfigError};
 
 const IDEMPOTENCY_SCOPE: &str = "watches.create";
-/// Character name length bounds in Nexon's counting.
-const MAX_NAME_WEIGHT: usize = 12;
-const MIN_NAME_WEIGHT: usize = 2;
 
+/// The watch settings ([`pve_edge::config::WatchConfig`]) read from the `Env`. A wrapper only so that
+/// `WatchConfig::from_env(env)` reads as before at every call site; the fields are the pure type's.
 #[derive(Debug, Clone, Copy)]
-pub struct WatchConfig {
-    /// How long an Idempotency-Key is remembered: `IDEMPOTENCY_TTL_S` (default one day).
-    pub idempotency_ttl_ms: u64,
-    /// Largest `valuation.changed` body; per-item changes are cut to fit: `OUTBOX_MAX_PAYLOAD_BYTES`.
-    pub max_payload_bytes: usize,
-    /// Characters refreshed per sweep (the upstream budget of one cron run): `WATCH_SWEEP_BATCH`.
-    pub sweep_batch: u32,
-    /// A watched character is refreshed at most this often by the sweep: `WATCH_SWEEP_INTERVAL_S`.
-    pub sweep_interval_ms: u64,
-}
+pub struct WatchConfig(pve_edge::config::WatchConfig);
 
 impl WatchConfig {
     pub fn from_env(env: &Env) -> Result<WatchConfig, ConfigError> {
-        Ok(WatchConfig {
-            idempotency_ttl_ms: vars::number(env, "IDEMPOTENCY_TTL_S", 86_400u64, 60, 2_592_000)? * 1000,
-            max_payload_bytes: vars::number(env, "OUTBOX_MAX_PAYLOAD_BYTES", 16_384usize, 1_024, 262_144)?,
-            sweep_batch: vars::number(env, "WATCH_SWEEP_BATCH", 5, 0, 100)?,
-            sweep_interval_ms: vars::number(env, "WATCH_SWEEP_INTERVAL_S", 3_600u64, 0, 604_800)? * 1000,
-        })
+        pve_edge::config::WatchConfig::parse(&vars::source(env)).map(WatchConfig)
     }
 }
 
-/// `POST /v1/watches` body.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateWatch {
-    pub character: String,
-    pub webhook_url: String,
+impl std::ops::Deref for WatchConfig {
+    type Target = pve_edge::config::WatchConfig;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
+
+pub use pve_edge::request::CreateWatch;
 
 /// A stored answer to replay for a repeated Idempotency-Key.
 #[derive(Debug)]
@@ -66,36 +52,8 @@ pub struct StoredResponse {
     pub replayed: bool,
 }
 
-/// A character name as the game allows it: Hangul syllables, Latin letters and digits, 2 to 12 in
-/// Nexon's counting (a Hangul syllable counts 2). The same rule as the character lookup routes, so a
-/// watch can only name a character that a lookup could find.
-pub fn validate_character_name(name: &str) -> Result<String, EdgeError> {
-    let invalid = |reason| Err(EdgeError::InvalidCharacterName { reason });
-    let mut weight = 0usize;
-    for c in name.chars() {
-        weight += match c {
-            'a'..='z' | 'A'..='Z' | '0'..='9' => 1,
-            '\u{AC00}'..='\u{D7A3}' => 2,
-            _ => return invalid("only Hangul syllables, Latin letters and digits are allowed"),
-        };
-        if weight > MAX_NAME_WEIGHT {
-            return invalid("longer than 12 (a Hangul syllable counts 2)");
-        }
-    }
-    if weight < MIN_NAME_WEIGHT {
-        return invalid("shorter than 2 (a Hangul syllable counts 2)");
-    }
-    Ok(name.to_owned())
-}
-
-/// Visible ASCII, 1 to 255 characters.
-pub fn check_idempotency_key(key: Option<String>) -> Result<String, EdgeError> {
-    let key = key.ok_or(EdgeError::IdempotencyKeyMissing)?;
-    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
-        return Err(EdgeError::IdempotencyKeyInvalid);
-    }
-    Ok(key)
-}
+/// The game's name rule (one home: [`pve_edge::validate`]).
+pub use pve_edge::validate::character_name as validate_character_name;
 
 #[derive(Deserialize)]
 struct IdempotencyRow {
@@ -343,52 +301,7 @@ pub async fn delete(env: &Env, id: &str, token: Option<&str>) -> Result<serde_js
     }))
 }
 
-/// What a refresh computed for a character, reduced to what a notification needs. The valuation engine's
-/// answer is converted to this by the refresh path (one adapter, where the valuation is computed).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ValuationSummary {
-    /// Mean total cost in mesos of the equipped set.
-    pub total_mean_cost: f64,
-    pub items: Vec<ItemValue>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ItemValue {
-    pub slot: String,
-    pub name: String,
-    /// Mean cost in mesos; `None` when nothing of the item is valued in mesos (never a silent 0).
-    pub mean_cost: Option<f64>,
-}
-
-impl ValuationSummary {
-    /// Checks the numbers and orders items by slot, so equal valuations have equal canonical JSON.
-    fn canonical(&self) -> Result<(ValuationSummary, String), EdgeError> {
-        if !self.total_mean_cost.is_finite()
-            || self
-                .items
-                .iter()
-                .any(|i| i.mean_cost.is_some_and(|c| !c.is_finite()))
-        {
-            return Err(EdgeError::InvalidValuationSummary("costs must be finite numbers"));
-        }
-        let mut by_slot = BTreeMap::new();
-        for item in &self.items {
-            if item.slot.is_empty() || by_slot.insert(item.slot.clone(), item.clone()).is_some() {
-                return Err(EdgeError::InvalidValuationSummary(
-                    "item slots must be non-empty and unique",
-                ));
-            }
-        }
-        let sorted = ValuationSummary {
-            total_mean_cost: self.total_mean_cost,
-            items: by_slot.into_values().collect(),
-        };
-        let json = serde_json::to_string(&sorted).map_err(|e| EdgeError::internal(e.to_string()))?;
-        Ok((sorted, json))
-    }
-}
+pub use pve_edge::valuation::{ItemValue, ValuationSummary};
 
 /// The latest stored valuation of a character.
 #[derive(Debug, Clone)]

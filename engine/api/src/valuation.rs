@@ -1140,8 +1140,13 @@ fn split(value: Value) -> Result<(Value, OptionsDto), ApiError> {
     let wrapped =
         matches!(&value, Value::Object(m) if m.contains_key("equipment") || m.contains_key("options"));
     if wrapped {
+        // Move the equipment out (leaving null) before checking the wrapper: deserializing the wrapper
+        // from the whole value would copy the whole equipment tree, about as much work as the valuation
+        // itself (issue 16). The wrapper's errors are the same: same keys, and `equipment` takes any JSON.
+        let mut value = value;
+        let equipment = value.get_mut("equipment").map(Value::take);
         let w: Wrapper = serde_json::from_value(value).map_err(ApiError::from_json)?;
-        Ok((w.equipment, w.options))
+        Ok((equipment.unwrap_or(w.equipment), w.options))
     } else {
         Ok((value, OptionsDto::default()))
     }

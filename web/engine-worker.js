@@ -4,7 +4,7 @@
 // (no JSON text crosses the boundary). `response` equals JSON.parse of the CLI's and the HTTP API's output
 // for the same request (the same f64 bits); `raw` is that response as JSON text, for the page's "JSON"
 // view; `ms` the time the engine took. The potential line tables are a separate static asset
-// (data/potential.tsv, copied there by `scripts/build.sh web`), fetched and installed once, on the first
+// (data/potential.bin, the compact format, copied there by `scripts/build.sh web`), fetched and installed once, on the first
 // operation that needs them.
 import init, * as wasm from './pkg/pve_wasm.js';
 
@@ -43,7 +43,7 @@ function engineError(message, code) {
 
 function installPotentialData() {
   potentialData ??= (async () => {
-    const url = new URL('./data/potential.tsv', import.meta.url);
+    const url = new URL('./data/potential.bin', import.meta.url);
     let res;
     try {
       res = await fetch(url);

@@ -106,6 +106,17 @@ pub enum Schema {
         required: &'static [&'static str],
         description: &'static str,
     },
+    /// A JSON object of string fields the Worker reads itself; `closed`: other keys are `unknown_field`.
+    Fields { fields: &'static [Field], closed: bool },
+}
+
+/// One string field of a [`Schema::Fields`] object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    pub name: &'static str,
+    pub required: bool,
+    pub description: &'static str,
+    pub schema: ParamSchema,
 }
 
 /// One status an operation answers with.
@@ -293,6 +304,18 @@ const EVENT_ID: Param = Param {
     location: Location::Path,
     required: true,
     description: "",
+    schema: ParamSchema::Text {
+        min_length: 1,
+        max_length: None,
+        pattern: None,
+    },
+};
+const ALERT_KEY: Param = Param {
+    name: "alert_key",
+    location: Location::Path,
+    required: true,
+    description:
+        "The alert key, as in the alert message's \"alert key\" field (e.g. outbox.content_hash_mismatch).",
     schema: ParamSchema::Text {
         min_length: 1,
         max_length: None,
@@ -525,7 +548,10 @@ Route {
                 description: "",
                 params: &[IDEMPOTENCY_KEY],
                 links: WATCH_LINKS,
- request: Some(Body { media_type: "application/json", schema: Schema::Object { required: &["character", "webhook_url"], description: "" } }),
+ request: Some(Body { media_type: "application/json", schema: Schema::Fields { fields: &[
+    Field { name: "character", required: true, description: "A character name (the rule of the character routes' {name}; else 400 invalid_character_name).", schema: CHARACTER_NAME.schema },
+    Field { name: "webhook_url", required: true, description: "https only; never a private, loopback, link-local, carrier-grade-NAT or reserved address, an internal host name (localhost, .local, .internal, a single label) or credentials; at most 2048 characters. Else 400 invalid_webhook_url naming the rule.", schema: ParamSchema::Text { min_length: 1, max_length: Some(2048), pattern: None } },
+], closed: true } }),
                 responses: &[Answer { status: 201, description: "The watch, with its token (shown once).", body: Some(Body { media_type: "application/json", schema: Schema::Object { required: &[], description: "" } }), headers: &[], codes: &[] },
 error(400, "Bad request.", &["idempotency_key_required", "invalid_idempotency_key", "invalid_webhook_url", "invalid_character_name", "malformed_json", "unknown_field", "missing_field", "invalid_type"]),
 WRONG_METHOD,
@@ -680,8 +706,77 @@ RATE_LIMITED,
 INTERNAL],
             }],
         allow: POST_ALLOW,
-    }
-
+    },
+    Route {
+        path: "/v1/admin/characters/{name}/purge",
+        operations: &[Operation {
+            method: "POST",
+            operation_id: "purgeCharacter",
+            auth: Auth::Admin,
+            tag: "admin",
+            summary: "Drop a character from every cache tier.",
+            description: "Deletes the character's KV entries (ocid, equipment, valuations), drops them from this isolate's memory and raises the character's purge generation in its Durable Object: from the answer on, no load answers with a purged copy, and other isolates stop answering from memory within PURGE_CHECK_MS. Idempotent.",
+            params: &[CHARACTER_NAME],
+            links: &[],
+            request: None,
+            responses: &[
+                Answer {
+                    status: 200,
+                    description: "Purged: the new generation and the deleted KV keys.",
+                    body: Some(Body {
+                        media_type: "application/json",
+                        schema: Schema::Object {
+                            required: &["character_name", "ocid", "generation", "previous_generation", "kv_deleted", "l1_dropped"],
+                            description: "",
+                        },
+                    }),
+                    headers: &[],
+                    codes: &[],
+                },
+                error(400, "Not a valid character name.", &["invalid_character_name"]),
+                UNAUTHORIZED,
+                WRONG_METHOD,
+                RATE_LIMITED,
+                INTERNAL,
+            ],
+        }],
+        allow: POST_ALLOW,
+    },
+    Route {
+        path: "/v1/admin/alerts/{alert_key}/resolve",
+        operations: &[Operation {
+            method: "POST",
+            operation_id: "resolveAlert",
+            auth: Auth::Admin,
+            tag: "admin",
+            summary: "Resolve an alert.",
+            description: "Marks the alert resolved: a [RESOLVED] chat message (CRITICAL, WARNING) and, for CRITICAL with a pager configured, a PagerDuty `resolve` event with the same dedup_key, through the outbox. The next raise of the key is sent again. Resolving a resolved alert sends nothing (outcome already_resolved).",
+            params: &[ALERT_KEY],
+            links: &[],
+            request: None,
+            responses: &[
+                Answer {
+                    status: 200,
+                    description: "Resolved, or already resolved.",
+                    body: Some(Body {
+                        media_type: "application/json",
+                        schema: Schema::Object {
+                            required: &["outcome", "alert_key"],
+                            description: "",
+                        },
+                    }),
+                    headers: &[],
+                    codes: &[],
+                },
+                UNAUTHORIZED,
+                error(404, "No alert was raised under this key.", &["alert_not_found"]),
+                WRONG_METHOD,
+                RATE_LIMITED,
+                INTERNAL,
+            ],
+        }],
+        allow: POST_ALLOW,
+    },
 ];
 
 /// The declared route whose template matches `path` (a request path, without the query).

@@ -92,7 +92,8 @@ test('star force: every option reaches the engine, and the page shows pve starfo
   expectShown(shown, 'sf-p_no_boom', formatPercent(r.p_no_boom, 'ko'));
   expectShown(shown, 'sf-mean_total_cost', formatMeso(r.mean_total_cost, 'ko'));
   assert.equal(await page.locator('#panel-starforce [data-testid="sf-per-star"] tbody tr').count(), r.per_star.length);
-  assert.equal(await page.locator('#panel-starforce svg.chart').count(), 2, 'the cost CDF and the destroyed-items chart');
+  // Issue 13 adds the safeguard frontier chart (0→22 has several Pareto-optimal policies).
+  assert.equal(await page.locator('#panel-starforce svg.chart').count(), 3, 'the cost CDF, the destroyed-items chart and the frontier');
   assert.ok(await page.isVisible('[data-testid="sf-advice"]'), 'the safeguard advice');
 
   // Typing fast: only the last request's result is shown, and an older answer never overwrites it.

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startStack, runCli, artifactsDir } from '../lib/stack.mjs';
 import { launchBrowser, newPage, waitForResult, shownNumbers, screenshots } from '../lib/browser.mjs';
-import { startFakeUpstream, FIXTURES } from '../fake-upstream/server.mjs';
+import { startFakeUpstream, FIXTURES, withLocalIcons } from '../fake-upstream/server.mjs';
 import { formatMeso, formatPercent, formatCount } from '../../web/format.js';
 import { STRINGS } from '../../web/strings.js';
 
@@ -173,7 +173,8 @@ test('character: the edge API valuation is shown; what-ifs recompute locally in 
   const api = await waitForResult(page, 'character', { name: '에반' });
   assert.equal(api.state, 'done', api.error);
   // The route's valuation is the engine's valuation of the fixture with default options.
-  const fixture = readFileSync(join(FIXTURES, 'evan_equip.json'), 'utf8');
+  // (as the fake serves it: its item_icon URLs point at the fake, issue 15)
+  const fixture = JSON.stringify(withLocalIcons(JSON.parse(readFileSync(join(FIXTURES, 'evan_equip.json'), 'utf8')), fake.url));
   const v = JSON.parse(cli('valuation', fixture));
   assert.deepEqual(JSON.parse(api.raw).valuation, v);
   let shown = await shownNumbers(page, '#panel-character');
@@ -201,8 +202,8 @@ test('character: the edge API valuation is shown; what-ifs recompute locally in 
       ruleset: 'kms', star_catch: true, safeguard: false, mvp: 'diamond', pc_room: false, spare_cost: 0,
       events: { thirty_off: false, boom_reduction: false, five_ten_fifteen: false, plus_one: false },
     },
-    potential: { reset: 'black', start_grade: '레어', cube_price_mesos: 10000000 },
-    additional_potential: { reset: 'meso_reset_additional', start_grade: '레어', cube_price_mesos: null },
+    potential: { reset: 'black', start_grade: '레어', cube_price_mesos: 10000000, quantiles: false },
+    additional_potential: { reset: 'meso_reset_additional', start_grade: '레어', cube_price_mesos: null, quantiles: false },
     flame: { flame: 'powerful', convention: 'kms_grade', price_mesos: null },
   };
   const local = await waitForResult(page, 'character', { name: '에반', options });

@@ -94,11 +94,15 @@ pub enum KindDto {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ItemDto {
+    /// 1 to 250: the level the value formulas use.
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = pve_engine::flame::MAX_LEVEL)))]
     pub level: u32,
     pub kind: KindDto,
     #[serde(default)]
     pub boss: Option<bool>,
+    /// Weapons only, required for them: base ATT, ≥ 1.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
     pub base_attack: Option<u32>,
     #[serde(default)]
     pub base_magic_attack: Option<u32>,

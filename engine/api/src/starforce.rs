@@ -155,10 +155,15 @@ impl EventPreset {
 /// The request; echoed back, with every default filled in, as the response's `request`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(transform = request_rules_schema))]
 #[serde(deny_unknown_fields)]
 pub struct StarforceRequest {
+    /// 0 to 300.
+    #[cfg_attr(feature = "schema", schemars(range(max = pve_engine::starforce::MAX_ITEM_LEVEL)))]
     pub item_level: u32,
+    /// The current star; at most `to_star` (else 400 `invalid_combination`).
     pub from_star: u32,
+    /// The target star; at most the rule set's star cap for `item_level` (else 400 `out_of_range`).
     pub to_star: u32,
     #[serde(default)]
     pub ruleset: Ruleset,
@@ -175,7 +180,9 @@ pub struct StarforceRequest {
     pub mvp: Mvp,
     #[serde(default)]
     pub pc_room: bool,
+    /// Mesos per destroyed item, a finite number ≥ 0.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0.0)))]
     pub spare_cost: f64,
     /// Per-star safeguard policy (stars where the rule set offers it); `safeguard: true` is the
     /// every-allowed-star short form. Both given → `invalid_combination`.
@@ -189,13 +196,61 @@ pub struct StarforceRequest {
 /// `budget_mesos` (attempt mesos, ≥ 0) and `spares` (owned replacement items); an absent one is
 /// unlimited, not both.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "schema",
+    schemars(extend("anyOf" = [{"required": ["budget_mesos"]}, {"required": ["spares"]}]))
+)]
 #[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlanRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0.0)))]
     pub budget_mesos: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spares: Option<u32>,
+}
+
+/// The rules validation applies across fields, written out from the engine's rule tables as JSON
+/// Schema: per rule set and level band, `to_star` at most the star cap and `safeguard_stars` only stars
+/// that offer safeguard; `from_star` at most `to_star`; not `safeguard: true` with `safeguard_stars`.
+#[cfg(feature = "schema")]
+fn request_rules_schema(schema: &mut schemars::Schema) {
+    use serde_json::json;
+    let mut caps = Vec::new();
+    let mut top = 0;
+    for id in sf::RuleSetId::ALL {
+        let rules = id.rules();
+        let ruleset = if id == sf::RuleSetId::Kms {
+            // The default: an absent `ruleset` is kms.
+            json!({"properties": {"ruleset": {"const": id.as_str()}}})
+        } else {
+            json!({"required": ["ruleset"], "properties": {"ruleset": {"const": id.as_str()}}})
+        };
+        let mut lo = 0;
+        for &(hi, cap) in rules.star_caps {
+            if lo > sf::MAX_ITEM_LEVEL {
+                break;
+            }
+            top = top.max(cap);
+            caps.push(json!({"allOf": [ruleset, {"properties": {
+                "item_level": {"minimum": lo, "maximum": hi.min(sf::MAX_ITEM_LEVEL)},
+                "to_star": {"maximum": cap},
+                "safeguard_stars": {"type": ["array", "null"], "items": {"enum": rules.safeguard.stars}},
+            }}]}));
+            lo = hi.saturating_add(1);
+        }
+    }
+    let from_to: Vec<_> = (0..=top)
+        .map(|t| json!({"properties": {"to_star": {"const": t}, "from_star": {"maximum": t}}}))
+        .collect();
+    let both_safeguards = json!({
+        "required": ["safeguard", "safeguard_stars"],
+        "properties": {"safeguard": {"const": true}, "safeguard_stars": {"type": "array"}},
+    });
+    schema.insert(
+        "allOf".into(),
+        json!([{"anyOf": caps}, {"anyOf": from_to}, {"not": both_safeguards}]),
+    );
 }
 
 impl From<&StarforceRequest> for sf::Request {

@@ -258,6 +258,18 @@ fn content(c: &Check, body: &Body) -> Result<Value, String> {
             }
             out
         }
+        Schema::Fields { fields, closed } => {
+            let mut properties = Map::new();
+            for f in fields {
+                let mut schema = param_schema(&f.schema);
+                if !f.description.is_empty() {
+                    schema["description"] = json!(f.description);
+                }
+                properties.insert(f.name.into(), schema);
+            }
+            let required: Vec<&str> = fields.iter().filter(|f| f.required).map(|f| f.name).collect();
+            json!({"type": "object", "properties": properties, "required": required, "additionalProperties": !closed})
+        }
     };
     Ok(json!({ body.media_type: {"schema": schema} }))
 }

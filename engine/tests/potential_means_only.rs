@@ -36,10 +36,9 @@ fn means_only_is_compute_without_the_quantiles() {
                             grade,
                             goal: Goal::new(g, &[]).unwrap(),
                         };
-                        let (Ok(full), Ok(lean)) = (
-                            pot::compute(d, &req),
-                            pot::compute_with(d, &req, &means_only),
-                        ) else {
+                        let (Ok(full), Ok(lean)) =
+                            (pot::compute(d, &req), pot::compute_with(d, &req, &means_only))
+                        else {
                             assert_eq!(
                                 pot::compute(d, &req).err(),
                                 pot::compute_with(d, &req, &means_only).err()

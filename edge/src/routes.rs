@@ -257,8 +257,8 @@ const CHARACTER_NAME: Param = Param {
     required: true,
     description: "Character name: Hangul syllables, Latin letters and digits, 2 to 12 in Nexon's counting (a Hangul syllable counts 2). Percent-encoded UTF-8. Any other name is 400 invalid_character_name.",
     schema: ParamSchema::CharacterName {
-        min_weight: 2,
-        max_weight: 12,
+        min_weight: crate::validate::MIN_NAME_WEIGHT as u32,
+        max_weight: crate::validate::MAX_NAME_WEIGHT as u32,
     },
 };
 const IF_NONE_MATCH: Param = Param {
@@ -277,7 +277,9 @@ const IDEMPOTENCY_KEY: Param = Param {
     location: Location::Header,
     required: true,
     description: "1 to 255 visible ASCII characters. A repeat with the same key and body gets the same answer (idempotent-replayed: true).",
-    schema: ParamSchema::VisibleAscii { max_length: 255 },
+    schema: ParamSchema::VisibleAscii {
+        max_length: crate::validate::MAX_IDEMPOTENCY_KEY_LEN as u32,
+    },
 };
 const WATCH_ID: Param = Param {
     name: "id",

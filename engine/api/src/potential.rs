@@ -177,6 +177,7 @@ pub struct PotentialRequest {
 /// Exactly one budget.
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "PotentialPlanRequest"))]
 #[serde(deny_unknown_fields)]
 pub struct PlanRequest {
     #[serde(default)]
@@ -390,6 +391,7 @@ pub struct BudgetForDto {
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "PotentialPlanResponse"))]
 pub struct PlanResponse {
     pub unit: PlanUnitDto,
     /// The budget as given.

@@ -196,6 +196,7 @@ pub struct StarforceRequest {
 /// `budget_mesos` (attempt mesos, ≥ 0) and `spares` (owned replacement items); an absent one is
 /// unlimited, not both.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "StarforcePlanRequest"))]
 #[cfg_attr(
     feature = "schema",
     schemars(extend("anyOf" = [{"required": ["budget_mesos"]}, {"required": ["spares"]}]))
@@ -431,6 +432,7 @@ pub struct BestPolicy {
 /// The planner's answer (see `pve_engine::starforce::plan`).
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "StarforcePlanResponse"))]
 pub struct PlanResponse {
     /// P(reach `to_star` with attempt mesos ≤ budget and destroyed items ≤ spares), request's policy.
     pub p_reach: f64,

@@ -751,6 +751,82 @@ impl Route {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::EdgeError;
+
+    /// One error of every kind that has no payload worth choosing, to read its code and status.
+    fn every_error() -> Vec<EdgeError> {
+        let mut all: Vec<EdgeError> = pve_api::ErrorCode::ALL
+            .iter()
+            .map(|&c| EdgeError::Api(pve_api::ApiError::new(c, "")))
+            .collect();
+        all.extend([
+            EdgeError::RouteNotFound,
+            EdgeError::MethodNotAllowed { allow: "" },
+            EdgeError::Unauthorized,
+            EdgeError::PayloadTooLarge { limit: 0 },
+            EdgeError::Platform(String::new()),
+            EdgeError::IdempotencyKeyMissing,
+            EdgeError::IdempotencyKeyInvalid,
+            EdgeError::IdempotencyKeyReused,
+            EdgeError::InvalidWebhookUrl(crate::webhook::WebhookUrlError::NotHttps),
+            EdgeError::InvalidCharacterName { reason: "" },
+            EdgeError::InvalidValuationSummary(""),
+            EdgeError::WatchTokenRequired,
+            EdgeError::InvalidWatchToken,
+            EdgeError::WatchNotFound,
+            EdgeError::DeadLetterNotFound,
+            EdgeError::DeadLetterAlreadyReplayed,
+            EdgeError::ContentHashMismatch,
+            EdgeError::InvalidCursor,
+            EdgeError::InvalidQuery(String::new()),
+            EdgeError::CharacterNotFound,
+            EdgeError::UpstreamUnavailable { retry_after_ms: 0 },
+            EdgeError::UpstreamRateLimited { retry_after_ms: 0 },
+            EdgeError::RateLimited { retry_after_ms: 0 },
+            EdgeError::RefreshRateLimited { retry_after_ms: 0 },
+        ]);
+        all
+    }
+
+    #[test]
+    fn every_documented_code_is_answered_with_the_documented_status() {
+        let errors = every_error();
+        for route in ROUTES {
+            for op in route.operations {
+                for answer in op.responses {
+                    for code in answer.codes {
+                        let statuses: Vec<u16> = errors
+                            .iter()
+                            .filter(|e| e.code() == *code)
+                            .map(EdgeError::status)
+                            .collect();
+                        assert!(!statuses.is_empty(), "{}: unknown code {code}", op.operation_id);
+                        assert!(
+                            statuses.contains(&answer.status),
+                            "{} {}: {code} is sent with {statuses:?}",
+                            op.operation_id,
+                            answer.status
+                        );
+                    }
+                    let error_body = answer.body.is_some_and(|b| b.schema == Schema::Error);
+                    if error_body {
+                        assert!(
+                            !answer.codes.is_empty(),
+                            "{} {}: no codes",
+                            op.operation_id,
+                            answer.status
+                        );
+                    }
+                }
+                let statuses: Vec<u16> = op.responses.iter().map(|a| a.status).collect();
+                assert!(
+                    statuses.contains(&405),
+                    "{}: 405 is not documented",
+                    op.operation_id
+                );
+            }
+        }
+    }
 
     #[test]
     fn allow_lists_the_declared_methods_then_head_and_options() {

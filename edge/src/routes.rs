@@ -267,7 +267,7 @@ const IF_NONE_MATCH: Param = Param {
     required: false,
     description: "ETags; a match answers 304 Not Modified.",
     schema: ParamSchema::Text {
-        min_length: 1,
+        min_length: 0,
         max_length: None,
         pattern: None,
     },
@@ -621,7 +621,7 @@ Route {
                 summary: "Dead letters, newest first, paged.",
                 description: "",
                 params: &[Param { name: "limit", location: Location::Query, required: false, description: "", schema: ParamSchema::Integer { minimum: 1, maximum: 200 } },
-Param { name: "cursor", location: Location::Query, required: false, description: "", schema: ParamSchema::Text { min_length: 1, max_length: None, pattern: None } },
+Param { name: "cursor", location: Location::Query, required: false, description: "The next_cursor of the previous page (dl1.<n>); anything else is 400 invalid_cursor.", schema: ParamSchema::Text { min_length: 1, max_length: None, pattern: Some(r"^dl1\.\+?[0-9]{1,19}$") } },
 Param { name: "include_replayed", location: Location::Query, required: false, description: "", schema: ParamSchema::OneOf(&["true", "false"]) }],
                 links: &[],
  request: None,

@@ -63,6 +63,9 @@ for crate in pve-engine pve-edge; do
   echo "$crate dependencies are pure"
 done
 
+step "no import cycle among the modules of pve-worker and pve-edge (a scan of crate::/super::/child paths)"
+node scripts/module-cycles.mjs worker edge
+
 step "Wasm bindings under node (wasm-bindgen-test)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test -p pve-wasm --target wasm32-unknown-unknown

@@ -64,10 +64,10 @@ function axes(svg, W, { xTicks, yTicks, x, y, xFmt, yFmt, xLabel, yLabel }) {
  * (0, 0) (`curve: 'step'`, for a full distribution) or as straight segments between the points only
  * (`curve: 'line'`, for a few known quantiles); `marks` [{x, p, label}] are highlighted.
  */
-export function cdfChart({ points, marks = [], title, desc, xFmt, xLabel, yLabel, width = 640, curve = 'step' }) {
+export function cdfChart({ points, marks = [], vline = null, title, desc, xFmt, xLabel, yLabel, width = 640, curve = 'step' }) {
   const W = width;
   const svg = frame(W, title, desc);
-  const xMax = Math.max(...points.map((q) => q.x), ...marks.map((q) => q.x), 1);
+  const xMax = Math.max(...points.map((q) => q.x), ...marks.map((q) => q.x), vline ? vline.x : 0, 1);
   const xTicks = ticks(xMax, W < 480 ? 3 : 4);
   const top = xTicks[xTicks.length - 1] >= xMax ? xTicks[xTicks.length - 1] : xMax;
   const x = (v) => M.left + (v / top) * (W - M.left - M.right);
@@ -81,7 +81,14 @@ export function cdfChart({ points, marks = [], title, desc, xFmt, xLabel, yLabel
     for (const q of points) d += `H${x(q.x).toFixed(1)}V${y(q.p).toFixed(1)}`;
     d += `H${x(top).toFixed(1)}`;
   }
-  svg.append(el('path', { d, class: 'series', fill: 'none' }));
+  svg.append(el('path', { d, class: 'series', fill: 'none', 'data-points': points.length }));
+  if (vline) {
+    // A budget (issue 13): a vertical rule at its x, labelled, with data-x for tests.
+    const g = el('g', { class: 'vline', 'data-x': vline.x });
+    g.append(el('line', { x1: x(vline.x), x2: x(vline.x), y1: M.top, y2: H - M.bottom, class: 'budget' }));
+    g.append(el('text', { x: x(vline.x) + 4, y: M.top + 10, class: 'mark-label' }, vline.label));
+    svg.append(g);
+  }
   for (const m of marks) {
     svg.append(el('circle', { cx: x(m.x), cy: y(m.p), r: 4, class: 'mark' }));
     svg.append(el('text', { x: x(m.x) - 6, y: y(m.p) - 6, 'text-anchor': 'end', class: 'mark-label' }, m.label));
@@ -113,17 +120,40 @@ export function barChart({ bars, title, desc, xLabel, yLabel, width = 640 }) {
   return svg;
 }
 
+/** `text` shortened with "…" to about `px` pixels of 11 px text (Hangul is about twice as wide as Latin). */
+function fit(text, px) {
+  const w = (c) => (/[\u1100-\u11FF\u3130-\u318F\uAC00-\uD7AF]/.test(c) ? 11 : 6.5);
+  let used = 0;
+  const chars = [...text];
+  for (let i = 0; i < chars.length; i++) {
+    used += w(chars[i]);
+    if (used > px) return `${chars.slice(0, Math.max(i - 1, 1)).join('')}…`;
+  }
+  return text;
+}
+
 /**
  * Horizontal stacked bars, one row per category (issue 15: cost per item by kind, cost per preset):
  * `rows` [{label, parts: [value per series, ≥ 0]}], `series` [{label, cls}] in stacking order. The height
  * grows with the rows (`rowH` each) so every label stays readable; each segment carries a <title> with its
- * exact value (`valueFmt`), and `data-value` for tests.
+ * exact value (`valueFmt`), and `data-value` for tests. `rowLang`: the language of the row labels when they
+ * are data (item names), set on the labels and the segments' titles.
  */
-export function stackedBarChart({ rows, series, title, desc, valueFmt, xLabel, width = 640, rowH = 18, labelW }) {
+export function stackedBarChart({ rows, series, title, desc, valueFmt, xLabel, width = 640, rowH = 18, labelW = undefined, rowLang = undefined }) {
   const W = width;
   const LW = labelW ?? Math.min(200, Math.round(W * 0.34));
   const top = 8;
-  const legendH = 20;
+  // The legend, laid out first (wrapped onto more lines on a narrow chart) so the height can include it.
+  const legend = [];
+  let lx = 8;
+  let line = 0;
+  for (const s of series) {
+    const w = 24 + s.label.length * (/[\uAC00-\uD7AF]/.test(s.label) ? 12 : 7);
+    if (lx + w > W && lx > 8) { lx = 8; line += 1; }
+    legend.push({ s, x: lx, line });
+    lx += w;
+  }
+  const legendH = 20 * (line + 1);
   const Hs = top + rows.length * rowH + 32 + legendH;
   const id = `chart-${++uid}`;
   const svg = el('svg', { viewBox: `0 0 ${W} ${Hs}`, role: 'img', 'aria-labelledby': `${id}-t ${id}-d`, class: 'chart stacked' });
@@ -144,28 +174,61 @@ export function stackedBarChart({ rows, series, title, desc, valueFmt, xLabel, w
   svg.append(g);
   rows.forEach((r, i) => {
     const y = top + i * rowH;
-    const maxChars = Math.floor((LW - 8) / 7);
-    const label = r.label.length > maxChars ? `${r.label.slice(0, maxChars - 1)}…` : r.label;
-    const lt = el('text', { x: LW - 6, y: y + rowH * 0.7, 'text-anchor': 'end', class: 'row-label', lang: 'ko' }, label);
-    lt.append(el('title', {}, r.label));
+    const label = fit(r.label, LW - 10);
+    const lang = rowLang ? { lang: rowLang } : {};
+    const lt = el('text', { x: LW - 6, y: y + rowH * 0.7, 'text-anchor': 'end', class: 'row-label', ...lang }, label);
+    lt.append(el('title', lang, r.label));
     svg.append(lt);
     let at = 0;
     r.parts.forEach((v, k) => {
       if (!(v > 0)) return;
       const rect = el('rect', { x: x(at), y: y + 2, width: Math.max(x(at + v) - x(at), 0.5), height: rowH - 4,
         class: `seg ${series[k].cls}`, 'data-value': v, 'data-series': series[k].cls });
-      rect.append(el('title', {}, `${r.label} · ${series[k].label}: ${valueFmt(v)}`));
+      rect.append(el('title', lang, `${r.label} · ${series[k].label}: ${valueFmt(v)}`));
       svg.append(rect);
       at += v;
     });
   });
-  let lx = LW;
-  const ly = Hs - legendH + 6;
-  for (const s of series) {
-    svg.append(el('rect', { x: lx, y: ly, width: 10, height: 10, class: `seg ${s.cls}` }));
-    const tx = el('text', { x: lx + 14, y: ly + 9 }, s.label);
-    svg.append(tx);
-    lx += 24 + s.label.length * 8;
+  for (const { s, x: at, line: l } of legend) {
+    const ly = Hs - legendH + 6 + 20 * l;
+    svg.append(el('rect', { x: at, y: ly, width: 10, height: 10, class: `seg ${s.cls}` }));
+    svg.append(el('text', { x: at + 14, y: ly + 9 }, s.label));
   }
+  return svg;
+}
+
+/**
+ * Points in the plane (issue 13: the safeguard frontier, mean mesos against mean destroyed items): `points`
+ * [{x, y, label}], joined in x order, each a labelled, focusable dot with its values in a <title>.
+ */
+export function frontierChart({ points, title, desc, xFmt, yFmt, xLabel, yLabel, width = 640 }) {
+  const W = width;
+  const svg = frame(W, title, desc);
+  const xs = points.map((q) => q.x);
+  const ys = points.map((q) => q.y);
+  const x0 = Math.min(...xs);
+  const x1 = Math.max(...xs);
+  const yTop = Math.max(...ys, 1e-12);
+  const span = x1 - x0 || Math.max(x1, 1);
+  const pad = span * 0.08;
+  const lo = Math.max(0, x0 - pad);
+  const hi = x1 + pad;
+  const x = (v) => M.left + ((v - lo) / (hi - lo)) * (W - M.left - M.right);
+  const yTicks = ticks(yTop, 4);
+  const top = Math.max(yTicks[yTicks.length - 1], yTop);
+  const y = (v) => H - M.bottom - (v / top) * (H - M.top - M.bottom);
+  const xTicks = [lo, (lo + hi) / 2, hi];
+  axes(svg, W, { xTicks, yTicks, x, y, xFmt, yFmt, xLabel, yLabel });
+  const sorted = [...points].sort((a, b) => a.x - b.x);
+  const d = sorted.map((q, i) => `${i ? 'L' : 'M'}${x(q.x).toFixed(1)},${y(q.y).toFixed(1)}`).join('');
+  svg.append(el('path', { d, class: 'series', fill: 'none' }));
+  sorted.forEach((q, i) => {
+    const g = el('g', { class: 'point', tabindex: 0, 'data-x': q.x, 'data-y': q.y });
+    g.append(el('circle', { cx: x(q.x), cy: y(q.y), r: 4, class: 'mark' }));
+    const above = i % 2 === 0;
+    g.append(el('text', { x: x(q.x) + 6, y: y(q.y) + (above ? -6 : 14), class: 'mark-label' }, q.label));
+    g.append(el('title', {}, `${q.label}: ${xFmt(q.x)}, ${yFmt(q.y)}`));
+    svg.append(g);
+  });
   return svg;
 }

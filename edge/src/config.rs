@@ -31,6 +31,7 @@ pub mod var {
     pub const L1_MAX_ENTRIES: &str = "L1_MAX_ENTRIES";
     pub const L1_MAX_BYTES: &str = "L1_MAX_BYTES";
     pub const L1_TTL_S: &str = "L1_TTL_S";
+    pub const PURGE_CHECK_MS: &str = "PURGE_CHECK_MS";
     pub const CLIENT_RATE_PER_SEC: &str = "CLIENT_RATE_PER_SEC";
     pub const CLIENT_BURST: &str = "CLIENT_BURST";
     pub const REFRESH_PER_MIN: &str = "REFRESH_PER_MIN";
@@ -60,6 +61,10 @@ pub mod var {
     pub const METRICS_SCRAPE_TOKEN: &str = "METRICS_SCRAPE_TOKEN";
     /// Secret: Discord-compatible webhook for CRITICAL and WARNING alerts.
     pub const ALERT_WEBHOOK_URL: &str = "ALERT_WEBHOOK_URL";
+    /// Secret: PagerDuty Events API v2 endpoint (or a compatible one) paged for CRITICAL alerts.
+    pub const PAGER_WEBHOOK_URL: &str = "PAGER_WEBHOOK_URL";
+    /// Secret: the `routing_key` (integration key) sent in every page.
+    pub const PAGER_ROUTING_KEY: &str = "PAGER_ROUTING_KEY";
 
     /// Every plain variable (each has an entry in `wrangler.toml`'s `[vars]`).
     pub const VARS: &[&str] = &[
@@ -81,6 +86,7 @@ pub mod var {
         L1_MAX_ENTRIES,
         L1_MAX_BYTES,
         L1_TTL_S,
+        PURGE_CHECK_MS,
         CLIENT_RATE_PER_SEC,
         CLIENT_BURST,
         REFRESH_PER_MIN,
@@ -109,6 +115,8 @@ pub mod var {
         ADMIN_TOKEN,
         METRICS_SCRAPE_TOKEN,
         ALERT_WEBHOOK_URL,
+        PAGER_WEBHOOK_URL,
+        PAGER_ROUTING_KEY,
     ];
 }
 
@@ -267,6 +275,9 @@ pub struct Config {
     pub l1_max_entries: usize,
     pub l1_max_bytes: usize,
     pub l1_ttl_ms: u64,
+    /// How long an isolate trusts its view of a character's purge generation before asking the
+    /// character's Durable Object again: the staleness bound of a purge in other isolates.
+    pub purge_check_ms: u64,
     /// Per-client inbound limit (per isolate).
     pub client_rate_per_sec: f64,
     pub client_burst: f64,
@@ -296,6 +307,7 @@ impl Default for Config {
             l1_max_entries: 500,
             l1_max_bytes: 32 * 1024 * 1024,
             l1_ttl_ms: 60_000,
+            purge_check_ms: 1_000,
             client_rate_per_sec: 20.0,
             client_burst: 100.0,
             refresh_per_min: 6.0,
@@ -337,6 +349,7 @@ impl Config {
             l1_max_entries: number(get, L1_MAX_ENTRIES, d.l1_max_entries, 0, 1_000_000)?,
             l1_max_bytes: number(get, L1_MAX_BYTES, d.l1_max_bytes, 0, 1 << 30)?,
             l1_ttl_ms: seconds_as_ms(get, L1_TTL_S, d.l1_ttl_ms, 0, DAY_S)?,
+            purge_check_ms: number(get, PURGE_CHECK_MS, d.purge_check_ms, 0, 3_600_000)?,
             client_rate_per_sec: number(get, CLIENT_RATE_PER_SEC, d.client_rate_per_sec, 0.001, 1e9)?,
             client_burst: number(get, CLIENT_BURST, d.client_burst, 1.0, 1e9)?,
             refresh_per_min: number(get, REFRESH_PER_MIN, d.refresh_per_min, 0.001, 1e9)?,

@@ -21,6 +21,7 @@ pub const CODES: &[&str] = &[
     "invalid_watch_token",
     "watch_not_found",
     "dead_letter_not_found",
+    "alert_not_found",
     "dead_letter_already_replayed",
     "content_hash_mismatch",
     "invalid_cursor",
@@ -35,8 +36,9 @@ pub const CODES: &[&str] = &[
 /// The public message of every failure the client cannot fix; the detail is in the log line.
 pub const INTERNAL_MESSAGE: &str = "internal error; see the request id in the logs";
 
+/// Exhaustive on purpose (no `#[non_exhaustive]`): every match on it — the table below, the sweep's
+/// classification of lookup failures in the Worker — must decide for a new kind instead of defaulting.
 #[derive(Debug)]
-#[non_exhaustive]
 pub enum EdgeError {
     /// The engine rejected the request (bad JSON, wrong types, out-of-range values, ...).
     Api(ApiError),
@@ -77,6 +79,8 @@ pub enum EdgeError {
     InvalidWatchToken,
     WatchNotFound,
     DeadLetterNotFound,
+    /// No alert has been raised under this key (`POST /v1/admin/alerts/{alert_key}/resolve`).
+    AlertNotFound,
     DeadLetterAlreadyReplayed,
     /// A dead letter's stored hash does not match its content: it cannot be replayed.
     ContentHashMismatch,
@@ -116,7 +120,7 @@ impl EdgeError {
             EdgeError::Platform(_) | EdgeError::Internal(_) | EdgeError::Config(_) => 500,
             EdgeError::WatchTokenRequired => 401,
             EdgeError::InvalidWatchToken => 403,
-            EdgeError::WatchNotFound | EdgeError::DeadLetterNotFound => 404,
+            EdgeError::WatchNotFound | EdgeError::DeadLetterNotFound | EdgeError::AlertNotFound => 404,
             EdgeError::IdempotencyKeyReused
             | EdgeError::DeadLetterAlreadyReplayed
             | EdgeError::ContentHashMismatch => 409,
@@ -152,6 +156,7 @@ impl EdgeError {
             EdgeError::InvalidWatchToken => "invalid_watch_token",
             EdgeError::WatchNotFound => "watch_not_found",
             EdgeError::DeadLetterNotFound => "dead_letter_not_found",
+            EdgeError::AlertNotFound => "alert_not_found",
             EdgeError::DeadLetterAlreadyReplayed => "dead_letter_already_replayed",
             EdgeError::ContentHashMismatch => "content_hash_mismatch",
             EdgeError::InvalidCursor => "invalid_cursor",
@@ -211,6 +216,7 @@ impl EdgeError {
             EdgeError::InvalidWatchToken => "the watch token does not match".into(),
             EdgeError::WatchNotFound => "no such watch".into(),
             EdgeError::DeadLetterNotFound => "no such dead letter".into(),
+            EdgeError::AlertNotFound => "no alert has been raised under this key".into(),
             EdgeError::DeadLetterAlreadyReplayed => "this dead letter was already replayed".into(),
             EdgeError::ContentHashMismatch => {
                 "the stored content hash does not match the event; it cannot be replayed".into()
@@ -311,6 +317,7 @@ mod tests {
             EdgeError::InvalidWatchToken,
             EdgeError::WatchNotFound,
             EdgeError::DeadLetterNotFound,
+            EdgeError::AlertNotFound,
             EdgeError::DeadLetterAlreadyReplayed,
             EdgeError::ContentHashMismatch,
             EdgeError::InvalidCursor,

@@ -116,6 +116,12 @@ impl Breaker {
         }
     }
 
+    /// Whether going from `before` to `after` opened the circuit (it was closed or half-open, and is open
+    /// now): the one transition that raises the `upstream.circuit_open` alert, once per opening.
+    pub fn opened(before: Breaker, after: Breaker) -> bool {
+        !matches!(before, Breaker::Open { .. }) && matches!(after, Breaker::Open { .. })
+    }
+
     pub fn record(&mut self, now: u64, success: bool, policy: BreakerPolicy) {
         *self = match (*self, success) {
             (_, true) => Breaker::Closed { failures: 0 },
@@ -657,5 +663,49 @@ mod tests {
         assert_eq!(l.circuit(50), CircuitState::Open);
         assert_eq!(l.circuit(100), CircuitState::HalfOpen);
         assert_eq!(CircuitState::Open.gauge_value(), 2);
+    }
+
+    #[test]
+    fn opening_is_reported_once_per_opening() {
+        let policy = BreakerPolicy {
+            failures: 2,
+            open_ms: 1_000,
+            probe_ms: 500,
+        };
+        let mut b = Breaker::default();
+        let mut openings = 0;
+        for (now, success) in [
+            (0, false),
+            (1, false),
+            (2, false),
+            (1_500, false),
+            (3_000, true),
+            (3_001, false),
+            (3_002, false),
+        ] {
+            if matches!(b, Breaker::Open { until } if now >= until) {
+                b.admit(now, policy); // the half-open probe (at acquire time, before the report)
+            }
+            let before = b;
+            b.record(now, success, policy);
+            if Breaker::opened(before, b) {
+                openings += 1;
+            }
+        }
+        // opened at t=1 (second failure), re-opened by the failed probe at t=1500, and after closing at
+        // t=3000, opened again at t=3002; the failure at t=2 (already open) opened nothing.
+        assert_eq!(openings, 3);
+        assert!(!Breaker::opened(
+            Breaker::Open { until: 5 },
+            Breaker::Open { until: 5 }
+        ));
+        assert!(Breaker::opened(
+            Breaker::HalfOpen { probe_until: 5 },
+            Breaker::Open { until: 9 }
+        ));
+        assert!(!Breaker::opened(
+            Breaker::Open { until: 5 },
+            Breaker::Closed { failures: 0 }
+        ));
     }
 }

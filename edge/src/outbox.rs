@@ -36,10 +36,12 @@ pub enum DeadReason {
     InvalidDestination,
     AlertWebhookNotConfigured,
     UnknownAggregate,
+    /// A page event, and `PAGER_WEBHOOK_URL` is not set (it was when the page was enqueued).
+    PagerWebhookNotConfigured,
 }
 
 impl DeadReason {
-    pub const ALL: [DeadReason; 7] = [
+    pub const ALL: [DeadReason; 8] = [
         DeadReason::ContentHashMismatch,
         DeadReason::MaxAttemptsExceeded,
         DeadReason::NonRetryableStatus,
@@ -47,6 +49,7 @@ impl DeadReason {
         DeadReason::InvalidDestination,
         DeadReason::AlertWebhookNotConfigured,
         DeadReason::UnknownAggregate,
+        DeadReason::PagerWebhookNotConfigured,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -58,6 +61,7 @@ impl DeadReason {
             DeadReason::InvalidDestination => "invalid_destination",
             DeadReason::AlertWebhookNotConfigured => "alert_webhook_not_configured",
             DeadReason::UnknownAggregate => "unknown_aggregate_type",
+            DeadReason::PagerWebhookNotConfigured => "pager_webhook_not_configured",
         }
     }
 

@@ -312,6 +312,18 @@ const EVENT_ID: Param = Param {
         pattern: None,
     },
 };
+const ALERT_KEY: Param = Param {
+    name: "alert_key",
+    location: Location::Path,
+    required: true,
+    description:
+        "The alert key, as in the alert message's \"alert key\" field (e.g. outbox.content_hash_mismatch).",
+    schema: ParamSchema::Text {
+        min_length: 1,
+        max_length: None,
+        pattern: None,
+    },
+};
 /// From a created watch to the operations on it, with its id and token.
 const WATCH_LINKS: &[Link] = &[
     Link {
@@ -696,8 +708,77 @@ RATE_LIMITED,
 INTERNAL],
             }],
         allow: POST_ALLOW,
-    }
-
+    },
+    Route {
+        path: "/v1/admin/characters/{name}/purge",
+        operations: &[Operation {
+            method: "POST",
+            operation_id: "purgeCharacter",
+            auth: Auth::Admin,
+            tag: "admin",
+            summary: "Drop a character from every cache tier.",
+            description: "Deletes the character's KV entries (ocid, equipment, valuations), drops them from this isolate's memory and raises the character's purge generation in its Durable Object: from the answer on, no load answers with a purged copy, and other isolates stop answering from memory within PURGE_CHECK_MS. Idempotent.",
+            params: &[CHARACTER_NAME],
+            links: &[],
+            request: None,
+            responses: &[
+                Answer {
+                    status: 200,
+                    description: "Purged: the new generation and the deleted KV keys.",
+                    body: Some(Body {
+                        media_type: "application/json",
+                        schema: Schema::Object {
+                            required: &["character_name", "ocid", "generation", "previous_generation", "kv_deleted", "l1_dropped"],
+                            description: "",
+                        },
+                    }),
+                    headers: &[],
+                    codes: &[],
+                },
+                error(400, "Not a valid character name.", &["invalid_character_name"]),
+                UNAUTHORIZED,
+                WRONG_METHOD,
+                RATE_LIMITED,
+                INTERNAL,
+            ],
+        }],
+        allow: POST_ALLOW,
+    },
+    Route {
+        path: "/v1/admin/alerts/{alert_key}/resolve",
+        operations: &[Operation {
+            method: "POST",
+            operation_id: "resolveAlert",
+            auth: Auth::Admin,
+            tag: "admin",
+            summary: "Resolve an alert.",
+            description: "Marks the alert resolved: a [RESOLVED] chat message (CRITICAL, WARNING) and, for CRITICAL with a pager configured, a PagerDuty `resolve` event with the same dedup_key, through the outbox. The next raise of the key is sent again. Resolving a resolved alert sends nothing (outcome already_resolved).",
+            params: &[ALERT_KEY],
+            links: &[],
+            request: None,
+            responses: &[
+                Answer {
+                    status: 200,
+                    description: "Resolved, or already resolved.",
+                    body: Some(Body {
+                        media_type: "application/json",
+                        schema: Schema::Object {
+                            required: &["outcome", "alert_key"],
+                            description: "",
+                        },
+                    }),
+                    headers: &[],
+                    codes: &[],
+                },
+                UNAUTHORIZED,
+                error(404, "No alert was raised under this key.", &["alert_not_found"]),
+                WRONG_METHOD,
+                RATE_LIMITED,
+                INTERNAL,
+            ],
+        }],
+        allow: POST_ALLOW,
+    },
 ];
 
 /// The declared route whose template matches `path` (a request path, without the query).

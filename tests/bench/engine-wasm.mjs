@@ -1,7 +1,7 @@
 // Wasm engine timing for scripts/bench.sh: the browser build (web/pkg, built by `scripts/build.sh web`)
 // loaded in node, timing `compute(op, json)` on each case of engine-cases.json, exactly as the native
 // example does. Prints one JSON line per case.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -9,7 +9,9 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const pkg = await import(join(ROOT, 'web', 'pkg', 'pve_wasm.js'));
 pkg.initSync({ module: readFileSync(join(ROOT, 'web', 'pkg', 'pve_wasm_bg.wasm')) });
 if (pkg.install_potential_data) {
-  pkg.install_potential_data(readFileSync(join(ROOT, 'engine', 'data', 'potential.tsv')));
+  // The file the page serves: the compact format where the tree has it (older trees: the text file).
+  const bin = join(ROOT, 'engine', 'data', 'potential.bin');
+  pkg.install_potential_data(readFileSync(existsSync(bin) ? bin : join(ROOT, 'engine', 'data', 'potential.tsv')));
 }
 
 const cases = JSON.parse(readFileSync(process.argv[2] ?? join(ROOT, 'tests', 'bench', 'engine-cases.json'), 'utf8'));

@@ -12,6 +12,7 @@ import { launchBrowser, newPage, waitForResult } from '../lib/browser.mjs';
 const TYPES = {
   '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm',
   '.json': 'application/json', '.tsv': 'text/tab-separated-values', '.svg': 'image/svg+xml',
+  '.bin': 'application/octet-stream',
 };
 
 function serve(dir) {

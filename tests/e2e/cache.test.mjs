@@ -9,7 +9,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startStack, runCli, CLI } from '../lib/stack.mjs';
-import { startFakeUpstream, FIXTURES } from '../fake-upstream/server.mjs';
+import { startFakeUpstream, FIXTURES, withLocalIcons } from '../fake-upstream/server.mjs';
 import { many, request, tierOf } from '../lib/load.mjs';
 
 // This file is about coalescing, not deadlines: a loaded 2-core machine serving 1,000 concurrent 230 KB
@@ -229,7 +229,9 @@ test('8: the valuation route gives the same numbers as `pve valuation` on the sa
   { skip: !VALUATION && 'pve valuation does not exist in this build' },
   async () => {
     for (const [name, file] of [['에반', 'evan_equip.json'], ['메카닉', 'mechanic_equip.json']]) {
-      const cli = runCli('valuation', readFileSync(join(FIXTURES, file), 'utf8'));
+      // The fixture as the fake serves it (its item_icon URLs point at the fake: issue 15).
+      const served = withLocalIcons(JSON.parse(readFileSync(join(FIXTURES, file), 'utf8')), fake.url);
+      const cli = runCli('valuation', JSON.stringify(served));
       assert.equal(cli.status, 0, cli.stdout.slice(0, 500));
       const expected = JSON.parse(cli.stdout);
       for (const preset of [undefined, 1, 2, 3]) {

@@ -106,3 +106,15 @@ test('every request ends in one structured JSON log line', async () => {
   assert.equal(typeof line.duration_ms, 'number');
   assert.ok(!lines[0].includes('e2e-admin-token') && !lines[0].includes('e2e-key'));
 });
+
+test('issue 12: the same bad body gets the same code on /v1/watches and /v1/starforce (one strict parser)', async () => {
+  // Truncated after an unknown field: malformed_json on both (it was unknown_field on /v1/watches).
+  for (const [body, code] of [['{"x": 1', 'malformed_json'], ['{"x": 1}', 'unknown_field'], ['[]', 'invalid_type']]) {
+    const engine = await post('/v1/starforce', body);
+    const watches = await post('/v1/watches', body, { 'idempotency-key': `e2e-same-code-${code}` });
+    assert.equal(engine.status, 400, body);
+    assert.equal(watches.status, 400, body);
+    assert.equal((await engine.json()).error.code, code, `/v1/starforce ${body}`);
+    assert.equal((await watches.json()).error.code, code, `/v1/watches ${body}`);
+  }
+});

@@ -75,10 +75,12 @@ export function toOptions(v) {
       events: { thirty_off: v.thirty_off, boom_reduction: v.boom_reduction, five_ten_fifteen: v.five_ten_fifteen, plus_one: v.plus_one },
       mvp: v.mvp, pc_room: v.pc_room, spare_cost: v.spare_cost ?? 0,
     },
-    potential: { reset: v.pot_reset, start_grade: v.start_grade, cube_price_mesos: v.pot_reset === 'meso_reset_main' ? null : price(v.pot_cube_price) },
+    // quantiles: false — the tab shows means and sums only (no item is expanded to its quantiles), and
+    // without the tier-up chains' quantile walks the engine values a character several times faster.
+    potential: { reset: v.pot_reset, start_grade: v.start_grade, cube_price_mesos: v.pot_reset === 'meso_reset_main' ? null : price(v.pot_cube_price), quantiles: false },
     additional_potential: {
       reset: v.add_reset, start_grade: v.start_grade,
-      cube_price_mesos: v.add_reset === 'meso_reset_additional' ? null : price(v.add_cube_price),
+      cube_price_mesos: v.add_reset === 'meso_reset_additional' ? null : price(v.add_cube_price), quantiles: false,
     },
     flame: { flame: v.flame, convention: v.convention, price_mesos: price(v.flame_price) },
   };
@@ -297,7 +299,7 @@ function optionsLine(o) {
   }));
 }
 
-const mesoFmt = (v) => formatMeso(v, lang());
+const mesoFmt = (v) => formatMeso(v, lang()).text;
 
 function itemChart(items) {
   const rows = items.filter((it) => it.mean_mesos > 0).map((it) => ({
@@ -306,7 +308,7 @@ function itemChart(items) {
   if (!rows.length) return null;
   const series = KINDS.map((k, i) => ({ label: t(`ch.kind_${k}`), cls: KIND_CLS[i] }));
   const svg = stackedBarChart({ rows, series, title: t('ch.chart_items'), desc: t('ch.chart_items_desc'),
-    valueFmt: mesoFmt, xLabel: t('ch.unit_mesos'), width: chartWidth() });
+    valueFmt: mesoFmt, xLabel: t('ch.unit_mesos'), width: chartWidth(), rowLang: 'ko' });
   return h('figure', { class: 'chart-box', 'data-testid': 'ch-chart-items' }, svg, h('figcaption', {}, t('ch.chart_items')));
 }
 
@@ -345,7 +347,7 @@ function render({ source, response: r }) {
     })),
     h('div', { class: 'unvalued-share', 'data-testid': 'ch-unvalued', 'data-missing': share.missing, 'data-total': share.total },
       h('p', {}, t('ch.unvalued_share', { missing: share.missing, total: share.total,
-        pct: formatCount(share.share * 100, lang(), 1) })),
+        pct: formatCount(share.share * 100, lang(), 1).text })),
       share.reasons.length ? h('ul', {}, share.reasons.map(([code, n]) => h('li', { 'data-reason': code, 'data-count': n },
         t(`ch.reason_${code}`), ` × ${n}`))) : null)));
   if (Array.isArray(r.sets) && r.sets.length) {
@@ -371,7 +373,7 @@ function render({ source, response: r }) {
         h('small', {}, h('span', { lang: 'ko' }, it.slot ?? ''), it.stars ? ` ${it.stars}★` : '', it.level ? ` Lv.${it.level}` : ''))),
       meso(it.mean_mesos, `ch-item-${it.id}`),
       ...KINDS.map((k) => amount(it[k], `ch-item-${it.id}-${k}`)),
-      h('div', {}, zeroReasons(it), (it.not_valued ?? []).length
+      h('div', { class: 'reasons' }, zeroReasons(it), (it.not_valued ?? []).length
         ? h('ul', { class: 'not-valued' }, it.not_valued.map((n) => h('li', { 'data-code': n.code ?? '' },
           h('strong', {}, t(`ch.kind_${n.kind}`)), ' ', h('span', { 'data-source': 'engine' }, say(n)))))
         : (hasZero(it) ? null : '—')),

@@ -1,8 +1,10 @@
 // Potential: cube / meso reset, part, level, grade and a goal; probability per attempt, expected attempts and
-// cost, quantiles, tier-up stages and the engine's notes. The line tables are a separate static asset
-// (web/data/potential.tsv) that the engine Worker loads on the first potential request.
+// cost, quantiles, tier-up stages and the engine's notes. The plan (issue 13): pity progress at the current
+// grade, Miracle Time, a cube price, and a budget in mesos (read back in 조/억/만) or cubes, answered with
+// p_reach and the least budgets for 50/90/99 %. The line tables are a separate static asset
+// (web/data/potential.bin) that the engine Worker loads on the first potential request.
 import { mountCalculator } from '../calculator.js';
-import { t, lang } from '../i18n.js';
+import { t, lang, say } from '../i18n.js';
 import { formatMeso, formatCount, formatPercent } from '../format.js';
 import { h, num, stat, grid, section, table, notes } from '../render.js';
 import { goalBuilder, goalJson } from '../goal-builder.js';
@@ -46,15 +48,57 @@ export function spec() {
     },
     { name: 'goal', kind: 'custom',
       widget: goalBuilder({ stats: STATS.map((s) => ({ value: s, label: `stat.${s}` })), def: DEFAULT_GOAL }) },
+    {
+      group: 'pot.group_plan', className: 'row',
+      fields: [
+        { name: 'pity_progress', kind: 'number', label: 'pot.pity_progress', def: 0, min: 0, step: 1 },
+        { name: 'miracle_time', kind: 'checkbox', label: 'pot.miracle_time', def: false },
+        { name: 'cube_price', kind: 'meso', label: 'pot.cube_price', def: undefined, min: 0,
+          show: (v) => !isMesoReset(v.cube) },
+        { name: 'budget_unit', kind: 'select', label: 'pot.budget_unit', def: 'mesos',
+          options: [{ value: 'mesos', label: 'pot.budget_unit_mesos' }, { value: 'cubes', label: 'pot.budget_unit_cubes' }] },
+        { name: 'budget_mesos', kind: 'meso', label: 'pot.budget_mesos', def: undefined, min: 0,
+          show: (v) => v.budget_unit !== 'cubes' },
+        { name: 'budget_cubes', kind: 'number', label: 'pot.budget_cubes', def: undefined, min: 0, step: 1,
+          show: (v) => v.budget_unit === 'cubes' },
+      ],
+    },
   ];
 }
+
+const isMesoReset = (cube) => String(cube).startsWith('meso_reset');
 
 export function toRequest(v) {
   const req = { cube: v.cube, part: v.part };
   if (v.level !== undefined) req.level = v.level;
   req.grade = v.grade;
   req.goal = goalJson(v.goal);
+  // The plan's options are sent only when set, so the plain question stays the plain request.
+  if (v.pity_progress !== undefined && v.pity_progress !== 0) req.pity_progress = v.pity_progress;
+  if (v.miracle_time) req.miracle_time = true;
+  if (v.cube_price !== undefined && !isMesoReset(v.cube)) req.cube_price_mesos = v.cube_price;
+  const budget = v.budget_unit === 'cubes' ? v.budget_cubes : v.budget_mesos;
+  if (budget !== undefined) req.plan = v.budget_unit === 'cubes' ? { budget_cubes: budget } : { budget_mesos: budget };
   return req;
+}
+
+/** The plan: P(goal within the budget) and the least budgets for 50/90/99 % (mesos or cubes). */
+function planSection(plan) {
+  const amount = (x, id) => (plan.unit === 'mesos'
+    ? num(formatMeso(x, lang()), x, id)
+    : num(formatCount(x, lang(), 0), x, id));
+  const bf = plan.budget_for ?? {};
+  return h('section', { class: 'block', 'data-testid': 'pot-plan' },
+    h('h3', {}, t('pot.plan')),
+    grid(
+      stat('pot.p_reach', num(formatPercent(plan.p_reach, lang()), plan.p_reach, 'pot-p_reach')),
+      stat('pot.budget_p50', amount(bf.p50, 'pot-budget_p50')),
+      stat('pot.budget_p90', amount(bf.p90, 'pot-budget_p90')),
+      stat('pot.budget_p99', amount(bf.p99, 'pot-budget_p99')),
+    ),
+    (plan.notes ?? []).length
+      ? h('ul', { class: 'notes plan-notes' }, plan.notes.map((n) => h('li', { 'data-code': n.code }, say(n))))
+      : null);
 }
 
 const count = (x, id, d = 2) => num(formatCount(x, lang(), d), x, id);
@@ -78,6 +122,7 @@ function render({ response: r }) {
       : stat('pot.mean_cubes', cubes ? count(r.mean_cubes, 'pot-mean_cubes', 1) : h('span', {}, '—'),
         cubes ? t('pot.cubes_no_price') : null),
   )));
+  if (r.plan) out.push(planSection(r.plan));
   if (r.eventual_success_probability !== undefined && r.eventual_success_probability !== null && r.eventual_success_probability < 1) {
     out.push(h('p', { class: 'meta' }, t('pot.eventual'), ' ',
       num(formatPercent(r.eventual_success_probability, lang()), r.eventual_success_probability, 'pot-eventual')));

@@ -4,7 +4,15 @@ import { mountCalculator } from '../calculator.js';
 import { t, lang } from '../i18n.js';
 import { formatMeso, formatCount, formatPercent, formatMesoShort } from '../format.js';
 import { h, num, stat, grid, section, table, notes } from '../render.js';
-import { cdfChart, barChart, chartWidth } from '../charts.js';
+import { cdfChart, barChart, frontierChart, chartWidth } from '../charts.js';
+
+/** Stars where some rule set offers safeguard (KMS/GMS 15–17★, Savior 15–16★, pre-Savior 12–16★). */
+const GUARD_STARS = { kms: [15, 16, 17], gms: [15, 16, 17], savior: [15, 16], pre_savior: [12, 13, 14, 15, 16] };
+const ALL_GUARD = [12, 13, 14, 15, 16, 17];
+/** The per-star safeguard stars the form offers for these values: allowed by the rule set, in the range. */
+function guardStars(v) {
+  return (GUARD_STARS[v.ruleset] ?? []).filter((s) => s >= (v.from_star ?? 0) && s < (v.to_star ?? 0));
+}
 
 export const SPEC = [
   {
@@ -22,14 +30,31 @@ export const SPEC = [
     fields: [
       { name: 'star_catch', kind: 'checkbox', label: 'sf.star_catch', def: true },
       { name: 'safeguard', kind: 'checkbox', label: 'sf.safeguard', def: false },
+      // Per-star safeguard (issue 13): shown for the stars of the range where the rule set offers it.
+      ...ALL_GUARD.map((star) => ({
+        name: `sg${star}`, kind: 'checkbox', label: { ko: `${star}성 파괴 방지`, en: `Safeguard at ${star}★` }, def: false,
+        show: (v) => !v.safeguard && guardStars(v).includes(star),
+      })),
       { name: 'spare_cost', kind: 'meso', label: 'sf.spare_cost', def: 0, min: 0 },
     ],
   },
   {
+    group: 'sf.group_plan', className: 'row',
+    fields: [
+      { name: 'budget', kind: 'meso', label: 'sf.plan_budget', min: 0 },
+      { name: 'spares', kind: 'number', label: 'sf.plan_spares', min: 0, step: 1 },
+    ],
+  },
+  {
     group: 'sf.group_events', className: 'row',
-    fields: ['thirty_off', 'boom_reduction', 'five_ten_fifteen', 'plus_one'].map((name) => ({
-      name, kind: 'checkbox', label: `sf.event_${name}`, def: false,
-    })),
+    fields: [
+      { name: 'event', kind: 'select', label: 'sf.event_preset', def: 'none',
+        options: ['none', 'shining', 'shining_5_10_15'].map((v) => ({ value: v, label: `sf.event_preset_${v}` })) },
+      ...['thirty_off', 'boom_reduction', 'five_ten_fifteen'].map((name) => ({
+        name, kind: 'checkbox', label: `sf.event_${name}`, def: false, show: (v) => v.event === 'none' || !v.event,
+      })),
+      { name: 'plus_one', kind: 'checkbox', label: 'sf.event_plus_one', def: false },
+    ],
   },
   {
     group: 'sf.group_discounts', className: 'row',
@@ -49,14 +74,24 @@ export function toRequest(v) {
     ruleset: v.ruleset,
     star_catch: v.star_catch,
     safeguard: v.safeguard,
-    events: {
+    // A preset sets the other three toggles itself (sending them too would contradict it).
+    events: v.event && v.event !== 'none' ? { plus_one: v.plus_one } : {
       thirty_off: v.thirty_off, boom_reduction: v.boom_reduction,
       five_ten_fifteen: v.five_ten_fifteen, plus_one: v.plus_one,
     },
     mvp: v.mvp,
     pc_room: v.pc_room,
   });
+  if (v.event && v.event !== 'none') req.event = v.event;
   if (v.spare_cost !== undefined) req.spare_cost = v.spare_cost;
+  if (!v.safeguard) {
+    const stars = guardStars(v).filter((s) => v[`sg${s}`]);
+    if (stars.length) req.safeguard_stars = stars;
+  }
+  const plan = {};
+  if (v.budget !== undefined) plan.budget_mesos = v.budget;
+  if (v.spares !== undefined) plan.spares = v.spares;
+  if (Object.keys(plan).length) req.plan = plan;
   return req;
 }
 
@@ -84,9 +119,11 @@ function render({ response: r, request }) {
     stat('sf.mean_total_cost', meso(r.mean_total_cost, 'sf-mean_total_cost'),
       request.spare_cost ? null : t('sf.total_without_spare')),
   )));
+  if (r.plan) out.push(renderPlan(r.plan, request));
   out.push(renderAdvice(r.advice));
   out.push(notes('sf.warnings', r.warnings, 'notes warnings'));
-  out.push(() => renderCharts(r));
+  out.push(() => renderCharts(r, request));
+  if (Array.isArray(r.frontier) && r.frontier.length > 1) out.push(() => renderFrontier(r));
   if (Array.isArray(r.per_star) && r.per_star.length) out.push(() => renderPerStar(r.per_star));
   if (r.distribution) {
     out.push(h('p', { class: 'meta' }, t('sf.distribution_note', {
@@ -94,6 +131,51 @@ function render({ response: r, request }) {
     })));
   }
   return out.filter(Boolean);
+}
+
+const stars = (list) => (list.length ? list.map((s) => `${s}★`).join(', ') : t('sf.plan_no_safeguard'));
+
+/** The planner: p_reach (± its bound), the budgets for 50/90/99 %, the best per-star policy. */
+function renderPlan(p, request) {
+  const l = lang();
+  const budgetFor = (k, id) => (p.budget_for[k] === null
+    ? h('span', { 'data-testid': id }, '—')
+    : meso(p.budget_for[k], id));
+  return section('sf.plan',
+    grid(
+      stat('sf.plan_p_reach', pct(p.p_reach, 'sf-plan-p_reach'),
+        h('span', {}, '± ', num(formatPercent(p.error_bound, l), p.error_bound, 'sf-plan-error_bound'))),
+      stat('sf.plan_budget_for_p50', budgetFor('p50', 'sf-plan-budget_p50')),
+      stat('sf.plan_budget_for_p90', budgetFor('p90', 'sf-plan-budget_p90')),
+      stat('sf.plan_budget_for_p99', budgetFor('p99', 'sf-plan-budget_p99')),
+      stat('sf.plan_best', h('span', { 'data-testid': 'sf-plan-best' }, stars(p.best_policy.safeguard_stars)),
+        h('span', {}, pct(p.best_policy.p_reach, 'sf-plan-best_p_reach'))),
+    ),
+    h('p', { class: 'meta' }, t('sf.plan_counts', {
+      budget: request.plan?.budget_mesos === undefined ? t('sf.plan_unlimited') : formatMeso(request.plan.budget_mesos, l).text,
+      spares: request.plan?.spares === undefined ? t('sf.plan_unlimited') : String(request.plan.spares),
+    })),
+    notes('sf.warnings', p.notes, 'notes plan-notes'));
+}
+
+/** Mean mesos against mean destroyed items for every Pareto-optimal policy, and the spare-price breakpoints. */
+function renderFrontier(r) {
+  const l = lang();
+  const points = r.frontier.map((f) => ({ x: f.mean_cost, y: f.mean_booms, label: stars(f.safeguard_stars) }));
+  const rows = (r.spare_price_breakpoints ?? []).map((b) => [
+    meso(b.spare_price), stars(b.policy_below), stars(b.policy_above),
+  ]);
+  return section('sf.frontier',
+    h('figure', { class: 'chart-box' },
+      h('figcaption', {}, t('sf.chart_frontier')),
+      frontierChart({
+        points, title: t('sf.chart_frontier'), desc: t('sf.chart_frontier_desc', { n: points.length }),
+        xFmt: (v) => formatMesoShort(v, l), yFmt: (v) => formatCount(v, l, 2).text,
+        xLabel: t('sf.axis_mean_cost'), yLabel: t('sf.axis_mean_booms'), width: chartWidth(),
+      })),
+    rows.length ? table('sf.breakpoints', [
+      { key: 'sf.col_spare_price', numeric: true }, { key: 'sf.col_policy_below' }, { key: 'sf.col_policy_above' },
+    ], rows, 'sf-breakpoints') : h('p', { class: 'meta' }, t('sf.breakpoints_none')));
 }
 
 function renderAdvice(a) {
@@ -118,7 +200,7 @@ function renderAdvice(a) {
 /** At most this many bars: a long destroyed-items distribution is shown in equal ranges of counts. */
 const MAX_BARS = 60;
 
-function renderCharts(r) {
+function renderCharts(r, request) {
   const l = lang();
   const q = r.cost_quantiles ?? {};
   const width = chartWidth();
@@ -126,6 +208,8 @@ function renderCharts(r) {
   const dense = costCdf(r);
   const marks = ['p50', 'p90', 'p99'].filter((k) => q[k] !== undefined)
     .map((k) => ({ x: q[k], p: Number(k.slice(1)) / 100, label: k }));
+  const budget = request?.plan?.budget_mesos;
+  const vline = budget !== undefined ? { x: budget, label: t('sf.chart_budget', { b: formatMesoShort(budget, l) }) } : null;
   // Without a dense CDF in the response, the curve joins the engine's exact quantiles (50 % to 99 %).
   const points = dense.length ? dense
     : ['p50', 'p75', 'p90', 'p95', 'p99'].filter((k) => q[k] !== undefined).map((k) => ({ x: q[k], p: Number(k.slice(1)) / 100 }));
@@ -134,7 +218,7 @@ function renderCharts(r) {
     charts.push(h('figure', { class: 'chart-box' },
       h('figcaption', {}, t('sf.chart_cdf')),
       cdfChart({
-        points, marks, title: t('sf.chart_cdf'), desc, curve: dense.length ? 'step' : 'line',
+        points, marks, vline, title: t('sf.chart_cdf'), desc, curve: 'line',
         xFmt: (v) => formatMesoShort(v, l), xLabel: t('sf.axis_cost'), yLabel: t('sf.axis_cum'), width,
       }),
       dense.length ? null : h('p', { class: 'chart-note' }, t('sf.chart_cdf_note'))));

@@ -1,6 +1,6 @@
 //! Point-in-time gauges read at scrape time (not accumulated): outbox backlog by status, upstream circuit state.
 use crate::bindings::DB;
-use crate::metrics::{GaugeValue, CIRCUIT_STATE, OUTBOX_EVENTS};
+use crate::metrics::{outbox_gauges, GaugeValue, CIRCUIT_STATE};
 use worker::{console_error, Env};
 
 pub async fn collect(env: &Env) -> Vec<GaugeValue> {
@@ -38,22 +38,13 @@ async fn outbox_by_status(env: &Env) -> worker::Result<Vec<GaugeValue>> {
         .all()
         .await?
         .results()?;
-    let dead: Option<f64> = env
+    // `count(*)` always answers one row: none is a broken answer, not zero.
+    let dead: f64 = env
         .d1(DB)?
         .prepare("SELECT count(*) AS n FROM dead_letters WHERE status = 'dead'")
         .first(Some("n"))
-        .await?;
-    Ok(["delivered", "leased", "pending"]
-        .iter()
-        .map(|s| GaugeValue {
-            def: OUTBOX_EVENTS,
-            labels: vec![("status".to_owned(), (*s).to_owned())],
-            value: rows.iter().find(|r| r.status == *s).map_or(0.0, |r| r.n),
-        })
-        .chain(std::iter::once(GaugeValue {
-            def: OUTBOX_EVENTS,
-            labels: vec![("status".to_owned(), "dead".to_owned())],
-            value: dead.unwrap_or(0.0),
-        }))
-        .collect())
+        .await?
+        .ok_or_else(|| worker::Error::RustError("count(*) of dead_letters answered no row".into()))?;
+    let rows: Vec<(String, f64)> = rows.into_iter().map(|r| (r.status, r.n)).collect();
+    Ok(outbox_gauges(&rows, dead))
 }

@@ -12,6 +12,7 @@ mod alerts;
 mod auth;
 mod bindings;
 mod cache;
+mod characters;
 mod config;
 mod context;
 mod d1;

@@ -16,7 +16,7 @@ use crate::bindings::RATE_LIMITER;
 use crate::config::Config;
 use crate::context::now_ms;
 pub use pve_edge::limits::{upstream_policy, AcquireRequest, Admission, CallOutcome, DenyReason, UPSTREAM};
-use pve_edge::limits::{Limiter, Report};
+use pve_edge::limits::{Breaker, Limiter, Report};
 use serde::Deserialize;
 use std::cell::RefCell;
 use worker::{
@@ -35,15 +35,21 @@ pub async fn acquire(env: &Env, name: &str, req: &AcquireRequest) -> Result<Admi
     resp.json().await
 }
 
-/// Tell the upstream instance how a call ended.
-pub async fn report(env: &Env, cfg: &Config, outcome: CallOutcome) -> Result<()> {
+/// Tell the upstream instance how a call ended. Returns whether this report opened the circuit breaker
+/// (it was closed or half-open, and is open now): the caller raises the alert.
+pub async fn report(env: &Env, cfg: &Config, outcome: CallOutcome) -> Result<bool> {
     let breaker = upstream_policy(cfg)
         .breaker
         .ok_or_else(|| worker::Error::RustError("no breaker".into()))?;
     let body = serde_json::to_string(&Report { outcome, breaker })?;
-    let resp = call(env, UPSTREAM, "/report", &body).await?;
+    let mut resp = call(env, UPSTREAM, "/report", &body).await?;
+    #[derive(Deserialize)]
+    struct Reported {
+        #[serde(default)]
+        opened: bool,
+    }
     match resp.status_code() {
-        200 => Ok(()),
+        200 => Ok(resp.json::<Reported>().await?.opened),
         s => Err(worker::Error::RustError(format!("rate limiter answered {s}"))),
     }
 }
@@ -95,8 +101,12 @@ impl DurableObject for RateLimiter {
             }
             "/report" => {
                 let report: Report = req.json().await?;
+                let before = self.limiter.borrow().breaker();
                 self.limiter.borrow_mut().report(now, &report);
-                Response::from_json(&serde_json::json!({"breaker": self.limiter.borrow().breaker()}))
+                let after = self.limiter.borrow().breaker();
+                Response::from_json(
+                    &serde_json::json!({"breaker": after, "opened": Breaker::opened(before, after)}),
+                )
             }
             "/state" => {
                 let limiter = self.limiter.borrow();

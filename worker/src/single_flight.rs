@@ -15,12 +15,19 @@
 //! The leader: reads KV once more (another instance may have loaded it before this one was created), then
 //! calls the upstream through [`crate::upstream`] (rate limit, circuit breaker, timeouts, retries), writes
 //! KV (it is the only writer of these keys) and resolves every waiter.
+//!
+//! Purges ([`crate::cache::purge`]): the object of a name's ocid key (`v1:ocid:{name}`) is also the
+//! authority of that character's **purge generation**, kept in its durable storage (`/generation`,
+//! `/purge`). Every entry is stamped with the generation its load started under; a load asks for a
+//! minimum generation (the name's object raises it to its own), and neither the last result, nor a
+//! load in flight, nor KV's copy answers it with an older stamp.
 use crate::bindings::SINGLE_FLIGHT;
 use crate::cache::{self, Entry, Meta, Resource};
 use crate::config::Config;
 use crate::context::{now_ms, Outcome, TaskContext};
 use crate::upstream;
 use futures_util::future::{self, Either, FutureExt, LocalBoxFuture, Shared};
+use pve_edge::purge::{is_current_stamp, next_generation};
 use pve_edge::single_flight::{Role, ROLE_HEADER};
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
@@ -66,12 +73,22 @@ impl LoadError {
     }
 }
 
+/// Which copies a load may answer with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Want {
+    /// Accept a copy only if fetched at or after this instant (epoch ms); 0 for any fresh copy.
+    pub min_fetched_at: u64,
+    /// Accept a copy only if stamped with this purge generation or a later one.
+    pub min_generation: u64,
+}
+
 /// What the Worker asks the Durable Object.
 #[derive(Debug, Serialize, Deserialize)]
 struct LoadRequest {
     resource: Resource,
-    /// Accept a copy only if fetched at or after this instant (epoch ms); 0 for any fresh copy.
     min_fetched_at: u64,
+    #[serde(default)]
+    min_generation: u64,
     /// The waiter gives up at this instant (epoch ms); the load itself goes on.
     deadline: u64,
 }
@@ -83,9 +100,14 @@ struct LoadRequest {
 pub struct Loaded {
     pub entry: Rc<Entry>,
     pub role: &'static str,
+    /// The character's purge generation, when the answering object is its authority (ocid loads).
+    pub generation: Option<u64>,
 }
 
 const META_HEADER: &str = "x-entry-meta";
+const GENERATION_HEADER: &str = "x-purge-generation";
+/// The durable storage key of the purge generation (in a name's ocid object).
+const GENERATION_KEY: &str = "purge_generation";
 /// A waiter that gives up on the deadline: the load is still running, so the answer comes soon.
 const DEADLINE_RETRY_AFTER_MS: u64 = 1_000;
 
@@ -93,7 +115,7 @@ const DEADLINE_RETRY_AFTER_MS: u64 = 1_000;
 pub async fn load(
     env: &Env,
     resource: &Resource,
-    min_fetched_at: u64,
+    want: Want,
     deadline: u64,
     request_id: &str,
 ) -> std::result::Result<Loaded, LoadError> {
@@ -105,7 +127,8 @@ pub async fn load(
     let stub = stub.map_err(platform)?;
     let body = serde_json::to_string(&LoadRequest {
         resource: resource.clone(),
-        min_fetched_at,
+        min_fetched_at: want.min_fetched_at,
+        min_generation: want.min_generation,
         deadline,
     })
     .map_err(|e| LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, e.to_string()))?;
@@ -150,17 +173,68 @@ pub async fn load(
     // An unknown role is our own protocol broken (a bug or a version skew): an error, never "coalesced".
     let role = Role::from_header(resp.headers().get(ROLE_HEADER).ok().flatten().as_deref())
         .map_err(|e| LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, e.to_string()))?;
+    let generation = match resp.headers().get(GENERATION_HEADER).ok().flatten() {
+        Some(g) => Some(g.parse::<u64>().map_err(|_| {
+            LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, "single flight answered a bad generation")
+        })?),
+        None => None,
+    };
     let body = resp.bytes().await.map_err(platform)?;
     Ok(Loaded {
         entry: Rc::new(Entry { meta, body }),
         role: role.as_str(),
+        generation,
     })
+}
+
+/// What a name's object answers on `/generation` and `/purge`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct GenerationAnswer {
+    pub generation: u64,
+    /// On `/purge`: the generation before it.
+    #[serde(default)]
+    pub previous: u64,
+}
+
+/// Ask the authority of `name`'s purge generation (its ocid key's object) for it (`purge: false`), or
+/// raise it (`purge: true`).
+pub async fn generation(env: &Env, name: &str, purge: bool, request_id: &str) -> Result<GenerationAnswer> {
+    let key = Resource::Ocid {
+        name: name.to_owned(),
+    }
+    .key();
+    let stub = env
+        .durable_object(SINGLE_FLIGHT)?
+        .id_from_name(&key)?
+        .get_stub()?;
+    let headers = Headers::new();
+    headers.set("cf-ray", request_id)?;
+    let mut init = RequestInit::new();
+    init.with_method(if purge { Method::Post } else { Method::Get })
+        .with_headers(headers);
+    let url = if purge {
+        "https://single-flight/purge"
+    } else {
+        "https://single-flight/generation"
+    };
+    let mut resp = stub
+        .fetch_with_request(Request::new_with_init(url, &init)?)
+        .await?;
+    if resp.status_code() != 200 {
+        return Err(worker::Error::RustError(format!(
+            "single flight {url} answered {}",
+            resp.status_code()
+        )));
+    }
+    resp.json().await
 }
 
 type SharedLoad = Shared<LocalBoxFuture<'static, std::result::Result<Rc<Entry>, LoadError>>>;
 
 struct Flight {
     id: u64,
+    /// The generation its result is stamped with.
+    generation: u64,
     load: SharedLoad,
 }
 
@@ -190,15 +264,20 @@ impl Drop for FlightGuard {
 
 #[durable_object]
 pub struct SingleFlight {
+    state: State,
     env: Env,
     flights: Rc<Flights>,
+    /// The purge generation (names' ocid objects only), once read from storage.
+    generation: Cell<Option<u64>>,
 }
 
 impl DurableObject for SingleFlight {
-    fn new(_state: State, env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         SingleFlight {
+            state,
             env,
             flights: Rc::default(),
+            generation: Cell::new(None),
         }
     }
 
@@ -206,12 +285,48 @@ impl DurableObject for SingleFlight {
         match req.path().as_str() {
             "/ping" => Response::from_json(&serde_json::json!({"pong": true})),
             "/load" => self.load(req).await,
+            "/generation" => Response::from_json(&GenerationAnswer {
+                generation: self.generation().await?,
+                previous: 0,
+            }),
+            "/purge" => self.purge(&req).await,
             _ => Response::error("no such durable object route", 404),
         }
     }
 }
 
 impl SingleFlight {
+    /// This object's purge generation: 0 until the first purge (and in objects of equipment keys).
+    async fn generation(&self) -> Result<u64> {
+        if let Some(g) = self.generation.get() {
+            return Ok(g);
+        }
+        let g = self
+            .state
+            .storage()
+            .get::<u64>(GENERATION_KEY)
+            .await?
+            .unwrap_or(0);
+        // Another request may have purged while storage was read: never go back.
+        let g = self.generation.get().map_or(g, |now| now.max(g));
+        self.generation.set(Some(g));
+        Ok(g)
+    }
+
+    /// Raise the generation (durably, before answering): from now on no copy stamped lower answers.
+    async fn purge(&self, req: &Request) -> Result<Response> {
+        let task = crate::context::for_request(req, "single_flight", "purge");
+        let previous = self.generation().await?;
+        let generation = next_generation(previous, now_ms());
+        self.generation.set(Some(generation));
+        self.state.storage().put(GENERATION_KEY, generation).await?;
+        // Stamps already keep the last results from answering; drop them to free the memory too.
+        self.flights.last.borrow_mut().clear();
+        task.record("generation", generation);
+        task.finish(Outcome::Ok, Some(200));
+        Response::from_json(&GenerationAnswer { generation, previous })
+    }
+
     async fn load(&self, mut req: Request) -> Result<Response> {
         let task = crate::context::for_request(&req, "single_flight", "load");
         let load_req: LoadRequest = match req.json().await {
@@ -233,15 +348,29 @@ impl SingleFlight {
             Ok(cfg) => cfg,
             Err(e) => {
                 let err = LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, e.to_string());
-                return self.answer(task, Err(err));
+                return self.answer(task, Err(err), None);
             }
         };
+        // A name's object is the authority of its generation; others take the caller's.
+        let authority = matches!(load_req.resource, Resource::Ocid { .. });
+        let generation = if authority {
+            match self.generation().await {
+                Ok(g) => g.max(load_req.min_generation),
+                Err(e) => {
+                    let err = LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, format!("generation: {e}"));
+                    return self.answer(task, Err(err), None);
+                }
+            }
+        } else {
+            load_req.min_generation
+        };
+        let reported = authority.then_some(generation);
         let now = now_ms();
         let remembered = self.flights.last.borrow().get(&key).cloned();
-        if let Some(entry) = remembered.filter(|e| acceptable(e, load_req.min_fetched_at, now)) {
-            return self.answer(task, Ok((Role::Memory, entry)));
+        if let Some(entry) = remembered.filter(|e| acceptable(e, load_req.min_fetched_at, generation, now)) {
+            return self.answer(task, Ok((Role::Memory, entry)), reported);
         }
-        let (role, shared) = self.join_or_lead(&key, &load_req, cfg, &task.request_id);
+        let (role, shared) = self.join_or_lead(&key, &load_req, generation, cfg, &task.request_id);
         let wait = Delay::from(Duration::from_millis(load_req.deadline.saturating_sub(now)));
         let result = match future::select(shared, wait).await {
             Either::Left((result, _)) => result,
@@ -250,18 +379,26 @@ impl SingleFlight {
                 "deadline reached",
             )),
         };
-        self.answer(task, result.map(|entry| (role, entry)))
+        self.answer(task, result.map(|entry| (role, entry)), reported)
     }
 
-    /// Join the load in flight for `key`, or start one and become its leader.
+    /// Join the load in flight for `key` if it started under `generation` or later, or start one and
+    /// become its leader (a load started before a purge is left to finish for its own waiters).
     fn join_or_lead(
         &self,
         key: &str,
         load_req: &LoadRequest,
+        generation: u64,
         cfg: Rc<Config>,
         request_id: &str,
     ) -> (Role, SharedLoad) {
-        if let Some(flight) = self.flights.in_flight.borrow().get(key) {
+        if let Some(flight) = self
+            .flights
+            .in_flight
+            .borrow()
+            .get(key)
+            .filter(|f| is_current_stamp(f.generation, generation))
+        {
             return (Role::Follower, flight.load.clone());
         }
         let id = self.flights.next_id.get() + 1;
@@ -279,7 +416,7 @@ impl SingleFlight {
         let (flights, leader_request_id) = (self.flights.clone(), request_id.to_owned());
         let load = async move {
             let _guard = guard;
-            let result = lead(&env, &cfg, &resource, min_fetched_at, &leader_request_id).await;
+            let result = lead(&env, &cfg, &resource, min_fetched_at, generation, &leader_request_id).await;
             // This object may live in an isolate that no Worker request flushes: flush what the load counted.
             if let Err(e) = crate::metrics_store::flush(&env, true).await {
                 worker::console_error!(
@@ -302,6 +439,7 @@ impl SingleFlight {
             key.to_owned(),
             Flight {
                 id,
+                generation,
                 load: load.clone(),
             },
         );
@@ -314,6 +452,7 @@ impl SingleFlight {
         &self,
         task: TaskContext,
         result: std::result::Result<(Role, Rc<Entry>), LoadError>,
+        generation: Option<u64>,
     ) -> Result<Response> {
         match result {
             Ok((role, entry)) => {
@@ -321,6 +460,9 @@ impl SingleFlight {
                 let headers = Headers::new();
                 headers.set(META_HEADER, &serde_json::to_string(&entry.meta)?)?;
                 headers.set(ROLE_HEADER, role.as_str())?;
+                if let Some(g) = generation {
+                    headers.set(GENERATION_HEADER, &g.to_string())?;
+                }
                 task.finish(Outcome::Ok, Some(200));
                 Ok(Response::from_bytes(entry.body.clone())?.with_headers(headers))
             }
@@ -339,9 +481,11 @@ impl SingleFlight {
     }
 }
 
-/// A copy answers a request if it is fresh and recent enough.
-fn acceptable(entry: &Entry, min_fetched_at: u64, now: u64) -> bool {
-    entry.is_fresh(now) && entry.meta.fetched_at >= min_fetched_at
+/// A copy answers a request if it is fresh, recent enough, and not older than the last purge.
+fn acceptable(entry: &Entry, min_fetched_at: u64, generation: u64, now: u64) -> bool {
+    entry.is_fresh(now)
+        && entry.meta.fetched_at >= min_fetched_at
+        && is_current_stamp(entry.meta.generation, generation)
 }
 
 /// The leader's load: KV once more, else the upstream; then KV is written. One log line.
@@ -350,6 +494,7 @@ async fn lead(
     cfg: &Config,
     resource: &Resource,
     min_fetched_at: u64,
+    generation: u64,
     leader_request_id: &str,
 ) -> std::result::Result<Rc<Entry>, LoadError> {
     let key = resource.key();
@@ -357,7 +502,7 @@ async fn lead(
     task.set_key(key.clone());
     task.record("leader_request_id", leader_request_id);
     match cache::kv_read(env, &key).await {
-        Ok(Some(entry)) if acceptable(&entry, min_fetched_at, now_ms()) => {
+        Ok(Some(entry)) if acceptable(&entry, min_fetched_at, generation, now_ms()) => {
             task.record("source", "kv");
             task.finish(Outcome::Ok, None);
             return Ok(Rc::new(entry));
@@ -367,7 +512,7 @@ async fn lead(
     }
     let fetched = upstream::fetch(env, cfg, resource, &task).await;
     let now = now_ms();
-    let entry = match fetched {
+    let mut entry = match fetched {
         Ok(upstream::Fetched::Found(body)) => {
             let (fresh, stale) = resource.windows(cfg);
             Entry::found(body, now, fresh, stale)
@@ -384,6 +529,7 @@ async fn lead(
             return Err(e);
         }
     };
+    entry.meta.generation = generation;
     task.record("source", "upstream");
     task.record("kind", entry.meta.kind.as_str());
     if let Err(e) = cache::kv_write(env, &key, &entry, now).await {

@@ -8,6 +8,7 @@
 //! Answers are classified here: the ocid, the item equipment (kept as canonical JSON), "no such
 //! character" (`404`, or Nexon's `400 OPENAPI00004` for an unknown name / `400 OPENAPI00003` for an
 //! unknown ocid), 429 (with `Retry-After`), and failures.
+use crate::alerts::{self, Alert, AlertKind};
 use crate::cache::{canonical, Resource};
 use crate::config::Config;
 use crate::context::{now_ms, TaskContext};
@@ -17,7 +18,7 @@ use crate::rate_limiter::{self, Admission, CallOutcome, DenyReason};
 use crate::single_flight::LoadError;
 use futures_util::future::{self, Either};
 use std::time::Duration;
-use worker::{Delay, Env, Headers, Method, Request, RequestInit, Url};
+use worker::{wasm_bindgen_futures, Delay, Env, Headers, Method, Request, RequestInit, Url};
 
 /// Secret holding the Nexon Open API key.
 pub const API_KEY: &str = "NEXON_API_KEY";
@@ -156,8 +157,13 @@ pub async fn fetch(
             Err(e) => e.outcome(),
         };
         count_call(resource, &result);
-        if let Err(e) = rate_limiter::report(env, cfg, outcome).await {
-            task.record("report_error", e.to_string());
+        match rate_limiter::report(env, cfg, outcome).await {
+            Ok(true) => {
+                let last = result.as_ref().err().map(ToString::to_string).unwrap_or_default();
+                breaker_opened(env, cfg, task, &last);
+            }
+            Ok(false) => {}
+            Err(e) => task.record("report_error", e.to_string()),
         }
         let err = match result {
             Ok(fetched) => return Ok(fetched),
@@ -171,6 +177,39 @@ pub async fn fetch(
         }
         Delay::from(Duration::from_millis(backoff)).await;
     }
+}
+
+/// This call's failure opened the circuit breaker: raise `upstream.circuit_open` (WARNING, deduplicated
+/// by its window) and deliver it, in the background so the load is not delayed. Exactly one report opens
+/// the breaker per opening (the rate limiter object says which), so the alert follows each opening.
+fn breaker_opened(env: &Env, cfg: &Config, task: &TaskContext, last_error: &str) {
+    task.record("breaker_opened", true);
+    let alert = Alert::new(
+        AlertKind::UpstreamCircuitOpen,
+        format!(
+            "The upstream circuit breaker opened after {} consecutive failures; upstream calls are refused \
+             for {} s, then one probe is let through. Last error: {last_error}",
+            cfg.breaker_failures,
+            cfg.breaker_open_ms / 1000
+        ),
+    )
+    .count("consecutive_failures", i64::from(cfg.breaker_failures))
+    .count("open_s", (cfg.breaker_open_ms / 1000) as i64)
+    .detail("last_error", last_error);
+    let (env, leader) = (env.clone(), task.request_id.clone());
+    wasm_bindgen_futures::spawn_local(async move {
+        let raised = alerts::raise(&env, alert).await;
+        let log = match &raised {
+            Ok(r) => serde_json::json!({"domain": "alerts", "task": "breaker_opened", "outcome": "ok",
+                "leader_request_id": leader, "raised": serde_json::to_value(r).unwrap_or_default()}),
+            Err(e) => serde_json::json!({"domain": "alerts", "task": "breaker_opened", "outcome": "error",
+                "leader_request_id": leader, "error_detail": e.to_string()}),
+        };
+        worker::console_warn!("{log}");
+        if matches!(raised, Ok(alerts::Raised::Enqueued { .. })) {
+            crate::outbox::relay::run_after_write(&env).await;
+        }
+    });
 }
 
 fn count_call(resource: &Resource, result: &Result<Fetched, CallError>) {

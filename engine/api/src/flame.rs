@@ -64,7 +64,7 @@
 //! `flame_quantiles.pXX` is the smallest n with P(success within n flames) ≥ XX %. When no outcome reaches
 //! the target: `impossible: true`, `reason`, `p_success: 0` and `mean_flames`/`sd_flames`/`flame_quantiles`
 //! null. `distribution` (when asked) is `[{"score":…,"p":…,"p_exact":"a/b"}]` in ascending score.
-use crate::{parse_request, ApiError, ErrorCode};
+use crate::{ApiError, ErrorCode};
 use pve_engine::flame as fl;
 use pve_engine::message::Message;
 use serde::{Deserialize, Serialize};
@@ -623,8 +623,14 @@ fn rational_out(r: &fl::Score) -> Result<fl::Rational, ApiError> {
     Ok(fl::Rational::new(units, r.scale())?)
 }
 
+/// Parse a JSON request strictly and [`compute`] it.
+#[cfg(feature = "json")]
 pub fn handle(json: &str) -> Result<FlameResponse, ApiError> {
-    let req: FlameRequest = parse_request(json)?;
+    compute(crate::parse_request(json)?)
+}
+
+/// Compute a request already deserialized (from JSON or a JS value).
+pub fn compute(req: FlameRequest) -> Result<FlameResponse, ApiError> {
     let flame = match req.flame {
         FlameDto::Powerful => fl::FlameKind::Powerful,
         FlameDto::Eternal => fl::FlameKind::Eternal,

@@ -60,11 +60,13 @@ impl Operation {
     }
 }
 
-/// Parse `request_json`, compute, and serialize the response. Deterministic: the same input gives the
+/// Parse `request_json`, compute, and serialize the response (each operation's `handle`, which is its
+/// `compute` on the strictly parsed request). Deterministic: the same input gives the
 /// same output bytes on every platform.
 ///
 /// # Errors
 /// [`ApiError`] with a specific code for malformed JSON, unknown or mistyped fields and out-of-range values.
+#[cfg(feature = "json")]
 pub fn handle(op: Operation, request_json: &str) -> Result<String, ApiError> {
     let value = match op {
         Operation::Starforce => to_value(starforce::handle(request_json)?)?,
@@ -75,12 +77,20 @@ pub fn handle(op: Operation, request_json: &str) -> Result<String, ApiError> {
     serde_json::to_string(&value).map_err(ApiError::serialize)
 }
 
+#[cfg(feature = "json")]
 fn to_value<T: serde::Serialize>(v: T) -> Result<serde_json::Value, ApiError> {
     serde_json::to_value(v).map_err(ApiError::serialize)
 }
 
-/// Deserialize a request strictly, mapping serde's failures onto our error codes.
-pub(crate) fn parse_request<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, ApiError> {
+/// Deserialize a request strictly, mapping serde's failures onto our error codes. Public so that every
+/// edge parses every JSON body with this one classification (the Worker's own bodies included), and the
+/// same bad body gets the same code on every route.
+///
+/// # Errors
+/// [`ApiError`]: `malformed_json` when the text is not JSON at all (checked first), else `unknown_field`,
+/// `missing_field`, `unknown_variant`, `out_of_range` (serde's "invalid value") or `invalid_type`.
+#[cfg(feature = "json")]
+pub fn parse_request<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, ApiError> {
     serde_json::from_str(json).map_err(|e| {
         // Typed deserialization stops at the first mismatch, which may come before a syntax error further
         // on; and serde_json reports some type mismatches (a number where an enum's string belongs) as
@@ -101,19 +111,46 @@ pub(crate) fn parse_request<T: serde::de::DeserializeOwned>(json: &str) -> Resul
 pub const ENGINE_VERSION: &str = pve_engine::ENGINE_VERSION;
 
 /// The error body every edge sends: `{"error":{"code":"…","message":"…"}}`.
+#[cfg(feature = "json")]
 pub fn error_json(e: &ApiError) -> String {
     serde_json::json!({"error": {"code": e.code.as_str(), "message": e.message}}).to_string()
 }
 
 /// `{"engine_version", "data_versions": {"potential", "flame"}}`: what `pve version`, `/healthz` and the
 /// Wasm `version()` report. The potential version is `null` while its data is not loaded (browser).
+#[cfg(feature = "json")]
 pub fn version_json() -> String {
+    let v = version();
     serde_json::json!({
-        "engine_version": ENGINE_VERSION,
+        "engine_version": v.engine_version,
         "data_versions": {
-            "potential": potential::data_version(),
-            "flame": pve_engine::flame::DATA_VERSION,
+            "potential": v.data_versions.potential,
+            "flame": v.data_versions.flame,
         },
     })
     .to_string()
+}
+
+/// What [`version_json`] reports, as a value (the Wasm API's `version()`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Version {
+    pub engine_version: &'static str,
+    pub data_versions: DataVersions,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DataVersions {
+    /// `None` while the potential data is not installed (browser).
+    pub potential: Option<&'static str>,
+    pub flame: &'static str,
+}
+
+pub fn version() -> Version {
+    Version {
+        engine_version: ENGINE_VERSION,
+        data_versions: DataVersions {
+            potential: potential::data_version(),
+            flame: pve_engine::flame::DATA_VERSION,
+        },
+    }
 }

@@ -34,7 +34,7 @@
 //! The game data is compiled in with the `bundled-data` feature (CLI, Worker); the browser installs it with
 //! [`install_potential_data`] and gets `data_not_loaded` until then.
 use crate::message::{messages_out, MessageOut};
-use crate::{parse_request, ApiError, ErrorCode};
+use crate::{ApiError, ErrorCode};
 use pve_engine::potential::{self as pot, Data, Grade, StatKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -43,7 +43,7 @@ use std::sync::OnceLock;
 static DATA: OnceLock<Data> = OnceLock::new();
 
 #[cfg(feature = "bundled-data")]
-const BUNDLED: &[u8] = include_bytes!("../../data/potential.tsv");
+const BUNDLED: &[u8] = include_bytes!("../../data/potential.bin");
 
 /// The potential data: installed, or else (with `bundled-data`) the compiled-in file, decoded once.
 ///
@@ -63,7 +63,7 @@ pub fn potential_data() -> Result<&'static Data, ApiError> {
     #[cfg(not(feature = "bundled-data"))]
     Err(ApiError::new(
         ErrorCode::DataNotLoaded,
-        "the potential data is not loaded: fetch potential.tsv and pass its bytes to install_potential_data",
+        "the potential data is not loaded: fetch potential.bin and pass its bytes to install_potential_data",
     ))
 }
 
@@ -72,8 +72,8 @@ pub fn data_version() -> Option<&'static str> {
     potential_data().ok().map(Data::version)
 }
 
-/// Install the potential data file (`engine/data/potential.tsv`) for this process. Installing the same
-/// version again is a no-op.
+/// Install the potential data file for this process: `engine/data/potential.bin` (what the page serves) or
+/// `potential.tsv` (the same facts and version, as text). Installing the same version again is a no-op.
 ///
 /// # Errors
 /// `invalid_data` if the bytes do not decode; `invalid_combination` if a different version is already
@@ -171,24 +171,23 @@ pub struct PotentialRequest {
     #[serde(default)]
     pub cube_price_mesos: Option<f64>,
     #[serde(default)]
-    pub plan: Option<PlanRequest>,
+    pub plan: Option<PotentialPlanRequest>,
 }
 
 /// Exactly one budget.
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "schema", schemars(rename = "PotentialPlanRequest"))]
 #[serde(deny_unknown_fields)]
-pub struct PlanRequest {
+pub struct PotentialPlanRequest {
     #[serde(default)]
     pub budget_mesos: Option<f64>,
     #[serde(default)]
     pub budget_cubes: Option<f64>,
 }
 
-impl TryFrom<&PlanRequest> for pot::Budget {
+impl TryFrom<&PotentialPlanRequest> for pot::Budget {
     type Error = ApiError;
-    fn try_from(p: &PlanRequest) -> Result<pot::Budget, ApiError> {
+    fn try_from(p: &PotentialPlanRequest) -> Result<pot::Budget, ApiError> {
         match (p.budget_mesos, p.budget_cubes) {
             (Some(_), Some(_)) | (None, None) => Err(ApiError::new(
                 ErrorCode::InvalidCombination,
@@ -368,14 +367,14 @@ pub struct PotentialResponse {
     pub notes: Vec<crate::message::MessageOut>,
     /// The answer to the request's `plan`; absent without one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub plan: Option<PlanResponse>,
+    pub plan: Option<PotentialPlanResponse>,
 }
 
 /// `mesos` or `cubes`: the unit of a plan's budget and `budget_for`.
 #[derive(Debug, Clone, Copy, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
-pub enum PlanUnitDto {
+pub enum PotentialPlanUnit {
     Mesos,
     Cubes,
 }
@@ -383,7 +382,7 @@ pub enum PlanUnitDto {
 /// The least budget (in the plan's unit) reaching each probability; `null` where none does.
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub struct BudgetForDto {
+pub struct PotentialBudgetFor {
     pub p50: Option<f64>,
     pub p90: Option<f64>,
     pub p99: Option<f64>,
@@ -391,9 +390,8 @@ pub struct BudgetForDto {
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "schema", schemars(rename = "PotentialPlanResponse"))]
-pub struct PlanResponse {
-    pub unit: PlanUnitDto,
+pub struct PotentialPlanResponse {
+    pub unit: PotentialPlanUnit,
     /// The budget as given.
     pub budget: f64,
     /// Mesos per whole cost unit (the cube price, or the meso grid of the reset prices); `null` for cubes.
@@ -402,33 +400,39 @@ pub struct PlanResponse {
     pub budget_units: u64,
     /// P(the goal is met with total cost <= budget), tier-ups included.
     pub p_reach: f64,
-    pub budget_for: BudgetForDto,
+    pub budget_for: PotentialBudgetFor,
     /// Probability mass left out of the exact computation (rounding aside).
     pub error_bound: f64,
     pub notes: Vec<MessageOut>,
 }
 
-impl From<&pot::Plan> for PlanResponse {
+impl From<&pot::Plan> for PotentialPlanResponse {
     fn from(p: &pot::Plan) -> Self {
         let [p50, p90, p99] = p.budget_for;
-        PlanResponse {
+        PotentialPlanResponse {
             unit: match p.unit {
-                pot::PlanUnit::Mesos => PlanUnitDto::Mesos,
-                pot::PlanUnit::Cubes => PlanUnitDto::Cubes,
+                pot::PlanUnit::Mesos => PotentialPlanUnit::Mesos,
+                pot::PlanUnit::Cubes => PotentialPlanUnit::Cubes,
             },
             budget: p.budget,
             unit_mesos: p.unit_mesos,
             budget_units: p.budget_units,
             p_reach: p.p_reach,
-            budget_for: BudgetForDto { p50, p90, p99 },
+            budget_for: PotentialBudgetFor { p50, p90, p99 },
             error_bound: p.error_bound,
             notes: messages_out(&p.notes),
         }
     }
 }
 
+/// Parse a JSON request strictly and [`compute`] it.
+#[cfg(feature = "json")]
 pub fn handle(json: &str) -> Result<PotentialResponse, ApiError> {
-    let req: PotentialRequest = parse_request(json)?;
+    compute(crate::parse_request(json)?)
+}
+
+/// Compute a request already deserialized (from JSON or a JS value).
+pub fn compute(req: PotentialRequest) -> Result<PotentialResponse, ApiError> {
     let goal = pot::Goal::try_from(&req.goal)?;
     let pity_progress = match req.pity_progress {
         None => 0,
@@ -444,6 +448,7 @@ pub fn handle(json: &str) -> Result<PotentialResponse, ApiError> {
         miracle_time: req.miracle_time,
         cube_price_mesos: req.cube_price_mesos,
         budget: req.plan.as_ref().map(pot::Budget::try_from).transpose()?,
+        detail: pot::Detail::Full,
     };
     let data = potential_data()?;
     let out = pot::compute_with(
@@ -508,6 +513,6 @@ pub fn handle(json: &str) -> Result<PotentialResponse, ApiError> {
             .iter()
             .map(|n| crate::message::MessageOut::from(&pve_engine::message::Message::from(n)))
             .collect(),
-        plan: out.plan.as_ref().map(PlanResponse::from),
+        plan: out.plan.as_ref().map(PotentialPlanResponse::from),
     })
 }

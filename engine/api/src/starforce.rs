@@ -7,7 +7,7 @@
 //!  "mvp":"none","pc_room":false,"spare_cost":0}
 //! ```
 //! Defaults: `ruleset` `"kms"`, every boolean `false`, `mvp` `"none"`, `spare_cost` 0.
-use crate::{parse_request, ApiError, ErrorCode};
+use crate::{ApiError, ErrorCode};
 use pve_engine::starforce as sf;
 use serde::de::{Deserializer, Error as _};
 use serde::{Deserialize, Serialize};
@@ -676,8 +676,14 @@ fn apply_event(req: &mut StarforceRequest) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Parse a JSON request strictly and [`compute`] it.
+#[cfg(feature = "json")]
 pub fn handle(json: &str) -> Result<StarforceResponse, ApiError> {
-    let mut req: StarforceRequest = parse_request(json)?;
+    compute(crate::parse_request(json)?)
+}
+
+/// Compute a request already deserialized (from JSON or a JS value).
+pub fn compute(mut req: StarforceRequest) -> Result<StarforceResponse, ApiError> {
     apply_event(&mut req)?;
     let engine = sf::Request::from(&req);
     check_safeguard_stars(&req, &engine)?;

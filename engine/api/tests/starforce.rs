@@ -314,3 +314,122 @@ fn plan_and_safeguard_stars() {
     assert!(q["p_reach"].as_f64().unwrap() <= p["p_reach"].as_f64().unwrap() + 1e-3);
     assert!(q["budget_for"]["p50"].is_number());
 }
+
+/// Issue 13: `cost_cdf` with its method and bound, the compact `booms_pmf`, the frontier and the
+/// spare-price breakpoints in the response.
+#[test]
+fn cost_cdf_booms_and_frontier_in_the_response() {
+    let v = ok(r#"{"item_level":200,"from_star":12,"to_star":22,"star_catch":true}"#);
+    let cdf = v["cost_cdf"].as_array().unwrap();
+    assert!(cdf.len() >= 64);
+    let pts: Vec<(f64, f64)> = cdf
+        .iter()
+        .map(|pt| (pt[0].as_f64().unwrap(), pt[1].as_f64().unwrap()))
+        .collect();
+    assert!(pts[0].1 <= 0.001 && pts[pts.len() - 1].1 >= 0.999);
+    assert!(pts.windows(2).all(|w| w[0].0 <= w[1].0 && w[0].1 < w[1].1));
+    for (key, p) in [
+        ("p50", 0.5),
+        ("p75", 0.75),
+        ("p90", 0.9),
+        ("p95", 0.95),
+        ("p99", 0.99),
+    ] {
+        let at = pts.iter().find(|pt| pt.1 == p).unwrap();
+        assert_eq!(v["cost_quantiles"][key].as_f64().unwrap(), at.0, "{key}");
+    }
+    assert_eq!(v["cost_cdf_method"], "grid_quantiles");
+    assert_eq!(v["cost_cdf_error_bound"], 1e-3);
+    // Compact booms PMF: the remaining mass below 1e-6, and everything accounted for.
+    let pmf: f64 = v["booms_pmf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .sum();
+    let tail = v["booms_pmf_tail"].as_f64().unwrap();
+    assert!(tail < 1e-6);
+    assert!((pmf + tail - 1.0).abs() < 1e-9);
+    // The frontier holds the request's own policy (no safeguard here is Pareto: fewest mesos).
+    let front = v["frontier"].as_array().unwrap();
+    let plain = front
+        .iter()
+        .find(|p| p["safeguard_stars"] == serde_json::json!([]))
+        .unwrap();
+    assert_eq!(plain["mean_cost"], v["mean_cost"]);
+    assert_eq!(plain["mean_booms"], v["mean_booms"]);
+    let bps = v["spare_price_breakpoints"].as_array().unwrap();
+    assert!(!bps.is_empty());
+    assert_eq!(bps[0]["policy_below"], serde_json::json!([]));
+    for w in bps.windows(2) {
+        assert!(w[0]["spare_price"].as_f64() < w[1]["spare_price"].as_f64());
+        assert_eq!(w[0]["policy_above"], w[1]["policy_below"]);
+    }
+}
+
+/// Issue 13: a 0→30 response without a plan stays under 30 KB (the booms PMF is cut and says so).
+#[test]
+fn a_zero_to_thirty_response_is_small() {
+    for level in [160, 200, 250] {
+        let body = format!(r#"{{"item_level":{level},"from_star":0,"to_star":30}}"#);
+        let out = handle(Operation::Starforce, &body).unwrap();
+        assert!(out.len() <= 30 * 1024, "level {level}: {} bytes", out.len());
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["booms_pmf"].as_array().unwrap().len(), 256);
+        assert!(v["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["code"] == "booms_pmf_truncated"));
+    }
+}
+
+/// Issue 13: the Shining Star Force presets set the toggles; a contradicting toggle is refused.
+#[test]
+fn shining_event_presets() {
+    use ErrorCode::*;
+    let base = r#""item_level":200,"from_star":10,"to_star":22"#;
+    let strip = |mut v: Value| {
+        v.as_object_mut().unwrap().remove("request");
+        v
+    };
+    let preset = ok(&format!(r#"{{{base},"event":"shining"}}"#));
+    let toggles = ok(&format!(
+        r#"{{{base},"events":{{"thirty_off":true,"boom_reduction":true}}}}"#
+    ));
+    assert_eq!(strip(preset.clone()), strip(toggles));
+    assert_eq!(preset["request"]["event"], "shining");
+    assert_eq!(preset["request"]["events"]["thirty_off"], true);
+    assert_eq!(preset["request"]["events"]["five_ten_fifteen"], false);
+    let variant = ok(&format!(
+        r#"{{{base},"event":"shining_5_10_15","events":{{"plus_one":true}}}}"#
+    ));
+    let all = ok(&format!(
+        r#"{{{base},"events":{{"thirty_off":true,"boom_reduction":true,"five_ten_fifteen":true,"plus_one":true}}}}"#
+    ));
+    assert_eq!(strip(variant), strip(all));
+    // Agreeing toggles are fine; contradicting ones are not.
+    ok(&format!(
+        r#"{{{base},"event":"shining","events":{{"thirty_off":true}}}}"#
+    ));
+    check_error(
+        &format!(r#"{{{base},"event":"shining","events":{{"thirty_off":false}}}}"#),
+        InvalidCombination,
+    );
+    check_error(
+        &format!(r#"{{{base},"event":"shining","events":{{"five_ten_fifteen":true}}}}"#),
+        InvalidCombination,
+    );
+    check_error(
+        &format!(r#"{{{base},"event":"shining_5_10_15","events":{{"boom_reduction":false}}}}"#),
+        InvalidCombination,
+    );
+    check_error(&format!(r#"{{{base},"event":"sunday"}}"#), UnknownVariant);
+    check_error(&format!(r#"{{{base},"event":1}}"#), InvalidType);
+    check_error(
+        &format!(r#"{{{base},"events":{{"thirty_off":null}}}}"#),
+        InvalidType,
+    );
+    // Without a preset, the echo is as before (no `event` key).
+    assert!(ok(&format!("{{{base}}}"))["request"].get("event").is_none());
+}

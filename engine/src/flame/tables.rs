@@ -33,7 +33,7 @@ pub const TIER_ABYSS: TierTable = TierTable {
     key: "abyss",
     name: "심연의 환생의 불꽃 (Abyss)",
     grade_percent: [0, 0, 63, 34, 3],
-    source: "a KMS JS 'FlameCore' whose repository is not known; a TS resetMethodProbTableRecord whose repository is not known; brendonmay/brendonmay.github.io@774af90 flameCalculator/main.js,worker.js main.js; zbnerd/MapleExpectation@ad1d591 FlameStageProbability.java  [not on the stored official snapshot]",
+    source: "unnamed KMS JS 'FlameCore' (find_string id 68521112222); unnamed TS resetMethodProbTableRecord (find_string id 36701349501); brendonmay/brendonmay.github.io@774af90 flameCalculator/main.js,worker.js main.js; zbnerd/MapleExpectation@ad1d591 FlameStageProbability.java  [not on the stored official snapshot]",
 };
 
 pub const TIER_MONSTER_DROP: TierTable = TierTable {
@@ -95,7 +95,7 @@ pub struct StatBand {
 }
 
 /// Source of `STAT_BANDS` (stat_values_by_level.csv).
-pub const STAT_BANDS_SOURCE: &str = "Lechros/malib@d8acc9b packages/gear/src/lib/enhance/addOption.ts (+ .test.ts); a KMS JS 'FlameCore' whose repository is not known; GMS: masonym/masonym.dev@7beabf6 src/lib/equip/flames.js (transcribes maplestorywiki.net, GMS), brendonmay/brendonmay.github.io@774af90 flameCalculator/main.js,worker.js";
+pub const STAT_BANDS_SOURCE: &str = "Lechros/malib@d8acc9b packages/gear/src/lib/enhance/addOption.ts (+ .test.ts); unnamed KMS JS 'FlameCore' (find_string id 68521112222); GMS: masonym/masonym.dev@7beabf6 src/lib/equip/flames.js (transcribes maplestorywiki.net, GMS), brendonmay/brendonmay.github.io@774af90 flameCalculator/main.js,worker.js";
 
 pub const STAT_BANDS: [StatBand; 16] = [
     StatBand { level: 100, single: 6, dual: 3, hp_mp: 300, def: 6, gms: None },

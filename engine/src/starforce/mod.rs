@@ -736,6 +736,27 @@ fn policy_mask(stars: &[u32]) -> u64 {
     stars.iter().filter(|&&s| s < 64).fold(0u64, |m, &s| m | 1 << s)
 }
 
+/// [`expected`] with a per-star safeguard policy: safeguard at `safeguard_stars` (where the rule set
+/// offers it) instead of `req.safeguard`.
+///
+/// # Errors
+/// As [`expected`].
+pub fn expected_policy(req: &Request, safeguard_stars: &[u32]) -> Result<Reach<Moments>, Error> {
+    let mut setup = validate(req.ruleset.rules(), req)?;
+    setup.safeguard = policy_mask(safeguard_stars);
+    let Some(chain) = Chain::build(&setup) else {
+        return Ok(Reach::Reachable(Moments::ZERO));
+    };
+    if let Some(star) = chain.dead_end() {
+        return Ok(Reach::Unreachable { star });
+    }
+    let solved = moments::solve(&chain, req.spare_cost).ok_or(Error::Numerical {
+        from_star: req.from_star,
+        to_star: req.to_star,
+    })?;
+    Ok(Reach::Reachable(solved.moments))
+}
+
 /// [`compute`] with a per-star safeguard policy: safeguard at `safeguard_stars` (where the rule set
 /// offers it) instead of `req.safeguard`.
 ///

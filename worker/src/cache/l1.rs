@@ -90,6 +90,20 @@ impl L1 {
         }
     }
 
+    /// Remove every entry whose key starts with `prefix`; returns how many were removed.
+    pub fn remove_prefix(&mut self, prefix: &str) -> usize {
+        let keys: Vec<String> = self
+            .slots
+            .keys()
+            .filter(|k| k.starts_with(prefix))
+            .cloned()
+            .collect();
+        for key in &keys {
+            self.remove(key);
+        }
+        keys.len()
+    }
+
     #[cfg(test)]
     pub fn len(&self) -> usize {
         self.slots.len()
@@ -154,6 +168,26 @@ mod tests {
         assert!(l1.get("e", 1).is_some());
         l1.put("huge", entry(2000, u64::MAX), 0, 1000);
         assert!(l1.get("huge", 1).is_none());
+    }
+
+    #[test]
+    fn remove_prefix_removes_only_those_keys_and_their_bytes() {
+        let mut l1 = L1::new(10, 1 << 20);
+        for k in [
+            "v1:valuation:abc:1",
+            "v1:valuation:abc:2",
+            "v1:valuation:abd:1",
+            "v1:ocid:x",
+        ] {
+            l1.put(k, entry(10, u64::MAX), 0, 1000);
+        }
+        let before = l1.bytes();
+        assert_eq!(l1.remove_prefix("v1:valuation:abc:"), 2);
+        assert_eq!(l1.len(), 2);
+        assert!(l1.get("v1:valuation:abd:1", 1).is_some());
+        assert!(l1.get("v1:valuation:abc:1", 1).is_none());
+        assert!(l1.bytes() < before);
+        assert_eq!(l1.remove_prefix("nothing"), 0);
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! [`get_derived`] / [`put_derived`]: L1 + KV, no upstream, no expiry other than the TTLs.
 pub mod canonical;
 pub mod l1;
+pub mod purge;
 
 use crate::config::Config;
 use crate::context::{new_request_id, now_ms, Outcome, TaskContext};
@@ -90,6 +91,10 @@ pub struct Meta {
     pub stale_until: u64,
     /// SHA-256 (hex) of the body: the content hash, and the base of ETags.
     pub hash: String,
+    /// The character's purge generation the load was started under ([`purge`]); 0 before any purge and
+    /// in entries written before purges existed.
+    #[serde(default)]
+    pub generation: u64,
 }
 
 impl Meta {
@@ -101,6 +106,7 @@ impl Meta {
             fresh_until,
             stale_until,
             hash,
+            generation: 0,
         }
     }
 }
@@ -306,6 +312,15 @@ pub fn l1_put(cfg: &Config, key: &str, entry: Rc<Entry>, now: u64) {
     with_l1(cfg, |l1| l1.put(key, entry, now, cfg.l1_ttl_ms));
 }
 
+pub fn l1_remove(cfg: &Config, key: &str) {
+    with_l1(cfg, |l1| l1.remove(key));
+}
+
+/// Drop every L1 entry whose key starts with `prefix`; returns how many.
+pub fn l1_remove_prefix(cfg: &Config, prefix: &str) -> usize {
+    with_l1(cfg, |l1| l1.remove_prefix(prefix))
+}
+
 /// Read an entry from KV. A missing value, missing metadata or another format version is a miss.
 pub async fn kv_read(env: &Env, key: &str) -> Result<Option<Entry>, EdgeError> {
     let kv = env.kv(crate::bindings::CACHE_KV).platform()?;
@@ -336,11 +351,15 @@ pub async fn kv_write(env: &Env, key: &str, entry: &Entry, now: u64) -> Result<(
     Ok(())
 }
 
-/// Look `resource` up through every tier. `deadline` (epoch ms) bounds the wait for a load; past it the
-/// answer is a stale copy if there is one, else the load's error.
+/// Look `resource` (data of the character `character`) up through every tier. `deadline` (epoch ms)
+/// bounds the wait for a load; past it the answer is a stale copy if there is one, else the load's error.
+///
+/// Every cached copy is judged against the character's purge generation ([`purge`]) before it answers,
+/// fresh or stale: a copy loaded before the last purge never answers, and is dropped from L1.
 ///
 /// # Errors
 /// `UpstreamUnavailable` / `UpstreamRateLimited` when nothing fresh or stale can answer.
+#[allow(clippy::too_many_arguments)]
 pub async fn lookup(
     env: &Env,
     ctx: &impl Background,
@@ -349,10 +368,27 @@ pub async fn lookup(
     resource: &Resource,
     mode: Mode,
     deadline: u64,
+    character: &str,
 ) -> Result<Served, EdgeError> {
     let key = resource.key();
     let now = now_ms();
-    let in_l1 = l1_get(cfg, &key, now);
+    // The generation is read (from this isolate's view, or the authority when the view is old) only when
+    // there is a copy to judge, or a load that must not accept an older copy.
+    let mut generation: Option<u64> = None;
+    let in_l1 = match l1_get(cfg, &key, now) {
+        Some(entry) => {
+            let g = purge::generation(env, cfg, task, character).await;
+            generation = Some(g);
+            if pve_edge::purge::is_current_stamp(entry.meta.generation, g) {
+                Some(entry)
+            } else {
+                l1_remove(cfg, &key);
+                task.record("purged_copy", "l1");
+                None
+            }
+        }
+        None => None,
+    };
     if mode == Mode::Normal {
         if let Some(entry) = in_l1.as_ref().filter(|e| e.is_fresh(now)) {
             return Ok(Served {
@@ -374,6 +410,22 @@ pub async fn lookup(
     } else {
         None
     };
+    let in_l2 = match in_l2 {
+        Some(entry) => {
+            let g = match generation {
+                Some(g) => g,
+                None => purge::generation(env, cfg, task, character).await,
+            };
+            generation = Some(g);
+            if pve_edge::purge::is_current_stamp(entry.meta.generation, g) {
+                Some(entry)
+            } else {
+                task.record("purged_copy", "l2");
+                None
+            }
+        }
+        None => None,
+    };
     let now = now_ms();
     if mode == Mode::Normal {
         if let Some(entry) = in_l2.as_ref().filter(|e| e.is_fresh(now)) {
@@ -384,6 +436,13 @@ pub async fn lookup(
             });
         }
     }
+    // A load accepts no copy older than the generation. The name's Durable Object is the authority of
+    // the generation and applies it itself; the equipment's object is told.
+    let min_generation = match (resource, generation) {
+        (_, Some(g)) => g,
+        (Resource::Ocid { .. }, None) => 0,
+        (Resource::Equipment { .. }, None) => purge::generation(env, cfg, task, character).await,
+    };
     let stale = [in_l1, in_l2]
         .into_iter()
         .flatten()
@@ -396,19 +455,25 @@ pub async fn lookup(
             .filter(|e| e.meta.kind == Kind::Found && now < revalidate_until(e))
         {
             l1_put(cfg, &key, entry.clone(), now);
-            revalidate_in_background(env, ctx, cfg, resource);
+            revalidate_in_background(env, ctx, cfg, resource, min_generation, character);
             return Ok(Served {
                 entry: entry.clone(),
                 how: How::StaleRevalidating,
             });
         }
     }
-    let min_fetched_at = match mode {
-        Mode::Normal => 0,
-        Mode::Refresh { requested_at, .. } => requested_at.saturating_sub(cfg.refresh_window_ms),
+    let want = single_flight::Want {
+        min_fetched_at: match mode {
+            Mode::Normal => 0,
+            Mode::Refresh { requested_at, .. } => requested_at.saturating_sub(cfg.refresh_window_ms),
+        },
+        min_generation,
     };
-    match load_once_per_isolate(env, resource, min_fetched_at, deadline, &task.request_id).await {
+    match load_once_per_isolate(env, resource, want, deadline, &task.request_id).await {
         Ok(loaded) => {
+            if let Some(g) = loaded.generation {
+                purge::learn(character, g, now_ms());
+            }
             l1_put(cfg, &key, loaded.entry.clone(), now_ms());
             task.record("single_flight_role", loaded.role);
             if loaded.role != "leader" {
@@ -467,7 +532,8 @@ const POLL_CAP_MS: u64 = 40;
 
 /// [`single_flight::load`], at most once per key at a time in this isolate: the Durable Object coalesces
 /// across isolates, this map within one, so a burst in one isolate costs one Durable Object round trip
-/// (and one transfer of the value) instead of one per request.
+/// (and one transfer of the value) instead of one per request. A flight is joined only by requests that
+/// want the same generation (a request after a purge never joins a load started before it).
 ///
 /// Followers are not woken by the leader: in a Worker, code resumed by a wake-up from another request
 /// runs in that request's I/O context, and a response built there cannot be returned by its own request
@@ -476,14 +542,19 @@ const POLL_CAP_MS: u64 = 40;
 async fn load_once_per_isolate(
     env: &Env,
     resource: &Resource,
-    min_fetched_at: u64,
+    want: single_flight::Want,
     deadline: u64,
     request_id: &str,
 ) -> Result<Loaded, LoadError> {
     let flight = format!(
-        "{}#{}",
+        "{}#{}@{}",
         resource.key(),
-        if min_fetched_at == 0 { "any" } else { "refresh" }
+        if want.min_fetched_at == 0 {
+            "any"
+        } else {
+            "refresh"
+        },
+        want.min_generation
     );
     let joined = FLIGHTS.with(|f| {
         let mut f = f.borrow_mut();
@@ -507,7 +578,7 @@ async fn load_once_per_isolate(
                     })
                 }
                 Some(FlightResult::Abandoned) => {
-                    return single_flight::load(env, resource, min_fetched_at, deadline, request_id).await
+                    return single_flight::load(env, resource, want, deadline, request_id).await
                 }
                 None => {}
             }
@@ -534,7 +605,7 @@ async fn load_once_per_isolate(
         }
     }
     let mut leading = Leading { flight, result: None };
-    let result = single_flight::load(env, resource, min_fetched_at, deadline, request_id).await;
+    let result = single_flight::load(env, resource, want, deadline, request_id).await;
     leading.result = Some(FlightResult::Done(result.clone()));
     drop(leading);
     result
@@ -542,7 +613,14 @@ async fn load_once_per_isolate(
 
 /// Refresh `resource` through its single-flight Durable Object after the response is sent. At most one
 /// background refresh per key and isolate at a time; the Durable Object coalesces across isolates.
-fn revalidate_in_background(env: &Env, ctx: &impl Background, cfg: &Rc<Config>, resource: &Resource) {
+fn revalidate_in_background(
+    env: &Env,
+    ctx: &impl Background,
+    cfg: &Rc<Config>,
+    resource: &Resource,
+    min_generation: u64,
+    character: &str,
+) {
     let key = resource.key();
     let started = REVALIDATING.with(|r| r.borrow_mut().insert(key.clone()));
     if !started {
@@ -554,14 +632,21 @@ fn revalidate_in_background(env: &Env, ctx: &impl Background, cfg: &Rc<Config>, 
             REVALIDATING.with(|r| r.borrow_mut().remove(&self.0));
         }
     }
-    let (env, cfg, resource) = (env.clone(), cfg.clone(), resource.clone());
+    let (env, cfg, resource, character) = (env.clone(), cfg.clone(), resource.clone(), character.to_owned());
     ctx.wait_until(async move {
         let _done = Done(key.clone());
         let task = TaskContext::new(new_request_id(), "cache", "revalidate");
         task.set_key(key.clone());
         let deadline = now_ms() + cfg.request_deadline_ms;
-        match single_flight::load(&env, &resource, 0, deadline, &task.request_id).await {
+        let want = single_flight::Want {
+            min_fetched_at: 0,
+            min_generation,
+        };
+        match single_flight::load(&env, &resource, want, deadline, &task.request_id).await {
             Ok(loaded) => {
+                if let Some(g) = loaded.generation {
+                    purge::learn(&character, g, now_ms());
+                }
                 l1_put(&cfg, &key, loaded.entry, now_ms());
                 task.record("single_flight_role", loaded.role);
                 task.finish(Outcome::Ok, None);

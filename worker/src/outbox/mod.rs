@@ -28,6 +28,9 @@ pub enum Aggregate {
     Watch,
     /// An operational alert: delivered to `ALERT_WEBHOOK_URL`.
     Alert,
+    /// A page (trigger or resolve) for a CRITICAL alert: delivered to `PAGER_WEBHOOK_URL`. Its aggregate
+    /// id is the alert key, so an alert's trigger and resolve are delivered in order.
+    Page,
 }
 
 impl Aggregate {
@@ -35,6 +38,7 @@ impl Aggregate {
         match self {
             Aggregate::Watch => "watch",
             Aggregate::Alert => "alert",
+            Aggregate::Page => "page",
         }
     }
 
@@ -42,6 +46,7 @@ impl Aggregate {
         match s {
             "watch" => Some(Aggregate::Watch),
             "alert" => Some(Aggregate::Alert),
+            "page" => Some(Aggregate::Page),
             _ => None,
         }
     }

@@ -12,7 +12,7 @@ use worker::{console_error, D1Database, D1PreparedStatement, Env, Url};
 
 use super::{dead_letter, js_num, Aggregate};
 use crate::alerts::{self, Alert, AlertKind};
-use crate::bindings::{ALERT_WEBHOOK_URL, DB};
+use crate::bindings::{ALERT_WEBHOOK_URL, DB, PAGER_WEBHOOK_URL};
 use crate::context::now_ms;
 use crate::error::EdgeError;
 use crate::vars::{self, ConfigError};
@@ -258,7 +258,8 @@ async fn process(
 /// Raise the alert that goes with a dead letter. Alerts about alert events are only logged (an alert
 /// that cannot be delivered must not enqueue another one), and a deleted watch is expected, not alarming.
 async fn alert_dead_letter(env: &Env, ev: &Claimed, reason: DeadReason, error: &str) {
-    let is_alert = ev.aggregate_type == Aggregate::Alert.as_str();
+    let is_alert =
+        ev.aggregate_type == Aggregate::Alert.as_str() || ev.aggregate_type == Aggregate::Page.as_str();
     let alert = match reason {
         DeadReason::WatchDeleted => return,
         DeadReason::ContentHashMismatch => Alert::new(
@@ -306,6 +307,7 @@ async fn alert_dead_letter(env: &Env, ev: &Claimed, reason: DeadReason, error: &
 struct Destinations {
     watches: HashMap<String, (String, String)>,
     alert_url: Option<String>,
+    pager_url: Option<String>,
 }
 
 impl Destinations {
@@ -342,6 +344,7 @@ impl Destinations {
         Ok(Destinations {
             watches,
             alert_url: vars::text(env, ALERT_WEBHOOK_URL),
+            pager_url: vars::text(env, PAGER_WEBHOOK_URL),
         })
     }
 
@@ -357,6 +360,15 @@ impl Destinations {
                     return Err((
                         DeadReason::AlertWebhookNotConfigured,
                         "ALERT_WEBHOOK_URL is not set".into(),
+                    ));
+                }
+            },
+            Some(Aggregate::Page) => match &self.pager_url {
+                Some(url) => url,
+                None => {
+                    return Err((
+                        DeadReason::PagerWebhookNotConfigured,
+                        "PAGER_WEBHOOK_URL is not set".into(),
                     ));
                 }
             },

@@ -5,6 +5,8 @@
 //! - `POST /v1/admin/outbox/dead-letters/{event_id}/replay`
 //! - `DELETE /v1/admin/outbox/dead-letters/{event_id}`
 //! - `POST /v1/admin/outbox/relay` (run the relay now)
+//! - `POST /v1/admin/characters/{name}/purge` (drop a character from every cache tier: [`crate::cache::purge`])
+//! - `POST /v1/admin/alerts/{alert_key}/resolve` (resolve an open alert: a `resolve` page for CRITICAL)
 //!
 //! Built with the `test-hooks` cargo feature (end-to-end tests only; the release build and
 //! `wrangler deploy` leave it off) and with `ENABLE_TEST_ROUTES = "true"`, also `/v1/admin/test/…`
@@ -82,6 +84,23 @@ pub async fn route(
             let report = relay::run(env, relay::Trigger::Admin).await?;
             relay::record_report(task, &report);
             json(&report, 200)
+        }
+        ["characters", raw_name, "purge"] => {
+            task.set_task("admin", "purge_character");
+            allow(Method::Post, "POST")?;
+            let name = pve_edge::validate::character_name_segment(raw_name)?;
+            task.set_key(name.clone());
+            let cfg = crate::config::get(env)?;
+            let purged = crate::cache::purge::purge(env, &cfg, task, &name).await?;
+            json(&purged, 200)
+        }
+        ["alerts", alert_key, "resolve"] => {
+            task.set_task("admin", "resolve_alert");
+            task.set_key(*alert_key);
+            allow(Method::Post, "POST")?;
+            let resolved = alerts::resolve(env, alert_key).await?;
+            relay::kick(ctx, env);
+            json(&resolved, 200)
         }
         #[cfg(feature = "test-hooks")]
         ["test", rest @ ..] if vars::flag(env, "ENABLE_TEST_ROUTES", false)? => {

@@ -9,25 +9,13 @@ pub mod watches;
 
 use crate::error::EdgeError;
 use crate::error::Platform;
-use pve_api::{ApiError, ErrorCode};
 use serde::de::DeserializeOwned;
 use worker::{Headers, Request, Response};
 
-/// Parses a JSON request body, with the same error codes as the engine routes (`malformed_json`,
-/// `unknown_field`, `missing_field`, `invalid_type`).
+/// Parses a JSON request body with pve-api's strict parser ([`pve_edge::request::parse`]): the same
+/// codes as the engine routes for the same bad body.
 pub fn parse_json<T: DeserializeOwned>(body: &str) -> Result<T, EdgeError> {
-    use serde_json::error::Category;
-    serde_json::from_str(body).map_err(|e| {
-        let msg = e.to_string();
-        let code = match e.classify() {
-            Category::Syntax | Category::Eof | Category::Io => ErrorCode::MalformedJson,
-            Category::Data if msg.starts_with("unknown field") => ErrorCode::UnknownField,
-            Category::Data if msg.starts_with("missing field") => ErrorCode::MissingField,
-            Category::Data if msg.starts_with("unknown variant") => ErrorCode::UnknownVariant,
-            Category::Data => ErrorCode::InvalidType,
-        };
-        EdgeError::Api(ApiError::new(code, msg))
-    })
+    pve_edge::request::parse(body)
 }
 
 /// A JSON answer with `cache-control: no-store`.

@@ -1,7 +1,7 @@
 //! The sweep's character lookup: name → ocid → item-equipment → valuation engine → [`ValuationSummary`].
 //!
-//! It is the character valuation route's lookup ([`crate::routes::characters::lookup`] and
-//! [`crate::routes::characters::valued`]) in refresh mode: through the cache tiers, the single-flight
+//! It is the character valuation route's lookup (the service [`crate::characters::lookup`] and
+//! [`crate::characters::valued`]) in refresh mode: through the cache tiers, the single-flight
 //! Durable Object and the global upstream token bucket / circuit breaker, so the sweep sees current
 //! equipment without exceeding the upstream budget, and shares loads with concurrent requests. Unlike a
 //! client's refresh, a failed load is an error here, never a stale copy.
@@ -9,11 +9,11 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use worker::Env;
 
-use super::{ItemValue, ValuationSummary};
 use crate::cache::{Background, Mode};
+use crate::characters;
 use crate::context::{now_ms, TaskContext};
 use crate::error::EdgeError;
-use crate::routes::characters;
+use pve_edge::valuation::{ItemValue, ValuationSummary};
 
 /// Why the sweep could not get a character's current valuation.
 #[derive(Debug)]
@@ -64,7 +64,8 @@ impl std::fmt::Display for LookupError {
     }
 }
 
-/// The character lookup's errors, as the sweep counts them.
+/// The character lookup's errors, as the sweep counts them. Exhaustive: a new [`EdgeError`] kind must be
+/// classified here.
 impl From<EdgeError> for LookupError {
     fn from(e: EdgeError) -> Self {
         let detail = e.to_string();
@@ -73,8 +74,36 @@ impl From<EdgeError> for LookupError {
             EdgeError::UpstreamRateLimited { .. } => LookupError::RateLimited(detail),
             EdgeError::UpstreamUnavailable { .. } => LookupError::Upstream(detail),
             EdgeError::Config(_) => LookupError::NotConfigured(detail),
-            EdgeError::Api(_) | EdgeError::InvalidQuery(_) => LookupError::Valuation(detail),
-            _ => LookupError::Internal(detail),
+            // The engine refused the equipment, or the character has no such equipped set.
+            EdgeError::Api(_) | EdgeError::InvalidQuery(_) | EdgeError::InvalidValuationSummary(_) => {
+                LookupError::Valuation(detail)
+            }
+            // A platform failure, or a bug of ours.
+            EdgeError::Platform(_) | EdgeError::Internal(_) => LookupError::Internal(detail),
+            // A stored watch whose name the rule refuses: the rule changed after it was stored.
+            EdgeError::InvalidCharacterName { .. } => LookupError::Internal(detail),
+            // Answers to a client's HTTP request (routing, auth, bodies, client limits, watches, dead
+            // letters): a lookup never produces them, so one here is a bug.
+            EdgeError::RouteNotFound
+            | EdgeError::MethodNotAllowed { .. }
+            | EdgeError::Unauthorized
+            | EdgeError::PayloadTooLarge { .. }
+            | EdgeError::IdempotencyKeyMissing
+            | EdgeError::IdempotencyKeyInvalid
+            | EdgeError::IdempotencyKeyReused
+            | EdgeError::InvalidWebhookUrl(_)
+            | EdgeError::WatchTokenRequired
+            | EdgeError::InvalidWatchToken
+            | EdgeError::WatchNotFound
+            | EdgeError::DeadLetterNotFound
+            | EdgeError::AlertNotFound
+            | EdgeError::DeadLetterAlreadyReplayed
+            | EdgeError::ContentHashMismatch
+            | EdgeError::InvalidCursor
+            | EdgeError::RateLimited { .. }
+            | EdgeError::RefreshRateLimited { .. } => {
+                LookupError::Internal(format!("bug: a lookup answered {detail}"))
+            }
         }
     }
 }

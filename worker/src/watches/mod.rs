@@ -42,13 +42,7 @@ impl std::ops::Deref for WatchConfig {
     }
 }
 
-/// `POST /v1/watches` body.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateWatch {
-    pub character: String,
-    pub webhook_url: String,
-}
+pub use pve_edge::request::CreateWatch;
 
 /// A stored answer to replay for a repeated Idempotency-Key.
 #[derive(Debug)]
@@ -307,52 +301,7 @@ pub async fn delete(env: &Env, id: &str, token: Option<&str>) -> Result<serde_js
     }))
 }
 
-/// What a refresh computed for a character, reduced to what a notification needs. The valuation engine's
-/// answer is converted to this by the refresh path (one adapter, where the valuation is computed).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ValuationSummary {
-    /// Mean total cost in mesos of the equipped set.
-    pub total_mean_cost: f64,
-    pub items: Vec<ItemValue>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ItemValue {
-    pub slot: String,
-    pub name: String,
-    /// Mean cost in mesos; `None` when nothing of the item is valued in mesos (never a silent 0).
-    pub mean_cost: Option<f64>,
-}
-
-impl ValuationSummary {
-    /// Checks the numbers and orders items by slot, so equal valuations have equal canonical JSON.
-    fn canonical(&self) -> Result<(ValuationSummary, String), EdgeError> {
-        if !self.total_mean_cost.is_finite()
-            || self
-                .items
-                .iter()
-                .any(|i| i.mean_cost.is_some_and(|c| !c.is_finite()))
-        {
-            return Err(EdgeError::InvalidValuationSummary("costs must be finite numbers"));
-        }
-        let mut by_slot = BTreeMap::new();
-        for item in &self.items {
-            if item.slot.is_empty() || by_slot.insert(item.slot.clone(), item.clone()).is_some() {
-                return Err(EdgeError::InvalidValuationSummary(
-                    "item slots must be non-empty and unique",
-                ));
-            }
-        }
-        let sorted = ValuationSummary {
-            total_mean_cost: self.total_mean_cost,
-            items: by_slot.into_values().collect(),
-        };
-        let json = serde_json::to_string(&sorted).map_err(|e| EdgeError::internal(e.to_string()))?;
-        Ok((sorted, json))
-    }
-}
+pub use pve_edge::valuation::{ItemValue, ValuationSummary};
 
 /// The latest stored valuation of a character.
 #[derive(Debug, Clone)]

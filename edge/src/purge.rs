@@ -1,0 +1,154 @@
+//! Cache purge by generation: the decisions, pure.
+//!
+//! Every character has a **generation** (0 until its first purge), held by one authority (the Worker keeps
+//! it in the character's Durable Object storage). Every cached copy of the character's data, in every tier
+//! (isolate memory, KV, the single-flight object's memory), is **stamped** with the generation its load was
+//! started under. A purge raises the generation; from then on a copy with an older stamp is stale wherever
+//! it sits, so no tier can hand a purged copy back to another ("invalidate L2, then L1, then broadcast, or
+//! the tiers disagree": with stamps, a lower tier refilling an upper one with a purged copy is refused by
+//! the same compare at every tier).
+//!
+//! An isolate does not ask the authority on every read: it keeps a **view** of each character's generation
+//! and trusts it for `check_ms` after it was read. So the staleness bound of a purge in another isolate is
+//! `check_ms` after the purge returns; in the isolate that ran it, and for every load through the
+//! single-flight object, it is zero.
+//!
+//! Generations are not small counters but `max(previous + 1, now_ms)`: if the authority's record is ever
+//! lost (0 again), the next purge still lands above every stamp handed out before.
+
+/// An isolate's knowledge of one character's generation: the value and when it was read (epoch ms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct View {
+    pub generation: u64,
+    pub checked_at_ms: u64,
+}
+
+impl View {
+    /// Whether the view may be trusted at `now_ms` without asking the authority again.
+    pub fn is_current(&self, now_ms: u64, check_ms: u64) -> bool {
+        now_ms < self.checked_at_ms.saturating_add(check_ms)
+    }
+}
+
+/// A copy stamped `stamp` belongs to generation `generation` or a later one (the one compare every tier
+/// makes: the isolate's memory, KV's copy, the single-flight object's last result and its load in flight).
+pub fn is_current_stamp(stamp: u64, generation: u64) -> bool {
+    stamp >= generation
+}
+
+/// The generation a purge sets, given the authority's `current` one and its clock: strictly above
+/// `current`, and not below `now_ms` (so a lost record cannot bring back old stamps).
+pub fn next_generation(current: u64, now_ms: u64) -> u64 {
+    current.saturating_add(1).max(now_ms)
+}
+
+/// Merge what a reader learnt (`seen`, read from the authority or carried by a load's answer at
+/// `now_ms`) into its `view`: generations never go back, and the check time is the newest.
+pub fn learn(view: Option<View>, seen: u64, now_ms: u64) -> View {
+    match view {
+        Some(v) => View {
+            generation: v.generation.max(seen),
+            checked_at_ms: v.checked_at_ms.max(now_ms),
+        },
+        None => View {
+            generation: seen,
+            checked_at_ms: now_ms,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const CHECK: u64 = 1_000;
+
+    fn view(generation: u64, checked_at_ms: u64) -> Option<View> {
+        Some(View {
+            generation,
+            checked_at_ms,
+        })
+    }
+
+    #[test]
+    fn views_and_stamps() {
+        let v = View {
+            generation: 7,
+            checked_at_ms: 100,
+        };
+        // the view is trusted for CHECK ms after it was read, not at CHECK
+        assert!(v.is_current(100, CHECK));
+        assert!(v.is_current(100 + CHECK - 1, CHECK));
+        assert!(!v.is_current(100 + CHECK, CHECK));
+        // a zero check interval asks on every read
+        assert!(!v.is_current(100, 0));
+        // no overflow near the end of time
+        let late = View {
+            generation: 7,
+            checked_at_ms: u64::MAX - 1,
+        };
+        assert!(late.is_current(u64::MAX - 1, CHECK));
+        // never purged: every copy is current
+        assert!(is_current_stamp(0, 0));
+        // loaded under the current generation, or a later one (another isolate purged and reloaded)
+        assert!(is_current_stamp(7, 7) && is_current_stamp(9, 7));
+        // loaded before the purge
+        assert!(!is_current_stamp(6, 7) && !is_current_stamp(0, 7));
+    }
+
+    #[test]
+    fn next_generation_table() {
+        assert_eq!(next_generation(0, 1_700_000_000_000), 1_700_000_000_000);
+        // two purges in the same millisecond still differ
+        assert_eq!(
+            next_generation(1_700_000_000_000, 1_700_000_000_000),
+            1_700_000_000_001
+        );
+        // a clock behind the record does not move the generation back
+        assert_eq!(next_generation(5_000, 10), 5_001);
+        assert_eq!(next_generation(u64::MAX, 0), u64::MAX);
+    }
+
+    #[test]
+    fn learn_never_goes_back() {
+        assert_eq!(
+            learn(None, 5, 10),
+            View {
+                generation: 5,
+                checked_at_ms: 10
+            }
+        );
+        assert_eq!(
+            learn(view(9, 20), 5, 30),
+            View {
+                generation: 9,
+                checked_at_ms: 30
+            }
+        );
+        assert_eq!(
+            learn(view(9, 20), 12, 15),
+            View {
+                generation: 12,
+                checked_at_ms: 20
+            }
+        );
+    }
+
+    proptest! {
+        /// A purge invalidates every copy stamped before it, whatever the clock says, and never one
+        /// stamped after it: after `next_generation`, a reader that learnt it refuses every earlier stamp
+        /// and accepts the new one.
+        #[test]
+        fn a_purge_invalidates_exactly_the_older_stamps(current in 0u64..1 << 50, now in 0u64..1 << 50,
+                                                        older in 0u64..1 << 50, at in 0u64..1 << 40) {
+            let stamp = older.min(current);
+            let next = next_generation(current, now);
+            prop_assert!(next > current);
+            let v = learn(Some(View { generation: current, checked_at_ms: at }), next, at);
+            prop_assert!(v.is_current(at, CHECK));
+            prop_assert!(!is_current_stamp(stamp, v.generation));
+            prop_assert!(is_current_stamp(next, v.generation));
+        }
+    }
+}

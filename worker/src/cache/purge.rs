@@ -1,0 +1,165 @@
+//! Cache purge: the I/O around [`pve_edge::purge`].
+//!
+//! A character's purge generation lives in the durable storage of its name's single-flight Durable
+//! Object (`v1:ocid:{name}`), which is also where every load of its ocid meets. Each isolate keeps a
+//! view of the generations it has seen ([`VIEWS`]) and trusts one for `PURGE_CHECK_MS`; every cached copy
+//! carries the generation its load started under (`Meta::generation`), and [`super::lookup`] refuses a copy
+//! stamped below the generation, in every tier.
+//!
+//! `POST /v1/admin/characters/{name}/purge` ([`purge`]) runs, in this order:
+//! 1. **L2**: delete the character's KV entries (its ocid, its equipment, its derived valuations);
+//! 2. **L1**: drop them from this isolate's memory;
+//! 3. **broadcast**: raise the generation in the name's Durable Object (durably, before it answers), and
+//!    record it in this isolate's view. Every other isolate, and every tier, learns of it on its next
+//!    check: a load through any single-flight object at once (the name's object is the authority, the
+//!    equipment's object is told the generation by the request), an isolate's L1 within `PURGE_CHECK_MS`.
+//!
+//! The order matters only for what a request racing the purge costs, never for what a later request
+//! sees: a request that refills L1 or KV from a lower tier between steps 1 and 3 stores a copy with the
+//! old stamp, which step 3 makes stale everywhere (one more upstream call later, no purged answer).
+use super::{kv_read, l1_get, l1_remove, l1_remove_prefix, Kind, Resource, FORMAT_VERSION};
+use crate::bindings::CACHE_KV;
+use crate::config::Config;
+use crate::context::{now_ms, TaskContext};
+use crate::error::{EdgeError, Platform};
+use crate::single_flight;
+use pve_edge::purge::{self as rule, View};
+use serde::Serialize;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use worker::Env;
+
+/// Views kept per isolate before the map is cleared (a cleared view is asked again: safe).
+const MAX_VIEWS: usize = 10_000;
+
+thread_local! {
+    /// This isolate's view of each character's purge generation.
+    static VIEWS: RefCell<HashMap<String, View>> = RefCell::new(HashMap::new());
+}
+
+fn view(character: &str) -> Option<View> {
+    VIEWS.with(|v| v.borrow().get(character).copied())
+}
+
+/// Record that `character`'s generation was `generation` at `now` (from the authority itself, or from a
+/// load answered by it).
+pub fn learn(character: &str, generation: u64, now: u64) {
+    VIEWS.with(|v| {
+        let mut views = v.borrow_mut();
+        if views.len() >= MAX_VIEWS && !views.contains_key(character) {
+            views.clear();
+        }
+        let learnt = rule::learn(views.get(character).copied(), generation, now);
+        views.insert(character.to_owned(), learnt);
+    });
+}
+
+/// `character`'s purge generation: this isolate's view if it is current, else the authority's answer.
+/// When the authority cannot be asked, the last view (or 0) is used and the failure is recorded on the
+/// task: an outage of the Durable Object lengthens a purge's bound, it does not fail reads.
+pub async fn generation(env: &Env, cfg: &Config, task: &TaskContext, character: &str) -> u64 {
+    let now = now_ms();
+    let known = view(character);
+    if let Some(v) = known.filter(|v| v.is_current(now, cfg.purge_check_ms)) {
+        return v.generation;
+    }
+    match single_flight::generation(env, character, false, &task.request_id).await {
+        Ok(answer) => {
+            learn(character, answer.generation, now_ms());
+            answer.generation.max(known.map_or(0, |v| v.generation))
+        }
+        Err(e) => {
+            task.record("purge_generation_error", e.to_string());
+            known.map_or(0, |v| v.generation)
+        }
+    }
+}
+
+/// What a purge did.
+#[derive(Debug, Serialize)]
+pub struct Purged {
+    pub character_name: String,
+    /// The ocid, when a cached copy knew it (else only the ocid entry is deleted; equipment copies under
+    /// an unknown ocid are made stale by the generation alone).
+    pub ocid: Option<String>,
+    pub generation: u64,
+    pub previous_generation: u64,
+    /// KV keys deleted (each existed or not: KV deletes are idempotent).
+    pub kv_deleted: Vec<String>,
+    /// Entries dropped from this isolate's L1.
+    pub l1_dropped: usize,
+}
+
+/// Purge `name`: L2, then L1, then the generation (see the module doc).
+///
+/// # Errors
+/// Platform errors of KV or the Durable Object. KV deletes that happened before a failure stay deleted,
+/// and a retry of the purge is safe (every step is idempotent; the generation only goes up).
+pub async fn purge(env: &Env, cfg: &Config, task: &TaskContext, name: &str) -> Result<Purged, EdgeError> {
+    let ocid_key = Resource::Ocid {
+        name: name.to_owned(),
+    }
+    .key();
+    // The ocid names the equipment and valuation keys: from L1 or KV, whatever their stamps.
+    let cached = match l1_get(cfg, &ocid_key, now_ms()) {
+        Some(entry) => Some(entry),
+        None => kv_read(env, &ocid_key).await?.map(std::rc::Rc::new),
+    };
+    let ocid = cached
+        .filter(|e| e.meta.kind == Kind::Found)
+        .and_then(|e| String::from_utf8(e.body.clone()).ok());
+
+    // 1. L2.
+    let kv = env.kv(CACHE_KV).platform()?;
+    let mut keys = vec![ocid_key.clone()];
+    let mut derived_prefix = None;
+    if let Some(ocid) = &ocid {
+        keys.push(Resource::Equipment { ocid: ocid.clone() }.key());
+        let prefix = format!("v{FORMAT_VERSION}:valuation:{ocid}:");
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut list = kv.list().prefix(prefix.clone());
+            if let Some(c) = cursor.take() {
+                list = list.cursor(c);
+            }
+            let page = list.execute().await.platform()?;
+            keys.extend(page.keys.into_iter().map(|k| k.name));
+            match page.cursor.filter(|_| !page.list_complete) {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        derived_prefix = Some(prefix);
+    }
+    for key in &keys {
+        kv.delete(key).await.platform()?;
+    }
+
+    // 2. L1.
+    let mut l1_dropped = 0;
+    for key in keys.iter().take(2) {
+        if l1_get(cfg, key, now_ms()).is_some() {
+            l1_dropped += 1;
+        }
+        l1_remove(cfg, key);
+    }
+    if let Some(prefix) = &derived_prefix {
+        l1_dropped += l1_remove_prefix(cfg, prefix);
+    }
+
+    // 3. Broadcast: the authority's generation, then this isolate's view.
+    let answer = single_flight::generation(env, name, true, &task.request_id)
+        .await
+        .platform()?;
+    learn(name, answer.generation, now_ms());
+    task.record("purge_generation", answer.generation);
+    task.record("kv_deleted", keys.len());
+    Ok(Purged {
+        character_name: name.to_owned(),
+        ocid,
+        generation: answer.generation,
+        previous_generation: answer.previous,
+        kv_deleted: keys,
+        l1_dropped,
+    })
+}

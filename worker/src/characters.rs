@@ -1,0 +1,133 @@
+//! The character lookup as a service, shared by the character routes (`routes/characters.rs`) and the
+//! watch sweep (`watches/lookup.rs`): name → ocid → equipment through the cache tiers, and the engine's
+//! valuation of a set, cached by (ocid, equipment hash, engine version, set). It imports no route and no
+//! watch module (routes → services → pve-edge).
+use crate::cache::{self, Background, Kind, Mode, Resource, Served, FORMAT_VERSION};
+use crate::config::Config;
+use crate::context::{now_ms, TaskContext};
+use crate::error::EdgeError;
+use pve_api::Operation;
+use serde_json::value::RawValue;
+use std::rc::Rc;
+use worker::Env;
+
+/// A character's ocid and equipment, as the cache served them.
+pub struct Character {
+    pub name: String,
+    pub ocid: String,
+    pub equipment: Served,
+}
+
+/// A character's ocid, then its equipment in `mode`, through the cache tiers (and so the single-flight
+/// Durable Object and the global upstream budget). The character routes and the watch sweep share it.
+/// The name → ocid mapping changes only on a rename: a refresh refreshes the equipment only.
+///
+/// # Errors
+/// `CharacterNotFound`, `UpstreamUnavailable`, `UpstreamRateLimited`, platform errors.
+pub async fn lookup(
+    env: &Env,
+    bg: &impl Background,
+    cfg: &Rc<Config>,
+    task: &TaskContext,
+    name: String,
+    mode: Mode,
+    deadline: u64,
+) -> Result<Character, EdgeError> {
+    let lookup = |resource, mode| existing(env, bg, cfg, task, resource, mode, deadline, &name);
+    let ocid = lookup(Resource::Ocid { name: name.clone() }, Mode::Normal).await?;
+    task.record("ocid_tier", ocid.how.tier());
+    let ocid = String::from_utf8(ocid.entry.body.clone())
+        .map_err(|_| EdgeError::internal("cached ocid is not UTF-8"))?;
+    let equipment = lookup(Resource::Equipment { ocid: ocid.clone() }, mode).await?;
+    Ok(Character {
+        name,
+        ocid,
+        equipment,
+    })
+}
+
+/// [`cache::lookup`], with "no such character" (a cached `not_found`) as `CharacterNotFound`. `character` is
+/// the name whose purge generation the tiers check.
+#[allow(clippy::too_many_arguments)]
+async fn existing(
+    env: &Env,
+    ctx: &impl Background,
+    cfg: &Rc<Config>,
+    task: &TaskContext,
+    resource: Resource,
+    mode: Mode,
+    deadline: u64,
+    character: &str,
+) -> Result<Served, EdgeError> {
+    let served = cache::lookup(env, ctx, cfg, task, &resource, mode, deadline, character).await?;
+    if served.entry.meta.kind == Kind::NotFound {
+        cache::answered(task, served.how, Some(&served.entry.meta));
+        return Err(EdgeError::CharacterNotFound);
+    }
+    Ok(served)
+}
+
+/// The valuation of `set` (`equipped` or `preset_N`) of a character's equipment, as
+/// `{"set":…,"valuation":…}`: from the derived cache (keyed by ocid, equipment hash, engine version and
+/// set), or computed and cached.
+///
+/// # Errors
+/// The engine's errors; `InvalidQuery` if the character has no such set.
+pub async fn valued(
+    env: &Env,
+    bg: &impl Background,
+    cfg: &Config,
+    task: &TaskContext,
+    c: &Character,
+    set: &str,
+) -> Result<Served, EdgeError> {
+    let key = format!(
+        "v{FORMAT_VERSION}:valuation:{}:{}:{}:{set}",
+        c.ocid,
+        c.equipment.entry.meta.hash,
+        cache::engine_tag()
+    );
+    Ok(match cache::get_derived(env, cfg, task, &key).await {
+        Some(served) => served,
+        None => {
+            let started = now_ms();
+            let out = valuate(&c.equipment.entry.body, set)?;
+            task.record("engine_ms", now_ms().saturating_sub(started));
+            cache::put_derived(env, bg, cfg, &key, out)
+        }
+    })
+}
+
+/// The engine's valuation of a character's item equipment (Nexon's answer, as `pve valuation` reads it
+/// with default options) and, picked from it, the set asked for (`equipped` or `preset_N`), as
+/// `{"set":…,"valuation":…}`. The one place the Worker calls the engine's valuation.
+///
+/// # Errors
+/// The engine's errors; `InvalidQuery` if the character has no such preset.
+fn valuate(equipment_json: &[u8], set: &str) -> Result<Vec<u8>, EdgeError> {
+    let internal = EdgeError::Internal;
+    let request =
+        std::str::from_utf8(equipment_json).map_err(|_| internal("cached equipment is not UTF-8".into()))?;
+    let valuation = pve_api::handle(Operation::Valuation, request)?;
+    // Pick the set without re-serializing it: a parse-and-print round trip may change a float's last digit.
+    #[derive(serde::Deserialize)]
+    struct Output<'a> {
+        #[serde(borrow)]
+        sets: Vec<&'a RawValue>,
+    }
+    #[derive(serde::Deserialize)]
+    struct SetName {
+        set: String,
+    }
+    let output: Output =
+        serde_json::from_str(&valuation).map_err(|e| internal(format!("valuation output: {e}")))?;
+    let chosen = output
+        .sets
+        .into_iter()
+        .find(|raw| serde_json::from_str::<SetName>(raw.get()).is_ok_and(|s| s.set == set))
+        .ok_or_else(|| EdgeError::InvalidQuery(format!("this character has no {set} equipment")))?;
+    let mut out = format!("{{\"set\":{},\"valuation\":", chosen.get()).into_bytes();
+    out.extend_from_slice(valuation.as_bytes());
+    out.push(b'}');
+    Ok(out)
+}

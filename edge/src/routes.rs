@@ -856,6 +856,7 @@ mod tests {
             EdgeError::InvalidWatchToken,
             EdgeError::WatchNotFound,
             EdgeError::DeadLetterNotFound,
+            EdgeError::AlertNotFound,
             EdgeError::DeadLetterAlreadyReplayed,
             EdgeError::ContentHashMismatch,
             EdgeError::InvalidCursor,
@@ -872,6 +873,13 @@ mod tests {
     #[test]
     fn every_documented_code_is_answered_with_the_documented_status() {
         let errors = every_error();
+        // The samples cover every code the edge declares (a new variant must be added above).
+        for code in crate::error::CODES {
+            assert!(
+                errors.iter().any(|e| e.code() == *code),
+                "no sample error for {code}"
+            );
+        }
         for route in ROUTES {
             for op in route.operations {
                 for answer in op.responses {

@@ -118,12 +118,12 @@ fn item_rules_schema(schema: &mut schemars::Schema) {
     let attack = serde_json::json!({"type": "integer", "minimum": 1, "maximum": u32::MAX});
     let none = serde_json::json!({"enum": [0, null]});
     schema.insert(
-        "anyOf".into(),
-        serde_json::json!([
+        "allOf".into(),
+        serde_json::json!([{"anyOf": [
             {"required": ["boss", "base_attack"], "properties": {"kind": {"const": "weapon"}, "boss": boss, "base_attack": attack}},
             {"required": ["base_attack"], "properties": {"kind": {"const": "zero_weapon"}, "boss": {"enum": [false, null]}, "base_attack": attack}},
             {"required": ["boss"], "properties": {"kind": {"enum": ["armor", "accessory"]}, "boss": boss, "base_attack": none, "base_magic_attack": none}}
-        ]),
+        ]}]),
     );
 }
 

@@ -199,7 +199,7 @@ pub struct StarforceRequest {
 #[cfg_attr(feature = "schema", schemars(rename = "StarforcePlanRequest"))]
 #[cfg_attr(
     feature = "schema",
-    schemars(extend("anyOf" = [{"required": ["budget_mesos"]}, {"required": ["spares"]}]))
+    schemars(extend("allOf" = [{"anyOf": [{"required": ["budget_mesos"]}, {"required": ["spares"]}]}]))
 )]
 #[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

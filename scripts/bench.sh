@@ -82,25 +82,33 @@ run node tests/bench/api.mjs
 section "Outbox: relay throughput and write-to-delivery latency"
 run node tests/bench/outbox.mjs
 
-# The browser engine before and after, in the same run: the page and Wasm of BENCH_BASE (a git revision,
-# default edge-skel) built from a `git archive` copy into a temp dir, next to this tree's web/ (issue 16).
-section "Browser: Wasm and data size, star force input → painted, cold load (baseline ${BENCH_BASE:-edge-skel} built in this run)"
-base=$(mktemp -d)
-git archive "${BENCH_BASE:-edge-skel}" | tar -x -C "$base"
+# Issue 16, before and after in the same run: the tree of BENCH_BASE (a git revision; default 4dcc424, the
+# last commit before wave 2, i.e. before edge/ was added in 022bd14: the state issue 16 measured) built from
+# a `git archive` copy into a temp dir (next to a link to ../shared, so its fixtures resolve), with its own
+# page, Wasm and native bench harness, measured next to this tree by tests/bench/issue16.mjs.
+BENCH_BASE=${BENCH_BASE:-4dcc424}
+git rev-parse --verify --quiet "$BENCH_BASE^{commit}" >/dev/null || { echo "BENCH_BASE=$BENCH_BASE is not a commit" >&2; exit 2; }
+section "Issue 16: browser engine, data asset, valuation and star force, baseline $BENCH_BASE ($(git log -1 --format='%h %ad' --date=short "$BENCH_BASE")) built in this run"
+parent=$(mktemp -d)
+base="$parent/repo"
+mkdir "$base"
+git archive "$BENCH_BASE" | tar -x -C "$base"
 ln -s "$ROOT/node_modules" "$base/node_modules"
-(CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/bench-base" bash "$base/scripts/build.sh" web) >/dev/null
+ln -s "$(cd "$ROOT/.." && pwd)/shared" "$parent/shared"
+base_target="${CARGO_TARGET_DIR:-$ROOT/target}/bench-base"
+(cd "$base" && export CARGO_TARGET_DIR="$base_target" && bash scripts/build.sh web \
+  && cargo build --release -p pve-api --features bundled-data --example bench) >/dev/null
 {
-  echo "| build | Wasm gzip -9 (raw) | potential data gzip -9 (raw) |"
-  echo "|---|---|---|"
-  for row in "base=$base/web" "now=web"; do
-    dir=${row#*=}
-    data=$(ls "$dir"/data/potential.* | head -1)
-    echo "| ${row%%=*} | $(gzip -9c "$dir/pkg/pve_wasm_bg.wasm" | wc -c) B ($(wc -c < "$dir/pkg/pve_wasm_bg.wasm") B) | $(gzip -9c "$data" | wc -c) B ($(wc -c < "$data") B) |"
-  done
+  echo "Load average before this section (\`uptime\`): $(uptime)"
+  echo
+  echo "The machine is shared and was loaded (2 cores): read the timings as ratios within this run; the"
+  echo "callgrind instruction counts (valgrind, deterministic) are the load-independent measure."
   echo
 } | tee -a "$out"
-run node tests/bench/page.mjs "base=$base/web" now=web
-rm -rf "$base"
+run node tests/bench/issue16.mjs "$base" "$base_target"
+echo | tee -a "$out"
+echo "Load average after this section: $(uptime)" | tee -a "$out"
+rm -rf "$parent"
 
 section "Stampede"
 run node tests/bench/stampede.mjs

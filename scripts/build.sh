@@ -37,9 +37,11 @@ build_web() {
     "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm-web/pve_wasm.wasm"
   wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals -o web/pkg/pve_wasm_bg.wasm web/pkg/pve_wasm_bg.wasm
-  # The potential line tables stay out of the Wasm: the page's engine Worker fetches them on first use.
+  # The potential line tables stay out of the Wasm: the page's engine Worker fetches them on first use, in
+  # the compact binary format (engine/data/potential.bin, same facts and version as potential.tsv).
   mkdir -p web/data
-  cp engine/data/potential.tsv web/data/potential.tsv
+  rm -f web/data/potential.tsv
+  cp engine/data/potential.bin web/data/potential.bin
   step "web: TypeScript types of the pve-api request/response types (web/pkg/pve-api.d.ts, from schemars)"
   cargo run -q -p pve-api --features schema --example schemas > web/pkg/pve-api.schemas.json
   node scripts/gen-types.mjs web/pkg/pve-api.schemas.json web/pkg/pve-api.d.ts

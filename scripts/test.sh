@@ -39,6 +39,14 @@ step "JSON Schemas of every pve-api DTO (schemars, feature schema)"
 cargo clippy -p pve-api --features schema --examples -- -D warnings
 cargo run -q -p pve-api --features schema --example schemas > /dev/null
 
+step "OpenAPI document regenerates byte for byte (pve-openapi: route table + pve-api schemas + error codes)"
+cargo test -q -p pve-openapi
+if ! cargo run -q -p pve-openapi | cmp -s - worker/src/openapi.json; then
+  echo "worker/src/openapi.json differs from the generator's output; run:" >&2
+  echo "  cargo run -q -p pve-openapi > worker/src/openapi.json" >&2
+  exit 1
+fi
+
 step "purity: pve-engine and pve-edge build for wasm32 and depend on no worker / wasm-bindgen / js-sys"
 cargo check -p pve-engine -p pve-edge --target wasm32-unknown-unknown
 for crate in pve-engine pve-edge; do

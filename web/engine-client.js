@@ -4,20 +4,36 @@
 // never queues work behind results nobody will see, and an old answer never overwrites a newer one.
 export const STALE = Symbol('stale');
 
+/**
+ * @typedef {import('./engine-worker.js').EngineOp} EngineOp
+ * @typedef {import('./engine-worker.js').EngineRequest} EngineRequest
+ * @typedef {import('./engine-worker.js').EngineResponse} EngineResponse
+ * @typedef {import('./engine-worker.js').EngineReply} EngineReply
+ * @typedef {{response: EngineResponse, raw?: string, ms?: number}} EngineResult
+ * @typedef {Error & {code: string}} EngineError an engine failure: `code` as on the CLI and the HTTP API
+ * @typedef {{resolve: (r: EngineResult) => void, reject: (e: EngineError) => void}} Pending
+ * @typedef {{op: EngineOp, request: EngineRequest | string, generation: number,
+ *   resolve: (r: EngineResult | typeof STALE) => void, reject: (e: EngineError) => void}} Job
+ * @typedef {{busy: boolean, waiting: Job | null, generation: number}} Channel
+ */
+
 export class EngineClient {
   constructor(url = new URL('./engine-worker.js', import.meta.url)) {
     this.worker = new Worker(url, { type: 'module' });
     this.next = 1;
+    /** @type {Map<number, Pending>} */
     this.pending = new Map();
+    /** @type {Map<string, Channel>} */
     this.channels = new Map();
-    this.worker.onmessage = (event) => {
-      const { id, ok, response, error, raw, ms } = event.data;
-      const p = this.pending.get(id);
+    this.worker.onmessage = (/** @type {MessageEvent<EngineReply>} */ event) => {
+      const reply = event.data;
+      const p = this.pending.get(reply.id);
       if (!p) return;
-      this.pending.delete(id);
-      if (ok) p.resolve({ response, raw, ms });
-      else p.reject(Object.assign(new Error(error.message), { code: error.code }));
+      this.pending.delete(reply.id);
+      if ('error' in reply) p.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
+      else p.resolve({ response: reply.response, raw: reply.raw, ms: reply.ms });
     };
+    /** @type {EngineError | null} */
     this.failed = null;
     this.worker.onerror = (event) => {
       // A Worker that fails to load (e.g. the Wasm file is missing) fails every request explicitly, now and later.
@@ -28,7 +44,12 @@ export class EngineClient {
     };
   }
 
-  /** One request, outside any channel. */
+  /**
+   * One request, outside any channel.
+   * @param {EngineOp} op
+   * @param {EngineRequest | string | null} request
+   * @returns {Promise<EngineResult>}
+   */
   call(op, request) {
     if (this.failed) return Promise.reject(this.failed);
     const id = this.next++;
@@ -38,7 +59,13 @@ export class EngineClient {
     });
   }
 
-  /** The latest request of `channel`: resolves to {response, raw, ms}, or to STALE when superseded. */
+  /**
+   * The latest request of `channel`: resolves to {response, raw, ms}, or to STALE when superseded.
+   * @param {string} channel
+   * @param {EngineOp} op
+   * @param {EngineRequest | string} request
+   * @returns {Promise<EngineResult | typeof STALE>}
+   */
   latest(channel, op, request) {
     let ch = this.channels.get(channel);
     if (!ch) {
@@ -53,11 +80,13 @@ export class EngineClient {
     });
   }
 
+  /** @param {Channel} ch */
   #pump(ch) {
     if (ch.busy || !ch.waiting) return;
     const job = ch.waiting;
     ch.waiting = null;
     ch.busy = true;
+    /** @type {<T>(fn: (value: T) => void) => (value: T) => void} */
     const settle = (fn) => (value) => {
       ch.busy = false;
       if (job.generation !== ch.generation) job.resolve(STALE);

@@ -7,6 +7,7 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use pve_engine::potential::{band_probability, compute, Data, Goal, Grade, Request, StatKind};
 
 const FILE: &[u8] = include_bytes!("../data/potential.tsv");
+const BINARY: &[u8] = include_bytes!("../data/potential.bin");
 
 fn request(part: &str, grade: Grade, goal: &Goal) -> Request {
     Request {
@@ -63,6 +64,9 @@ fn benches(c: &mut Criterion) {
 
     c.bench_function("potential/decode_data_file", |b| {
         b.iter(|| Data::decode(black_box(FILE)).unwrap())
+    });
+    c.bench_function("potential/decode_data_file_binary", |b| {
+        b.iter(|| Data::decode(black_box(BINARY)).unwrap())
     });
 }
 

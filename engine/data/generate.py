@@ -3,9 +3,13 @@
 
 Usage (from the repository root):
 
-    python3 engine/data/generate.py                      # rewrites engine/data/potential.tsv
-    python3 engine/data/generate.py --out /tmp/p.tsv     # write elsewhere (the byte-equality test does this)
+    python3 engine/data/generate.py                      # rewrites engine/data/potential.tsv and .bin
+    python3 engine/data/generate.py --out /tmp/p.tsv --out-bin /tmp/p.bin   # write elsewhere (the test does)
     python3 engine/data/generate.py --src DIR            # read the sources from DIR
+
+Two files, the same facts: potential.tsv (format 1, text: readable, diffable, and what the data version
+hashes) and potential.bin (format 2, compact binary, served to the browser and compiled into the CLI and
+the Worker). potential.bin carries potential.tsv's version line, so the same facts have one version.
 
 Inputs (read-only, never needed at run time): ../shared/data/potential/
   potential_lines.csv.gz, potential_lines_other_cubes.csv.gz, table_sums.csv.gz, tier_up.csv, costs.csv.
@@ -26,6 +30,7 @@ import sys
 from decimal import Decimal
 
 FORMAT = 1
+BINARY_FORMAT = 2
 # The line tables are the 2025-05-10 snapshot of Nexon's official probability pages (rainbow96bear/dev-playground
 # branch dev, a33691f); see PROVENANCE.md. The date names the game state, the hash names the exact content.
 DATA_DATE = "2025-05-10"
@@ -316,8 +321,110 @@ def build(src):
 
     body = "".join("\t".join(fields) + "\n" for fields in out)
     digest = hashlib.sha256(body.encode("utf-8")).hexdigest()[:12]
-    head = f"PVE-POTENTIAL\t{FORMAT}\nversion\tkms-potential-{DATA_DATE}-{digest}\n"
-    return (head + body).encode("utf-8"), len(strings), len(tables), len(band_lines)
+    version = f"kms-potential-{DATA_DATE}-{digest}"
+    head = f"PVE-POTENTIAL\t{FORMAT}\nversion\t{version}\n"
+    binary = encode_binary(version, sources, tier_up, costs, sum_off, strings, sid, tables, band_lines)
+    return (head + body).encode("utf-8"), binary, len(strings), len(tables), len(band_lines)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Format 2 (engine/data/README.md, decoded by `Decoder::run_binary` in engine/src/potential/data.rs)
+
+def varint(n):
+    if n < 0:
+        fail(f"varint of a negative number {n}")
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def bstr(text):
+    raw = text.encode("utf-8")
+    return varint(len(raw)) + raw
+
+
+def bopt(text):
+    """A note: 0 for none ('-' in the text format), else length + 1 and the bytes."""
+    if text in ("", "-"):
+        return varint(0)
+    raw = text.encode("utf-8")
+    return varint(len(raw) + 1) + raw
+
+
+def decimal(text):
+    """A decimal as (places k, digits m), read back as m / 10^k: exact for k <= 22 and m < 2^53."""
+    if not re.fullmatch(r"\d+(\.\d+)?", text):
+        fail(f"decimal {text!r} is not digits with an optional fraction")
+    whole, _, frac = text.partition(".")
+    k, m = len(frac), int(whole + frac)
+    if k > 22 or m >= 2 ** 53:
+        fail(f"decimal {text!r} has too many digits for an exact binary encoding")
+    return varint(k) + varint(m)
+
+
+def encode_binary(version, sources, tier_up, costs, sum_off, strings, sid, tables, band_lines):
+    cube_names = [c[0] for c in CUBES]
+    line_cubes = []  # in order of first use by a cube record, as the decoder derives them
+    for c in CUBES:
+        if c[1] not in line_cubes:
+            line_cubes.append(c[1])
+    limit_names = [name for name, _, _ in LIMITS]
+    out = bytearray(f"PVE-POTENTIAL\t{BINARY_FORMAT}\nversion\t{version}\n".encode("utf-8"))
+    out += varint(len(sources)) + b"".join(bstr(s) for s in sources)
+    out += varint(len(PARTS)) + b"".join(bstr(p) for p in PARTS)
+    out += varint(len(CUBES))
+    for name, lines, kind, pay, label, note in CUBES:
+        out += bstr(name) + bstr(lines) + varint(["main", "additional"].index(kind))
+        out += varint(["item", "meso"].index(pay)) + bstr(label) + bopt(note)
+    out += varint(len(LIMITS))
+    for name, mx, note in LIMITS:
+        out += bstr(name) + varint(mx) + bstr(note)
+    out += varint(len(tier_up))
+    for cube, a, _b, p, pity, note in tier_up:
+        out += varint(cube_names.index(cube)) + varint(GRADES.index(a)) + decimal(p)
+        out += varint(0 if pity == "-" else int(pity)) + bopt(note)
+    out += varint(len(costs))
+    for reset, lmin, lmax, grade, meso, status in costs:
+        out += varint(cube_names.index(reset)) + varint(lmin) + varint(lmax) + varint(GRADES.index(grade))
+        out += varint(int(meso)) + varint(["current", "superseded", "conflicting"].index(status))
+    out += varint(len(sum_off))
+    for (cube, grade, part, lmin, lmax, slot), total in sum_off:
+        out += varint(line_cubes.index(cube)) + varint(GRADES.index(grade)) + varint(PARTS.index(part))
+        out += varint(lmin) + varint(lmax) + varint(slot) + decimal(str(total))
+    out += varint(len(strings))
+    for s in strings:
+        g = limit_group(s)
+        out += varint(0 if g is None else limit_names.index(g) + 1) + bstr(s)
+    # Slot tables: each one is (option sequence, probability vector); both are interned.
+    probs = sorted({p for rows in tables for _, p, _ in rows}, key=lambda p: (Decimal(p), p))
+    pid = {p: i for i, p in enumerate(probs)}
+    seqs, vecs, pairs = {}, {}, []
+    for rows in tables:
+        seq = tuple(sid[o] * 2 + (1 if prime else 0) for o, _, prime in rows)
+        vec = tuple(pid[p] for _, p, _ in rows)
+        pairs.append((seqs.setdefault(seq, len(seqs)), vecs.setdefault(vec, len(vecs))))
+    out += varint(len(probs)) + b"".join(decimal(p) for p in probs)
+    out += varint(len(seqs))
+    for seq in seqs:
+        out += varint(len(seq)) + b"".join(varint(x) for x in seq)
+    out += varint(len(vecs))
+    for vec in vecs:
+        out += varint(len(vec)) + b"".join(varint(x) for x in vec)
+    out += varint(len(pairs)) + b"".join(varint(a) + varint(b) for a, b in pairs)
+    # Bands, column by column (each column is runs of equal or counting values: gzip takes them to little).
+    rows = [[line_cubes.index(cube), GRADES.index(grade), PARTS.index(part)] + [int(x) for x in rest]
+            for cube, grade, part, *rest in band_lines]
+    out += varint(len(rows))
+    for col in range(9):
+        out += b"".join(varint(r[col]) for r in rows)
+    out += varint(len(strings)) + varint(len(tables)) + varint(len(band_lines))
+    return bytes(out)
 
 
 def main():
@@ -326,17 +433,19 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--src", default=os.path.join(repo, "..", "shared", "data", "potential"))
     ap.add_argument("--out", default=os.path.join(here, "potential.tsv"))
+    ap.add_argument("--out-bin", default=os.path.join(here, "potential.bin"))
     args = ap.parse_args()
     if not os.path.isdir(args.src):
         fail(f"source directory {args.src} does not exist")
-    data, n_strings, n_tables, n_bands = build(args.src)
-    with open(args.out, "wb") as f:
-        f.write(data)
-    gz = io.BytesIO()
-    with gzip.GzipFile(fileobj=gz, mode="wb", mtime=0) as g:
-        g.write(data)
-    print(f"wrote {args.out}: {len(data)} bytes ({len(gz.getvalue())} gzip), {n_strings} strings, "
-          f"{n_tables} distinct slot tables, {n_bands} bands", file=sys.stderr)
+    data, binary, n_strings, n_tables, n_bands = build(args.src)
+    for path, content in ((args.out, data), (args.out_bin, binary)):
+        with open(path, "wb") as f:
+            f.write(content)
+        gz = io.BytesIO()
+        with gzip.GzipFile(fileobj=gz, mode="wb", mtime=0, compresslevel=9) as g:
+            g.write(content)
+        print(f"wrote {path}: {len(content)} bytes ({len(gz.getvalue())} gzip -9)", file=sys.stderr)
+    print(f"{n_strings} strings, {n_tables} distinct slot tables, {n_bands} bands", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-//! The committed data file is exactly what `engine/data/generate.py` makes from `../shared/data/potential`.
+//! The committed data files (`potential.tsv` and `potential.bin`) are exactly what `engine/data/generate.py`
+//! makes from `../shared/data/potential`.
 //!
 //! Skipped, with a notice on stderr, when the shared sources or `python3` are not available (the product
 //! never needs them; only this check does). Takes about 3 s (the generator reads 560k CSV rows).
@@ -17,12 +18,15 @@ fn generator_reproduces_the_committed_file() {
         return;
     }
     let out = std::env::temp_dir().join(format!("pve-potential-{}.tsv", std::process::id()));
+    let out_bin = std::env::temp_dir().join(format!("pve-potential-{}.bin", std::process::id()));
     let run = Command::new("python3")
         .arg(engine.join("data/generate.py"))
         .arg("--src")
         .arg(&src)
         .arg("--out")
         .arg(&out)
+        .arg("--out-bin")
+        .arg(&out_bin)
         .output();
     let run = match run {
         Ok(r) => r,
@@ -36,13 +40,15 @@ fn generator_reproduces_the_committed_file() {
         "generate.py failed: {}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let generated = std::fs::read(&out).unwrap();
-    let _ = std::fs::remove_file(&out);
-    let committed = std::fs::read(engine.join("data/potential.tsv")).unwrap();
-    assert!(
-        generated == committed,
-        "engine/data/potential.tsv is stale: run `python3 engine/data/generate.py` ({} bytes generated, {} committed)",
-        generated.len(),
-        committed.len()
-    );
+    for (tmp, file) in [(&out, "potential.tsv"), (&out_bin, "potential.bin")] {
+        let generated = std::fs::read(tmp).unwrap();
+        let _ = std::fs::remove_file(tmp);
+        let committed = std::fs::read(engine.join("data").join(file)).unwrap();
+        assert!(
+            generated == committed,
+            "engine/data/{file} is stale: run `python3 engine/data/generate.py` ({} bytes generated, {} committed)",
+            generated.len(),
+            committed.len()
+        );
+    }
 }

@@ -12,6 +12,7 @@ import { launchBrowser, newPage, waitForResult } from '../lib/browser.mjs';
 const TYPES = {
   '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm',
   '.json': 'application/json', '.tsv': 'text/tab-separated-values', '.svg': 'image/svg+xml',
+  '.bin': 'application/octet-stream',
 };
 
 function serve(dir) {
@@ -36,9 +37,8 @@ const DEFAULT_SF = {
   events: { thirty_off: false, boom_reduction: false, five_ten_fifteen: false, plus_one: false },
   mvp: 'none', pc_room: false, spare_cost: 0,
 };
-const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]; };
 
-async function measure(browser, dir) {
+export async function measure(browser, dir) {
   const server = await serve(dir);
   const url = `http://127.0.0.1:${server.address().port}/`;
   try {
@@ -82,6 +82,12 @@ async function measure(browser, dir) {
   }
 }
 
+export const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]; };
+
+// Run as a script (not when imported by issue16.mjs).
+if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) await main();
+
+async function main() {
 const dirs = process.argv.length > 2
   ? process.argv.slice(2).map((a) => { const i = a.indexOf('='); return [a.slice(0, i), a.slice(i + 1)]; })
   : [['page', 'web']];
@@ -96,4 +102,5 @@ try {
   }
 } finally {
   await browser.close();
+}
 }

@@ -1,5 +1,5 @@
 // The calculator page in headless Chromium against `wrangler dev`: the star force tab equals `pve starforce`
-// (raw JSON and formatted figures), the main thread never runs a long task (> 50 ms) while the Worker
+// (the engine's values and formatted figures), the main thread never runs a long task (> 50 ms) while the Worker
 // computes a 0→30 distribution, a shared URL reproduces the result, the language toggle switches every
 // label, controls are labelled and keyboard-reachable, and screenshots at 1280 and 375 px are saved.
 // Prints the time from an input change to the shown result (not asserted: tests never assert timings).
@@ -28,6 +28,15 @@ after(async () => {
   await fake?.stop();
 });
 
+/**
+ * The page's engine answer (`raw`: its Wasm API's response object as JSON text) equals the CLI's JSON as
+ * values: the same keys and arrays, every number the same f64 (JSON's shortest round-trip texts parse back
+ * to the bits computed). Key order and number spelling (`1` vs `1.0`) are the serializers' own.
+ */
+function assertSameValues(raw, cliJson, message) {
+  assert.deepStrictEqual(JSON.parse(raw), JSON.parse(cliJson), message);
+}
+
 function cli(op, request) {
   const r = runCli(op, request);
   assert.equal(r.status, 0, r.stdout);
@@ -53,7 +62,7 @@ test('star force: every option reaches the engine, and the page shows pve starfo
   const first = await waitForResult(page, 'starforce');
   assert.equal(first.state, 'done', first.error);
   assert.deepEqual(first.request, DEFAULT_SF);
-  assert.equal(first.raw, cli('starforce', first.request));
+  assertSameValues(first.raw, cli('starforce', first.request));
 
   await page.fill(`${SF} input[name="item_level"]`, '160');
   await page.fill(`${SF} input[name="from_star"]`, '12');
@@ -72,7 +81,7 @@ test('star force: every option reaches the engine, and the page shows pve starfo
   const shownResult = await waitForResult(page, 'starforce', request);
   assert.equal(shownResult.state, 'done', shownResult.error);
   const expected = cli('starforce', request);
-  assert.equal(shownResult.raw, expected, 'the Worker returned the CLI bytes');
+  assertSameValues(shownResult.raw, expected, 'the Worker returned the CLI values');
   const r = JSON.parse(expected);
   const shown = await shownNumbers(page, '#panel-starforce');
   expectShown(shown, 'sf-mean_cost', formatMeso(r.mean_cost, 'ko'));

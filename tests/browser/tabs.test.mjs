@@ -1,6 +1,6 @@
 // The potential, flame and character tabs against the real stack (the character through the edge API and
 // the fake Nexon Open API): the page builds the request from its controls, the Wasm engine in the Worker
-// answers with the same bytes as `pve`, and the shown figures are those numbers formatted (조/억/만 or B/M/K,
+// answers with the same values as `pve` (every number the same f64), and the shown figures are those numbers formatted (조/억/만 or B/M/K,
 // exact value in the hover title).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,7 +26,16 @@ after(async () => {
   await fake?.stop();
 });
 
-/** The CLI's answer for `request`, which must equal the page's raw JSON byte for byte. */
+/**
+ * The page's engine answer (`raw`: its Wasm API's response object as JSON text) equals the CLI's JSON as
+ * values: the same keys and arrays, every number the same f64 (JSON's shortest round-trip texts parse back
+ * to the bits computed). Key order and number spelling (`1` vs `1.0`) are the serializers' own.
+ */
+function assertSameValues(raw, cliJson, message) {
+  assert.deepStrictEqual(JSON.parse(raw), JSON.parse(cliJson), message);
+}
+
+/** The CLI's answer for `request`, which the page's engine answer must equal (`assertSameValues`). */
 function cli(op, request) {
   const r = runCli(op, request);
   assert.equal(r.status, 0, r.stdout);
@@ -45,7 +54,7 @@ test('potential: the goal builder, cube and part give the request; the page equa
   const first = await waitForResult(page, 'potential');
   assert.equal(first.state, 'done', first.error);
   assert.deepEqual(first.request, { cube: 'black', part: '무기', level: 200, grade: '레전드리', goal: { at_least: { att_pct: 21 } } });
-  assert.equal(first.raw, cli('potential', first.request));
+  assertSameValues(first.raw, cli('potential', first.request));
 
   // Build a two-condition goal with the controls: red cube, ATT% ≥ 21 and boss ≥ 30 on a level-160 weapon.
   const form = '#panel-potential form';
@@ -58,7 +67,7 @@ test('potential: the goal builder, cube and part give the request; the page equa
   const shownResult = await waitForResult(page, 'potential', request);
   assert.equal(shownResult.state, 'done', shownResult.error);
   const expected = cli('potential', request);
-  assert.equal(shownResult.raw, expected);
+  assertSameValues(shownResult.raw, expected);
   const r = JSON.parse(expected);
   const shown = await shownNumbers(page, '#panel-potential');
   expectShown(shown, 'pot-p_per_attempt', formatPercent(r.p_per_attempt, 'ko'));
@@ -70,13 +79,13 @@ test('potential: the goal builder, cube and part give the request; the page equa
   await page.selectOption(`${form} select[name="cube"]`, 'meso_reset_main');
   const meso = await waitForResult(page, 'potential', { ...request, cube: 'meso_reset_main' });
   const mesoCli = cli('potential', meso.request);
-  assert.equal(meso.raw, mesoCli);
+  assertSameValues(meso.raw, mesoCli);
   const m = JSON.parse(mesoCli);
   expectShown(await shownNumbers(page, '#panel-potential'), 'pot-mean_cost', formatMeso(m.mean_cost, 'ko'));
   await page.selectOption(`${form} select[name="part"]`, '모자');
   const hat = await waitForResult(page, 'potential', { ...meso.request, part: '모자' });
   const hatCli = cli('potential', hat.request);
-  assert.equal(hat.raw, hatCli);
+  assertSameValues(hat.raw, hatCli);
   const hr = JSON.parse(hatCli);
   assert.equal(hr.impossible, true, 'ATT% 21 + boss 30 on a hat is impossible');
   assert.equal(await page.textContent('[data-testid="pot-impossible"]'), hr.reason);
@@ -99,7 +108,7 @@ test('flame: item, class score and target give the request; the page equals pve 
   await page.goto(`${stack.url}/?tab=flame`);
   const first = await waitForResult(page, 'flame');
   assert.equal(first.state, 'done', first.error);
-  assert.equal(first.raw, cli('flame', first.request));
+  assertSameValues(first.raw, cli('flame', first.request));
 
   // A level-160 boss weapon scored for 에반 with the GMS convention, target 150.
   const form = '#panel-flame form';
@@ -117,7 +126,7 @@ test('flame: item, class score and target give the request; the page equals pve 
   const shownResult = await waitForResult(page, 'flame', request);
   assert.equal(shownResult.state, 'done', shownResult.error);
   const expected = cli('flame', request);
-  assert.equal(shownResult.raw, expected);
+  assertSameValues(shownResult.raw, expected);
   const r = JSON.parse(expected);
   const shown = await shownNumbers(page, '#panel-flame');
   expectShown(shown, 'fl-p_success', formatPercent(r.p_success, 'ko'));
@@ -132,7 +141,7 @@ test('flame: item, class score and target give the request; the page equals pve 
   const byStat = await waitForResult(page, 'flame', {
     ...request, score: { main_stat: 'int', sub_stats: [], attack: 'magic_power', convention: 'brendon_gms' },
   });
-  assert.equal(byStat.raw, cli('flame', byStat.request));
+  assertSameValues(byStat.raw, cli('flame', byStat.request));
   assert.equal(await screenshots(page, artifactsDir(), 'flame'), 0, 'no horizontal scrolling at 375 px');
   assert.deepEqual(errors, []);
 });
@@ -193,8 +202,8 @@ test('character: the edge API valuation is shown; what-ifs recompute locally in 
       ruleset: 'kms', star_catch: true, safeguard: false, mvp: 'diamond', pc_room: false, spare_cost: 0,
       events: { thirty_off: false, boom_reduction: false, five_ten_fifteen: false, plus_one: false },
     },
-    potential: { reset: 'black', start_grade: '레어', cube_price_mesos: 10000000 },
-    additional_potential: { reset: 'meso_reset_additional', start_grade: '레어', cube_price_mesos: null },
+    potential: { reset: 'black', start_grade: '레어', cube_price_mesos: 10000000, quantiles: false },
+    additional_potential: { reset: 'meso_reset_additional', start_grade: '레어', cube_price_mesos: null, quantiles: false },
     flame: { flame: 'powerful', convention: 'kms_grade', price_mesos: null },
   };
   const local = await waitForResult(page, 'character', { name: '에반', options });
@@ -203,7 +212,7 @@ test('character: the edge API valuation is shown; what-ifs recompute locally in 
   // The same request through the CLI: the equipment exactly as the edge API served it.
   const { equipment } = await (await fetch(`${stack.url}/v1/characters/${encodeURIComponent('에반')}/equipment`)).json();
   const expected = cli('valuation', JSON.stringify({ equipment, options }));
-  assert.equal(local.raw, expected);
+  assertSameValues(local.raw, expected);
   const w = JSON.parse(expected);
   shown = await shownNumbers(page, '#panel-character');
   expectShown(shown, 'ch-total', formatMeso(w.total.mean_mesos, 'ko'));

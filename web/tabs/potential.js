@@ -2,7 +2,7 @@
 // cost, quantiles, tier-up stages and the engine's notes. The plan (issue 13): pity progress at the current
 // grade, Miracle Time, a cube price, and a budget in mesos (read back in 조/억/만) or cubes, answered with
 // p_reach and the least budgets for 50/90/99 %. The line tables are a separate static asset
-// (web/data/potential.tsv) that the engine Worker loads on the first potential request.
+// (web/data/potential.bin) that the engine Worker loads on the first potential request.
 import { mountCalculator } from '../calculator.js';
 import { t, lang, say } from '../i18n.js';
 import { formatMeso, formatCount, formatPercent } from '../format.js';

@@ -22,7 +22,13 @@ fn main() {
         let request = match case.get("request_file").and_then(|f| f.as_str()) {
             Some(file) => {
                 let file = root.map_or_else(|| file.into(), |r| r.join(file));
-                std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("reading {}: {e}", file.display()))
+                let text = std::fs::read_to_string(&file)
+                    .unwrap_or_else(|e| panic!("reading {}: {e}", file.display()));
+                // With `options`, the file is the equipment of a `{equipment, options}` request.
+                match case.get("options") {
+                    Some(options) => format!("{{\"equipment\":{text},\"options\":{options}}}"),
+                    None => text,
+                }
             }
             None => case["request"].to_string(),
         };

@@ -84,26 +84,32 @@ impl ApiError {
 
     pub(crate) fn from_json(e: serde_json::Error) -> Self {
         use serde_json::error::Category;
-        let msg = e.to_string();
-        let code = match e.classify() {
-            Category::Syntax | Category::Eof | Category::Io => ErrorCode::MalformedJson,
-            Category::Data => {
-                if msg.starts_with("unknown field") {
-                    ErrorCode::UnknownField
-                } else if msg.starts_with("missing field") {
-                    ErrorCode::MissingField
-                } else if msg.starts_with("unknown variant") {
-                    ErrorCode::UnknownVariant
-                } else if msg.starts_with("invalid value") {
-                    ErrorCode::OutOfRange
-                } else {
-                    ErrorCode::InvalidType
-                }
+        match e.classify() {
+            Category::Syntax | Category::Eof | Category::Io => {
+                ApiError::new(ErrorCode::MalformedJson, e.to_string())
             }
+            Category::Data => ApiError::from_deserialize(e.to_string()),
+        }
+    }
+
+    /// The error of a request that is well-formed but does not deserialize into its type, classified from
+    /// serde's message (the same text whatever the format: serde_json, or serde-wasm-bindgen for a JS value).
+    pub fn from_deserialize(msg: String) -> Self {
+        let code = if msg.starts_with("unknown field") {
+            ErrorCode::UnknownField
+        } else if msg.starts_with("missing field") {
+            ErrorCode::MissingField
+        } else if msg.starts_with("unknown variant") {
+            ErrorCode::UnknownVariant
+        } else if msg.starts_with("invalid value") {
+            ErrorCode::OutOfRange
+        } else {
+            ErrorCode::InvalidType
         };
         ApiError::new(code, msg)
     }
 
+    #[cfg(feature = "json")]
     pub(crate) fn serialize(e: serde_json::Error) -> Self {
         ApiError::new(
             ErrorCode::Internal,

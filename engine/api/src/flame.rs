@@ -64,7 +64,7 @@
 //! `flame_quantiles.pXX` is the smallest n with P(success within n flames) ≥ XX %. When no outcome reaches
 //! the target: `impossible: true`, `reason`, `p_success: 0` and `mean_flames`/`sd_flames`/`flame_quantiles`
 //! null. `distribution` (when asked) is `[{"score":…,"p":…,"p_exact":"a/b"}]` in ascending score.
-use crate::{parse_request, ApiError, ErrorCode};
+use crate::{ApiError, ErrorCode};
 use pve_engine::flame as fl;
 use pve_engine::message::Message;
 use serde::{Deserialize, Serialize};
@@ -90,18 +90,41 @@ pub enum KindDto {
     ZeroWeapon,
 }
 
+/// `boss` is required except for `zero_weapon` (never boss); `base_attack` is required for weapons
+/// and, like `base_magic_attack`, not given (or 0) for armor and accessories.
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(transform = item_rules_schema))]
 #[serde(deny_unknown_fields)]
 pub struct ItemDto {
+    /// 1 to 250: the level the value formulas use.
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = pve_engine::flame::MAX_LEVEL)))]
     pub level: u32,
     pub kind: KindDto,
     #[serde(default)]
     pub boss: Option<bool>,
+    /// Weapons only, required for them: base ATT, ≥ 1.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
     pub base_attack: Option<u32>,
     #[serde(default)]
     pub base_magic_attack: Option<u32>,
+}
+
+/// The per-kind rules of [`ItemDto`] as JSON Schema.
+#[cfg(feature = "schema")]
+fn item_rules_schema(schema: &mut schemars::Schema) {
+    let boss = serde_json::json!({"type": "boolean"});
+    let attack = serde_json::json!({"type": "integer", "minimum": 1, "maximum": u32::MAX});
+    let none = serde_json::json!({"enum": [0, null]});
+    schema.insert(
+        "allOf".into(),
+        serde_json::json!([{"anyOf": [
+            {"required": ["boss", "base_attack"], "properties": {"kind": {"const": "weapon"}, "boss": boss, "base_attack": attack}},
+            {"required": ["base_attack"], "properties": {"kind": {"const": "zero_weapon"}, "boss": {"enum": [false, null]}, "base_attack": attack}},
+            {"required": ["boss"], "properties": {"kind": {"enum": ["armor", "accessory"]}, "boss": boss, "base_attack": none, "base_magic_attack": none}}
+        ]}]),
+    );
 }
 
 /// A number as JSON number or as a string (`"0.1"`, `"1/12"`).
@@ -600,8 +623,14 @@ fn rational_out(r: &fl::Score) -> Result<fl::Rational, ApiError> {
     Ok(fl::Rational::new(units, r.scale())?)
 }
 
+/// Parse a JSON request strictly and [`compute`] it.
+#[cfg(feature = "json")]
 pub fn handle(json: &str) -> Result<FlameResponse, ApiError> {
-    let req: FlameRequest = parse_request(json)?;
+    compute(crate::parse_request(json)?)
+}
+
+/// Compute a request already deserialized (from JSON or a JS value).
+pub fn compute(req: FlameRequest) -> Result<FlameResponse, ApiError> {
     let flame = match req.flame {
         FlameDto::Powerful => fl::FlameKind::Powerful,
         FlameDto::Eternal => fl::FlameKind::Eternal,

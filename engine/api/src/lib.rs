@@ -60,11 +60,13 @@ impl Operation {
     }
 }
 
-/// Parse `request_json`, compute, and serialize the response. Deterministic: the same input gives the
+/// Parse `request_json`, compute, and serialize the response (each operation's `handle`, which is its
+/// `compute` on the strictly parsed request). Deterministic: the same input gives the
 /// same output bytes on every platform.
 ///
 /// # Errors
 /// [`ApiError`] with a specific code for malformed JSON, unknown or mistyped fields and out-of-range values.
+#[cfg(feature = "json")]
 pub fn handle(op: Operation, request_json: &str) -> Result<String, ApiError> {
     let value = match op {
         Operation::Starforce => to_value(starforce::handle(request_json)?)?,
@@ -75,6 +77,7 @@ pub fn handle(op: Operation, request_json: &str) -> Result<String, ApiError> {
     serde_json::to_string(&value).map_err(ApiError::serialize)
 }
 
+#[cfg(feature = "json")]
 fn to_value<T: serde::Serialize>(v: T) -> Result<serde_json::Value, ApiError> {
     serde_json::to_value(v).map_err(ApiError::serialize)
 }
@@ -86,6 +89,7 @@ fn to_value<T: serde::Serialize>(v: T) -> Result<serde_json::Value, ApiError> {
 /// # Errors
 /// [`ApiError`]: `malformed_json` when the text is not JSON at all (checked first), else `unknown_field`,
 /// `missing_field`, `unknown_variant`, `out_of_range` (serde's "invalid value") or `invalid_type`.
+#[cfg(feature = "json")]
 pub fn parse_request<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, ApiError> {
     serde_json::from_str(json).map_err(|e| {
         // Typed deserialization stops at the first mismatch, which may come before a syntax error further
@@ -107,19 +111,46 @@ pub fn parse_request<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, Ap
 pub const ENGINE_VERSION: &str = pve_engine::ENGINE_VERSION;
 
 /// The error body every edge sends: `{"error":{"code":"…","message":"…"}}`.
+#[cfg(feature = "json")]
 pub fn error_json(e: &ApiError) -> String {
     serde_json::json!({"error": {"code": e.code.as_str(), "message": e.message}}).to_string()
 }
 
 /// `{"engine_version", "data_versions": {"potential", "flame"}}`: what `pve version`, `/healthz` and the
 /// Wasm `version()` report. The potential version is `null` while its data is not loaded (browser).
+#[cfg(feature = "json")]
 pub fn version_json() -> String {
+    let v = version();
     serde_json::json!({
-        "engine_version": ENGINE_VERSION,
+        "engine_version": v.engine_version,
         "data_versions": {
-            "potential": potential::data_version(),
-            "flame": pve_engine::flame::DATA_VERSION,
+            "potential": v.data_versions.potential,
+            "flame": v.data_versions.flame,
         },
     })
     .to_string()
+}
+
+/// What [`version_json`] reports, as a value (the Wasm API's `version()`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Version {
+    pub engine_version: &'static str,
+    pub data_versions: DataVersions,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DataVersions {
+    /// `None` while the potential data is not installed (browser).
+    pub potential: Option<&'static str>,
+    pub flame: &'static str,
+}
+
+pub fn version() -> Version {
+    Version {
+        engine_version: ENGINE_VERSION,
+        data_versions: DataVersions {
+            potential: potential::data_version(),
+            flame: pve_engine::flame::DATA_VERSION,
+        },
+    }
 }

@@ -34,7 +34,7 @@
 //! The game data is compiled in with the `bundled-data` feature (CLI, Worker); the browser installs it with
 //! [`install_potential_data`] and gets `data_not_loaded` until then.
 use crate::message::{messages_out, MessageOut};
-use crate::{parse_request, ApiError, ErrorCode};
+use crate::{ApiError, ErrorCode};
 use pve_engine::potential::{self as pot, Data, Grade, StatKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -43,7 +43,7 @@ use std::sync::OnceLock;
 static DATA: OnceLock<Data> = OnceLock::new();
 
 #[cfg(feature = "bundled-data")]
-const BUNDLED: &[u8] = include_bytes!("../../data/potential.tsv");
+const BUNDLED: &[u8] = include_bytes!("../../data/potential.bin");
 
 /// The potential data: installed, or else (with `bundled-data`) the compiled-in file, decoded once.
 ///
@@ -63,7 +63,7 @@ pub fn potential_data() -> Result<&'static Data, ApiError> {
     #[cfg(not(feature = "bundled-data"))]
     Err(ApiError::new(
         ErrorCode::DataNotLoaded,
-        "the potential data is not loaded: fetch potential.tsv and pass its bytes to install_potential_data",
+        "the potential data is not loaded: fetch potential.bin and pass its bytes to install_potential_data",
     ))
 }
 
@@ -72,8 +72,8 @@ pub fn data_version() -> Option<&'static str> {
     potential_data().ok().map(Data::version)
 }
 
-/// Install the potential data file (`engine/data/potential.tsv`) for this process. Installing the same
-/// version again is a no-op.
+/// Install the potential data file for this process: `engine/data/potential.bin` (what the page serves) or
+/// `potential.tsv` (the same facts and version, as text). Installing the same version again is a no-op.
 ///
 /// # Errors
 /// `invalid_data` if the bytes do not decode; `invalid_combination` if a different version is already
@@ -137,8 +137,11 @@ impl From<Grade> for GradeDto {
     }
 }
 
+/// `at_least`: stat key → minimum sum (≥ 1) over the three lines; `lines`: stat key → minimum number of
+/// lines (1 to 3) of that stat. At least one condition.
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(transform = goal_schema))]
 #[serde(deny_unknown_fields)]
 pub struct GoalDto {
     #[serde(default)]
@@ -153,6 +156,8 @@ pub struct GoalDto {
 pub struct PotentialRequest {
     pub cube: String,
     pub part: String,
+    /// Item level, 0 to 300.
+    #[cfg_attr(feature = "schema", schemars(range(max = pve_engine::potential::MAX_LEVEL)))]
     pub level: u32,
     pub grade: GradeDto,
     pub goal: GoalDto,
@@ -202,6 +207,36 @@ impl TryFrom<&PotentialPlanRequest> for pot::Budget {
             )),
         }
     }
+}
+
+/// The goal's rules as JSON Schema: known stat keys, targets ≥ 1, line counts 1 to 3, not empty.
+#[cfg(feature = "schema")]
+fn goal_schema(schema: &mut schemars::Schema) {
+    use serde_json::json;
+    let keys: Vec<&str> = StatKind::ALL.iter().map(|s| s.key()).collect();
+    let props = schema
+        .get_mut("properties")
+        .and_then(|p| p.as_object_mut())
+        .expect("GoalDto has properties");
+    for (field, values) in [
+        (
+            "at_least",
+            json!({"type": "integer", "minimum": 1, "maximum": u32::MAX}),
+        ),
+        ("lines", json!({"type": "integer", "minimum": 1, "maximum": 3})),
+    ] {
+        if let Some(p) = props.get_mut(field).and_then(|p| p.as_object_mut()) {
+            p.insert("propertyNames".into(), json!({"enum": keys}));
+            p.insert("additionalProperties".into(), values);
+        }
+    }
+    schema.insert(
+        "allOf".into(),
+        json!([{"anyOf": [
+            {"required": ["at_least"], "properties": {"at_least": {"minProperties": 1}}},
+            {"required": ["lines"], "properties": {"lines": {"minProperties": 1}}}
+        ]}]),
+    );
 }
 
 fn stat_keys(map: &BTreeMap<String, u32>, field: &str) -> Result<Vec<(StatKind, u32)>, ApiError> {
@@ -390,8 +425,14 @@ impl From<&pot::Plan> for PotentialPlanResponse {
     }
 }
 
+/// Parse a JSON request strictly and [`compute`] it.
+#[cfg(feature = "json")]
 pub fn handle(json: &str) -> Result<PotentialResponse, ApiError> {
-    let req: PotentialRequest = parse_request(json)?;
+    compute(crate::parse_request(json)?)
+}
+
+/// Compute a request already deserialized (from JSON or a JS value).
+pub fn compute(req: PotentialRequest) -> Result<PotentialResponse, ApiError> {
     let goal = pot::Goal::try_from(&req.goal)?;
     let pity_progress = match req.pity_progress {
         None => 0,
@@ -407,6 +448,7 @@ pub fn handle(json: &str) -> Result<PotentialResponse, ApiError> {
         miracle_time: req.miracle_time,
         cube_price_mesos: req.cube_price_mesos,
         budget: req.plan.as_ref().map(pot::Budget::try_from).transpose()?,
+        detail: pot::Detail::Full,
     };
     let data = potential_data()?;
     let out = pot::compute_with(

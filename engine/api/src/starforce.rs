@@ -7,7 +7,7 @@
 //!  "mvp":"none","pc_room":false,"spare_cost":0}
 //! ```
 //! Defaults: `ruleset` `"kms"`, every boolean `false`, `mvp` `"none"`, `spare_cost` 0.
-use crate::{parse_request, ApiError, ErrorCode};
+use crate::{ApiError, ErrorCode};
 use pve_engine::starforce as sf;
 use serde::de::{Deserializer, Error as _};
 use serde::{Deserialize, Serialize};
@@ -157,8 +157,12 @@ impl EventPreset {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StarforceRequest {
+    /// 0 to 300.
+    #[cfg_attr(feature = "schema", schemars(range(max = pve_engine::starforce::MAX_ITEM_LEVEL)))]
     pub item_level: u32,
+    /// The current star; at most `to_star` (else 400 `invalid_combination`).
     pub from_star: u32,
+    /// The target star; at most the rule set's star cap for `item_level` (else 400 `out_of_range`).
     pub to_star: u32,
     #[serde(default)]
     pub ruleset: Ruleset,
@@ -175,7 +179,9 @@ pub struct StarforceRequest {
     pub mvp: Mvp,
     #[serde(default)]
     pub pc_room: bool,
+    /// Mesos per destroyed item, a finite number ≥ 0.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0.0)))]
     pub spare_cost: f64,
     /// Per-star safeguard policy (stars where the rule set offers it); `safeguard: true` is the
     /// every-allowed-star short form. Both given → `invalid_combination`.
@@ -189,10 +195,16 @@ pub struct StarforceRequest {
 /// `budget_mesos` (attempt mesos, ≥ 0) and `spares` (owned replacement items); an absent one is
 /// unlimited, not both.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "StarforcePlanRequest"))]
+#[cfg_attr(
+    feature = "schema",
+    schemars(extend("allOf" = [{"anyOf": [{"required": ["budget_mesos"]}, {"required": ["spares"]}]}]))
+)]
 #[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlanRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0.0)))]
     pub budget_mesos: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spares: Option<u32>,
@@ -376,6 +388,7 @@ pub struct BestPolicy {
 /// The planner's answer (see `pve_engine::starforce::plan`).
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "StarforcePlanResponse"))]
 pub struct PlanResponse {
     /// P(reach `to_star` with attempt mesos ≤ budget and destroyed items ≤ spares), request's policy.
     pub p_reach: f64,
@@ -535,7 +548,7 @@ fn plan_response(req: &StarforceRequest, engine: &sf::Request) -> Result<Option<
         sf::Reach::Reachable(r) => r,
         sf::Reach::Unreachable { .. } => return Ok(None),
     };
-    let notes = report
+    let mut notes: Vec<crate::message::MessageOut> = report
         .budget_for
         .iter()
         .zip(["p50", "p90", "p99"])
@@ -548,6 +561,18 @@ fn plan_response(req: &StarforceRequest, engine: &sf::Request) -> Result<Option<
             ))
         })
         .collect();
+    let target = sf::plan::ERROR_TARGET;
+    if report.reach.error_bound > target {
+        let bound = report.reach.error_bound;
+        notes.push(crate::message::MessageOut::from(&pve_engine::message::Message::new(
+            "starforce.plan_bound_above_target",
+            vec![("error_bound", bound.into()), ("target", target.into())],
+            format!(
+                "p_reach is known only within {bound}: the lattice reached its work limit before the bound fell \
+                 to {target}"
+            ),
+        )));
+    }
     Ok(Some(PlanResponse {
         p_reach: report.reach.p_reach,
         error_bound: report.reach.error_bound,
@@ -619,8 +644,14 @@ fn apply_event(req: &mut StarforceRequest) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Parse a JSON request strictly and [`compute`] it.
+#[cfg(feature = "json")]
 pub fn handle(json: &str) -> Result<StarforceResponse, ApiError> {
-    let mut req: StarforceRequest = parse_request(json)?;
+    compute(crate::parse_request(json)?)
+}
+
+/// Compute a request already deserialized (from JSON or a JS value).
+pub fn compute(mut req: StarforceRequest) -> Result<StarforceResponse, ApiError> {
     apply_event(&mut req)?;
     let engine = sf::Request::from(&req);
     check_safeguard_stars(&req, &engine)?;

@@ -40,6 +40,7 @@
 //! | `additional_potential.reset` | `meso_reset_additional` (에디셔널 잠재능력 재설정, mesos), `additional`, `white_additional` (cubes) |
 //! | `*.start_grade` | `레어` \| `에픽` \| `유니크` \| `레전드리` (as in the Open API and the `potential` operation): the grade an item is assumed to be obtained at; the resets start there, or at the item's grade if lower |
 //! | `*.cube_price_mesos` | number ≥ 0: price of one cube, to turn cube counts into mesos |
+//! | `*.quantiles` | bool, default `true`: compute each item's `quantiles_attempts`; `false` gives `null` there and the same means and sums, bit for bit, much faster with tier-ups (the page's what-if recompute asks for none); echoed in `options` only when `false` |
 //! | `flame.flame` | `powerful` \| `eternal` \| `black` \| `abyss` (as the `flame` operation) |
 //! | `flame.convention` | `kms_grade` \| `maple_expectation` \| `brendon_gms`: the flame score (as the `flame` operation) |
 //! | `flame.assumptions` | the `flame` operation's `assumptions` object |
@@ -231,6 +232,10 @@ pub struct PotentialOptionsDto {
     pub start_grade: Option<String>,
     #[serde(default)]
     pub cube_price_mesos: Option<f64>,
+    /// Also compute each item's attempt quantiles (default `true`); the means and sums are the same bits
+    /// either way.
+    #[serde(default)]
+    pub quantiles: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -305,6 +310,7 @@ fn potential_options(
             Grade::korean,
         )?,
         cube_price_mesos: price(&format!("{field}.cube_price_mesos"), dto.cube_price_mesos)?,
+        quantiles: dto.quantiles.unwrap_or(default.quantiles),
     })
 }
 
@@ -690,7 +696,8 @@ pub struct PotentialOut {
     pub band: Option<[u32; 2]>,
     pub p_per_attempt_at_grade: Option<f64>,
     pub mean_attempts: f64,
-    pub quantiles_attempts: QuantilesOut,
+    /// Null when `options.*.quantiles` is false.
+    pub quantiles_attempts: Option<QuantilesOut>,
     pub mean: f64,
     pub mean_mesos: Option<f64>,
     pub zero_reason: Option<crate::message::MessageOut>,
@@ -818,6 +825,13 @@ pub struct PotentialOptionsOut {
     pub reset: String,
     pub start_grade: &'static str,
     pub cube_price_mesos: Option<f64>,
+    /// Echoed only when false (the default, true, leaves the response as it was before the option).
+    #[serde(skip_serializing_if = "is_true")]
+    pub quantiles: bool,
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 #[derive(Debug, Serialize)]
@@ -910,7 +924,7 @@ fn potential_out(p: &va::PotentialValue) -> PotentialOut {
         band: p.band.map(|(a, b)| [a, b]),
         p_per_attempt_at_grade: p.p_per_attempt_at_grade,
         mean_attempts: p.mean_attempts,
-        quantiles_attempts: p.quantiles_attempts.into(),
+        quantiles_attempts: p.quantiles_attempts.map(Into::into),
         mean: p.mean,
         mean_mesos: p.mean_mesos,
         zero_reason: p.zero_reason.as_ref().map(Into::into),
@@ -954,6 +968,7 @@ fn options_out(o: &va::Options) -> OptionsOut {
         reset: p.reset.clone(),
         start_grade: grade_key(p.start_grade),
         cube_price_mesos: p.cube_price_mesos,
+        quantiles: p.quantiles,
     };
     let a = &o.flame.assumptions;
     OptionsOut {
@@ -1121,13 +1136,17 @@ impl From<va::Error> for ApiError {
 // ---------------------------------------------------------------------------------------------------------
 
 /// Split the request into the raw response and the options.
-fn split(json: &str) -> Result<(Value, OptionsDto), ApiError> {
-    let value: Value = serde_json::from_str(json).map_err(ApiError::from_json)?;
+fn split(value: Value) -> Result<(Value, OptionsDto), ApiError> {
     let wrapped =
         matches!(&value, Value::Object(m) if m.contains_key("equipment") || m.contains_key("options"));
     if wrapped {
+        // Move the equipment out (leaving null) before checking the wrapper: deserializing the wrapper
+        // from the whole value would copy the whole equipment tree, about as much work as the valuation
+        // itself (issue 16). The wrapper's errors are the same: same keys, and `equipment` takes any JSON.
+        let mut value = value;
+        let equipment = value.get_mut("equipment").map(Value::take);
         let w: Wrapper = serde_json::from_value(value).map_err(ApiError::from_json)?;
-        Ok((w.equipment, w.options))
+        Ok((equipment.unwrap_or(w.equipment), w.options))
     } else {
         Ok((value, OptionsDto::default()))
     }
@@ -1138,14 +1157,28 @@ fn split(json: &str) -> Result<(Value, OptionsDto), ApiError> {
 /// # Errors
 /// [`ApiError`] for malformed JSON, a wrapper with unknown fields, invalid options, or a response without
 /// `character_class` / `item_equipment`.
+#[cfg(feature = "json")]
 pub fn handle_with(json: &str, data: &pot::Data) -> Result<ValuationResponse, ApiError> {
-    let (raw, options) = split(json)?;
+    let value: Value = serde_json::from_str(json).map_err(ApiError::from_json)?;
+    compute_with(value, data)
+}
+
+#[cfg(feature = "json")]
+pub fn handle(json: &str) -> Result<ValuationResponse, ApiError> {
+    handle_with(json, crate::potential::potential_data()?)
+}
+
+/// [`handle_with`] on a request already deserialized (from JSON or a JS value): the Nexon item-equipment
+/// response, or `{"equipment": …, "options": …}`.
+pub fn compute_with(request: Value, data: &pot::Data) -> Result<ValuationResponse, ApiError> {
+    let (raw, options) = split(request)?;
     let options = options_from(&options)?;
     let (character, preset_no, icons) = character_from(&raw)?;
     let valuation = va::value(&character, &options, data)?;
     Ok(response(&valuation, &options, data, preset_no, &icons))
 }
 
-pub fn handle(json: &str) -> Result<ValuationResponse, ApiError> {
-    handle_with(json, crate::potential::potential_data()?)
+/// [`compute_with`] the installed potential data.
+pub fn compute(request: Value) -> Result<ValuationResponse, ApiError> {
+    compute_with(request, crate::potential::potential_data()?)
 }

@@ -212,6 +212,19 @@ impl Chain {
         }
     }
 
+    /// As [`Chain::solve`] without the quantiles (left at `Quantiles::default()`, i.e. not computed): the
+    /// backward recursions only. The means are the same bits as [`Chain::solve`]'s; the quantiles' forward
+    /// walk, one step per attempt over every (grade, pity counter) state, is most of `solve`'s time.
+    pub fn solve_means(&self) -> ChainOutcome {
+        let (eventual_success, mean_attempts, mean_cost) = self.backward();
+        ChainOutcome {
+            eventual_success,
+            mean_attempts,
+            mean_cost,
+            quantiles: Quantiles::default(),
+        }
+    }
+
     /// (P(success), E[attempts], E[cost]) from grade 0 at the starting counter.
     fn backward(&self) -> (f64, Option<f64>, Option<f64>) {
         let top = self.top();

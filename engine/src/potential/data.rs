@@ -1,23 +1,34 @@
-//! The decoded potential data file (`engine/data/potential.tsv`, written by `engine/data/generate.py`).
+//! The decoded potential data file, written by `engine/data/generate.py` in two formats from the same
+//! facts: `engine/data/potential.tsv` (format 1, text) and `engine/data/potential.bin` (format 2, compact).
 //!
 //! The engine never reads files: the caller hands the bytes to [`Data::decode`] (the CLI and the Worker
-//! compile them in, the browser fetches them as a static asset). Decoding checks the whole file: format
-//! version, that every reference points at something defined earlier, no duplicate keys, and the `end`
-//! record's counts (a truncated download fails instead of giving a partial table set).
+//! compile them in, the browser fetches them as a static asset), which reads either format (the first
+//! line says which). Decoding checks the whole file: format version, that every reference points at
+//! something defined earlier, no duplicate keys, and the `end` record's counts (a truncated download fails
+//! instead of giving a partial table set). Both formats go through the same validating record adders.
 //!
-//! Format (UTF-8, one record per line, fields separated by tabs; see engine/data/README.md):
+//! Format 1 (UTF-8, one record per line, fields separated by tabs; see engine/data/README.md):
 //! `PVE-POTENTIAL 1`, `version`, then `source`, `part`, `cube`, `limit`, `tierup`, `cost`, `sumoff`,
 //! `s` (option strings), `t` (slot tables: `option:probability[*]` separated by spaces, `*` marks a prime
 //! row), `band` (cube, grade, part, level range, source, three table ids) and `end`.
+//!
+//! Format 2: the same two text header lines (`PVE-POTENTIAL 2`, `version`, so [`Data::peek_version`]
+//! reads both formats alike), then the same records in binary: LEB128 varints, length-prefixed UTF-8,
+//! probabilities as decimals `m / 10^k` (exact: the same `f64` as parsing the text), the slot tables
+//! interned as (option sequence, probability vector) pairs, and the bands column by column. The version
+//! line is the text file's, so the same facts carry the same version in both formats.
 
 use super::line::{parse_line, ParsedLine};
 use super::Grade;
 use core::fmt;
 
-/// The data format this decoder reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The newest data format this decoder reads (the compact binary one); it also reads [`TEXT_FORMAT`].
+pub const FORMAT_VERSION: u32 = 2;
+/// The text format (`engine/data/potential.tsv`).
+pub const TEXT_FORMAT: u32 = 1;
 
-/// Failure to decode a data file. Line numbers are 1-based.
+/// Failure to decode a data file. Line numbers are 1-based; in the binary format a `line` is the record's
+/// position (1-based, counting the two header lines), and [`DataError::Binary`] names a byte offset.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DataError {
@@ -42,6 +53,11 @@ pub enum DataError {
     },
     /// No `end` record, records after it, or counts that disagree with it.
     Truncated,
+    /// Format 2: bytes that are not a valid encoding (an overlong varint, an index out of range).
+    Binary {
+        offset: usize,
+        what: &'static str,
+    },
 }
 
 impl fmt::Display for DataError {
@@ -61,6 +77,9 @@ impl fmt::Display for DataError {
                 write!(f, "potential data line {line}: unknown {what}")
             }
             DataError::Truncated => write!(f, "potential data is truncated or its end record disagrees"),
+            DataError::Binary { offset, what } => {
+                write!(f, "potential data byte {offset}: invalid {what}")
+            }
         }
     }
 }
@@ -212,12 +231,15 @@ impl Data {
     /// # Errors
     /// [`DataError`] naming the first offending line.
     pub fn decode(bytes: &[u8]) -> Result<Data, DataError> {
+        if bytes.starts_with(b"PVE-POTENTIAL\t2\n") {
+            return Decoder::default().run_binary(bytes);
+        }
         let text = core::str::from_utf8(bytes).map_err(|_| DataError::NotUtf8)?;
-        Decoder::default().run(text)
+        Decoder::default().run_text(text)
     }
 
-    /// The version line of a data file, read without decoding the rest (to skip re-installing the same
-    /// file). Only [`Data::decode`] validates a file.
+    /// The version line of a data file (either format), read without decoding the rest (to skip
+    /// re-installing the same file). Only [`Data::decode`] validates a file.
     ///
     /// # Errors
     /// [`DataError`] if the first two lines are not a supported header and a version.
@@ -233,7 +255,7 @@ impl Data {
             .and_then(|l| l.strip_prefix("PVE-POTENTIAL\t"))
             .ok_or(DataError::BadMagic)?;
         let format: u32 = uint(format, 1, "format version")?;
-        if format != FORMAT_VERSION {
+        if format != FORMAT_VERSION && format != TEXT_FORMAT {
             return Err(DataError::UnsupportedFormat {
                 found: format,
                 supported: FORMAT_VERSION,
@@ -376,6 +398,15 @@ fn uint<T: core::str::FromStr>(s: &str, line: usize, what: &'static str) -> Resu
     s.parse().map_err(|_| malformed(line, what))
 }
 
+/// A probability must be in (0, 1].
+fn check_prob(p: f64, line: usize) -> Result<f64, DataError> {
+    if p > 0.0 && p <= 1.0 {
+        Ok(p)
+    } else {
+        Err(malformed(line, "probability"))
+    }
+}
+
 /// A decimal probability in (0, 1]. Rust's float parsing is correctly rounded and platform-independent.
 fn prob(s: &str, line: usize) -> Result<f64, DataError> {
     let ok =
@@ -385,11 +416,7 @@ fn prob(s: &str, line: usize) -> Result<f64, DataError> {
     } else {
         f64::NAN
     };
-    if p > 0.0 && p <= 1.0 {
-        Ok(p)
-    } else {
-        Err(malformed(line, "probability"))
-    }
+    check_prob(p, line)
 }
 
 fn grade(s: &str, line: usize) -> Result<Grade, DataError> {
@@ -400,25 +427,10 @@ fn note(s: &str) -> Option<String> {
     (s != "-").then(|| s.to_string())
 }
 
+/// The records of a data file, validated as they are added (in file order: a record may only refer to
+/// what came before it). Both formats decode through these, so they check exactly the same rules.
 impl Decoder {
-    fn run(mut self, text: &str) -> Result<Data, DataError> {
-        let mut lines = text.split_terminator('\n').enumerate().map(|(i, l)| (i + 1, l));
-        let (_, first) = lines.next().ok_or(DataError::BadMagic)?;
-        let format = first.strip_prefix("PVE-POTENTIAL\t").ok_or(DataError::BadMagic)?;
-        let format: u32 = uint(format, 1, "format version")?;
-        if format != FORMAT_VERSION {
-            return Err(DataError::UnsupportedFormat {
-                found: format,
-                supported: FORMAT_VERSION,
-            });
-        }
-        for (n, line) in lines {
-            if self.ended {
-                return Err(DataError::Truncated);
-            }
-            let fields: Vec<&str> = line.split('\t').collect();
-            self.record(n, &fields)?;
-        }
+    fn finish(self) -> Result<Data, DataError> {
         if !self.ended {
             return Err(DataError::Truncated);
         }
@@ -438,6 +450,236 @@ impl Decoder {
         })
     }
 
+    fn add_version(&mut self, n: usize, v: &str) -> Result<(), DataError> {
+        if self.version.is_some() {
+            return Err(duplicate(n, "version"));
+        }
+        if v.is_empty() {
+            return Err(malformed(n, "version"));
+        }
+        self.version = Some(v.to_string());
+        Ok(())
+    }
+
+    fn add_source(&mut self, n: usize, id: usize, s: &str) -> Result<(), DataError> {
+        if id != self.sources.len() {
+            return Err(malformed(n, "source id (ids must count up from 0)"));
+        }
+        self.sources.push(s.to_string());
+        Ok(())
+    }
+
+    fn add_part(&mut self, n: usize, name: &str) -> Result<(), DataError> {
+        if self.parts.iter().any(|p| p == name) {
+            return Err(duplicate(n, "part"));
+        }
+        if self.parts.len() >= u8::MAX as usize {
+            return Err(malformed(n, "part count"));
+        }
+        self.parts.push(name.to_string());
+        Ok(())
+    }
+
+    fn add_cube(&mut self, n: usize, cube: CubeInfo) -> Result<(), DataError> {
+        if self.cubes.iter().any(|c| c.name == cube.name) {
+            return Err(duplicate(n, "cube"));
+        }
+        if !self.line_cubes.contains(&cube.lines) {
+            if self.line_cubes.len() >= u8::MAX as usize {
+                return Err(malformed(n, "line cube count"));
+            }
+            self.line_cubes.push(cube.lines.clone());
+        }
+        self.cubes.push(cube);
+        Ok(())
+    }
+
+    fn add_limit(&mut self, n: usize, limit: LimitRule) -> Result<(), DataError> {
+        if self.limits.iter().any(|l| l.name == limit.name) {
+            return Err(duplicate(n, "limit"));
+        }
+        if !(1..=2).contains(&limit.max) || self.limits.len() >= 16 {
+            return Err(malformed(n, "limit"));
+        }
+        self.limits.push(limit);
+        Ok(())
+    }
+
+    fn cube_index(&self, n: usize, name: &str) -> Result<usize, DataError> {
+        self.cubes
+            .iter()
+            .position(|c| c.name == name)
+            .ok_or_else(|| unknown(n, "cube"))
+    }
+
+    fn add_tier_up(
+        &mut self,
+        n: usize,
+        cube: usize,
+        (from, to): (Grade, Grade),
+        tier_up: TierUp,
+    ) -> Result<(), DataError> {
+        if from.next() != Some(to) {
+            return Err(malformed(n, "tier-up (must go one grade up)"));
+        }
+        if tier_up.pity == Some(0) {
+            return Err(malformed(n, "pity"));
+        }
+        let slot = &mut self
+            .cubes
+            .get_mut(cube)
+            .ok_or_else(|| unknown(n, "cube"))?
+            .tier_up[from.index()];
+        if slot.is_some() {
+            return Err(duplicate(n, "tier-up"));
+        }
+        *slot = Some(tier_up);
+        Ok(())
+    }
+
+    fn add_cost(&mut self, n: usize, row: CostRow) -> Result<(), DataError> {
+        if !self
+            .cubes
+            .iter()
+            .any(|c| c.name == row.reset && c.payment == Payment::Meso)
+        {
+            return Err(unknown(n, "meso reset"));
+        }
+        if !matches!(row.status.as_str(), "current" | "superseded" | "conflicting")
+            || row.level_min > row.level_max
+        {
+            return Err(malformed(n, "cost"));
+        }
+        let overlaps = |c: &CostRow| {
+            c.status == "current"
+                && row.status == "current"
+                && c.reset == row.reset
+                && c.grade == row.grade
+                && c.level_min <= row.level_max
+                && row.level_min <= c.level_max
+        };
+        if self.costs.iter().any(overlaps) {
+            return Err(duplicate(n, "current cost for this level"));
+        }
+        self.costs.push(row);
+        Ok(())
+    }
+
+    fn add_sum_off(&mut self, n: usize, s: SumOff) -> Result<(), DataError> {
+        if s.line_cube as usize >= self.line_cubes.len() {
+            return Err(unknown(n, "line cube"));
+        }
+        if s.part as usize >= self.parts.len() {
+            return Err(unknown(n, "part"));
+        }
+        if !(1..=3).contains(&s.slot) {
+            return Err(malformed(n, "slot"));
+        }
+        self.sum_off.push(s);
+        Ok(())
+    }
+
+    fn add_option(&mut self, n: usize, limit: Option<usize>, text: &str) -> Result<(), DataError> {
+        if limit.is_some_and(|l| l >= self.limits.len()) {
+            return Err(unknown(n, "limit"));
+        }
+        if self.options.last().is_some_and(|o| o.text.as_str() >= text) {
+            return Err(duplicate(n, "option string (strings must be sorted and unique)"));
+        }
+        self.options.push(OptionInfo {
+            text: text.to_string(),
+            parsed: parse_line(text),
+            limit: limit.map(|l| l as u8),
+        });
+        Ok(())
+    }
+
+    fn add_table(&mut self, n: usize, rows: Vec<Row>) -> Result<(), DataError> {
+        if rows.is_empty() {
+            return Err(malformed(n, "table row"));
+        }
+        if rows.iter().any(|r| r.option as usize >= self.options.len()) {
+            return Err(unknown(n, "option id"));
+        }
+        self.tables.push(rows);
+        Ok(())
+    }
+
+    fn add_band(&mut self, n: usize, band: Band) -> Result<(), DataError> {
+        if band.slots.iter().any(|&t| t as usize >= self.tables.len()) {
+            return Err(unknown(n, "table id"));
+        }
+        if band.source as usize >= self.sources.len() {
+            return Err(unknown(n, "source id"));
+        }
+        if band.line_cube as usize >= self.line_cubes.len() {
+            return Err(unknown(n, "line cube"));
+        }
+        if band.part as usize >= self.parts.len() {
+            return Err(unknown(n, "part"));
+        }
+        if band.level_min > band.level_max {
+            return Err(malformed(n, "level range"));
+        }
+        // Sorted by (cube, grade, part, level) and non-overlapping: a level selects at most one band.
+        if let Some(prev) = self.bands.last() {
+            let same = (prev.line_cube, prev.grade, prev.part) == (band.line_cube, band.grade, band.part);
+            let order = (prev.line_cube, prev.grade, prev.part) < (band.line_cube, band.grade, band.part);
+            if !(order || same && prev.level_max < band.level_min) {
+                return Err(duplicate(n, "band (bands must be sorted and must not overlap)"));
+            }
+        }
+        self.bands.push(band);
+        Ok(())
+    }
+
+    fn add_end(&mut self, counts: [usize; 3]) -> Result<(), DataError> {
+        if counts != [self.options.len(), self.tables.len(), self.bands.len()] {
+            return Err(DataError::Truncated);
+        }
+        self.ended = true;
+        Ok(())
+    }
+
+    fn part_ref(&self, name: &str, n: usize) -> Result<u8, DataError> {
+        self.parts
+            .iter()
+            .position(|p| p == name)
+            .map(|i| i as u8)
+            .ok_or_else(|| unknown(n, "part"))
+    }
+    fn line_cube_ref(&self, name: &str, n: usize) -> Result<u8, DataError> {
+        self.line_cubes
+            .iter()
+            .position(|p| p == name)
+            .map(|i| i as u8)
+            .ok_or_else(|| unknown(n, "line cube"))
+    }
+}
+
+/// Format 1: the text file, one record per line.
+impl Decoder {
+    fn run_text(mut self, text: &str) -> Result<Data, DataError> {
+        let mut lines = text.split_terminator('\n').enumerate().map(|(i, l)| (i + 1, l));
+        let (_, first) = lines.next().ok_or(DataError::BadMagic)?;
+        let format = first.strip_prefix("PVE-POTENTIAL\t").ok_or(DataError::BadMagic)?;
+        let format: u32 = uint(format, 1, "format version")?;
+        if format != TEXT_FORMAT {
+            return Err(DataError::UnsupportedFormat {
+                found: format,
+                supported: FORMAT_VERSION,
+            });
+        }
+        for (n, line) in lines {
+            if self.ended {
+                return Err(DataError::Truncated);
+            }
+            let fields: Vec<&str> = line.split('\t').collect();
+            self.record(n, &fields)?;
+        }
+        self.finish()
+    }
+
     fn record(&mut self, n: usize, f: &[&str]) -> Result<(), DataError> {
         let arity = |k: usize, what| {
             if f.len() == k {
@@ -449,36 +691,18 @@ impl Decoder {
         match f[0] {
             "version" => {
                 arity(2, "version record")?;
-                if self.version.is_some() {
-                    return Err(duplicate(n, "version"));
-                }
-                if f[1].is_empty() {
-                    return Err(malformed(n, "version"));
-                }
-                self.version = Some(f[1].to_string());
+                self.add_version(n, f[1])?;
             }
             "source" => {
                 arity(3, "source record")?;
-                if uint::<usize>(f[1], n, "source id")? != self.sources.len() {
-                    return Err(malformed(n, "source id (ids must count up from 0)"));
-                }
-                self.sources.push(f[2].to_string());
+                self.add_source(n, uint(f[1], n, "source id")?, f[2])?;
             }
             "part" => {
                 arity(2, "part record")?;
-                if self.parts.iter().any(|p| p == f[1]) {
-                    return Err(duplicate(n, "part"));
-                }
-                if self.parts.len() >= u8::MAX as usize {
-                    return Err(malformed(n, "part count"));
-                }
-                self.parts.push(f[1].to_string());
+                self.add_part(n, f[1])?;
             }
             "cube" => {
                 arity(7, "cube record")?;
-                if self.cubes.iter().any(|c| c.name == f[1]) {
-                    return Err(duplicate(n, "cube"));
-                }
                 let potential = match f[3] {
                     "main" => PotentialKind::Main,
                     "additional" => PotentialKind::Additional,
@@ -489,75 +713,46 @@ impl Decoder {
                     "meso" => Payment::Meso,
                     _ => return Err(malformed(n, "payment")),
                 };
-                if !self.line_cubes.iter().any(|c| c == f[2]) {
-                    if self.line_cubes.len() >= u8::MAX as usize {
-                        return Err(malformed(n, "line cube count"));
-                    }
-                    self.line_cubes.push(f[2].to_string());
-                }
-                self.cubes.push(CubeInfo {
-                    name: f[1].to_string(),
-                    lines: f[2].to_string(),
-                    potential,
-                    payment,
-                    label: f[5].to_string(),
-                    note: note(f[6]),
-                    tier_up: [None, None, None],
-                });
+                self.add_cube(
+                    n,
+                    CubeInfo {
+                        name: f[1].to_string(),
+                        lines: f[2].to_string(),
+                        potential,
+                        payment,
+                        label: f[5].to_string(),
+                        note: note(f[6]),
+                        tier_up: [None, None, None],
+                    },
+                )?;
             }
             "limit" => {
                 arity(4, "limit record")?;
-                if self.limits.iter().any(|l| l.name == f[1]) {
-                    return Err(duplicate(n, "limit"));
-                }
-                let max: u8 = uint(f[2], n, "limit max")?;
-                if !(1..=2).contains(&max) || self.limits.len() >= 16 {
-                    return Err(malformed(n, "limit"));
-                }
-                self.limits.push(LimitRule {
+                let limit = LimitRule {
                     name: f[1].to_string(),
-                    max,
+                    max: uint(f[2], n, "limit max")?,
                     note: f[3].to_string(),
-                });
+                };
+                self.add_limit(n, limit)?;
             }
             "tierup" => {
                 arity(7, "tierup record")?;
-                let (from, to) = (grade(f[2], n)?, grade(f[3], n)?);
-                if from.next() != Some(to) {
-                    return Err(malformed(n, "tier-up (must go one grade up)"));
-                }
+                let grades = (grade(f[2], n)?, grade(f[3], n)?);
                 let rate = prob(f[4], n)?;
                 let pity = match f[5] {
                     "-" => None,
-                    s => Some(uint::<u32>(s, n, "pity")?).filter(|&p| p > 0),
+                    s => Some(uint::<u32>(s, n, "pity")?),
                 };
-                if f[5] != "-" && pity.is_none() {
-                    return Err(malformed(n, "pity"));
-                }
-                let cube = self
-                    .cubes
-                    .iter_mut()
-                    .find(|c| c.name == f[1])
-                    .ok_or_else(|| unknown(n, "cube"))?;
-                let slot = &mut cube.tier_up[from.index()];
-                if slot.is_some() {
-                    return Err(duplicate(n, "tier-up"));
-                }
-                *slot = Some(TierUp {
+                let cube = self.cube_index(n, f[1])?;
+                let tier_up = TierUp {
                     rate,
                     pity,
                     note: note(f[6]),
-                });
+                };
+                self.add_tier_up(n, cube, grades, tier_up)?;
             }
             "cost" => {
                 arity(7, "cost record")?;
-                if !self
-                    .cubes
-                    .iter()
-                    .any(|c| c.name == f[1] && c.payment == Payment::Meso)
-                {
-                    return Err(unknown(n, "meso reset"));
-                }
                 let row = CostRow {
                     reset: f[1].to_string(),
                     level_min: uint(f[2], n, "level")?,
@@ -566,23 +761,7 @@ impl Decoder {
                     meso: uint(f[5], n, "meso cost")?,
                     status: f[6].to_string(),
                 };
-                if !matches!(row.status.as_str(), "current" | "superseded" | "conflicting")
-                    || row.level_min > row.level_max
-                {
-                    return Err(malformed(n, "cost"));
-                }
-                let overlaps = |c: &CostRow| {
-                    c.status == "current"
-                        && row.status == "current"
-                        && c.reset == row.reset
-                        && c.grade == row.grade
-                        && c.level_min <= row.level_max
-                        && row.level_min <= c.level_max
-                };
-                if self.costs.iter().any(overlaps) {
-                    return Err(duplicate(n, "current cost for this level"));
-                }
-                self.costs.push(row);
+                self.add_cost(n, row)?;
             }
             "sumoff" => {
                 arity(8, "sumoff record")?;
@@ -595,10 +774,7 @@ impl Decoder {
                     slot: uint(f[6], n, "slot")?,
                     sum: f[7].parse().map_err(|_| malformed(n, "sum"))?,
                 };
-                if !(1..=3).contains(&s.slot) {
-                    return Err(malformed(n, "slot"));
-                }
-                self.sum_off.push(s);
+                self.add_sum_off(n, s)?;
             }
             "s" => {
                 arity(3, "option record")?;
@@ -608,17 +784,10 @@ impl Decoder {
                         self.limits
                             .iter()
                             .position(|l| l.name == name)
-                            .ok_or_else(|| unknown(n, "limit"))? as u8,
+                            .ok_or_else(|| unknown(n, "limit"))?,
                     ),
                 };
-                if self.options.last().is_some_and(|o| o.text.as_str() >= f[2]) {
-                    return Err(duplicate(n, "option string (strings must be sorted and unique)"));
-                }
-                self.options.push(OptionInfo {
-                    text: f[2].to_string(),
-                    parsed: parse_line(f[2]),
-                    limit,
-                });
+                self.add_option(n, limit, f[2])?;
             }
             "t" => {
                 arity(2, "table record")?;
@@ -639,7 +808,7 @@ impl Decoder {
                         prime,
                     });
                 }
-                self.tables.push(rows);
+                self.add_table(n, rows)?;
             }
             "band" => {
                 arity(10, "band record")?;
@@ -663,51 +832,316 @@ impl Decoder {
                     source,
                     slots,
                 };
-                if band.level_min > band.level_max {
-                    return Err(malformed(n, "level range"));
-                }
-                // Sorted by (cube, grade, part, level) and non-overlapping: a level selects at most one band.
-                if let Some(prev) = self.bands.last() {
-                    let same =
-                        (prev.line_cube, prev.grade, prev.part) == (band.line_cube, band.grade, band.part);
-                    let order =
-                        (prev.line_cube, prev.grade, prev.part) < (band.line_cube, band.grade, band.part);
-                    if !(order || same && prev.level_max < band.level_min) {
-                        return Err(duplicate(n, "band (bands must be sorted and must not overlap)"));
-                    }
-                }
-                self.bands.push(band);
+                self.add_band(n, band)?;
             }
             "end" => {
                 arity(4, "end record")?;
-                let counts: [usize; 3] = [
+                self.add_end([
                     uint(f[1], n, "count")?,
                     uint(f[2], n, "count")?,
                     uint(f[3], n, "count")?,
-                ];
-                if counts != [self.options.len(), self.tables.len(), self.bands.len()] {
-                    return Err(DataError::Truncated);
-                }
-                self.ended = true;
+                ])?;
             }
             _ => return Err(malformed(n, "record tag")),
         }
         Ok(())
     }
+}
 
-    fn part_ref(&self, name: &str, n: usize) -> Result<u8, DataError> {
-        self.parts
-            .iter()
-            .position(|p| p == name)
-            .map(|i| i as u8)
-            .ok_or_else(|| unknown(n, "part"))
+/// `10^k` for `k = 0..=22`: every one exact in an `f64`, so `m / 10^k` (with `m < 2^53`, also exact) is
+/// one correctly rounded division, the same `f64` as parsing the decimal text.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
+    1e19, 1e20, 1e21, 1e22,
+];
+
+/// Format 2's body: LEB128 varints, length-prefixed strings and decimals, read front to back.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    /// Records read so far, counting the two header lines: the `line` of an error.
+    record: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn binary(&self, what: &'static str) -> DataError {
+        DataError::Binary {
+            offset: self.pos,
+            what,
+        }
     }
-    fn line_cube_ref(&self, name: &str, n: usize) -> Result<u8, DataError> {
-        self.line_cubes
+
+    fn next_record(&mut self) -> usize {
+        self.record += 1;
+        self.record
+    }
+
+    fn varint(&mut self) -> Result<u64, DataError> {
+        let mut v: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let b = *self.bytes.get(self.pos).ok_or(DataError::Truncated)?;
+            self.pos += 1;
+            let bits = u64::from(b & 0x7f);
+            if shift == 63 && bits > 1 {
+                return Err(self.binary("varint overflows 64 bits"));
+            }
+            v |= bits << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(self.binary("varint longer than 10 bytes"))
+    }
+
+    /// A varint that must be below `bound` (a count, an index, a small enum).
+    fn index(&mut self, bound: usize, what: &'static str) -> Result<usize, DataError> {
+        let v = self.varint()?;
+        if v < bound as u64 {
+            Ok(v as usize)
+        } else {
+            Err(self.binary(what))
+        }
+    }
+
+    fn u32(&mut self, what: &'static str) -> Result<u32, DataError> {
+        u32::try_from(self.varint()?).map_err(|_| self.binary(what))
+    }
+
+    /// A count of items that take at least one byte each (so a corrupt count cannot allocate more than
+    /// the file's size).
+    fn count(&mut self) -> Result<usize, DataError> {
+        let v = self.varint()?;
+        if v <= (self.bytes.len() - self.pos) as u64 {
+            Ok(v as usize)
+        } else {
+            Err(DataError::Truncated)
+        }
+    }
+
+    fn str(&mut self) -> Result<&'a str, DataError> {
+        let len = self.count()?;
+        let bytes = &self.bytes[self.pos..self.pos + len];
+        self.pos += len;
+        core::str::from_utf8(bytes).map_err(|_| DataError::NotUtf8)
+    }
+
+    /// `0` for none, else the string's length + 1 and the string.
+    fn opt_str(&mut self) -> Result<Option<&'a str>, DataError> {
+        if self.bytes.get(self.pos) == Some(&0) {
+            self.pos += 1;
+            return Ok(None);
+        }
+        let len = self.count()?;
+        let bytes = self
+            .bytes
+            .get(self.pos..self.pos + len - 1)
+            .ok_or(DataError::Truncated)?;
+        self.pos += len - 1;
+        core::str::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| DataError::NotUtf8)
+    }
+
+    /// A decimal `m / 10^k`: places `k` (at most 22) and digits `m` (below 2^53).
+    fn decimal(&mut self) -> Result<f64, DataError> {
+        let k = self.index(POW10.len(), "decimal places")?;
+        let m = self.varint()?;
+        if m >= 1 << 53 {
+            return Err(self.binary("decimal digits"));
+        }
+        Ok(m as f64 / POW10[k])
+    }
+
+    fn grade(&mut self) -> Result<Grade, DataError> {
+        Ok(Grade::ALL[self.index(Grade::ALL.len(), "grade")?])
+    }
+}
+
+/// Format 2: the same records, binary (see engine/data/README.md). Strings are interned (option strings,
+/// probabilities, the distinct option sequences and probability vectors of the slot tables) and the bands
+/// are stored column by column, which is what makes it small after gzip.
+impl Decoder {
+    fn run_binary(mut self, bytes: &[u8]) -> Result<Data, DataError> {
+        let version = Data::peek_version(bytes)?;
+        let body = bytes
             .iter()
-            .position(|p| p == name)
-            .map(|i| i as u8)
-            .ok_or_else(|| unknown(n, "line cube"))
+            .enumerate()
+            .filter(|&(_, &b)| b == b'\n')
+            .nth(1)
+            .map(|(i, _)| i + 1)
+            .ok_or(DataError::Truncated)?;
+        self.add_version(2, version)?;
+        let mut r = Reader {
+            bytes,
+            pos: body,
+            record: 2,
+        };
+        for _ in 0..r.count()? {
+            let n = r.next_record();
+            let s = r.str()?;
+            self.add_source(n, self.sources.len(), s)?;
+        }
+        for _ in 0..r.count()? {
+            let n = r.next_record();
+            let s = r.str()?;
+            self.add_part(n, s)?;
+        }
+        for _ in 0..r.count()? {
+            let n = r.next_record();
+            let name = r.str()?.to_string();
+            let lines = r.str()?.to_string();
+            let potential = [PotentialKind::Main, PotentialKind::Additional][r.index(2, "potential kind")?];
+            let payment = [Payment::Item, Payment::Meso][r.index(2, "payment")?];
+            let label = r.str()?.to_string();
+            let note = r.opt_str()?.map(str::to_string);
+            let cube = CubeInfo {
+                name,
+                lines,
+                potential,
+                payment,
+                label,
+                note,
+                tier_up: [None, None, None],
+            };
+            self.add_cube(n, cube)?;
+        }
+        for _ in 0..r.count()? {
+            let n = r.next_record();
+            let name = r.str()?.to_string();
+            let max = r.index(256, "limit max")? as u8;
+            let note = r.str()?.to_string();
+            self.add_limit(n, LimitRule { name, max, note })?;
+        }
+        for _ in 0..r.count()? {
+            let n = r.next_record();
+            let cube = r.index(self.cubes.len(), "cube")?;
+            let from = r.grade()?;
+            let to = from
+                .next()
+                .ok_or_else(|| malformed(n, "tier-up (must go one grade up)"))?;
+            let rate = check_prob(r.decimal()?, n)?;
+            let pity = match r.u32("pity")? {
+                0 => None,
+                p => Some(p),
+            };
+            let note = r.opt_str()?.map(str::to_string);
+            self.add_tier_up(n, cube, (from, to), TierUp { rate, pity, note })?;
+        }
+        for _ in 0..r.count()? {
+            let n = r.next_record();
+            let reset = self.cubes[r.index(self.cubes.len(), "cube")?].name.clone();
+            let row = CostRow {
+                reset,
+                level_min: r.u32("level")?,
+                level_max: r.u32("level")?,
+                grade: r.grade()?,
+                meso: r.varint()?,
+                status: ["current", "superseded", "conflicting"][r.index(3, "cost status")?].to_string(),
+            };
+            self.add_cost(n, row)?;
+        }
+        for _ in 0..r.count()? {
+            let n = r.next_record();
+            let s = SumOff {
+                line_cube: r.index(256, "line cube")? as u8,
+                grade: r.grade()?,
+                part: r.index(256, "part")? as u8,
+                level_min: r.u32("level")?,
+                level_max: r.u32("level")?,
+                slot: r.index(256, "slot")? as u8,
+                sum: r.decimal()?,
+            };
+            self.add_sum_off(n, s)?;
+        }
+        for _ in 0..r.count()? {
+            let n = r.next_record();
+            let limit = match r.index(self.limits.len() + 1, "limit")? {
+                0 => None,
+                l => Some(l - 1),
+            };
+            let text = r.str()?;
+            self.add_option(n, limit, text)?;
+        }
+        // The interned probabilities, option sequences and probability vectors of the slot tables.
+        let n = r.next_record();
+        let mut probabilities = Vec::new();
+        for _ in 0..r.count()? {
+            probabilities.push(check_prob(r.decimal()?, n)?);
+        }
+        let mut sequences: Vec<Vec<(u32, bool)>> = Vec::new();
+        for _ in 0..r.count()? {
+            let len = r.count()?;
+            let mut seq = Vec::with_capacity(len);
+            for _ in 0..len {
+                let v = r.index(self.options.len() << 1, "option id")?;
+                seq.push(((v >> 1) as u32, v & 1 == 1));
+            }
+            sequences.push(seq);
+        }
+        let mut vectors: Vec<Vec<f64>> = Vec::new();
+        for _ in 0..r.count()? {
+            let len = r.count()?;
+            let mut vec = Vec::with_capacity(len);
+            for _ in 0..len {
+                vec.push(probabilities[r.index(probabilities.len(), "probability id")?]);
+            }
+            vectors.push(vec);
+        }
+        for _ in 0..r.count()? {
+            let n = r.next_record();
+            let seq = &sequences[r.index(sequences.len(), "option sequence id")?];
+            let vec = &vectors[r.index(vectors.len(), "probability vector id")?];
+            if seq.len() != vec.len() {
+                return Err(malformed(n, "table (sequence and vector lengths differ)"));
+            }
+            let rows = seq
+                .iter()
+                .zip(vec)
+                .map(|(&(option, prime), &probability)| Row {
+                    option,
+                    probability,
+                    prime,
+                })
+                .collect();
+            self.add_table(n, rows)?;
+        }
+        // Bands, column by column.
+        let count = r.count()?;
+        let mut cols = [const { Vec::new() }; 9];
+        for col in cols.iter_mut() {
+            col.reserve(count);
+            for _ in 0..count {
+                col.push(r.u32("band field")?);
+            }
+        }
+        #[allow(clippy::needless_range_loop)] // row i of all nine columns
+        for i in 0..count {
+            let n = r.next_record();
+            let field = |c: usize| cols[c][i];
+            let small = |c: usize, bound: usize, what| {
+                let v = field(c) as usize;
+                (v < bound).then_some(v).ok_or_else(|| malformed(n, what))
+            };
+            let band = Band {
+                line_cube: small(0, 256, "line cube")? as u8,
+                grade: Grade::ALL[small(1, Grade::ALL.len(), "grade")?],
+                part: small(2, 256, "part")? as u8,
+                level_min: field(3),
+                level_max: field(4),
+                source: small(5, 1 << 16, "source id")? as u16,
+                slots: [field(6), field(7), field(8)],
+            };
+            self.add_band(n, band)?;
+        }
+        let mut counts = [0; 3];
+        for c in counts.iter_mut() {
+            *c = usize::try_from(r.varint()?).map_err(|_| DataError::Truncated)?;
+        }
+        self.add_end(counts)?;
+        if r.pos != bytes.len() {
+            return Err(DataError::Truncated);
+        }
+        self.finish()
     }
 }
 
@@ -750,10 +1184,10 @@ mod tests {
     fn rejects_broken_files() {
         check_err("", DataError::BadMagic);
         check_err(
-            "PVE-POTENTIAL\t2\n",
+            "PVE-POTENTIAL\t3\n",
             DataError::UnsupportedFormat {
-                found: 2,
-                supported: 1,
+                found: 3,
+                supported: 2,
             },
         );
         // truncated: drop the end record
@@ -807,10 +1241,10 @@ mod tests {
         );
         assert_eq!(Data::peek_version(b"nope"), Err(DataError::BadMagic));
         assert_eq!(
-            Data::peek_version(b"PVE-POTENTIAL\t2\nversion\tv\n"),
+            Data::peek_version(b"PVE-POTENTIAL\t3\nversion\tv\n"),
             Err(DataError::UnsupportedFormat {
-                found: 2,
-                supported: 1
+                found: 3,
+                supported: 2
             })
         );
         assert!(Data::peek_version(b"PVE-POTENTIAL\t1\nsource\t0\tx\n").is_err());

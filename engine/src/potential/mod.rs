@@ -25,7 +25,7 @@ pub mod plan;
 pub use chain::{Chain, ChainError, ChainOutcome, Quantiles, Stage};
 pub use data::{
     Band, CostRow, CubeInfo, Data, DataError, LimitRule, OptionInfo, Payment, PotentialKind, Row, SumOff,
-    TierUp, FORMAT_VERSION,
+    TierUp, FORMAT_VERSION, TEXT_FORMAT,
 };
 pub use goal::{Condition, Goal, GoalError};
 pub use line::{parse_line, NonStatKind, ParsedLine, StatKind, StatLine};
@@ -550,8 +550,20 @@ pub fn compute(data: &Data, req: &Request) -> Result<Outcome, Error> {
     compute_with(data, req, &Options::default())
 }
 
-/// [`compute`] with [`Options`]: pity progress at the request's grade, Miracle Time, a cube price and a
-/// budget ([`Outcome::plan`]).
+/// What [`compute_with`] computes ([`Options::detail`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Detail {
+    /// Everything, the attempt quantiles included.
+    #[default]
+    Full,
+    /// No attempt quantiles: [`Outcome::quantiles`] is `Quantiles::default()` (not computed). Every other
+    /// field is the same, bit for bit. With tier-ups the quantiles are a forward walk over every attempt
+    /// and pity counter, most of the time of a request (a valuation's totals need only the means).
+    MeansOnly,
+}
+
+/// [`compute`] with [`Options`]: pity progress at the request's grade, Miracle Time, a cube price, a
+/// budget ([`Outcome::plan`]), and with or without the attempt quantiles ([`Options::detail`]).
 ///
 /// # Errors
 /// As [`compute`], and [`Error::Option`] for an option this request cannot use (see [`OptionError`]).
@@ -628,7 +640,10 @@ pub fn compute_with(data: &Data, req: &Request, opts: &Options) -> Result<Outcom
         costs,
     )?
     .with_progress(opts.pity_progress)?;
-    let solved = chain.solve();
+    let solved = match opts.detail {
+        Detail::Full => chain.solve(),
+        Detail::MeansOnly => chain.solve_means(),
+    };
 
     let impossible = if solved.eventual_success > 0.0 {
         None

@@ -64,6 +64,8 @@ pub struct Options {
     pub cube_price_mesos: Option<f64>,
     /// Answer P(goal within this budget) and the least budgets for 50/90/99 %.
     pub budget: Option<Budget>,
+    /// With or without the attempt quantiles (a valuation's totals need only the means).
+    pub detail: super::Detail,
 }
 
 /// The unit of [`Plan::budget_for`] (and of the budget given).

@@ -301,11 +301,11 @@ pub(super) fn value(
             band: None,
             p_per_attempt_at_grade: None,
             mean_attempts: 0.0,
-            quantiles_attempts: Quantiles {
+            quantiles_attempts: opts.quantiles.then_some(Quantiles {
                 p50: Some(0.0),
                 p90: Some(0.0),
                 p99: Some(0.0),
-            },
+            }),
             mean: 0.0,
             mean_mesos: to_mesos(0.0),
             zero_reason: Some(Message::new(
@@ -339,7 +339,16 @@ pub(super) fn value(
         grade: start,
         goal,
     };
-    let res = match pot::compute(data, &req) {
+    let detail = if opts.quantiles {
+        pot::Detail::Full
+    } else {
+        pot::Detail::MeansOnly
+    };
+    let options = pot::Options {
+        detail,
+        ..pot::Options::default()
+    };
+    let res = match pot::compute_with(data, &req, &options) {
         Ok(r) => r,
         Err(e) => return fail(out, refusal(kind, e)),
     };
@@ -412,7 +421,7 @@ pub(super) fn value(
             .find(|(g, _)| *g == potential.grade)
             .map(|p| p.1),
         mean_attempts,
-        quantiles_attempts: quantiles(res.quantiles),
+        quantiles_attempts: opts.quantiles.then(|| quantiles(res.quantiles)),
         mean,
         mean_mesos: to_mesos(mean),
         zero_reason: None,

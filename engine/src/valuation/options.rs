@@ -33,6 +33,9 @@ pub struct PotentialOptions {
     pub start_grade: Grade,
     /// Price of one cube in mesos, for cube items (`None`: count cubes only).
     pub cube_price_mesos: Option<f64>,
+    /// Also compute each item's attempt quantiles (`true` by default). The means, hence every sum, are
+    /// the same bits either way; with tier-ups the quantiles are most of a valuation's time.
+    pub quantiles: bool,
 }
 
 /// What to do when nothing tells whether an item is a boss item.
@@ -78,11 +81,13 @@ impl Default for Options {
                 reset: "meso_reset_main".to_owned(),
                 start_grade: Grade::Rare,
                 cube_price_mesos: None,
+                quantiles: true,
             },
             additional_potential: PotentialOptions {
                 reset: "meso_reset_additional".to_owned(),
                 start_grade: Grade::Rare,
                 cube_price_mesos: None,
+                quantiles: true,
             },
             flame: FlameOptions {
                 flame: FlameKind::Eternal,

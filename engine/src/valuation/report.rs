@@ -217,7 +217,8 @@ pub struct PotentialValue {
     /// P(one attempt meets the goal) at the item's grade (`None` with an empty goal).
     pub p_per_attempt_at_grade: Option<f64>,
     pub mean_attempts: f64,
-    pub quantiles_attempts: Quantiles,
+    /// `None` when not asked for (`PotentialOptions::quantiles` false).
+    pub quantiles_attempts: Option<Quantiles>,
     /// Mean in `unit`.
     pub mean: f64,
     /// Mean in mesos: the mean itself for meso resets, cubes × the given cube price, else `None`.

@@ -1,6 +1,7 @@
-//! `GET /openapi.json`: the OpenAPI 3.1 description of every route and error code. It is a checked-in
-//! document (`worker/src/openapi.json`); `tests/e2e/openapi.test.mjs` keeps it in sync with the route table
-//! and the error codes.
+//! `GET /openapi.json`: the OpenAPI 3.1 description of every route and error code. The document
+//! (`worker/src/openapi.json`) is generated from the code by `cargo run -q -p pve-openapi` (the route
+//! table of `pve_edge::routes`, pve-api's JSON Schemas, the error codes); `scripts/test.sh` fails when the
+//! committed copy differs from a fresh generation by one byte.
 use crate::error::EdgeError;
 use crate::error::Platform;
 use worker::{Headers, Response};

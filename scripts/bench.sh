@@ -3,6 +3,58 @@
 # bounded), prints the results and writes them to BENCHMARKS.md with the date, the machine and the
 # versions. Every number in BENCHMARKS.md is this script's output; never edit it by hand.
 source "$(dirname "$0")/lib.sh"
+
+# Issue 17's two scale benchmarks, each a section of its own in BENCHMARKS.md:
+#   bash scripts/bench.sh --stampede   only the stampede (10,000 concurrent cold lookups); replaces "## Stampede"
+#   bash scripts/bench.sh --soak       only the outbox soak (SOAK_EVENTS, default 1,000,000 events over
+#                                      SOAK_AGGREGATES, default 10,000; tens of minutes at least); replaces "## Outbox soak"
+# The default run runs the stampede too, and keeps the last "## Outbox soak" section as it was.
+# replace_section TITLE FILE: BENCHMARKS.md with its "## TITLE" section (up to the next "## ") replaced by
+# FILE's content, or FILE appended when the section is absent.
+replace_section() {
+  local title=$1 file=$2 tmp
+  tmp=$(mktemp)
+  [[ -f BENCHMARKS.md ]] || echo "# Benchmarks" > BENCHMARKS.md
+  awk -v title="## $title" -v file="$file" '
+    $0 == title { while ((getline line < file) > 0) print line; skip = 1; done = 1; next }
+    skip && /^## / { skip = 0 }
+    !skip { print }
+    END { if (!done) { print ""; while ((getline line < file) > 0) print line } }
+  ' BENCHMARKS.md > "$tmp"
+  mv "$tmp" BENCHMARKS.md
+}
+# The "## TITLE" section of BENCHMARKS.md (nothing if absent).
+keep_section() {
+  [[ -f BENCHMARKS.md ]] || return 0
+  awk -v title="## $1" '$0 == title { on = 1; print; next } on && /^## / { on = 0 } on { print }' BENCHMARKS.md
+}
+only_section() {
+  local title=$1; shift
+  bash scripts/setup.sh
+  step "build (Worker)"
+  bash scripts/build.sh worker
+  local part
+  part=$(mktemp)
+  {
+    printf '## %s\n\n' "$title"
+    echo "Produced by \`bash scripts/bench.sh $ONLY\` on $(date -u '+%Y-%m-%d %H:%M UTC') ($(nproc) cores, load average at start $(cut -d' ' -f1-3 /proc/loadavg)). Do not edit by hand."
+    echo
+  } > "$part"
+  "$@" 2>&1 | tee -a "$part"
+  echo >> "$part"
+  replace_section "$title" "$part"
+  rm -f "$part"
+  step "wrote the \"$title\" section of BENCHMARKS.md"
+}
+ONLY=${1:-}
+case "$ONLY" in
+  --stampede) only_section "Stampede" node tests/bench/stampede.mjs; exit 0 ;;
+  --soak) only_section "Outbox soak" node tests/bench/outbox-soak.mjs --events "${SOAK_EVENTS:-1000000}" \
+            --aggregates "${SOAK_AGGREGATES:-10000}"; exit 0 ;;
+  "") ;;
+  *) echo "usage: bash scripts/bench.sh [--stampede | --soak]" >&2; exit 2 ;;
+esac
+
 bash scripts/setup.sh
 step "build (release CLI, bench harness, browser Wasm, Worker)"
 cargo build --release -p pve-cli
@@ -62,6 +114,11 @@ run node tests/bench/issue16.mjs "$base" "$base_target"
 echo | tee -a "$out"
 echo "Load average after this section: $(uptime)" | tee -a "$out"
 rm -rf "$parent"
+
+section "Stampede"
+run node tests/bench/stampede.mjs
+# The soak runs only with --soak: keep its last section.
+keep_section "Outbox soak" >> "$out"
 
 cp "$out" BENCHMARKS.md
 rm -f "$out"

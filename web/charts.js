@@ -226,7 +226,9 @@ export function frontierChart({ points, title, desc, xFmt, yFmt, xLabel, yLabel,
     const g = el('g', { class: 'point', tabindex: 0, 'data-x': q.x, 'data-y': q.y });
     g.append(el('circle', { cx: x(q.x), cy: y(q.y), r: 4, class: 'mark' }));
     const above = i % 2 === 0;
-    g.append(el('text', { x: x(q.x) + 6, y: y(q.y) + (above ? -6 : 14), class: 'mark-label' }, q.label));
+    const right = x(q.x) > W / 2;
+    g.append(el('text', { x: x(q.x) + (right ? -6 : 6), y: y(q.y) + (above ? -6 : 14), 'text-anchor': right ? 'end' : 'start',
+      class: 'mark-label' }, q.label));
     g.append(el('title', {}, `${q.label}: ${xFmt(q.x)}, ${yFmt(q.y)}`));
     svg.append(g);
   });

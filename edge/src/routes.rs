@@ -257,8 +257,8 @@ const CHARACTER_NAME: Param = Param {
     required: true,
     description: "Character name: Hangul syllables, Latin letters and digits, 2 to 12 in Nexon's counting (a Hangul syllable counts 2). Percent-encoded UTF-8. Any other name is 400 invalid_character_name.",
     schema: ParamSchema::CharacterName {
-        min_weight: 2,
-        max_weight: 12,
+        min_weight: crate::validate::MIN_NAME_WEIGHT as u32,
+        max_weight: crate::validate::MAX_NAME_WEIGHT as u32,
     },
 };
 const IF_NONE_MATCH: Param = Param {
@@ -267,7 +267,7 @@ const IF_NONE_MATCH: Param = Param {
     required: false,
     description: "ETags; a match answers 304 Not Modified.",
     schema: ParamSchema::Text {
-        min_length: 1,
+        min_length: 0,
         max_length: None,
         pattern: None,
     },
@@ -277,7 +277,9 @@ const IDEMPOTENCY_KEY: Param = Param {
     location: Location::Header,
     required: true,
     description: "1 to 255 visible ASCII characters. A repeat with the same key and body gets the same answer (idempotent-replayed: true).",
-    schema: ParamSchema::VisibleAscii { max_length: 255 },
+    schema: ParamSchema::VisibleAscii {
+        max_length: crate::validate::MAX_IDEMPOTENCY_KEY_LEN as u32,
+    },
 };
 const WATCH_ID: Param = Param {
     name: "id",
@@ -631,7 +633,7 @@ Route {
                 summary: "Dead letters, newest first, paged.",
                 description: "",
                 params: &[Param { name: "limit", location: Location::Query, required: false, description: "", schema: ParamSchema::Integer { minimum: 1, maximum: 200 } },
-Param { name: "cursor", location: Location::Query, required: false, description: "", schema: ParamSchema::Text { min_length: 1, max_length: None, pattern: None } },
+Param { name: "cursor", location: Location::Query, required: false, description: "The next_cursor of the previous page (dl1.<n>); anything else is 400 invalid_cursor.", schema: ParamSchema::Text { min_length: 1, max_length: None, pattern: Some(r"^dl1\.\+?[0-9]{1,19}$") } },
 Param { name: "include_replayed", location: Location::Query, required: false, description: "", schema: ParamSchema::OneOf(&["true", "false"]) }],
                 links: &[],
  request: None,
@@ -830,6 +832,90 @@ impl Route {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::EdgeError;
+
+    /// One error of every kind that has no payload worth choosing, to read its code and status.
+    fn every_error() -> Vec<EdgeError> {
+        let mut all: Vec<EdgeError> = pve_api::ErrorCode::ALL
+            .iter()
+            .map(|&c| EdgeError::Api(pve_api::ApiError::new(c, "")))
+            .collect();
+        all.extend([
+            EdgeError::RouteNotFound,
+            EdgeError::MethodNotAllowed { allow: "" },
+            EdgeError::Unauthorized,
+            EdgeError::PayloadTooLarge { limit: 0 },
+            EdgeError::Platform(String::new()),
+            EdgeError::IdempotencyKeyMissing,
+            EdgeError::IdempotencyKeyInvalid,
+            EdgeError::IdempotencyKeyReused,
+            EdgeError::InvalidWebhookUrl(crate::webhook::WebhookUrlError::NotHttps),
+            EdgeError::InvalidCharacterName { reason: "" },
+            EdgeError::InvalidValuationSummary(""),
+            EdgeError::WatchTokenRequired,
+            EdgeError::InvalidWatchToken,
+            EdgeError::WatchNotFound,
+            EdgeError::DeadLetterNotFound,
+            EdgeError::AlertNotFound,
+            EdgeError::DeadLetterAlreadyReplayed,
+            EdgeError::ContentHashMismatch,
+            EdgeError::InvalidCursor,
+            EdgeError::InvalidQuery(String::new()),
+            EdgeError::CharacterNotFound,
+            EdgeError::UpstreamUnavailable { retry_after_ms: 0 },
+            EdgeError::UpstreamRateLimited { retry_after_ms: 0 },
+            EdgeError::RateLimited { retry_after_ms: 0 },
+            EdgeError::RefreshRateLimited { retry_after_ms: 0 },
+        ]);
+        all
+    }
+
+    #[test]
+    fn every_documented_code_is_answered_with_the_documented_status() {
+        let errors = every_error();
+        // The samples cover every code the edge declares (a new variant must be added above).
+        for code in crate::error::CODES {
+            assert!(
+                errors.iter().any(|e| e.code() == *code),
+                "no sample error for {code}"
+            );
+        }
+        for route in ROUTES {
+            for op in route.operations {
+                for answer in op.responses {
+                    for code in answer.codes {
+                        let statuses: Vec<u16> = errors
+                            .iter()
+                            .filter(|e| e.code() == *code)
+                            .map(EdgeError::status)
+                            .collect();
+                        assert!(!statuses.is_empty(), "{}: unknown code {code}", op.operation_id);
+                        assert!(
+                            statuses.contains(&answer.status),
+                            "{} {}: {code} is sent with {statuses:?}",
+                            op.operation_id,
+                            answer.status
+                        );
+                    }
+                    let error_body = answer.body.is_some_and(|b| b.schema == Schema::Error);
+                    if error_body {
+                        assert!(
+                            !answer.codes.is_empty(),
+                            "{} {}: no codes",
+                            op.operation_id,
+                            answer.status
+                        );
+                    }
+                }
+                let statuses: Vec<u16> = op.responses.iter().map(|a| a.status).collect();
+                assert!(
+                    statuses.contains(&405),
+                    "{}: 405 is not documented",
+                    op.operation_id
+                );
+            }
+        }
+    }
 
     #[test]
     fn allow_lists_the_declared_methods_then_head_and_options() {

@@ -166,6 +166,8 @@ pub const CATALOGUE: &[(&str, &[&str])] = &[
     ("spare_cost_no_effect", &[]),
     ("booms_pmf_truncated", &[]),
     ("starforce.plan_budget_null", &["level"]),
+    // issue 13: the planner's bound above its target (the lattice hit its work limit)
+    ("starforce.plan_bound_above_target", &["error_bound", "target"]),
 ];
 
 impl From<&crate::potential::Note> for Message {

@@ -76,12 +76,19 @@ export async function startStack(opts = {}) {
     }
     if (!opts.stateDir && !opts.keepState) rmSync(stateDir, { recursive: true, force: true });
   };
+  // A crash, not a shutdown: SIGKILL to the whole process group (wrangler and workerd), state kept.
+  const kill = async () => {
+    if (exited === null) {
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+      for (let i = 0; i < 50 && exited === null; i++) await sleep(100);
+    }
+  };
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 180_000);
   while (Date.now() < deadline) {
     if (exited !== null) throw new Error(`wrangler exited with ${exited}:\n${output}`);
     try {
       const r = await fetch(`${url}/healthz`);
-      if (r.status === 200 || r.status === 503) return { url, port, stateDir, logs: () => output, stop };
+      if (r.status === 200 || r.status === 503) return { url, port, stateDir, logs: () => output, stop, kill };
     } catch { /* not up yet */ }
     await sleep(250);
   }

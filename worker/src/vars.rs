@@ -22,7 +22,8 @@ where
     pve_edge::config::number(&source(env), var, default, min, max)
 }
 
-/// A boolean var: "true" / "false" (default when unset).
+/// A boolean var: "true" / "false" (default when unset). Only the test routes' switch reads one here.
+#[cfg(feature = "test-hooks")]
 pub fn flag(env: &Env, var: &'static str, default: bool) -> Result<bool, ConfigError> {
     pve_edge::config::flag(&source(env), var, default)
 }

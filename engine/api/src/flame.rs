@@ -90,8 +90,11 @@ pub enum KindDto {
     ZeroWeapon,
 }
 
+/// `boss` is required except for `zero_weapon` (never boss); `base_attack` is required for weapons
+/// and, like `base_magic_attack`, not given (or 0) for armor and accessories.
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(transform = item_rules_schema))]
 #[serde(deny_unknown_fields)]
 pub struct ItemDto {
     /// 1 to 250: the level the value formulas use.
@@ -106,6 +109,22 @@ pub struct ItemDto {
     pub base_attack: Option<u32>,
     #[serde(default)]
     pub base_magic_attack: Option<u32>,
+}
+
+/// The per-kind rules of [`ItemDto`] as JSON Schema.
+#[cfg(feature = "schema")]
+fn item_rules_schema(schema: &mut schemars::Schema) {
+    let boss = serde_json::json!({"type": "boolean"});
+    let attack = serde_json::json!({"type": "integer", "minimum": 1, "maximum": u32::MAX});
+    let none = serde_json::json!({"enum": [0, null]});
+    schema.insert(
+        "allOf".into(),
+        serde_json::json!([{"anyOf": [
+            {"required": ["boss", "base_attack"], "properties": {"kind": {"const": "weapon"}, "boss": boss, "base_attack": attack}},
+            {"required": ["base_attack"], "properties": {"kind": {"const": "zero_weapon"}, "boss": {"enum": [false, null]}, "base_attack": attack}},
+            {"required": ["boss"], "properties": {"kind": {"enum": ["armor", "accessory"]}, "boss": boss, "base_attack": none, "base_magic_attack": none}}
+        ]}]),
+    );
 }
 
 /// A number as JSON number or as a string (`"0.1"`, `"1/12"`).

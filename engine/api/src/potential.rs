@@ -231,11 +231,11 @@ fn goal_schema(schema: &mut schemars::Schema) {
         }
     }
     schema.insert(
-        "anyOf".into(),
-        json!([
+        "allOf".into(),
+        json!([{"anyOf": [
             {"required": ["at_least"], "properties": {"at_least": {"minProperties": 1}}},
             {"required": ["lines"], "properties": {"lines": {"minProperties": 1}}}
-        ]),
+        ]}]),
     );
 }
 

@@ -155,7 +155,6 @@ impl EventPreset {
 /// The request; echoed back, with every default filled in, as the response's `request`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "schema", schemars(transform = request_rules_schema))]
 #[serde(deny_unknown_fields)]
 pub struct StarforceRequest {
     /// 0 to 300.
@@ -196,9 +195,10 @@ pub struct StarforceRequest {
 /// `budget_mesos` (attempt mesos, ≥ 0) and `spares` (owned replacement items); an absent one is
 /// unlimited, not both.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "StarforcePlanRequest"))]
 #[cfg_attr(
     feature = "schema",
-    schemars(extend("anyOf" = [{"required": ["budget_mesos"]}, {"required": ["spares"]}]))
+    schemars(extend("allOf" = [{"anyOf": [{"required": ["budget_mesos"]}, {"required": ["spares"]}]}]))
 )]
 #[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -208,49 +208,6 @@ pub struct PlanRequest {
     pub budget_mesos: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spares: Option<u32>,
-}
-
-/// The rules validation applies across fields, written out from the engine's rule tables as JSON
-/// Schema: per rule set and level band, `to_star` at most the star cap and `safeguard_stars` only stars
-/// that offer safeguard; `from_star` at most `to_star`; not `safeguard: true` with `safeguard_stars`.
-#[cfg(feature = "schema")]
-fn request_rules_schema(schema: &mut schemars::Schema) {
-    use serde_json::json;
-    let mut caps = Vec::new();
-    let mut top = 0;
-    for id in sf::RuleSetId::ALL {
-        let rules = id.rules();
-        let ruleset = if id == sf::RuleSetId::Kms {
-            // The default: an absent `ruleset` is kms.
-            json!({"properties": {"ruleset": {"const": id.as_str()}}})
-        } else {
-            json!({"required": ["ruleset"], "properties": {"ruleset": {"const": id.as_str()}}})
-        };
-        let mut lo = 0;
-        for &(hi, cap) in rules.star_caps {
-            if lo > sf::MAX_ITEM_LEVEL {
-                break;
-            }
-            top = top.max(cap);
-            caps.push(json!({"allOf": [ruleset, {"properties": {
-                "item_level": {"minimum": lo, "maximum": hi.min(sf::MAX_ITEM_LEVEL)},
-                "to_star": {"maximum": cap},
-                "safeguard_stars": {"type": ["array", "null"], "items": {"enum": rules.safeguard.stars}},
-            }}]}));
-            lo = hi.saturating_add(1);
-        }
-    }
-    let from_to: Vec<_> = (0..=top)
-        .map(|t| json!({"properties": {"to_star": {"const": t}, "from_star": {"maximum": t}}}))
-        .collect();
-    let both_safeguards = json!({
-        "required": ["safeguard", "safeguard_stars"],
-        "properties": {"safeguard": {"const": true}, "safeguard_stars": {"type": "array"}},
-    });
-    schema.insert(
-        "allOf".into(),
-        json!([{"anyOf": caps}, {"anyOf": from_to}, {"not": both_safeguards}]),
-    );
 }
 
 impl From<&StarforceRequest> for sf::Request {
@@ -431,6 +388,7 @@ pub struct BestPolicy {
 /// The planner's answer (see `pve_engine::starforce::plan`).
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "StarforcePlanResponse"))]
 pub struct PlanResponse {
     /// P(reach `to_star` with attempt mesos ≤ budget and destroyed items ≤ spares), request's policy.
     pub p_reach: f64,
@@ -590,7 +548,7 @@ fn plan_response(req: &StarforceRequest, engine: &sf::Request) -> Result<Option<
         sf::Reach::Reachable(r) => r,
         sf::Reach::Unreachable { .. } => return Ok(None),
     };
-    let notes = report
+    let mut notes: Vec<crate::message::MessageOut> = report
         .budget_for
         .iter()
         .zip(["p50", "p90", "p99"])
@@ -603,6 +561,18 @@ fn plan_response(req: &StarforceRequest, engine: &sf::Request) -> Result<Option<
             ))
         })
         .collect();
+    let target = sf::plan::ERROR_TARGET;
+    if report.reach.error_bound > target {
+        let bound = report.reach.error_bound;
+        notes.push(crate::message::MessageOut::from(&pve_engine::message::Message::new(
+            "starforce.plan_bound_above_target",
+            vec![("error_bound", bound.into()), ("target", target.into())],
+            format!(
+                "p_reach is known only within {bound}: the lattice reached its work limit before the bound fell \
+                 to {target}"
+            ),
+        )));
+    }
     Ok(Some(PlanResponse {
         p_reach: report.reach.p_reach,
         error_bound: report.reach.error_bound,

@@ -477,6 +477,11 @@ fn plan_response() {
             "{q}"
         );
     }
+    let priced = r["notes"].as_array().unwrap();
+    assert!(priced
+        .iter()
+        .any(|n| n["code"] == "potential.cube_price" && n["params"]["price"] == 1e7));
+    assert!(!priced.iter().any(|n| n["code"] == "potential.no_item_price"));
     // mean_cost = mean_cubes × price.
     let mc = r["mean_cubes"].as_f64().unwrap();
     assert!((r["mean_cost"].as_f64().unwrap() - mc * 1e7).abs() <= 1e-6 * mc * 1e7);
@@ -508,6 +513,23 @@ fn plan_response() {
     assert!(
         r["tier_up"][0]["probability"].as_f64().unwrap() > 0.3,
         "Miracle Time doubles 15 %"
+    );
+    let codes: Vec<&str> = r["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"potential.miracle_time"), "{codes:?}");
+    let pity = r["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["code"] == "potential.pity_progress")
+        .unwrap();
+    assert_eq!(
+        pity["params"],
+        json!({"grade": "레어", "progress": 3, "pity": 10})
     );
 
     // A goal lost at the top grade (flat STR exists only at 레어/에픽): budgets above the eventual

@@ -433,3 +433,28 @@ fn shining_event_presets() {
     // Without a preset, the echo is as before (no `event` key).
     assert!(ok(&format!("{{{base}}}"))["request"].get("event").is_none());
 }
+
+/// Issue 13: the planner's notes are catalogued messages; the bound note appears exactly when the bound is
+/// above its 1e-3 target.
+#[test]
+fn planner_notes_are_structured() {
+    for body in [
+        r#"{"item_level":200,"from_star":15,"to_star":18,"plan":{"budget_mesos":2e9,"spares":0}}"#,
+        r#"{"item_level":200,"from_star":0,"to_star":22,"star_catch":true,"plan":{"budget_mesos":3e10,"spares":2}}"#,
+        r#"{"item_level":250,"from_star":0,"to_star":25,"plan":{"budget_mesos":1e13}}"#,
+    ] {
+        let v = ok(body);
+        let p = &v["plan"];
+        let notes = p["notes"].as_array().unwrap();
+        for n in notes {
+            assert!(
+                n["code"].is_string() && n["params"].is_object() && n["message"].is_string(),
+                "{n}"
+            );
+        }
+        let has = notes
+            .iter()
+            .any(|n| n["code"] == "starforce.plan_bound_above_target");
+        assert_eq!(has, p["error_bound"].as_f64().unwrap() > 1e-3, "{body}");
+    }
+}

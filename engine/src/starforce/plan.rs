@@ -156,7 +156,10 @@ const BUDGET_CELLS: usize = 1 << 12;
 /// `P(destroys ≤ spares) < p`), read on a lattice of [`BUDGET_CELLS`] cells spanning a budget grown
 /// from `start` (doubling) until the pessimistic CDF passes every reachable level; the midpoint of the
 /// two bracketing CDFs is read, so each budget is within one cell (returned as the second value) of
-/// the budget where the bracket crosses `p`.
+/// the budget where the bracket crosses `p`. When only the optimistic CDF passes (many attempts, each
+/// rounded up to a whole cell) and doubling the budget no longer raises the pessimistic one, the cells
+/// are refined fourfold at the same budget, up to [`MAX_WORK`];
+/// past that the midpoint is read as it is.
 pub(crate) fn budget_for(
     chain: &Chain,
     spares: Option<u32>,
@@ -178,10 +181,12 @@ pub(crate) fn budget_for(
         .filter(|&p| p <= cap - 1e-9)
         .fold(0.0, f64::max);
     let mut budget = start.max(1.0);
+    let mut cells = BUDGET_CELLS;
+    let mut last_lo = -1.0;
     for _ in 0..64 {
-        let h = budget / BUDGET_CELLS as f64;
+        let h = budget / cells as f64;
         let cdf = |up: bool| -> Option<Vec<f64>> {
-            let pmf = lattice_pmf(&on_lattice(&walked, h, up), BUDGET_CELLS + 1).ok()?;
+            let pmf = lattice_pmf(&on_lattice(&walked, h, up), cells + 1).ok()?;
             let mut acc = 0.0;
             Some(
                 pmf.iter()
@@ -193,7 +198,22 @@ pub(crate) fn budget_for(
             )
         };
         let (low, high) = (cdf(true)?, cdf(false)?);
-        if low.last().copied().unwrap_or(0.0) >= wanted {
+        let (lo, hi) = (
+            low.last().copied().unwrap_or(0.0),
+            high.last().copied().unwrap_or(0.0),
+        );
+        // The pessimistic lattice rounds every attempt up to a cell: with many attempts it can stay below
+        // the level at any budget, while the optimistic one passes it. Once doubling the budget stops
+        // raising it, the cells are too coarse: refine them (same budget) up to the work limit, and past
+        // it read the midpoint as it is.
+        let finer = cells * 4;
+        let refine = lo < wanted && hi >= wanted && lo <= last_lo + 1e-9;
+        last_lo = lo;
+        if refine && finer.saturating_mul(walked.len()) <= MAX_WORK {
+            cells = finer;
+            continue;
+        }
+        if lo >= wanted || (refine && (lo + hi) / 2.0 >= wanted) {
             let out = levels
                 .iter()
                 .map(|&p| {

@@ -1,10 +1,10 @@
 //! The browser's Wasm API: one function per operation over pve-api's typed entry points
-//! (`starforce::compute`, …), JS values in and out through `serde-wasm-bindgen`; no JSON text crosses the
-//! boundary and none is parsed or printed here, so this module links no JSON parser or float printer.
+//! (`starforce::compute`, …), JS values in and out; no JSON text crosses the boundary and none is parsed or
+//! printed here (pve-api's `json` feature is off), so this module links no JSON parser.
 //!
 //! A request is deserialized from the JS value with the same serde derives as the CLI's and the HTTP API's
-//! JSON, by a deserializer that reads a JS value as serde_json reads its JSON text ([`de`]; why not
-//! serde-wasm-bindgen's is said there), and its failures are classified by the same function
+//! JSON, from the JS value's JSON tree (`serde_json::Value`, read with serde_json's `from_value`: [`de`],
+//! which also says why not serde-wasm-bindgen's deserializer), and its failures are classified by the same function
 //! ([`ApiError::from_deserialize`]), so the same bad input gets the same error code. A response is
 //! serialized by serde-wasm-bindgen with
 //! [`Serializer::json_compatible`]: plain objects for maps, numbers for integers, `null` for `None`, so it
@@ -63,7 +63,7 @@ fn message(e: serde_wasm_bindgen::Error) -> String {
 }
 
 fn from_js<T: DeserializeOwned>(request: JsValue) -> Result<T, JsValue> {
-    de::from_value(request).map_err(|e| to_js_error(&ApiError::from_deserialize(e.0)))
+    de::from_value(&request).map_err(|e| to_js_error(&e))
 }
 
 fn to_js<T: Serialize>(response: &T) -> Result<JsValue, JsValue> {

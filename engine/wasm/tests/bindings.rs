@@ -154,6 +154,25 @@ fn errors_have_the_json_paths_codes() {
     }
 }
 
+/// Values with no JSON form are read as `JSON.stringify` would write them: a key whose value is `undefined`
+/// is absent; a `Map` (or any non-plain object) is the wrong type.
+#[wasm_bindgen_test]
+fn js_only_values_read_as_json_stringify_writes_them() {
+    let req = JSON::parse(r#"{"item_level":200,"from_star":0,"to_star":22}"#).unwrap();
+    Reflect::set(&req, &"mvp".into(), &JsValue::UNDEFINED).unwrap();
+    let with_undefined = pve_wasm::starforce(req.clone()).unwrap();
+    let plain = pve_wasm::starforce(JSON::parse(r#"{"item_level":200,"from_star":0,"to_star":22}"#).unwrap())
+        .unwrap();
+    same(&with_undefined, &plain, "$").unwrap();
+    Reflect::set(&req, &"to_star".into(), &JsValue::UNDEFINED).unwrap();
+    assert_eq!(
+        error_code(&pve_wasm::starforce(req.clone()).unwrap_err()),
+        "missing_field"
+    );
+    Reflect::set(&req, &"to_star".into(), &js_sys::Map::new().into()).unwrap();
+    assert_eq!(error_code(&pve_wasm::starforce(req).unwrap_err()), "invalid_type");
+}
+
 #[wasm_bindgen_test]
 fn version_equals_the_json_path() {
     let expected = JSON::parse(&pve_api::version_json()).unwrap();

@@ -343,19 +343,6 @@ fn response(c: &Check, a: &Answer, ids: &BTreeSet<&str>) -> Result<Value, String
 mod tests {
     use super::*;
 
-    /// The name rule, as the Worker applies it (`validate_character_name`), for the pattern to agree with.
-    fn weight_ok(name: &str) -> bool {
-        let mut w = 0;
-        for ch in name.chars() {
-            w += match ch {
-                'a'..='z' | 'A'..='Z' | '0'..='9' => 1,
-                '\u{AC00}'..='\u{D7A3}' => 2,
-                _ => return false,
-            };
-        }
-        (2..=12).contains(&w)
-    }
-
     /// Whether `s` matches the pattern tree, by walking it as the regex would (the tree is a
     /// deterministic choice on each character, so a direct walk decides membership).
     fn accepts(min: u32, max: u32, s: &str) -> bool {
@@ -377,7 +364,11 @@ mod tests {
 
     #[test]
     fn the_name_pattern_is_the_name_rule() {
-        let pattern = character_name_pattern(2, 12);
+        let (min, max) = (
+            pve_edge::validate::MIN_NAME_WEIGHT as u32,
+            pve_edge::validate::MAX_NAME_WEIGHT as u32,
+        );
+        let pattern = character_name_pattern(min, max);
         assert!(pattern.starts_with("^(?:") && pattern.ends_with(")$"));
         for name in [
             "a",
@@ -393,7 +384,8 @@ mod tests {
             "a b",
             "아델",
         ] {
-            assert_eq!(accepts(2, 12, name), weight_ok(name), "{name:?}");
+            let rule = pve_edge::validate::character_name(name).is_ok();
+            assert_eq!(accepts(min, max, name), rule, "{name:?}");
         }
     }
 

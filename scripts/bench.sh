@@ -75,12 +75,17 @@ run() { "$@" 2>&1 | tee -a "$out"; }
   echo "- The API numbers come from \`wrangler dev --local\` (workerd on this machine), not Cloudflare's network: read them as ratios against the baseline measured in the same run."
 } | tee "$out"
 
+# BENCH_ONLY=issue16 runs only the last section (the others need 15+ minutes on a loaded machine).
+if [ "${BENCH_ONLY:-}" != issue16 ]; then
 section "Engine: native and Wasm (node), same cases, same harness"
 run node tests/bench/engine.mjs
 section "API on wrangler dev, and upstream calls per N concurrent cold requests (stampede)"
 run node tests/bench/api.mjs
 section "Outbox: relay throughput and write-to-delivery latency"
 run node tests/bench/outbox.mjs
+else
+  echo "- This run: BENCH_ONLY=issue16, so only the issue 16 section below was measured (engine, API and outbox sections not run)." | tee -a "$out"
+fi
 
 # Issue 16, before and after in the same run: the tree of BENCH_BASE (a git revision; default 4dcc424, the
 # last commit before wave 2, i.e. before edge/ was added in 022bd14: the state issue 16 measured) built from

@@ -11,7 +11,9 @@ rm -f "$logs"/run-*.tap
 
 step "build once: release CLI, browser Wasm, Worker"
 cargo build --release -p pve-cli
-bash scripts/build.sh all
+# The Worker with its test-only routes, as scripts/test.sh and tests/lib/stack.mjs build it (without the
+# feature every first wrangler start would rebuild it inside its ready timeout).
+PVE_WORKER_FEATURES=test-hooks bash scripts/build.sh all
 
 passed=0
 for i in $(seq 1 "$runs"); do

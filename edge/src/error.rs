@@ -292,10 +292,12 @@ impl From<ApiError> for EdgeError {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn every_kind() -> Vec<EdgeError> {
+    /// One error of every kind (the payloads are samples); other modules' tests read codes and statuses
+    /// from it, so a new variant is added here once.
+    pub(crate) fn every_kind() -> Vec<EdgeError> {
         vec![
             EdgeError::RouteNotFound,
             EdgeError::MethodNotAllowed { allow: "GET" },

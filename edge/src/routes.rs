@@ -834,39 +834,13 @@ mod tests {
     use super::*;
     use crate::error::EdgeError;
 
-    /// One error of every kind that has no payload worth choosing, to read its code and status.
+    /// One error of every kind, and every engine code, to read its code and status.
     fn every_error() -> Vec<EdgeError> {
         let mut all: Vec<EdgeError> = pve_api::ErrorCode::ALL
             .iter()
             .map(|&c| EdgeError::Api(pve_api::ApiError::new(c, "")))
             .collect();
-        all.extend([
-            EdgeError::RouteNotFound,
-            EdgeError::MethodNotAllowed { allow: "" },
-            EdgeError::Unauthorized,
-            EdgeError::PayloadTooLarge { limit: 0 },
-            EdgeError::Platform(String::new()),
-            EdgeError::IdempotencyKeyMissing,
-            EdgeError::IdempotencyKeyInvalid,
-            EdgeError::IdempotencyKeyReused,
-            EdgeError::InvalidWebhookUrl(crate::webhook::WebhookUrlError::NotHttps),
-            EdgeError::InvalidCharacterName { reason: "" },
-            EdgeError::InvalidValuationSummary(""),
-            EdgeError::WatchTokenRequired,
-            EdgeError::InvalidWatchToken,
-            EdgeError::WatchNotFound,
-            EdgeError::DeadLetterNotFound,
-            EdgeError::AlertNotFound,
-            EdgeError::DeadLetterAlreadyReplayed,
-            EdgeError::ContentHashMismatch,
-            EdgeError::InvalidCursor,
-            EdgeError::InvalidQuery(String::new()),
-            EdgeError::CharacterNotFound,
-            EdgeError::UpstreamUnavailable { retry_after_ms: 0 },
-            EdgeError::UpstreamRateLimited { retry_after_ms: 0 },
-            EdgeError::RateLimited { retry_after_ms: 0 },
-            EdgeError::RefreshRateLimited { retry_after_ms: 0 },
-        ]);
+        all.extend(crate::error::tests::every_kind());
         all
     }
 

@@ -1,0 +1,624 @@
+//! The relay's decisions, around the D1 I/O that `worker/src/outbox/relay.rs` does: the lease and
+//! time budget arithmetic, where an event goes, which writes settle a claim (and which write's row count
+//! tells the outcome), how the counts of that batch become the run's report, which alert a dead letter
+//! raises, and when the backlog alerts.
+//!
+//! The fence itself is SQL (`… WHERE event_id = ? AND lease_token = ?`); what is pure is the rule that
+//! every settlement write carries it, that a dead letter's outcome is read from its `DELETE` (not its
+//! `INSERT`), and that a count of 0 is "fenced out", counted and never alerted.
+use super::{outcome, Aggregate, DeadReason, Outcome, Settle};
+use crate::webhook::WebhookPolicy;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// When a lease taken at `now_ms` expires. Saturates instead of wrapping.
+pub fn lease_expires_at(now_ms: u64, lease_ms: u64) -> u64 {
+    now_ms.saturating_add(lease_ms)
+}
+
+/// Whether a run that started at `started_ms` has spent its budget at `now_ms` (then it claims no more).
+pub fn budget_spent(started_ms: u64, now_ms: u64, budget_ms: u64) -> bool {
+    now_ms.saturating_sub(started_ms) >= budget_ms
+}
+
+/// Delivered events older than this (`delivered_at <`) are purged by a cron run.
+pub fn purge_cutoff(now_ms: u64, retention_ms: u64) -> u64 {
+    now_ms.saturating_sub(retention_ms)
+}
+
+/// A watch's delivery facts as read from D1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WatchTarget<'a> {
+    pub webhook_url: &'a str,
+    pub status: &'a str,
+}
+
+/// Where an event goes: the watch's webhook (when the watch is active), `ALERT_WEBHOOK_URL` or
+/// `PAGER_WEBHOOK_URL`, checked against the webhook policy. An event with no usable destination is
+/// dead-lettered with its reason, never delivered elsewhere.
+pub fn destination(
+    policy: &WebhookPolicy,
+    aggregate_type: &str,
+    watch: Option<WatchTarget<'_>>,
+    alert_url: Option<&str>,
+    pager_url: Option<&str>,
+) -> Result<Url, (DeadReason, String)> {
+    let raw = match Aggregate::parse(aggregate_type) {
+        Some(Aggregate::Watch) => match watch {
+            Some(w) if w.status == "active" => w.webhook_url,
+            _ => return Err((DeadReason::WatchDeleted, "the watch was deleted".into())),
+        },
+        Some(Aggregate::Alert) => alert_url.ok_or((
+            DeadReason::AlertWebhookNotConfigured,
+            "ALERT_WEBHOOK_URL is not set".to_owned(),
+        ))?,
+        Some(Aggregate::Page) => pager_url.ok_or((
+            DeadReason::PagerWebhookNotConfigured,
+            "PAGER_WEBHOOK_URL is not set".to_owned(),
+        ))?,
+        None => {
+            return Err((
+                DeadReason::UnknownAggregate,
+                format!("aggregate type {aggregate_type:?}"),
+            ))
+        }
+    };
+    policy
+        .check(raw)
+        .map_err(|e| (DeadReason::InvalidDestination, e.to_string()))
+}
+
+/// One write of the settling batch. Every one is fenced by the event id and the claim's lease token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Write<'a> {
+    /// `status = 'delivered'`.
+    MarkDelivered,
+    /// `status = 'pending'`, due again `delay_ms` after the settle time, the error appended to the
+    /// history.
+    Reschedule { error: &'a str, delay_ms: u64 },
+    /// Copy the row into the dead-letter table (upsert; a replayed event keeps its history).
+    InsertDeadLetter { reason: DeadReason, error: &'a str },
+    /// Remove the row from the outbox.
+    Delete,
+}
+
+/// The settling batch of one claim: its writes in order, and for each event (in claim order) the index
+/// of the write whose changed-row count tells whether the settlement held (1) or was fenced out (0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettlePlan<'a> {
+    /// `(event index, write)`.
+    pub writes: Vec<(usize, Write<'a>)>,
+    pub fence_index: Vec<usize>,
+}
+
+/// Plans the one batch that settles a claim. A dead letter is two writes carrying the same fence; its
+/// `DELETE` is the one whose count is read, so an event counts as dead-lettered only when it left the
+/// outbox.
+pub fn plan(settles: &[Settle]) -> SettlePlan<'_> {
+    let mut writes = Vec::with_capacity(settles.len() + 4);
+    let mut fence_index = Vec::with_capacity(settles.len());
+    for (i, settle) in settles.iter().enumerate() {
+        match settle {
+            Settle::Delivered => {
+                fence_index.push(writes.len());
+                writes.push((i, Write::MarkDelivered));
+            }
+            Settle::Retry { error, delay_ms } => {
+                fence_index.push(writes.len());
+                writes.push((
+                    i,
+                    Write::Reschedule {
+                        error,
+                        delay_ms: *delay_ms,
+                    },
+                ));
+            }
+            Settle::Dead { reason, error } => {
+                writes.push((
+                    i,
+                    Write::InsertDeadLetter {
+                        reason: *reason,
+                        error,
+                    },
+                ));
+                fence_index.push(writes.len());
+                writes.push((i, Write::Delete));
+            }
+        }
+    }
+    SettlePlan { writes, fence_index }
+}
+
+/// Dead letters of one run kept in the report (for the log line).
+pub const REPORT_DEAD_MAX: usize = 20;
+
+/// What one relay run did. Serialized as the admin route's answer and into the log line; the field
+/// names are a contract of that route.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct RunReport {
+    pub claims: u32,
+    pub claimed: u32,
+    pub delivered: u32,
+    pub retried: u32,
+    pub dead_lettered: u32,
+    pub content_hash_mismatches: u32,
+    /// Settlements refused because this relay's lease had been taken over.
+    pub fenced_out: u32,
+    pub budget_exhausted: bool,
+    pub duration_ms: u64,
+    /// Up to [`REPORT_DEAD_MAX`] dead-lettered events of this run (event id, reason), for the log.
+    pub dead: Vec<(String, &'static str)>,
+}
+
+impl RunReport {
+    /// One claim of `n` events was made.
+    pub fn claimed(&mut self, n: usize) {
+        self.claims += 1;
+        self.claimed = self.claimed.saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
+    }
+
+    /// Counts one settlement given its fenced write's changed-row count, and returns its outcome (the
+    /// `outcome` label of `pve_outbox_deliveries_total`). The count is the result of I/O: the caller
+    /// reads it as a `Result` and never passes a made-up 0.
+    pub fn settled(&mut self, event_id: &str, settle: &Settle, changed_rows: u64) -> Outcome {
+        let outcome = outcome(settle, changed_rows);
+        match outcome {
+            Outcome::FencedOut => self.fenced_out += 1,
+            Outcome::Delivered => self.delivered += 1,
+            Outcome::Retried => self.retried += 1,
+            Outcome::DeadLettered | Outcome::ContentHashMismatch => {
+                self.dead_lettered += 1;
+                if outcome == Outcome::ContentHashMismatch {
+                    self.content_hash_mismatches += 1;
+                }
+                if let (Settle::Dead { reason, .. }, true) = (settle, self.dead.len() < REPORT_DEAD_MAX) {
+                    self.dead.push((event_id.to_owned(), reason.as_str()));
+                }
+            }
+        }
+        outcome
+    }
+}
+
+/// What a dead letter raises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadLetterAlert {
+    /// Nothing: a deleted watch is expected, not alarming.
+    None,
+    /// Only a log line: the event was itself an alert or a page, and an alert that cannot be delivered
+    /// must not enqueue another one.
+    LogOnly,
+    /// CRITICAL: the row was changed after it was written.
+    ContentHashMismatch,
+    /// WARNING, keyed by the reason.
+    DeadLettered,
+}
+
+/// The alert rule of a dead letter. A tampered event always alerts, whatever its aggregate.
+pub fn dead_letter_alert(aggregate_type: &str, reason: DeadReason) -> DeadLetterAlert {
+    let is_alert = matches!(
+        Aggregate::parse(aggregate_type),
+        Some(Aggregate::Alert | Aggregate::Page)
+    );
+    match reason {
+        DeadReason::WatchDeleted => DeadLetterAlert::None,
+        DeadReason::ContentHashMismatch => DeadLetterAlert::ContentHashMismatch,
+        _ if is_alert => DeadLetterAlert::LogOnly,
+        _ => DeadLetterAlert::DeadLettered,
+    }
+}
+
+/// The outbox's counts (the admin stats route's `outbox` object, and the backlog check).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxCounts {
+    pub pending: u64,
+    pub pending_due: u64,
+    pub leased: u64,
+    pub leased_expired: u64,
+    pub delivered: u64,
+    pub oldest_undelivered_created_at: Option<u64>,
+}
+
+/// A backlog worth a WARNING.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backlog {
+    pub undelivered: u64,
+    pub due_now: u64,
+    /// Age of the oldest undelivered event in seconds; 0 when no event has a creation time.
+    pub oldest_age_s: u64,
+}
+
+/// The backlog rule of a cron run: more undelivered events (pending or leased, expired or not) than
+/// `threshold`.
+pub fn backlog(counts: &OutboxCounts, now_ms: u64, threshold: u64) -> Option<Backlog> {
+    let undelivered = counts
+        .pending
+        .saturating_add(counts.leased)
+        .saturating_add(counts.leased_expired);
+    (undelivered > threshold).then(|| Backlog {
+        undelivered,
+        due_now: counts.pending_due.saturating_add(counts.leased_expired),
+        oldest_age_s: counts
+            .oldest_undelivered_created_at
+            .map_or(0, |t| now_ms.saturating_sub(t) / 1000),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{precheck, settle, Attempt, SettleLimits};
+    use super::*;
+    use proptest::prelude::*;
+
+    fn dead(reason: DeadReason) -> Settle {
+        Settle::Dead {
+            reason,
+            error: "e".into(),
+        }
+    }
+
+    #[test]
+    fn lease_budget_and_cutoff_arithmetic() {
+        assert_eq!(lease_expires_at(1_000, 60_000), 61_000);
+        assert_eq!(lease_expires_at(u64::MAX - 1, 60_000), u64::MAX);
+        assert!(!budget_spent(1_000, 1_999, 1_000));
+        assert!(budget_spent(1_000, 2_000, 1_000));
+        // A clock that went backwards has spent nothing.
+        assert!(!budget_spent(5_000, 4_000, 1));
+        assert!(budget_spent(5_000, 4_000, 0));
+        assert_eq!(purge_cutoff(10_000, 3_000), 7_000);
+        assert_eq!(purge_cutoff(1_000, 3_000), 0);
+    }
+
+    #[test]
+    fn destinations_table() {
+        let policy = WebhookPolicy {
+            allow_loopback: false,
+        };
+        let active = Some(WatchTarget {
+            webhook_url: "https://hooks.example.com/w",
+            status: "active",
+        });
+        let deleted = Some(WatchTarget {
+            webhook_url: "https://hooks.example.com/w",
+            status: "deleted",
+        });
+        let alert = Some("https://hooks.example.com/a");
+        let pager = Some("https://events.example.com/p");
+        let ok = |r: Result<Url, (DeadReason, String)>| r.map(|u| u.to_string()).map_err(|(d, _)| d);
+        type Row<'a> = (
+            &'a str,
+            Option<WatchTarget<'a>>,
+            Option<&'a str>,
+            Option<&'a str>,
+            Result<String, DeadReason>,
+        );
+        let rows: Vec<Row> = vec![
+            (
+                "watch",
+                active,
+                None,
+                None,
+                Ok("https://hooks.example.com/w".into()),
+            ),
+            ("watch", deleted, alert, pager, Err(DeadReason::WatchDeleted)),
+            ("watch", None, alert, pager, Err(DeadReason::WatchDeleted)),
+            (
+                "alert",
+                None,
+                alert,
+                None,
+                Ok("https://hooks.example.com/a".into()),
+            ),
+            (
+                "alert",
+                active,
+                None,
+                pager,
+                Err(DeadReason::AlertWebhookNotConfigured),
+            ),
+            (
+                "page",
+                None,
+                None,
+                pager,
+                Ok("https://events.example.com/p".into()),
+            ),
+            (
+                "page",
+                None,
+                alert,
+                None,
+                Err(DeadReason::PagerWebhookNotConfigured),
+            ),
+            ("Watch", active, alert, pager, Err(DeadReason::UnknownAggregate)),
+            ("", active, alert, pager, Err(DeadReason::UnknownAggregate)),
+            (
+                "alert",
+                None,
+                Some("http://127.0.0.1/a"),
+                None,
+                Err(DeadReason::InvalidDestination),
+            ),
+            (
+                "watch",
+                Some(WatchTarget {
+                    webhook_url: "https://10.0.0.1/w",
+                    status: "active",
+                }),
+                None,
+                None,
+                Err(DeadReason::InvalidDestination),
+            ),
+        ];
+        for (agg, watch, a, p, want) in rows {
+            assert_eq!(
+                ok(destination(&policy, agg, watch, a, p)),
+                want,
+                "{agg} {watch:?} {a:?} {p:?}"
+            );
+        }
+        let (_, why) = destination(&policy, "nope", None, None, None).unwrap_err();
+        assert_eq!(why, "aggregate type \"nope\"");
+    }
+
+    #[test]
+    fn plan_fences_every_write_and_reads_the_delete_of_a_dead_letter() {
+        let settles = vec![
+            Settle::Delivered,
+            dead(DeadReason::NonRetryableStatus),
+            Settle::Retry {
+                error: "HTTP 503".into(),
+                delay_ms: 250,
+            },
+            dead(DeadReason::ContentHashMismatch),
+        ];
+        let p = plan(&settles);
+        assert_eq!(
+            p.writes,
+            vec![
+                (0, Write::MarkDelivered),
+                (
+                    1,
+                    Write::InsertDeadLetter {
+                        reason: DeadReason::NonRetryableStatus,
+                        error: "e"
+                    }
+                ),
+                (1, Write::Delete),
+                (
+                    2,
+                    Write::Reschedule {
+                        error: "HTTP 503",
+                        delay_ms: 250
+                    }
+                ),
+                (
+                    3,
+                    Write::InsertDeadLetter {
+                        reason: DeadReason::ContentHashMismatch,
+                        error: "e"
+                    }
+                ),
+                (3, Write::Delete),
+            ]
+        );
+        assert_eq!(p.fence_index, vec![0, 2, 3, 5]);
+        assert_eq!(
+            plan(&[]),
+            SettlePlan {
+                writes: vec![],
+                fence_index: vec![]
+            }
+        );
+    }
+
+    #[test]
+    fn a_fenced_out_settlement_counts_only_as_fenced_out() {
+        let mut r = RunReport::default();
+        for s in [
+            Settle::Delivered,
+            dead(DeadReason::ContentHashMismatch),
+            Settle::Retry {
+                error: "e".into(),
+                delay_ms: 1,
+            },
+        ] {
+            assert_eq!(r.settled("evt", &s, 0), Outcome::FencedOut);
+        }
+        assert_eq!(
+            r,
+            RunReport {
+                fenced_out: 3,
+                ..RunReport::default()
+            }
+        );
+        assert_eq!(
+            r.settled("evt_1", &dead(DeadReason::ContentHashMismatch), 1),
+            Outcome::ContentHashMismatch
+        );
+        assert_eq!(
+            r.settled("evt_2", &dead(DeadReason::WatchDeleted), 1),
+            Outcome::DeadLettered
+        );
+        assert_eq!(r.settled("evt_3", &Settle::Delivered, 1), Outcome::Delivered);
+        assert_eq!(r.dead_lettered, 2);
+        assert_eq!(r.content_hash_mismatches, 1);
+        assert_eq!(r.delivered, 1);
+        assert_eq!(
+            r.dead,
+            vec![
+                ("evt_1".to_owned(), "content_hash_mismatch"),
+                ("evt_2".to_owned(), "watch_deleted")
+            ]
+        );
+    }
+
+    #[test]
+    fn the_report_keeps_at_most_twenty_dead_letters() {
+        let mut r = RunReport::default();
+        for i in 0..25 {
+            r.settled(&format!("evt_{i}"), &dead(DeadReason::MaxAttemptsExceeded), 1);
+        }
+        assert_eq!(r.dead_lettered, 25);
+        assert_eq!(r.dead.len(), REPORT_DEAD_MAX);
+        assert_eq!(r.dead[19].0, "evt_19");
+        r.claimed(6);
+        r.claimed(2);
+        assert_eq!((r.claims, r.claimed), (2, 8));
+    }
+
+    #[test]
+    fn the_report_serializes_its_contract_fields() {
+        let mut r = RunReport::default();
+        r.settled("evt_1", &dead(DeadReason::NonRetryableStatus), 1);
+        let v = serde_json::to_value(&r).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "budget_exhausted",
+                "claimed",
+                "claims",
+                "content_hash_mismatches",
+                "dead",
+                "dead_lettered",
+                "delivered",
+                "duration_ms",
+                "fenced_out",
+                "retried"
+            ]
+        );
+        assert_eq!(v["dead"], serde_json::json!([["evt_1", "non_retryable_status"]]));
+    }
+
+    #[test]
+    fn dead_letter_alert_table() {
+        use DeadLetterAlert as A;
+        for (agg, reason, want) in [
+            ("watch", DeadReason::WatchDeleted, A::None),
+            ("alert", DeadReason::WatchDeleted, A::None),
+            ("watch", DeadReason::ContentHashMismatch, A::ContentHashMismatch),
+            ("alert", DeadReason::ContentHashMismatch, A::ContentHashMismatch),
+            ("page", DeadReason::ContentHashMismatch, A::ContentHashMismatch),
+            ("alert", DeadReason::MaxAttemptsExceeded, A::LogOnly),
+            ("page", DeadReason::PagerWebhookNotConfigured, A::LogOnly),
+            ("alert", DeadReason::AlertWebhookNotConfigured, A::LogOnly),
+            ("watch", DeadReason::MaxAttemptsExceeded, A::DeadLettered),
+            ("watch", DeadReason::NonRetryableStatus, A::DeadLettered),
+            ("watch", DeadReason::InvalidDestination, A::DeadLettered),
+            ("bogus", DeadReason::UnknownAggregate, A::DeadLettered),
+        ] {
+            assert_eq!(dead_letter_alert(agg, reason), want, "{agg} {reason:?}");
+        }
+    }
+
+    #[test]
+    fn backlog_rule() {
+        let c = OutboxCounts {
+            pending: 60,
+            pending_due: 10,
+            leased: 30,
+            leased_expired: 11,
+            delivered: 1_000,
+            oldest_undelivered_created_at: Some(40_000),
+        };
+        assert_eq!(
+            backlog(&c, 100_999, 100),
+            Some(Backlog {
+                undelivered: 101,
+                due_now: 21,
+                oldest_age_s: 60
+            })
+        );
+        assert_eq!(backlog(&c, 100_999, 101), None);
+        let none_dated = OutboxCounts {
+            oldest_undelivered_created_at: None,
+            ..c
+        };
+        assert_eq!(backlog(&none_dated, 0, 0).map(|b| b.oldest_age_s), Some(0));
+    }
+
+    /// One event walked through claims as the relay makes them: the attempt counter is raised at claim
+    /// time, each claim's delivery fails retryably (or its relay dies before settling), and the event
+    /// ends in the dead-letter table, never retried past `max_attempts`.
+    #[test]
+    fn an_event_ends_dead_lettered_after_max_attempts() {
+        let limits = SettleLimits {
+            max_attempts: 4,
+            backoff_cap_ms: 600_000,
+        };
+        for dies_every in [None, Some(2u32), Some(1)] {
+            let mut attempts = 0u32;
+            let end = loop {
+                attempts += 1; // the claim
+                if let Err(s) = precheck(true, attempts, limits) {
+                    break s;
+                }
+                if dies_every.is_some_and(|k| attempts.is_multiple_of(k)) {
+                    continue; // the relay died: the lease expires, the row is claimed again
+                }
+                let s = settle(
+                    &Attempt::Retryable {
+                        error: "HTTP 500".into(),
+                        retry_after_ms: None,
+                    },
+                    attempts,
+                    100,
+                    limits,
+                );
+                if let Settle::Dead { .. } = s {
+                    break s;
+                }
+                assert!(attempts < limits.max_attempts);
+            };
+            match end {
+                Settle::Dead {
+                    reason: DeadReason::MaxAttemptsExceeded,
+                    ..
+                } => {}
+                other => panic!("{dies_every:?}: {other:?}"),
+            }
+            assert!(attempts <= limits.max_attempts + 1, "{dies_every:?}: {attempts}");
+        }
+    }
+
+    proptest! {
+        /// Every event has exactly one fenced write, and it belongs to that event.
+        #[test]
+        fn every_event_has_one_fence(kinds in proptest::collection::vec(0u8..3, 0..30)) {
+            let settles: Vec<Settle> = kinds.iter().map(|k| match k {
+                0 => Settle::Delivered,
+                1 => Settle::Retry { error: "e".into(), delay_ms: 5 },
+                _ => dead(DeadReason::NonRetryableStatus),
+            }).collect();
+            let p = plan(&settles);
+            prop_assert_eq!(p.fence_index.len(), settles.len());
+            for (i, &w) in p.fence_index.iter().enumerate() {
+                prop_assert_eq!(p.writes[w].0, i);
+                let reads_insert = matches!(p.writes[w].1, Write::InsertDeadLetter { .. });
+                prop_assert!(!reads_insert);
+            }
+            let dead_n = kinds.iter().filter(|k| **k >= 2).count();
+            prop_assert_eq!(p.writes.len(), settles.len() + dead_n);
+        }
+
+        /// The report's counters add up to the number of settlements.
+        #[test]
+        fn the_report_adds_up(rows in proptest::collection::vec((0u8..4, 0u64..2), 0..40)) {
+            let mut r = RunReport::default();
+            for (k, changed) in &rows {
+                let s = match k {
+                    0 => Settle::Delivered,
+                    1 => Settle::Retry { error: "e".into(), delay_ms: 5 },
+                    2 => dead(DeadReason::ContentHashMismatch),
+                    _ => dead(DeadReason::MaxAttemptsExceeded),
+                };
+                r.settled("evt", &s, *changed);
+            }
+            prop_assert_eq!((r.delivered + r.retried + r.dead_lettered + r.fenced_out) as usize, rows.len());
+            prop_assert_eq!(r.fenced_out as usize, rows.iter().filter(|(_, c)| *c == 0).count());
+            prop_assert!(r.content_hash_mismatches <= r.dead_lettered);
+        }
+    }
+}

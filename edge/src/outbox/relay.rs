@@ -71,62 +71,69 @@ pub fn destination(
 /// One write of the settling batch. Every one is fenced by the event id and the claim's lease token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Write<'a> {
-    /// `status = 'delivered'`.
+    /// `status = 'delivered'`: one statement.
     MarkDelivered,
     /// `status = 'pending'`, due again `delay_ms` after the settle time, the error appended to the
-    /// history.
+    /// history: one statement.
     Reschedule { error: &'a str, delay_ms: u64 },
-    /// Copy the row into the dead-letter table (upsert; a replayed event keeps its history).
-    InsertDeadLetter { reason: DeadReason, error: &'a str },
-    /// Remove the row from the outbox.
-    Delete,
+    /// Two statements with the same fence: copy the row into the dead-letter table (an upsert, so a
+    /// replayed event keeps its history), then delete it from the outbox.
+    MoveToDeadLetters { reason: DeadReason, error: &'a str },
 }
 
-/// The settling batch of one claim: its writes in order, and for each event (in claim order) the index
-/// of the write whose changed-row count tells whether the settlement held (1) or was fenced out (0).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SettlePlan<'a> {
-    /// `(event index, write)`.
-    pub writes: Vec<(usize, Write<'a>)>,
-    pub fence_index: Vec<usize>,
-}
-
-/// Plans the one batch that settles a claim. A dead letter is two writes carrying the same fence; its
-/// `DELETE` is the one whose count is read, so an event counts as dead-lettered only when it left the
-/// outbox.
-pub fn plan(settles: &[Settle]) -> SettlePlan<'_> {
-    let mut writes = Vec::with_capacity(settles.len() + 4);
-    let mut fence_index = Vec::with_capacity(settles.len());
-    for (i, settle) in settles.iter().enumerate() {
-        match settle {
-            Settle::Delivered => {
-                fence_index.push(writes.len());
-                writes.push((i, Write::MarkDelivered));
-            }
-            Settle::Retry { error, delay_ms } => {
-                fence_index.push(writes.len());
-                writes.push((
-                    i,
-                    Write::Reschedule {
-                        error,
-                        delay_ms: *delay_ms,
-                    },
-                ));
-            }
-            Settle::Dead { reason, error } => {
-                writes.push((
-                    i,
-                    Write::InsertDeadLetter {
-                        reason: *reason,
-                        error,
-                    },
-                ));
-                fence_index.push(writes.len());
-                writes.push((i, Write::Delete));
-            }
+impl Write<'_> {
+    /// How many statements the write is, and which of them (0-based) carries the row count that tells
+    /// the outcome: for a move, the `DELETE`, so an event counts as dead-lettered only when it left the
+    /// outbox.
+    pub fn statements(&self) -> (usize, usize) {
+        match self {
+            Write::MarkDelivered | Write::Reschedule { .. } => (1, 0),
+            Write::MoveToDeadLetters { .. } => (2, 1),
         }
     }
-    SettlePlan { writes, fence_index }
+}
+
+/// The settling batch of one claim: one write per event, in claim order, and for each event the index
+/// (among the batch's statements) of the statement whose changed-row count tells whether the
+/// settlement held (1) or was fenced out (0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettlePlan<'a> {
+    pub writes: Vec<Write<'a>>,
+    pub fence_index: Vec<usize>,
+    /// Statements in the batch.
+    pub statements: usize,
+}
+
+/// Plans the one batch that settles a claim.
+pub fn plan(settles: &[Settle]) -> SettlePlan<'_> {
+    let writes: Vec<Write> = settles
+        .iter()
+        .map(|settle| match settle {
+            Settle::Delivered => Write::MarkDelivered,
+            Settle::Retry { error, delay_ms } => Write::Reschedule {
+                error,
+                delay_ms: *delay_ms,
+            },
+            Settle::Dead { reason, error } => Write::MoveToDeadLetters {
+                reason: *reason,
+                error,
+            },
+        })
+        .collect();
+    let mut statements = 0;
+    let fence_index = writes
+        .iter()
+        .map(|w| {
+            let (n, fenced) = w.statements();
+            statements += n;
+            statements - n + fenced
+        })
+        .collect();
+    SettlePlan {
+        writes,
+        fence_index,
+        statements,
+    }
 }
 
 /// Dead letters of one run kept in the report (for the log line).
@@ -377,38 +384,30 @@ mod tests {
         assert_eq!(
             p.writes,
             vec![
-                (0, Write::MarkDelivered),
-                (
-                    1,
-                    Write::InsertDeadLetter {
-                        reason: DeadReason::NonRetryableStatus,
-                        error: "e"
-                    }
-                ),
-                (1, Write::Delete),
-                (
-                    2,
-                    Write::Reschedule {
-                        error: "HTTP 503",
-                        delay_ms: 250
-                    }
-                ),
-                (
-                    3,
-                    Write::InsertDeadLetter {
-                        reason: DeadReason::ContentHashMismatch,
-                        error: "e"
-                    }
-                ),
-                (3, Write::Delete),
+                Write::MarkDelivered,
+                Write::MoveToDeadLetters {
+                    reason: DeadReason::NonRetryableStatus,
+                    error: "e"
+                },
+                Write::Reschedule {
+                    error: "HTTP 503",
+                    delay_ms: 250
+                },
+                Write::MoveToDeadLetters {
+                    reason: DeadReason::ContentHashMismatch,
+                    error: "e"
+                },
             ]
         );
+        // Statements: 0 delivered, 1-2 move (2 = its delete), 3 reschedule, 4-5 move (5 = its delete).
         assert_eq!(p.fence_index, vec![0, 2, 3, 5]);
+        assert_eq!(p.statements, 6);
         assert_eq!(
             plan(&[]),
             SettlePlan {
                 writes: vec![],
-                fence_index: vec![]
+                fence_index: vec![],
+                statements: 0
             }
         );
     }
@@ -594,13 +593,16 @@ mod tests {
             }).collect();
             let p = plan(&settles);
             prop_assert_eq!(p.fence_index.len(), settles.len());
-            for (i, &w) in p.fence_index.iter().enumerate() {
-                prop_assert_eq!(p.writes[w].0, i);
-                let reads_insert = matches!(p.writes[w].1, Write::InsertDeadLetter { .. });
-                prop_assert!(!reads_insert);
+            // The statements of event i are [start_i, start_i + n_i); its fence is the last of them.
+            let mut start = 0;
+            for (w, &f) in p.writes.iter().zip(&p.fence_index) {
+                let (n, _) = w.statements();
+                prop_assert_eq!(f, start + n - 1);
+                start += n;
             }
+            prop_assert_eq!(start, p.statements);
             let dead_n = kinds.iter().filter(|k| **k >= 2).count();
-            prop_assert_eq!(p.writes.len(), settles.len() + dead_n);
+            prop_assert_eq!(p.statements, settles.len() + dead_n);
         }
 
         /// The report's counters add up to the number of settlements.

@@ -12,8 +12,9 @@ use super::js_num;
 use crate::error::EdgeError;
 
 /// Two statements that move the outbox rows matched by `where_sql` (over `?1`, `?2`) into the
-/// dead-letter table with `reason` and `error`; put both in one batch, in this order. A row dead-lettered
-/// before (and replayed since) is updated in place and keeps its whole history.
+/// dead-letter table with `reason` and `error`; put both in one batch, in this order (the `DELETE`'s
+/// row count tells whether the move happened). A row dead-lettered before (and replayed since) is
+/// updated in place and keeps its whole history.
 pub fn move_statements(
     db: &D1Database,
     where_sql: &str,
@@ -22,47 +23,26 @@ pub fn move_statements(
     error: &str,
     now_ms: u64,
 ) -> worker::Result<[D1PreparedStatement; 2]> {
-    Ok([
-        insert_statement(db, where_sql, key.clone(), reason, error, now_ms)?,
-        delete_statement(db, where_sql, key)?,
-    ])
-}
-
-/// The first of [`move_statements`]: copy the matched outbox rows into the dead-letter table.
-pub fn insert_statement(
-    db: &D1Database,
-    where_sql: &str,
-    key: [JsValue; 2],
-    reason: &str,
-    error: &str,
-    now_ms: u64,
-) -> worker::Result<D1PreparedStatement> {
     let [k1, k2] = key;
-    db.prepare(format!(
-        "INSERT INTO dead_letters (event_id, seq, aggregate_type, aggregate_id, event_type, payload, \
-             content_hash, attempts, reason, last_error, history, status, created_at, dead_lettered_at) \
-         SELECT event_id, seq, aggregate_type, aggregate_id, event_type, payload, content_hash, attempts, \
-             ?3, ?4, json_insert(history, '$[#]', json_object('at', ?5, 'attempt', attempts, 'error', ?4)), \
-             'dead', created_at, ?5 \
-         FROM outbox WHERE {where_sql} \
-         ON CONFLICT (event_id) DO UPDATE SET seq = excluded.seq, payload = excluded.payload, \
-             content_hash = excluded.content_hash, attempts = excluded.attempts, reason = excluded.reason, \
-             last_error = excluded.last_error, history = excluded.history, status = 'dead', \
-             times_dead_lettered = dead_letters.times_dead_lettered + 1, \
-             dead_lettered_at = excluded.dead_lettered_at"
-    ))
-    .bind(&[k1, k2, reason.into(), error.into(), js_num(now_ms)])
-}
-
-/// The second of [`move_statements`]: remove the matched rows from the outbox. Its row count tells
-/// whether the move happened.
-pub fn delete_statement(
-    db: &D1Database,
-    where_sql: &str,
-    key: [JsValue; 2],
-) -> worker::Result<D1PreparedStatement> {
-    db.prepare(format!("DELETE FROM outbox WHERE {where_sql}"))
-        .bind(&key)
+    let insert = db
+        .prepare(format!(
+            "INSERT INTO dead_letters (event_id, seq, aggregate_type, aggregate_id, event_type, payload, \
+                 content_hash, attempts, reason, last_error, history, status, created_at, dead_lettered_at) \
+             SELECT event_id, seq, aggregate_type, aggregate_id, event_type, payload, content_hash, attempts, \
+                 ?3, ?4, json_insert(history, '$[#]', json_object('at', ?5, 'attempt', attempts, 'error', ?4)), \
+                 'dead', created_at, ?5 \
+             FROM outbox WHERE {where_sql} \
+             ON CONFLICT (event_id) DO UPDATE SET seq = excluded.seq, payload = excluded.payload, \
+                 content_hash = excluded.content_hash, attempts = excluded.attempts, reason = excluded.reason, \
+                 last_error = excluded.last_error, history = excluded.history, status = 'dead', \
+                 times_dead_lettered = dead_letters.times_dead_lettered + 1, \
+                 dead_lettered_at = excluded.dead_lettered_at"
+        ))
+        .bind(&[k1.clone(), k2.clone(), reason.into(), error.into(), js_num(now_ms)])?;
+    let delete = db
+        .prepare(format!("DELETE FROM outbox WHERE {where_sql}"))
+        .bind(&[k1, k2])?;
+    Ok([insert, delete])
 }
 
 /// One dead letter as the admin API shows it.

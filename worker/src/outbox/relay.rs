@@ -161,33 +161,42 @@ async fn process(
     // One batch settles the whole claim; every statement is fenced by the lease token.
     let now = now_ms();
     let plan = rules::plan(&settles);
-    let mut statements: Vec<D1PreparedStatement> = Vec::with_capacity(plan.writes.len());
-    for (i, write) in &plan.writes {
-        let (token, ev) = &claimed[*i];
+    let mut statements: Vec<D1PreparedStatement> = Vec::with_capacity(plan.statements);
+    for ((token, ev), write) in claimed.iter().zip(&plan.writes) {
         let id: wasm_bindgen::JsValue = ev.event_id.as_str().into();
         let lease: wasm_bindgen::JsValue = token.as_str().into();
-        let statement = match write {
-            Write::MarkDelivered => db
-                .prepare(
+        match write {
+            Write::MarkDelivered => statements.push(
+                db.prepare(
                     "UPDATE outbox SET status = 'delivered', delivered_at = ?3, updated_at = ?3, \
                      lease_token = NULL, lease_expires_at = NULL, last_error = NULL \
                      WHERE event_id = ?1 AND lease_token = ?2",
                 )
-                .bind(&[id, lease, js_num(now)]),
-            Write::Reschedule { error, delay_ms } => db
-                .prepare(
+                .bind(&[id, lease, js_num(now)])
+                .platform()?,
+            ),
+            Write::Reschedule { error, delay_ms } => statements.push(
+                db.prepare(
                     "UPDATE outbox SET status = 'pending', next_attempt_at = ?3 + ?5, updated_at = ?3, \
                      lease_token = NULL, lease_expires_at = NULL, last_error = ?4, \
                      history = json_insert(history, '$[#]', json_object('at', ?3, 'attempt', attempts, 'error', ?4)) \
                      WHERE event_id = ?1 AND lease_token = ?2",
                 )
-                .bind(&[id, lease, js_num(now), (*error).into(), js_num(*delay_ms)]),
-            Write::InsertDeadLetter { reason, error } => {
-                dead_letter::insert_statement(db, FENCE, [id, lease], reason.as_str(), error, now)
-            }
-            Write::Delete => dead_letter::delete_statement(db, FENCE, [id, lease]),
-        };
-        statements.push(statement.platform()?);
+                .bind(&[id, lease, js_num(now), (*error).into(), js_num(*delay_ms)])
+                .platform()?,
+            ),
+            Write::MoveToDeadLetters { reason, error } => statements.extend(
+                dead_letter::move_statements(
+                    db,
+                    "event_id = ?1 AND lease_token = ?2",
+                    [id, lease],
+                    reason.as_str(),
+                    error,
+                    now,
+                )
+                .platform()?,
+            ),
+        }
     }
     let results = db.batch(statements).await.platform()?;
 
@@ -205,9 +214,6 @@ async fn process(
     }
     Ok(())
 }
-
-/// The fence of every settlement write: the event, and the lease token this relay claimed it under.
-const FENCE: &str = "event_id = ?1 AND lease_token = ?2";
 
 /// Raise the alert that goes with a dead letter. Alerts about alert events are only logged (an alert
 /// that cannot be delivered must not enqueue another one), and a deleted watch is expected, not alarming.

@@ -12,17 +12,7 @@ use pve_api::Operation;
 use std::rc::Rc;
 use worker::{Context, Env, Request, Response};
 
-/// Requests larger than this are refused before parsing.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
-
-/// The body limit of an engine operation: a Nexon item-equipment answer (valuation) is about 360 KB as
-/// Nexon sends it; every other request is small.
-pub fn max_body_bytes(op: Operation) -> usize {
-    match op {
-        Operation::Valuation => 1024 * 1024,
-        _ => MAX_BODY_BYTES,
-    }
-}
+pub use pve_edge::request::{max_body_bytes, MAX_BODY_BYTES};
 
 pub async fn compute(
     req: &mut Request,
@@ -82,24 +72,9 @@ pub async fn read_body(req: &mut Request) -> Result<String, EdgeError> {
 }
 
 pub async fn read_body_up_to(req: &mut Request, limit: usize) -> Result<String, EdgeError> {
-    if let Some(len) = req
-        .headers()
-        .get("content-length")
-        .platform()?
-        .and_then(|v| v.parse::<usize>().ok())
-    {
-        if len > limit {
-            return Err(EdgeError::PayloadTooLarge { limit });
-        }
-    }
+    let declared = req.headers().get("content-length").platform()?;
+    pve_edge::request::check_len(declared.as_deref(), None, limit)?;
     let bytes = req.bytes().await.platform()?;
-    if bytes.len() > limit {
-        return Err(EdgeError::PayloadTooLarge { limit });
-    }
-    String::from_utf8(bytes).map_err(|_| {
-        EdgeError::Api(pve_api::ApiError::new(
-            pve_api::ErrorCode::MalformedJson,
-            "the body is not valid UTF-8",
-        ))
-    })
+    pve_edge::request::check_len(None, Some(bytes.len()), limit)?;
+    pve_edge::request::utf8(bytes)
 }

@@ -68,6 +68,32 @@ pub fn destination(
         .map_err(|e| (DeadReason::InvalidDestination, e.to_string()))
 }
 
+/// An event as a claim returns it (the columns of the claim's `RETURNING`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ClaimedEvent {
+    pub event_id: String,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub event_type: String,
+    /// The exact body to POST.
+    pub payload: String,
+    pub content_hash: String,
+    /// Claims so far, this one included (raised at claim time).
+    pub attempts: u32,
+}
+
+impl ClaimedEvent {
+    /// Whether the stored content hash still matches the content ([`super::hash_matches`]).
+    pub fn hash_ok(&self) -> bool {
+        super::hash_matches(
+            &self.event_id,
+            &self.event_type,
+            &self.payload,
+            &self.content_hash,
+        )
+    }
+}
+
 /// One write of the settling batch. Every one is fenced by the event id and the claim's lease token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Write<'a> {
@@ -215,6 +241,24 @@ pub fn dead_letter_alert(aggregate_type: &str, reason: DeadReason) -> DeadLetter
     }
 }
 
+impl DeadLetterAlert {
+    /// The alert's text for this event, or `None` when nothing is raised.
+    pub fn message(self, ev: &ClaimedEvent, reason: DeadReason) -> Option<String> {
+        let what = format!(
+            "Event {} ({}) on {} {}",
+            ev.event_id, ev.event_type, ev.aggregate_type, ev.aggregate_id
+        );
+        match self {
+            DeadLetterAlert::None | DeadLetterAlert::LogOnly => None,
+            DeadLetterAlert::ContentHashMismatch => Some(format!(
+                "{what} failed its content-hash check and was dead-lettered without delivery. \
+                 Its row was changed after it was written."
+            )),
+            DeadLetterAlert::DeadLettered => Some(format!("{what} was dead-lettered: {}.", reason.as_str())),
+        }
+    }
+}
+
 /// The outbox's counts (the admin stats route's `outbox` object, and the backlog check).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxCounts {
@@ -233,6 +277,16 @@ pub struct Backlog {
     pub due_now: u64,
     /// Age of the oldest undelivered event in seconds; 0 when no event has a creation time.
     pub oldest_age_s: u64,
+}
+
+impl Backlog {
+    /// The WARNING's text.
+    pub fn message(&self, threshold: u64) -> String {
+        format!(
+            "{} outbox events are undelivered at the start of a cron relay run (threshold {threshold}).",
+            self.undelivered
+        )
+    }
 }
 
 /// The backlog rule of a cron run: more undelivered events (pending or leased, expired or not) than
@@ -512,6 +566,56 @@ mod tests {
         }
     }
 
+    fn claimed(aggregate_type: &str) -> ClaimedEvent {
+        let (event_id, event_type, payload) = ("evt_1", "valuation.changed", "{}");
+        ClaimedEvent {
+            event_id: event_id.into(),
+            aggregate_type: aggregate_type.into(),
+            aggregate_id: "w_1".into(),
+            event_type: event_type.into(),
+            payload: payload.into(),
+            content_hash: super::super::content_hash(event_id, event_type, payload),
+            attempts: 2,
+        }
+    }
+
+    #[test]
+    fn claimed_events_check_their_hash() {
+        let ev = claimed("watch");
+        assert!(ev.hash_ok());
+        let tampered = ClaimedEvent {
+            payload: "{\"x\":1}".into(),
+            ..ev.clone()
+        };
+        assert!(!tampered.hash_ok());
+        let short = ClaimedEvent {
+            content_hash: ev.content_hash[..63].into(),
+            ..ev
+        };
+        assert!(!short.hash_ok());
+    }
+
+    #[test]
+    fn dead_letter_alert_texts() {
+        let ev = claimed("watch");
+        let r = DeadReason::NonRetryableStatus;
+        assert_eq!(DeadLetterAlert::None.message(&ev, r), None);
+        assert_eq!(DeadLetterAlert::LogOnly.message(&ev, r), None);
+        assert_eq!(
+            DeadLetterAlert::DeadLettered.message(&ev, r).as_deref(),
+            Some("Event evt_1 (valuation.changed) on watch w_1 was dead-lettered: non_retryable_status.")
+        );
+        assert_eq!(
+            DeadLetterAlert::ContentHashMismatch
+                .message(&ev, DeadReason::ContentHashMismatch)
+                .as_deref(),
+            Some(
+                "Event evt_1 (valuation.changed) on watch w_1 failed its content-hash check and was \
+                 dead-lettered without delivery. Its row was changed after it was written."
+            )
+        );
+    }
+
     #[test]
     fn backlog_rule() {
         let c = OutboxCounts {
@@ -531,6 +635,10 @@ mod tests {
             })
         );
         assert_eq!(backlog(&c, 100_999, 101), None);
+        assert_eq!(
+            backlog(&c, 100_999, 100).unwrap().message(100),
+            "101 outbox events are undelivered at the start of a cron relay run (threshold 100)."
+        );
         let none_dated = OutboxCounts {
             oldest_undelivered_created_at: None,
             ..c

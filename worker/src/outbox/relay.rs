@@ -17,7 +17,7 @@ use crate::context::now_ms;
 use crate::error::EdgeError;
 use crate::vars::{self, ConfigError};
 use crate::webhook::{self, PostOutcome};
-use pve_edge::outbox::relay::{self as rules, DeadLetterAlert, WatchTarget, Write};
+use pve_edge::outbox::relay::{self as rules, ClaimedEvent, DeadLetterAlert, WatchTarget, Write};
 use pve_edge::outbox::{self, Attempt, DeadReason, Settle, SettleLimits};
 
 pub use pve_edge::config::RelayConfig;
@@ -34,18 +34,6 @@ pub enum Trigger {
     Cron,
     AfterWrite,
     Admin,
-}
-
-/// An event as claimed.
-#[derive(Debug, Deserialize)]
-struct Claimed {
-    event_id: String,
-    aggregate_type: String,
-    aggregate_id: String,
-    event_type: String,
-    payload: String,
-    content_hash: String,
-    attempts: u32,
 }
 
 /// Runs claims until nothing is due or the time budget is spent.
@@ -85,10 +73,10 @@ pub async fn run(env: &Env, trigger: Trigger) -> Result<RunReport, EdgeError> {
 }
 
 /// Claims up to `batch_size` due events, each the head of its aggregate, under one fresh lease token.
-async fn claim(db: &D1Database, cfg: &RelayConfig) -> Result<Vec<(String, Claimed)>, EdgeError> {
+async fn claim(db: &D1Database, cfg: &RelayConfig) -> Result<Vec<(String, ClaimedEvent)>, EdgeError> {
     let token = crate::token::random_id("lease_", 16).platform()?;
     let now = now_ms();
-    let rows: Vec<Claimed> = crate::d1::all(
+    let rows: Vec<ClaimedEvent> = crate::d1::all(
         db.prepare(
             "UPDATE outbox SET status = 'leased', lease_token = ?1, lease_expires_at = ?2, \
                  attempts = attempts + 1, updated_at = ?3 \
@@ -118,7 +106,7 @@ async fn process(
     env: &Env,
     db: &D1Database,
     cfg: &RelayConfig,
-    claimed: Vec<(String, Claimed)>,
+    claimed: Vec<(String, ClaimedEvent)>,
     report: &mut RunReport,
 ) -> Result<(), EdgeError> {
     let destinations = Destinations::load(env, db, &claimed).await?;
@@ -128,8 +116,7 @@ async fn process(
             max_attempts: cfg.max_attempts,
             backoff_cap_ms: cfg.backoff_cap_ms,
         };
-        let hash_ok = super::hash_matches(&ev.event_id, &ev.event_type, &ev.payload, &ev.content_hash);
-        if let Err(settle) = outbox::precheck(hash_ok, ev.attempts, limits) {
+        if let Err(settle) = outbox::precheck(ev.hash_ok(), ev.attempts, limits) {
             return settle;
         }
         let attempt = match destinations.resolve(cfg, ev) {
@@ -217,37 +204,21 @@ async fn process(
 
 /// Raise the alert that goes with a dead letter. Alerts about alert events are only logged (an alert
 /// that cannot be delivered must not enqueue another one), and a deleted watch is expected, not alarming.
-async fn alert_dead_letter(env: &Env, ev: &Claimed, reason: DeadReason, error: &str) {
-    let alert = match rules::dead_letter_alert(&ev.aggregate_type, reason) {
-        DeadLetterAlert::None => return,
-        DeadLetterAlert::ContentHashMismatch => Alert::new(
-            AlertKind::ContentHashMismatch,
-            format!(
-                "Event {} ({}) on {} {} failed its content-hash check and was dead-lettered without delivery. \
-                 Its row was changed after it was written.",
-                ev.event_id, ev.event_type, ev.aggregate_type, ev.aggregate_id
-            ),
-        ),
-        DeadLetterAlert::LogOnly => {
-            console_error!(
-                "{}",
-                serde_json::json!({"domain": "alerts", "task": "alert_dead_lettered", "event_id": ev.event_id,
-                    "reason": reason.as_str(), "error": error})
-            );
-            return;
-        }
-        DeadLetterAlert::DeadLettered => Alert::new(
-            AlertKind::DeadLettered,
-            format!(
-                "Event {} ({}) on {} {} was dead-lettered: {}.",
-                ev.event_id,
-                ev.event_type,
-                ev.aggregate_type,
-                ev.aggregate_id,
-                reason.as_str()
-            ),
-        )
-        .key_suffix(reason.as_str()),
+async fn alert_dead_letter(env: &Env, ev: &ClaimedEvent, reason: DeadReason, error: &str) {
+    let rule = rules::dead_letter_alert(&ev.aggregate_type, reason);
+    if rule == DeadLetterAlert::LogOnly {
+        console_error!(
+            "{}",
+            serde_json::json!({"domain": "alerts", "task": "alert_dead_lettered", "event_id": ev.event_id,
+                "reason": reason.as_str(), "error": error})
+        );
+    }
+    let Some(text) = rule.message(ev, reason) else {
+        return;
+    };
+    let alert = match rule {
+        DeadLetterAlert::ContentHashMismatch => Alert::new(AlertKind::ContentHashMismatch, text),
+        _ => Alert::new(AlertKind::DeadLettered, text).key_suffix(reason.as_str()),
     };
     let alert = alert
         .count("attempts", ev.attempts as i64)
@@ -272,7 +243,7 @@ impl Destinations {
     async fn load(
         env: &Env,
         db: &D1Database,
-        claimed: &[(String, Claimed)],
+        claimed: &[(String, ClaimedEvent)],
     ) -> Result<Destinations, EdgeError> {
         let ids: Vec<&str> = claimed
             .iter()
@@ -305,7 +276,7 @@ impl Destinations {
         })
     }
 
-    fn resolve(&self, cfg: &RelayConfig, ev: &Claimed) -> Result<Url, (DeadReason, String)> {
+    fn resolve(&self, cfg: &RelayConfig, ev: &ClaimedEvent) -> Result<Url, (DeadReason, String)> {
         let watch = self
             .watches
             .get(&ev.aggregate_id)
@@ -329,10 +300,7 @@ async fn check_backlog(env: &Env, db: &D1Database, cfg: &RelayConfig) -> Result<
             env,
             Alert::new(
                 AlertKind::OutboxBacklog,
-                format!(
-                    "{} outbox events are undelivered at the start of a cron relay run (threshold {}).",
-                    backlog.undelivered, cfg.backlog_alert_threshold
-                ),
+                backlog.message(cfg.backlog_alert_threshold),
             )
             .count("undelivered_events", backlog.undelivered as i64)
             .count("due_now", backlog.due_now as i64)

@@ -333,92 +333,67 @@ mod tests {
 
     #[test]
     fn destinations_table() {
+        const W: &str = "https://hooks.example.com/w";
+        const A: &str = "https://hooks.example.com/a";
+        const P: &str = "https://events.example.com/p";
         let policy = WebhookPolicy {
             allow_loopback: false,
         };
-        let active = Some(WatchTarget {
-            webhook_url: "https://hooks.example.com/w",
-            status: "active",
-        });
-        let deleted = Some(WatchTarget {
-            webhook_url: "https://hooks.example.com/w",
-            status: "deleted",
-        });
-        let alert = Some("https://hooks.example.com/a");
-        let pager = Some("https://events.example.com/p");
-        let ok = |r: Result<Url, (DeadReason, String)>| r.map(|u| u.to_string()).map_err(|(d, _)| d);
-        type Row<'a> = (
-            &'a str,
-            Option<WatchTarget<'a>>,
-            Option<&'a str>,
-            Option<&'a str>,
-            Result<String, DeadReason>,
-        );
-        let rows: Vec<Row> = vec![
-            (
-                "watch",
-                active,
-                None,
-                None,
-                Ok("https://hooks.example.com/w".into()),
-            ),
-            ("watch", deleted, alert, pager, Err(DeadReason::WatchDeleted)),
-            ("watch", None, alert, pager, Err(DeadReason::WatchDeleted)),
-            (
-                "alert",
-                None,
-                alert,
-                None,
-                Ok("https://hooks.example.com/a".into()),
-            ),
-            (
-                "alert",
-                active,
-                None,
-                pager,
-                Err(DeadReason::AlertWebhookNotConfigured),
-            ),
-            (
-                "page",
-                None,
-                None,
-                pager,
-                Ok("https://events.example.com/p".into()),
-            ),
-            (
-                "page",
-                None,
-                alert,
-                None,
-                Err(DeadReason::PagerWebhookNotConfigured),
-            ),
-            ("Watch", active, alert, pager, Err(DeadReason::UnknownAggregate)),
-            ("", active, alert, pager, Err(DeadReason::UnknownAggregate)),
-            (
-                "alert",
-                None,
-                Some("http://127.0.0.1/a"),
-                None,
-                Err(DeadReason::InvalidDestination),
-            ),
-            (
-                "watch",
-                Some(WatchTarget {
-                    webhook_url: "https://10.0.0.1/w",
-                    status: "active",
-                }),
-                None,
-                None,
-                Err(DeadReason::InvalidDestination),
-            ),
-        ];
-        for (agg, watch, a, p, want) in rows {
+        let watch = |webhook_url, status| Some(WatchTarget { webhook_url, status });
+        let check = |agg: &str,
+                     w: Option<WatchTarget>,
+                     a: Option<&str>,
+                     p: Option<&str>,
+                     want: Result<&str, DeadReason>| {
+            let got = destination(&policy, agg, w, a, p);
             assert_eq!(
-                ok(destination(&policy, agg, watch, a, p)),
+                got.as_ref().map(Url::as_str).map_err(|(d, _)| *d),
                 want,
-                "{agg} {watch:?} {a:?} {p:?}"
+                "{agg} {w:?} {a:?} {p:?}"
             );
-        }
+        };
+        use DeadReason as R;
+        check("watch", watch(W, "active"), None, None, Ok(W));
+        check(
+            "watch",
+            watch(W, "deleted"),
+            Some(A),
+            Some(P),
+            Err(R::WatchDeleted),
+        );
+        check("watch", None, Some(A), Some(P), Err(R::WatchDeleted));
+        check("alert", None, Some(A), None, Ok(A));
+        check(
+            "alert",
+            watch(W, "active"),
+            None,
+            Some(P),
+            Err(R::AlertWebhookNotConfigured),
+        );
+        check("page", None, None, Some(P), Ok(P));
+        check("page", None, Some(A), None, Err(R::PagerWebhookNotConfigured));
+        check(
+            "Watch",
+            watch(W, "active"),
+            Some(A),
+            Some(P),
+            Err(R::UnknownAggregate),
+        );
+        check("", watch(W, "active"), Some(A), Some(P), Err(R::UnknownAggregate));
+        check(
+            "alert",
+            None,
+            Some("http://127.0.0.1/a"),
+            None,
+            Err(R::InvalidDestination),
+        );
+        check(
+            "watch",
+            watch("https://10.0.0.1/w", "active"),
+            None,
+            None,
+            Err(R::InvalidDestination),
+        );
         let (_, why) = destination(&policy, "nope", None, None, None).unwrap_err();
         assert_eq!(why, "aggregate type \"nope\"");
     }

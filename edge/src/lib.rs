@@ -14,6 +14,7 @@ pub mod alerts;
 pub mod backoff;
 pub mod config;
 pub mod error;
+pub mod hash;
 pub mod http;
 pub mod limits;
 pub mod metrics;

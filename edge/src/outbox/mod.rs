@@ -46,7 +46,7 @@ pub fn content_hash(event_id: &str, event_type: &str, payload: &str) -> String {
         h.update((field.len() as u64).to_be_bytes());
         h.update(field.as_bytes());
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::hash::hex(&h.finalize())
 }
 
 /// Whether the stored hash matches the content, compared without an early exit.

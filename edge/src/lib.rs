@@ -12,6 +12,7 @@
 
 pub mod alerts;
 pub mod backoff;
+pub mod cache;
 pub mod config;
 pub mod error;
 pub mod http;
@@ -24,6 +25,7 @@ pub mod routes;
 pub mod single_flight;
 pub mod task;
 pub mod time;
+pub mod upstream;
 pub mod validate;
 pub mod valuation;
 pub mod webhook;

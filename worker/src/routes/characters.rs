@@ -12,8 +12,8 @@ use crate::error::EdgeError;
 use crate::error::Platform;
 use crate::inbound;
 use crate::routes::{cached_json, CacheHeaders};
-use crate::token::sha256_hex;
 use pve_api::ENGINE_VERSION;
+use pve_edge::cache::sha256_hex;
 use std::rc::Rc;
 use worker::{Context, Env, Request, Response};
 
@@ -82,12 +82,12 @@ pub async fn equipment(
 ) -> Result<Response, EdgeError> {
     let (c, _, cfg) = character(req, env, ctx, task, raw_name, &["refresh"]).await?;
     let meta = &c.equipment.entry.meta;
-    let mut body = envelope(&c, None);
+    let mut body = envelope(&c, None)?;
     body.extend_from_slice(b",\"equipment\":");
     body.extend_from_slice(&c.equipment.entry.body);
     body.push(b'}');
     let now = now_ms();
-    let headers = character_headers(&cfg, &c, c.equipment.how, None, now);
+    let headers = character_headers(&cfg, &c, c.equipment.how, None, now)?;
     cache::answered(task, c.equipment.how, Some(meta));
     task.record("equipment_hash", meta.hash.clone());
     cached_json(req, body, &headers)
@@ -112,11 +112,11 @@ pub async fn valuation(
         notice_in_background(env, ctx, &c.name, valued.entry.clone());
     }
     let how = c.equipment.how.worst(valued.how);
-    let mut body = envelope(&c, Some(query.preset));
+    let mut body = envelope(&c, Some(query.preset))?;
     // The cached value is `{"set":…,"valuation":…}`: its members follow the envelope's.
     body.push(b',');
     body.extend_from_slice(valued.entry.body.get(1..).unwrap_or_default());
-    let headers = character_headers(&cfg, &c, how, Some(&valued.entry.meta.hash), now_ms());
+    let headers = character_headers(&cfg, &c, how, Some(&valued.entry.meta.hash), now_ms())?;
     cache::answered(task, how, Some(&c.equipment.entry.meta));
     cached_json(req, body, &headers)
 }
@@ -153,7 +153,7 @@ fn notice_in_background(env: &Env, ctx: &Context, name: &str, valued: Rc<Entry>)
 }
 
 /// `{"character_name":…,"ocid":…,…` (left open for the payload field).
-fn envelope(c: &Character, preset: Option<Option<u8>>) -> Vec<u8> {
+fn envelope(c: &Character, preset: Option<Option<u8>>) -> Result<Vec<u8>, EdgeError> {
     let meta = &c.equipment.entry.meta;
     let mut fields = serde_json::Map::new();
     fields.insert("character_name".into(), c.name.clone().into());
@@ -164,13 +164,19 @@ fn envelope(c: &Character, preset: Option<Option<u8>>) -> Vec<u8> {
     fields.insert("equipment_hash".into(), meta.hash.clone().into());
     fields.insert("fetched_at".into(), iso8601(meta.fetched_at).into());
     fields.insert("engine_version".into(), ENGINE_VERSION.into());
-    fields.insert("data_version".into(), cache::data_version().into());
+    fields.insert("data_version".into(), cache::data_version()?.into());
     let mut out = serde_json::Value::Object(fields).to_string().into_bytes();
     out.pop(); // the closing brace: the payload follows
-    out
+    Ok(out)
 }
 
-fn character_headers(cfg: &Config, c: &Character, how: How, extra: Option<&str>, now: u64) -> CacheHeaders {
+fn character_headers(
+    cfg: &Config,
+    c: &Character,
+    how: How,
+    extra: Option<&str>,
+    now: u64,
+) -> Result<CacheHeaders, EdgeError> {
     let meta: &Meta = &c.equipment.entry.meta;
     let validator = format!(
         "{}\n{}\n{}\n{}\n{ENGINE_VERSION}\n{}\n{}",
@@ -178,7 +184,7 @@ fn character_headers(cfg: &Config, c: &Character, how: How, extra: Option<&str>,
         c.ocid,
         meta.hash,
         meta.fetched_at,
-        cache::data_version(),
+        cache::data_version()?,
         extra.unwrap_or("")
     );
     let cache_control = match how {
@@ -190,10 +196,10 @@ fn character_headers(cfg: &Config, c: &Character, how: How, extra: Option<&str>,
             meta.stale_until.saturating_sub(meta.fresh_until) / 1000
         ),
     };
-    CacheHeaders {
+    Ok(CacheHeaders {
         etag: format!("\"{}\"", &sha256_hex(validator.as_bytes())[..32]),
         cache_status: how.cache_status(Some(meta), now),
         cache_control,
         age_s: Some(now.saturating_sub(meta.fetched_at) / 1000),
-    }
+    })
 }

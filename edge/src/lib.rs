@@ -13,6 +13,7 @@
 pub mod alerts;
 pub mod backoff;
 pub mod cache;
+pub mod character;
 pub mod config;
 pub mod error;
 pub mod http;

@@ -123,8 +123,11 @@ fn valuate(equipment_json: &[u8], set: &str) -> Result<Vec<u8>, EdgeError> {
         .into_iter()
         .find(|raw| serde_json::from_str::<SetName>(raw.get()).is_ok_and(|s| s.set == set))
         .ok_or_else(|| EdgeError::InvalidQuery(format!("this character has no {set} equipment")))?;
-    let mut out = format!("{{\"set\":{},\"valuation\":", chosen.get()).into_bytes();
-    out.extend_from_slice(valuation.as_bytes());
-    out.push(b'}');
-    Ok(out)
+    let valuation: &RawValue =
+        serde_json::from_str(&valuation).map_err(|e| internal(format!("valuation output: {e}")))?;
+    serde_json::to_vec(&pve_edge::character::Valued {
+        set: chosen,
+        valuation,
+    })
+    .map_err(|e| internal(format!("valuation output: {e}")))
 }

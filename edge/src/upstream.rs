@@ -8,7 +8,8 @@
 //! idempotent GET), with full-jitter exponential backoff ([`crate::backoff`]), at most
 //! `UPSTREAM_MAX_RETRIES` times and only while a retry can finish within the request deadline.
 use crate::backoff;
-use crate::cache::{canonical, Resource};
+use crate::cache::{canonical, Entry, Resource};
+use crate::config::Config;
 use crate::limits::CallOutcome;
 use crate::single_flight::LoadError;
 use std::fmt;
@@ -28,6 +29,22 @@ pub enum Fetched {
     /// The body to cache: the ocid (UTF-8), or the item equipment as canonical JSON.
     Found(Vec<u8>),
     NotFound,
+}
+
+impl Fetched {
+    /// The entry to cache for `resource`, loaded at `now` under the purge `generation` (its stamp): a body
+    /// for the resource's (fresh, stale) windows, or a negative entry for `NOT_FOUND_TTL_S`.
+    pub fn into_entry(self, resource: &Resource, cfg: &Config, now: u64, generation: u64) -> Entry {
+        let mut entry = match self {
+            Fetched::Found(body) => {
+                let (fresh, stale) = resource.windows(cfg);
+                Entry::found(body, now, fresh, stale)
+            }
+            Fetched::NotFound => Entry::not_found(now, cfg.not_found_ttl_ms),
+        };
+        entry.meta.generation = generation;
+        entry
+    }
 }
 
 /// How one attempt failed.
@@ -265,6 +282,31 @@ mod tests {
     }
     fn equipment() -> Resource {
         Resource::Equipment { ocid: "abc".into() }
+    }
+
+    #[test]
+    fn loaded_entries_take_their_resources_windows_and_the_generation() {
+        use crate::cache::{sha256_hex, Kind};
+        let cfg = Config::parse(&|_: &str| None).unwrap();
+        let ocid = Resource::Ocid { name: "a".into() };
+        let eq = Resource::Equipment { ocid: "b".into() };
+        let e = Fetched::Found(b"x".to_vec()).into_entry(&ocid, &cfg, 1_000, 7);
+        assert_eq!(
+            (e.meta.kind, e.meta.fresh_until, e.meta.generation),
+            (Kind::Found, 1_000 + cfg.ocid_fresh_ms, 7)
+        );
+        assert_eq!(
+            e.meta.stale_until,
+            1_000 + cfg.ocid_stale_ms.max(cfg.ocid_fresh_ms)
+        );
+        let e = Fetched::Found(b"{}".to_vec()).into_entry(&eq, &cfg, 1_000, 0);
+        assert_eq!(e.meta.fresh_until, 1_000 + cfg.equipment_fresh_ms);
+        assert_eq!(e.meta.hash, sha256_hex(b"{}"));
+        let n = Fetched::NotFound.into_entry(&ocid, &cfg, 1_000, 3);
+        assert_eq!(
+            (n.meta.kind, n.meta.stale_until, n.meta.generation, n.body.len()),
+            (Kind::NotFound, 1_000 + cfg.not_found_ttl_ms, 3, 0)
+        );
     }
 
     #[test]

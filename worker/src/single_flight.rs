@@ -30,7 +30,6 @@ use futures_util::future::{self, Either, FutureExt, LocalBoxFuture, Shared};
 use pve_edge::cache::{Entry, Meta, Resource};
 use pve_edge::purge::{is_current_stamp, next_generation};
 use pve_edge::single_flight::{parse_generation, LoadError, Loaded, Role, Want, ROLE_HEADER};
-use pve_edge::upstream::Fetched;
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -454,12 +453,8 @@ async fn lead(
     }
     let fetched = upstream::fetch(env, cfg, resource, &task).await;
     let now = now_ms();
-    let mut entry = match fetched {
-        Ok(Fetched::Found(body)) => {
-            let (fresh, stale) = resource.windows(cfg);
-            Entry::found(body, now, fresh, stale)
-        }
-        Ok(Fetched::NotFound) => Entry::not_found(now, cfg.not_found_ttl_ms),
+    let entry = match fetched {
+        Ok(fetched) => fetched.into_entry(resource, cfg, now, generation),
         Err(e) => {
             task.finish(
                 Outcome::Error {
@@ -471,7 +466,6 @@ async fn lead(
             return Err(e);
         }
     };
-    entry.meta.generation = generation;
     task.record("source", "upstream");
     task.record("kind", entry.meta.kind.as_str());
     if let Err(e) = kv::write(env, &key, &entry, now).await {

@@ -3,7 +3,7 @@
 //! The engine is deterministic, so answers are cached (L1 + KV) by a hash of the canonical request and
 //! the engine version. A body without a canonical form (not JSON, duplicate keys) goes straight to the
 //! engine, which answers with the precise error; errors are never cached.
-use crate::cache::{self, canonical, Entry, How, Served, FORMAT_VERSION};
+use crate::cache::{self, canonical, Entry, How, Served};
 use crate::context::{now_ms, TaskContext};
 use crate::error::EdgeError;
 use crate::error::Platform;
@@ -23,14 +23,10 @@ pub async fn compute(
 ) -> Result<Response, EdgeError> {
     let body = read_body_up_to(req, max_body_bytes(op)).await?;
     let cfg = crate::config::get(env)?;
-    let key = canonical::canonicalize(body.as_bytes()).ok().map(|c| {
-        format!(
-            "v{FORMAT_VERSION}:engine:{}:{}:{}",
-            op.as_str(),
-            cache::engine_tag(),
-            crate::token::sha256_hex(&c)
-        )
-    });
+    let tag = cache::engine_tag()?;
+    let key = canonical::canonicalize(body.as_bytes())
+        .ok()
+        .map(|c| pve_edge::cache::engine_key(op.as_str(), &tag, &c));
     let cached = match &key {
         Some(key) => cache::get_derived(env, &cfg, task, key).await,
         None => None,

@@ -1,5 +1,6 @@
-//! Issue 15: every `notes`, `warnings`, `not_valued` and `zero_reason` entry of every operation is
-//! `{code, params, message}` with a code of `pve_engine::message::CATALOGUE` and exactly its parameter names.
+//! Issue 15: every `notes`, `warnings`, `not_valued`, `zero_reason` and `impossible_reason` entry of every
+//! operation is `{code, params, message}` with a code of `pve_engine::message::CATALOGUE` and exactly its
+//! parameter names.
 //!
 //! The walk: every operation on requests that reach the message paths the fixtures and the unit tests can
 //! reach (both characters under several option sets and with broken fields, flame and potential requests
@@ -69,8 +70,8 @@ fn walk(at: &str, v: &Value, seen: &mut BTreeSet<String>) {
                             check(&format!("{here}[{i}]"), m, seen);
                         }
                     }
-                    ("zero_reason", Value::Null) => {}
-                    ("zero_reason", m) => check(&here, m, seen),
+                    ("zero_reason" | "impossible_reason", Value::Null) => {}
+                    ("zero_reason" | "impossible_reason", m) => check(&here, m, seen),
                     _ => walk(&here, x, seen),
                 }
             }
@@ -176,6 +177,8 @@ fn starforce_requests() -> Vec<Value> {
         json!({"item_level": 200, "from_star": 10, "to_star": 22, "star_catch": true,
                "plan": {"budget_mesos": 1e9, "spares": 0}}),
         json!({"item_level": 160, "from_star": 12, "to_star": 17, "ruleset": "gms"}),
+        // Asked-for star catch where it changes nothing (the default star catch raises no warning).
+        json!({"item_level": 200, "from_star": 7, "to_star": 7, "star_catch": true}),
     ]
 }
 
@@ -220,6 +223,7 @@ fn every_message_of_every_operation_is_catalogued() {
         "flame.black_flame",
         "flame.target_is_current",
         "safeguard_no_effect",
+        "star_catch_no_effect",
         "starforce.plan_budget_null",
     ] {
         assert!(seen.contains(code), "{code} was not reached; reached {seen:?}");

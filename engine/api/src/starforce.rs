@@ -6,7 +6,9 @@
 //!  "events":{"thirty_off":false,"boom_reduction":false,"five_ten_fifteen":false,"plus_one":false},
 //!  "mvp":"none","pc_room":false,"spare_cost":0}
 //! ```
-//! Defaults: `ruleset` `"kms"`, every boolean `false`, `mvp` `"none"`, `spare_cost` 0.
+//! Defaults: `ruleset` `"kms"`, `star_catch` `true` (as players enhance, like the valuation and the page;
+//! issue 15), every other boolean `false`, `mvp` `"none"`, `spare_cost` 0. The response's `request` echoes
+//! the request with every default filled in, so it states the options used.
 use crate::{ApiError, ErrorCode};
 use pve_engine::starforce as sf;
 use serde::de::{Deserializer, Error as _};
@@ -166,8 +168,15 @@ pub struct StarforceRequest {
     pub to_star: u32,
     #[serde(default)]
     pub ruleset: Ruleset,
-    #[serde(default)]
-    pub star_catch: bool,
+    /// Success × 1.05 at every attempt. Absent → `true` (as players enhance); always given in the echo.
+    /// `star_catch_no_effect` is raised only when the request gives `true`.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "schema", schemars(with = "bool", extend("default" = true)))]
+    pub star_catch: Option<bool>,
     #[serde(default)]
     pub safeguard: bool,
     #[serde(default)]
@@ -222,7 +231,7 @@ impl From<&StarforceRequest> for sf::Request {
                 Ruleset::Savior => sf::RuleSetId::Savior,
                 Ruleset::PreSavior => sf::RuleSetId::PreSavior,
             },
-            star_catch: r.star_catch,
+            star_catch: r.star_catch.unwrap_or(sf::DEFAULT_STAR_CATCH),
             safeguard: r.safeguard,
             events: sf::Events {
                 thirty_off: r.events.thirty_off,
@@ -412,8 +421,9 @@ pub struct StarforceResponse {
     pub ruleset: &'static str,
     pub request: StarforceRequest,
     pub impossible: bool,
+    /// Why the target cannot be reached: `{code, params, message}` (code `starforce.unreachable`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub impossible_reason: Option<String>,
+    pub impossible_reason: Option<crate::message::MessageOut>,
     #[serde(flatten)]
     pub results: Option<Results>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -644,6 +654,21 @@ fn apply_event(req: &mut StarforceRequest) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The `impossible_reason` of a target no path reaches: `star` is the lowest star whose attempt cannot
+/// succeed.
+fn unreachable(req: &StarforceRequest, star: u32) -> pve_engine::message::Message {
+    let (from, to) = (req.from_star, req.to_star);
+    pve_engine::message::Message::new(
+        "starforce.unreachable",
+        vec![
+            ("from_star", from.into()),
+            ("to_star", to.into()),
+            ("star", star.into()),
+        ],
+        format!("{to}★ cannot be reached from {from}★: the success probability at {star}★ is 0"),
+    )
+}
+
 /// Parse a JSON request strictly and [`compute`] it.
 #[cfg(feature = "json")]
 pub fn handle(json: &str) -> Result<StarforceResponse, ApiError> {
@@ -653,7 +678,10 @@ pub fn handle(json: &str) -> Result<StarforceResponse, ApiError> {
 /// Compute a request already deserialized (from JSON or a JS value).
 pub fn compute(mut req: StarforceRequest) -> Result<StarforceResponse, ApiError> {
     apply_event(&mut req)?;
+    // A default is not a request: star catch that changes nothing is reported only when asked for.
+    let star_catch_asked = req.star_catch == Some(true);
     let engine = sf::Request::from(&req);
+    req.star_catch = Some(engine.star_catch);
     check_safeguard_stars(&req, &engine)?;
     let plan = plan_response(&req, &engine)?;
     let out = match &req.safeguard_stars {
@@ -663,10 +691,7 @@ pub fn compute(mut req: StarforceRequest) -> Result<StarforceResponse, ApiError>
     let (impossible_reason, results) = match &out.result {
         sf::Reach::Reachable(report) => (None, Some(results(report, req.spare_cost))),
         sf::Reach::Unreachable { star } => (
-            Some(format!(
-                "{}★ cannot be reached from {}★: the success probability at {star}★ is 0",
-                req.to_star, req.from_star
-            )),
+            Some(crate::message::MessageOut::from(&unreachable(&req, *star))),
             None,
         ),
     };
@@ -680,6 +705,7 @@ pub fn compute(mut req: StarforceRequest) -> Result<StarforceResponse, ApiError>
         warnings: out
             .warnings
             .iter()
+            .filter(|&&w| star_catch_asked || w != sf::Warning::StarCatchNoEffect)
             .map(|w| Warning {
                 code: w.code(),
                 params: crate::message::Params(Vec::new()),
@@ -688,4 +714,29 @@ pub fn compute(mut req: StarforceRequest) -> Result<StarforceResponse, ApiError>
             .collect(),
         request: req,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// No built-in rule set has an attempt that cannot succeed, so no request reaches this path; its message
+    /// is checked here: catalogued with its params, and serialized as every other message.
+    #[test]
+    fn the_unreachable_reason_is_a_catalogued_message() {
+        let req: StarforceRequest =
+            serde_json::from_str(r#"{"item_level":200,"from_star":12,"to_star":22}"#).unwrap();
+        let m = unreachable(&req, 17);
+        assert!(m.is_catalogued(), "{m:?}");
+        let out = serde_json::to_value(crate::message::MessageOut::from(&m)).unwrap();
+        assert_eq!(out["code"], "starforce.unreachable");
+        assert_eq!(
+            out["params"],
+            serde_json::json!({"from_star": 12, "to_star": 22, "star": 17})
+        );
+        assert_eq!(
+            out["message"],
+            "22★ cannot be reached from 12★: the success probability at 17★ is 0"
+        );
+    }
 }

@@ -4,7 +4,8 @@ schemathesis's positive_data_acceptance fails when a schema-valid request gets a
 negative_data_rejection when a schema-invalid one is accepted, so every rule the API checks must be in
 the document. This checks the cross-field star force rules (star caps per rule set and item level,
 from_star <= to_star, the safeguard stars per rule set, safeguard vs safeguard_stars, the event presets)
-on a seeded sample that crosses each boundary: for every request, the document's verdict (jsonschema_rs,
+on a seeded sample that crosses each boundary, and the flame score's rules (class names and aliases,
+exactly one of class/main_stat/weights, the stats each field takes, what goes with what): for every request, the document's verdict (jsonschema_rs,
 installed with schemathesis in .venv/) must equal the release CLI's (`pve starforce`: exit 0 or a 400-class
 error code).
 
@@ -66,22 +67,48 @@ def starforce_sample(rng, n):
         yield req
 
 
-def main():
-    rng = random.Random(14)
-    check = validator("StarforceRequest")
+def flame_sample(rng, n):
+    classes = ["hero", "에반", "xenon", "데몬어벤져", "night_lord", " hero", "Hero", "nobody", ""]
+    stats = ["str", "dex", "int", "luk", "attack_power", "magic_power", "boss_damage", "speed"]
+    for _ in range(n):
+        score = {}
+        for key, values in [
+            ("class", classes),
+            ("main_stat", stats),
+            ("sub_stats", [[], ["dex"], ["str", "luk"], ["dex", "dex"], ["speed"], ["int"]]),
+            ("attack", stats),
+            ("convention", ["kms_grade", "maple_expectation", "brendon_gms"]),
+            ("attack_weight", [3, "1/2", 0]),
+            ("sub_stat_weight", [1, "1/12"]),
+            ("weights", [{"str": 1}, {"luk": "1/12", "attack_power": 4}, {"nothing": 1}]),
+        ]:
+            if rng.random() < (0.5 if key == "class" else 0.25):
+                score[key] = rng.choice(values + [None])
+        yield {"flame": "eternal", "item": {"level": 200, "kind": "armor", "boss": True}, "score": score, "target_score": 100}
+
+
+def agree(op, schema, requests):
+    check = validator(schema)
     counts = {True: 0, False: 0}
     disagree = []
-    for req in starforce_sample(rng, int(os.environ.get("PVE_SCHEMA_SAMPLES", "400"))):
+    for req in requests:
         valid = check.is_valid(req)
         counts[valid] += 1
-        if valid != engine_accepts("starforce", req):
+        if valid != engine_accepts(op, req):
             disagree.append((valid, req))
-    print(f"starforce: {counts[True]} admitted, {counts[False]} refused by the document; {len(disagree)} disagreements")
+    print(f"{op}: {counts[True]} admitted, {counts[False]} refused by the document; {len(disagree)} disagreements")
     for valid, req in disagree[:10]:
-        print(f"  document {'admits' if valid else 'refuses'}, engine {'refuses' if valid else 'takes'}: {json.dumps(req)}")
+        print(f"  document {'admits' if valid else 'refuses'}, engine {'refuses' if valid else 'takes'}: {json.dumps(req, ensure_ascii=False)}")
     # A sample that never crosses a boundary would pass without checking anything.
     assert counts[True] >= 50 and counts[False] >= 50, counts
-    sys.exit(1 if disagree else 0)
+    return not disagree
+
+
+def main():
+    n = int(os.environ.get("PVE_SCHEMA_SAMPLES", "400"))
+    ok = agree("starforce", "StarforceRequest", starforce_sample(random.Random(14), n))
+    ok = agree("flame", "FlameRequest", flame_sample(random.Random(14), n)) and ok
+    sys.exit(0 if ok else 1)
 
 
 if __name__ == "__main__":

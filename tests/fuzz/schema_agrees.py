@@ -5,7 +5,8 @@ negative_data_rejection when a schema-invalid one is accepted, so every rule the
 the document. This checks the cross-field star force rules (star caps per rule set and item level,
 from_star <= to_star, the safeguard stars per rule set, safeguard vs safeguard_stars, the event presets)
 on a seeded sample that crosses each boundary, and the flame score's rules (class names and aliases,
-exactly one of class/main_stat/weights, the stats each field takes, what goes with what): for every request, the document's verdict (jsonschema_rs,
+exactly one of class/main_stat/weights, the stats each field takes, what goes with what) and the potential
+plan's (exactly one budget, its bounds; on a cube with its price, since which budgets a cube takes is data): for every request, the document's verdict (jsonschema_rs,
 installed with schemathesis in .venv/) must equal the release CLI's (`pve starforce`: exit 0 or a 400-class
 error code).
 
@@ -87,6 +88,17 @@ def flame_sample(rng, n):
         yield {"flame": "eternal", "item": {"level": 200, "kind": "armor", "boss": True}, "score": score, "target_score": 100}
 
 
+def potential_plan_sample(rng, n):
+    values = [0, 1, 250, 2.5, -1, 1e6, None]
+    for _ in range(n):
+        plan = {}
+        for key in ["budget_mesos", "budget_cubes"]:
+            if rng.random() < 0.6:
+                plan[key] = rng.choice(values)
+        yield {"cube": "red", "part": "모자", "level": 200, "grade": "레어", "goal": {"lines": {"str": 1}},
+               "cube_price_mesos": 1000, "plan": plan}
+
+
 def agree(op, schema, requests):
     check = validator(schema)
     counts = {True: 0, False: 0}
@@ -108,6 +120,7 @@ def main():
     n = int(os.environ.get("PVE_SCHEMA_SAMPLES", "400"))
     ok = agree("starforce", "StarforceRequest", starforce_sample(random.Random(14), n))
     ok = agree("flame", "FlameRequest", flame_sample(random.Random(14), n)) and ok
+    ok = agree("potential", "PotentialRequest", potential_plan_sample(random.Random(14), n // 2)) and ok
     sys.exit(0 if ok else 1)
 
 

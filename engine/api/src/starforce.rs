@@ -157,6 +157,7 @@ impl EventPreset {
 /// The request; echoed back, with every default filled in, as the response's `request`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(transform = request_rules_schema))]
 #[serde(deny_unknown_fields)]
 pub struct StarforceRequest {
     /// 0 to 300.
@@ -199,6 +200,76 @@ pub struct StarforceRequest {
     /// The budget-and-spares planner's question; absent → no `plan` in the response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<PlanRequest>,
+}
+
+/// The cross-field rules [`compute`] checks, as JSON Schema (request side only), derived from the rule
+/// tables so a request the schema admits is one the engine takes: the star cap of each rule set by
+/// item level (`to_star`, else `out_of_range`), `from_star ≤ to_star` (else `invalid_combination`),
+/// the stars where each rule set offers safeguard (`safeguard_stars`, else `out_of_range`), not both
+/// `safeguard: true` and `safeguard_stars`, and an `event` preset's toggles (a given toggle that
+/// contradicts it is `invalid_combination`).
+#[cfg(feature = "schema")]
+fn request_rules_schema(schema: &mut schemars::Schema) {
+    use serde_json::{json, Value};
+    let top = sf::RuleSetId::ALL
+        .iter()
+        .map(|id| id.rules().max_star)
+        .max()
+        .unwrap_or(0);
+    if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        for star in ["from_star", "to_star"] {
+            if let Some(p) = props.get_mut(star) {
+                p["maximum"] = json!(top);
+            }
+        }
+    }
+    let mut rules = Vec::new();
+    for id in sf::RuleSetId::ALL {
+        let r = id.rules();
+        // An absent `ruleset` is the default one.
+        let this = if id == sf::RuleSetId::default() {
+            json!({"properties": {"ruleset": {"const": id.as_str()}}})
+        } else {
+            json!({"properties": {"ruleset": {"const": id.as_str()}}, "required": ["ruleset"]})
+        };
+        let mut low = 0;
+        for &(level, cap) in r.star_caps {
+            if low > sf::MAX_ITEM_LEVEL {
+                break;
+            }
+            let high = level.min(sf::MAX_ITEM_LEVEL);
+            let mut cond = this.clone();
+            cond["properties"]["item_level"] = json!({"minimum": low, "maximum": high});
+            rules.push(json!({"if": cond, "then": {"properties": {"to_star": {"maximum": cap}}}}));
+            low = high.saturating_add(1);
+        }
+        rules.push(json!({
+            "if": this,
+            "then": {"properties": {"safeguard_stars": {"items": {"enum": r.safeguard.stars}}}}
+        }));
+    }
+    for to in 0..=top {
+        rules.push(json!({
+            "if": {"properties": {"to_star": {"const": to}}, "required": ["to_star"]},
+            "then": {"properties": {"from_star": {"maximum": to}}}
+        }));
+    }
+    rules.push(json!({"not": {
+        "properties": {"safeguard": {"const": true}, "safeguard_stars": {"type": "array"}},
+        "required": ["safeguard", "safeguard_stars"]
+    }}));
+    for preset in [EventPreset::Shining, EventPreset::Shining51015] {
+        let p = preset.rules();
+        rules.push(json!({
+            "if": {"properties": {"event": {"const": p.name}}, "required": ["event"]},
+            "then": {"properties": {"events": {"properties": {
+                "thirty_off": {"const": p.thirty_off},
+                "boom_reduction": {"const": p.boom_reduction},
+                "five_ten_fifteen": {"const": p.five_ten_fifteen}
+            }}}}
+        }));
+    }
+    schema.insert("allOf".into(), Value::Array(rules));
 }
 
 /// `budget_mesos` (attempt mesos, ≥ 0) and `spares` (owned replacement items); an absent one is

@@ -277,3 +277,65 @@ fn budget_for_is_monotone_and_consistent() {
         }
     }
 }
+
+/// A chain of millions of attempts (0→30 at level 250: every attempt costs at least one cell of the ceil
+/// lattice, so no grid within the work limit closes the bracket). The planner still answers, never
+/// an error: its bracket (clipped by Cantelli's inequality on the exact moments) contains the grid
+/// distribution's own `P(C ≤ q) = p` at the quantiles it reports, a budget far above the bulk is
+/// certain, one far below it is impossible, and `budget_for` has every level, in order, above the
+/// distribution's quantile minus its documented error (it reads a rigorous bracket, so it errs high).
+#[test]
+fn many_attempts_are_bracketed_and_budget_for_ends() {
+    let req = Request::new(250, 0, 30);
+    let Reach::Reachable(rep) = compute(&req).unwrap().result else {
+        panic!("0->30 at 250 is reachable")
+    };
+    assert!(rep.moments.mean_attempts > 1e6, "{}", rep.moments.mean_attempts);
+    let q = rep.cost_quantiles;
+    for (budget, p) in [(q.p50, 0.5), (q.p90, 0.9), (q.p99, 0.99)] {
+        let r = planned(
+            &req,
+            Plan {
+                budget_mesos: Some(budget),
+                spares: None,
+            },
+        );
+        // The distribution's quantile is itself within 0.1%: allow the CDF's change over that span.
+        let slack = 0.02;
+        assert!(
+            (r.reach.p_reach - p).abs() <= r.reach.error_bound + slack,
+            "budget {budget}: p_reach {} ± {} vs {p}",
+            r.reach.p_reach,
+            r.reach.error_bound
+        );
+        assert!(r.reach.error_bound <= 0.5);
+        let mut last = 0.0;
+        for (b, level) in r.budget_for.iter().zip([q.p50, q.p90, q.p99]) {
+            let b = b.expect("no spares limit: every level has a budget");
+            assert!(
+                b >= last && b >= level * (1.0 - 1e-3),
+                "budget_for {b} vs quantile {level}"
+            );
+            last = b;
+        }
+    }
+    let huge = planned(
+        &req,
+        Plan {
+            budget_mesos: Some(1e300),
+            spares: None,
+        },
+    );
+    assert!(
+        huge.reach.p_reach > 1.0 - 1e-9 && huge.reach.error_bound < 1e-9,
+        "{huge:?}"
+    );
+    let tiny = planned(
+        &req,
+        Plan {
+            budget_mesos: Some(rep.moments.mean_cost * 1e-6),
+            spares: None,
+        },
+    );
+    assert!(tiny.reach.p_reach < 1e-6, "{tiny:?}");
+}

@@ -472,7 +472,8 @@ pub struct BestPolicy {
 pub struct PlanResponse {
     /// P(reach `to_star` with attempt mesos ≤ budget and destroyed items ≤ spares), request's policy.
     pub p_reach: f64,
-    /// Absolute, rigorous: half the gap between the floor- and ceil-rounded lattice walks.
+    /// Absolute, rigorous: half the gap between the floor- and ceil-rounded lattice walks, each clipped by
+    /// Cantelli's inequality on the exact mean and sd of the attempt cost (at most 0.5).
     pub error_bound: f64,
     pub method: &'static str,
     /// What the budget counts.

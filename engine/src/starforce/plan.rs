@@ -16,9 +16,21 @@
 //!
 //! Without a budget, `p_reach = P(destroys ≤ spares)` from the exact booms PMF (bound: its cut tail);
 //! without a spares limit, the destroy edges are kept and only the cost is bounded.
+//!
+//! # Many attempts
+//! The ceil lattice charges every attempt at least one cell, so a chain of millions of expected
+//! attempts (0→30 at level 250: 2·10⁷) keeps `P↑` near 0 on any grid within [`MAX_WORK`]. Both brackets
+//! are therefore also clipped by Cantelli's inequality on the exact mean `μ` and sd `σ` of the attempt
+//! cost (from [`moments`](super::moments), destroys unlimited): for `b > μ`,
+//! `P(C ≤ b) ≥ (b − μ)² / (σ² + (b − μ)²)`, for `b < μ`, `P(C ≤ b) ≤ σ² / (σ² + (μ − b)²)`; with a spares
+//! limit, `P(C ≤ b, D ≤ s) ≥ P(D ≤ s) − P(C > b)` and `≤ P(D ≤ s)`. Every clipped bracket is still
+//! rigorous. It lets `budget_for` always end (the lower bound passes every level below `P(D ≤ s)` at a
+//! finite budget) and resolves budgets far from the distribution's bulk on the first grid. The grid is
+//! not refined when it cannot help: once a walk at the work limit would still have fewer cells than the
+//! chain's expected attempts, the bound is reported as it is (`starforce.plan_bound_above_target`).
 use super::chain::{Chain, Edge};
 use super::distribution::lattice_pmf;
-use super::moments::{booms_pmf, total};
+use super::moments::{booms_pmf, solve, total};
 
 /// The bound the grid is refined towards.
 pub const ERROR_TARGET: f64 = 1e-3;
@@ -34,6 +46,66 @@ pub struct PlanReach {
     pub error_bound: f64,
     /// Cells of the lattice used (0 when no lattice was needed).
     pub cells: usize,
+}
+
+/// What brackets `P(reach, C ≤ b, D ≤ s)` besides the lattices (module docs, "Many attempts"): the
+/// exact moments of the attempt cost `C` with destroys unlimited, and `P(D ≤ s)` (1 without a limit).
+#[derive(Debug, Clone, Copy)]
+struct Outer {
+    mean: f64,
+    sd: f64,
+    mean_attempts: f64,
+    /// `P(D ≤ s)` as a bracket (its cut tail: the booms PMF stops below `BOOMS_PMF_TAIL`).
+    cap_lo: f64,
+    cap_hi: f64,
+}
+
+impl Outer {
+    fn of(chain: &Chain, spares: Option<u32>) -> Option<Outer> {
+        let m = solve(chain, 0.0)?.moments;
+        let (cap_lo, cap_hi) = match spares {
+            None => (1.0, 1.0),
+            Some(s) => {
+                let (pmf, tail) = booms_pmf(chain)?;
+                let p = total(pmf.iter().take(s as usize + 1).copied()).min(1.0);
+                if s as usize >= pmf.len() {
+                    (p, (p + tail).min(1.0))
+                } else {
+                    (p, p)
+                }
+            }
+        };
+        Some(Outer {
+            mean: m.mean_cost,
+            sd: m.sd_cost,
+            mean_attempts: m.mean_attempts,
+            cap_lo,
+            cap_hi,
+        })
+    }
+
+    /// `(low, high)` clipped: Cantelli's bounds on `P(C ≤ b)` and `P(D ≤ s)`.
+    fn clip(&self, b: f64, low: f64, high: f64) -> (f64, f64) {
+        // σ²/(σ² + d²) = 1/(1 + (d/σ)²), written so that neither square overflows.
+        let d = b - self.mean;
+        let tail = if self.sd > 0.0 {
+            let r = self.sd / d.abs();
+            r * r / (1.0 + r * r)
+        } else {
+            0.0
+        };
+        let (c_lo, c_hi) = if d > 0.0 {
+            (1.0 - tail, 1.0)
+        } else if d < 0.0 {
+            (0.0, tail)
+        } else {
+            (0.0, 1.0)
+        };
+        let lo = low.max(self.cap_lo - (1.0 - c_lo)).max(0.0);
+        let hi = high.min(c_hi).min(self.cap_hi);
+        // The lattices and the inequalities bound the same number: only f64 rounding can cross them.
+        (lo.min(hi), hi)
+    }
 }
 
 /// `spares` as walked: a limit at or above the booms PMF's length (the PMF stops once the tail is
@@ -123,11 +195,13 @@ pub(crate) fn p_reach(chain: &Chain, budget: Option<f64>, spares: Option<u32>) -
             cells: 0,
         });
     }
+    let outer = Outer::of(chain, spares)?;
     let (spares, extra) = effective(chain, spares)?;
     let walked = match spares {
         Some(s) => augmented(chain, s),
         None => chain.clone(),
     };
+    let max_cells = MAX_WORK / walked.len().max(1);
     let mut cells = FIRST_CELLS;
     loop {
         let h = budget / cells as f64;
@@ -135,13 +209,16 @@ pub(crate) fn p_reach(chain: &Chain, budget: Option<f64>, spares: Option<u32>) -
             let pmf = lattice_pmf(&on_lattice(&walked, h, up), cells + 1).ok()?;
             Some(total(pmf.iter().copied()).min(1.0))
         };
-        let (low, high) = (read(true)?, read(false)?);
+        // Walked as unlimited, a spares limit past the booms PMF costs at most its cut tail `extra`.
+        let (low, high) = outer.clip(budget, read(true)? - extra, read(false)?);
         let bound = (high - low).max(0.0) / 2.0;
         let next = cells * 4;
-        if bound <= ERROR_TARGET || next.saturating_mul(walked.len()) > MAX_WORK {
+        // A finer grid helps the ceil lattice only if it can hold the attempts a run makes.
+        let hopeless = (max_cells as f64) < outer.mean_attempts;
+        if bound <= ERROR_TARGET || next > max_cells || hopeless {
             return Some(PlanReach {
                 p_reach: (low + high) / 2.0,
-                error_bound: bound + extra,
+                error_bound: bound,
                 cells,
             });
         }
@@ -158,19 +235,19 @@ const BUDGET_CELLS: usize = 1 << 12;
 /// two bracketing CDFs is read, so each budget is within one cell (returned as the second value) of
 /// the budget where the bracket crosses `p`. When only the optimistic CDF passes (many attempts, each
 /// rounded up to a whole cell) and doubling the budget no longer raises the pessimistic one, the cells
-/// are refined fourfold at the same budget, up to [`MAX_WORK`];
-/// past that the midpoint is read as it is.
+/// are refined fourfold at the same budget, up to [`MAX_WORK`] (not at all when the grid cannot hold the
+/// expected attempts); past that the midpoint is read as it is. Both CDFs are clipped as in [`p_reach`], so
+/// the pessimistic one passes every level below `P(D ≤ s)` at a finite budget and the doubling ends.
 pub(crate) fn budget_for(
     chain: &Chain,
     spares: Option<u32>,
     levels: &[f64],
     start: f64,
 ) -> Option<(Vec<Option<f64>>, f64)> {
-    let cap = match spares {
-        Some(_) => p_reach(chain, None, spares)?.p_reach,
-        None => 1.0,
-    };
-    let (spares, _) = effective(chain, spares)?;
+    let outer = Outer::of(chain, spares)?;
+    // Levels above what `P(D ≤ s)` surely reaches get no budget.
+    let cap = outer.cap_lo;
+    let (spares, extra) = effective(chain, spares)?;
     let walked = match spares {
         Some(s) => augmented(chain, s),
         None => chain.clone(),
@@ -183,6 +260,8 @@ pub(crate) fn budget_for(
     let mut budget = start.max(1.0);
     let mut cells = BUDGET_CELLS;
     let mut last_lo = -1.0;
+    let max_cells = MAX_WORK / walked.len().max(1);
+    let hopeless = (max_cells as f64) < outer.mean_attempts;
     for _ in 0..64 {
         let h = budget / cells as f64;
         let cdf = |up: bool| -> Option<Vec<f64>> {
@@ -197,7 +276,10 @@ pub(crate) fn budget_for(
                     .collect(),
             )
         };
-        let (low, high) = (cdf(true)?, cdf(false)?);
+        let (mut low, mut high) = (cdf(true)?, cdf(false)?);
+        for (x, (l, u)) in low.iter_mut().zip(high.iter_mut()).enumerate() {
+            (*l, *u) = outer.clip(x as f64 * h, *l - extra, *u);
+        }
         let (lo, hi) = (
             low.last().copied().unwrap_or(0.0),
             high.last().copied().unwrap_or(0.0),
@@ -209,7 +291,7 @@ pub(crate) fn budget_for(
         let finer = cells * 4;
         let refine = lo < wanted && hi >= wanted && lo <= last_lo + 1e-9;
         last_lo = lo;
-        if refine && finer.saturating_mul(walked.len()) <= MAX_WORK {
+        if refine && finer <= max_cells && !hopeless {
             cells = finer;
             continue;
         }

@@ -488,6 +488,8 @@ const ko = {
   "ch.reason_engine_error": "엔진 오류",
   "ch.reason_unknown": "이유 없음",
   "msg.starforce.unreachable": "{from_star}성에서 {to_star}성에 도달할 수 없습니다: {star}성 시도의 성공 확률이 0입니다",
+  "msg.potential.impossible": "{part} Lv.{level} 아이템은 {from_grade}~{to_grade} 등급에서 세 줄로 목표 옵션을 만들 수 없습니다 {unreachable}",
+  "msg.flame.impossible": "목표 점수 {target_score}은(는) 이 아이템에서 {flame} 불꽃 한 번으로 얻을 수 있는 최고 점수 {max_score}보다 높습니다",
 };
 
 const en = {
@@ -979,6 +981,8 @@ const en = {
   "ch.reason_engine_error": "engine error",
   "ch.reason_unknown": "no reason",
   "msg.starforce.unreachable": "{to_star} stars cannot be reached from {from_star} stars: the success chance at {star} stars is 0",
+  "msg.potential.impossible": "no three lines of a {part} of level {level} at {from_grade} to {to_grade} meet the goal {unreachable}",
+  "msg.flame.impossible": "target score {target_score} is above the best score {max_score} one {flame} flame can give on this item",
 };
 
 export const STRINGS = { ko, en };

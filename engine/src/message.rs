@@ -170,7 +170,41 @@ pub const CATALOGUE: &[(&str, &[&str])] = &[
     ("starforce.plan_bound_above_target", &["error_bound", "target"]),
     // issue 15: the star force operation's `impossible_reason`
     ("starforce.unreachable", &["from_star", "to_star", "star"]),
+    // issue 15: the potential and flame operations' `impossible_reason`
+    (
+        "potential.impossible",
+        &["part", "level", "from_grade", "to_grade", "unreachable"],
+    ),
+    ("flame.impossible", &["target_score", "max_score", "flame"]),
 ];
+
+impl crate::potential::Impossible {
+    /// This impossibility as a message with `code`'s params (`part`, `level`, `from_grade`, `to_grade`,
+    /// `unreachable`): `potential.impossible` for the potential operation, `valuation.potential_impossible`
+    /// for an item of a valuation.
+    pub fn message(&self, code: &'static str) -> Message {
+        use crate::potential::Condition;
+        let conditions: Vec<String> = self
+            .unreachable_alone
+            .iter()
+            .map(|c| match *c {
+                Condition::AtLeast { stat, value } => format!("{} ≥ {value}", stat.key()),
+                Condition::Lines { stat, count } => format!("{} × {count}", stat.key()),
+            })
+            .collect();
+        Message::new(
+            code,
+            vec![
+                ("part", self.part.as_str().into()),
+                ("level", self.level.into()),
+                ("from_grade", self.grades.0.to_string().into()),
+                ("to_grade", self.grades.1.to_string().into()),
+                ("unreachable", conditions.join(", ").into()),
+            ],
+            self.to_string(),
+        )
+    }
+}
 
 impl From<&crate::potential::Note> for Message {
     fn from(n: &crate::potential::Note) -> Self {

@@ -12,6 +12,9 @@ import { startFakeUpstream, FIXTURES, withLocalIcons } from '../fake-upstream/se
 import { formatMeso, formatPercent, formatCount } from '../../web/format.js';
 import { STRINGS } from '../../web/strings.js';
 
+/** A catalogued message as the page renders it in Korean (say() in web/i18n.js, no variants). */
+const koText = (m) => STRINGS.ko[`msg.${m.code}`].replace(/\{(\w+)\}/g, (_, k) => String(m.params[k]));
+
 let fake;
 let stack;
 let browser;
@@ -88,7 +91,11 @@ test('potential: the goal builder, cube and part give the request; the page equa
   assertSameValues(hat.raw, hatCli);
   const hr = JSON.parse(hatCli);
   assert.equal(hr.impossible, true, 'ATT% 21 + boss 30 on a hat is impossible');
-  assert.equal(await page.textContent('[data-testid="pot-impossible"]'), hr.reason);
+  // The reason is the catalogued message, in the page's language (Korean), not the engine's English.
+  assert.equal(hr.impossible_reason.code, 'potential.impossible');
+  assert.equal(hr.impossible_reason.message, hr.reason);
+  assert.equal(await page.textContent('[data-testid="pot-impossible"]'), koText(hr.impossible_reason));
+  assert.notEqual(koText(hr.impossible_reason), hr.reason);
 
   // An engine error is shown as its message, with the code explained in the page's language.
   await page.fill(`${form} .goal-rows li:nth-child(2) .goal-value`, '0');
@@ -133,6 +140,17 @@ test('flame: item, class score and target give the request; the page equals pve 
   expectShown(shown, 'fl-mean_flames', formatCount(r.mean_flames, 'ko', 1));
   expectShown(shown, 'fl-p99', formatCount(r.flame_quantiles.p99, 'ko', 0));
   assert.equal(await page.locator('#panel-flame svg.chart').count(), 1, 'the score distribution chart');
+
+  // A target above the best score is impossible, and says why in Korean.
+  await page.fill(`${form} input[name="target_score"]`, '5000');
+  const above = await waitForResult(page, 'flame', { ...request, target_score: 5000 });
+  const aboveCli = JSON.parse(cli('flame', above.request));
+  assertSameValues(above.raw, JSON.stringify(aboveCli));
+  assert.equal(aboveCli.impossible, true);
+  assert.equal(aboveCli.impossible_reason.code, 'flame.impossible');
+  assert.equal(await page.textContent('[data-testid="fl-impossible"]'), koText(aboveCli.impossible_reason));
+  await page.fill(`${form} input[name="target_score"]`, '150');
+  await waitForResult(page, 'flame', request);
 
   // Scoring by a main stat instead of a class changes the score object.
   await page.selectOption(`${form} select[name="score_by"]`, 'main_stat');

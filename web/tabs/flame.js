@@ -1,7 +1,7 @@
 // Flame (추가옵션): flame kind, item, score definition (a class or a main stat, and a convention) and a target
 // score; probability per flame, expected flames, quantiles and the score distribution.
 import { mountCalculator } from '../calculator.js';
-import { t, lang } from '../i18n.js';
+import { t, lang, say } from '../i18n.js';
 import { formatCount, formatPercent } from '../format.js';
 import { h, num, stat, grid, section, table, notes } from '../render.js';
 import { cdfChart, chartWidth } from '../charts.js';
@@ -92,7 +92,7 @@ function render({ response: r }) {
   const q = r.flame_quantiles ?? {};
   if (r.impossible) {
     out.push(section('fl.impossible', h('p', { class: 'impossible', 'data-testid': 'fl-impossible' },
-      h('span', { 'data-source': 'engine' }, r.reason ?? ''))));
+      h('span', { 'data-source': 'engine', 'data-code': r.impossible_reason?.code ?? null }, say(r.impossible_reason)))));
   }
   out.push(section('fl.summary', grid(
     stat('fl.p_success', num(formatPercent(r.p_success, lang()), r.p_success, 'fl-p_success')),

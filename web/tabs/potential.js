@@ -108,7 +108,7 @@ function render({ response: r }) {
   const q = r.attempt_quantiles ?? {};
   if (r.impossible) {
     out.push(section('pot.impossible', h('p', { class: 'impossible', 'data-testid': 'pot-impossible' },
-      h('span', { 'data-source': 'engine' }, r.reason ?? ''))));
+      h('span', { 'data-source': 'engine', 'data-code': r.impossible_reason?.code ?? null }, say(r.impossible_reason)))));
   }
   const cubes = r.mean_cubes !== undefined && r.mean_cubes !== null;
   out.push(section('pot.summary', grid(

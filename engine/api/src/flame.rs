@@ -420,6 +420,10 @@ pub struct FlameResponse {
     pub current_score: Option<f64>,
     pub impossible: bool,
     pub reason: Option<String>,
+    /// `reason` as a catalogued message `{code, params, message}` (code `flame.impossible`), absent when the
+    /// target can be reached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impossible_reason: Option<crate::message::MessageOut>,
     pub p_success: f64,
     pub p_per_attempt: f64,
     pub p_success_exact: String,
@@ -779,11 +783,19 @@ pub fn compute(req: FlameRequest) -> Result<FlameResponse, ApiError> {
         ),
         fl::Reach::Impossible { max_score } => (
             true,
-            Some(format!(
-                "target_score {} is above the best score {} that one {} flame can give on this item",
-                target.to_f64(),
-                max_score.to_f64(),
-                flame.key()
+            Some(pve_engine::message::Message::new(
+                "flame.impossible",
+                vec![
+                    ("target_score", target.to_f64().into()),
+                    ("max_score", max_score.to_f64().into()),
+                    ("flame", flame.key().into()),
+                ],
+                format!(
+                    "target_score {} is above the best score {} that one {} flame can give on this item",
+                    target.to_f64(),
+                    max_score.to_f64(),
+                    flame.key()
+                ),
             )),
             dist.p_at_least(target),
             None,
@@ -829,7 +841,8 @@ pub fn compute(req: FlameRequest) -> Result<FlameResponse, ApiError> {
         target_score_exact: target.to_string(),
         current_score: current_score.map(|s| s.to_f64()),
         impossible,
-        reason,
+        reason: reason.as_ref().map(|m| m.message.clone()),
+        impossible_reason: reason.as_ref().map(Into::into),
         p_success: p.to_f64(),
         p_per_attempt: p.to_f64(),
         p_success_exact: p.to_string(),

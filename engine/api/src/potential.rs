@@ -371,6 +371,10 @@ pub struct PotentialResponse {
     pub impossible: bool,
     /// Why the goal cannot be met; `null` when it can.
     pub reason: Option<String>,
+    /// The same as a catalogued message `{code, params, message}` (code `potential.impossible`), absent when
+    /// the goal can be met.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impossible_reason: Option<crate::message::MessageOut>,
     /// P(one attempt's lines meet the goal) at `grade`, if the grade does not change.
     pub p_per_attempt: f64,
     /// The same at every grade this cube can reach from `grade`.
@@ -499,6 +503,10 @@ pub fn compute(req: PotentialRequest) -> Result<PotentialResponse, ApiError> {
         },
         impossible: out.impossible.is_some(),
         reason: out.impossible.as_ref().map(|i| i.to_string()),
+        impossible_reason: out
+            .impossible
+            .as_ref()
+            .map(|i| (&i.message("potential.impossible")).into()),
         p_per_attempt: out.p_per_attempt,
         p_per_attempt_by_grade: out
             .p_by_grade

@@ -147,6 +147,8 @@ fn flame_requests() -> Vec<Value> {
                "score":{"class":"데몬어벤져"},"current":{"str":20}}),
         json!({"flame":"powerful","item":{"level":160,"boss":true,"kind":"weapon","base_attack":150},
                "score":{"class":"히어로"},"target_score":30}),
+        // Above the best score: impossible_reason.
+        json!({"flame":"eternal","item":{"level":200,"boss":true,"kind":"armor"},"score":{"class":"히어로"},"target_score":10000}),
     ]
 }
 
@@ -182,6 +184,8 @@ fn potential_requests() -> Vec<Value> {
             json!({"at_least": {"att_pct": 21, "boss_pct": 30}}),
         ),
         req("red", "모자", 150, "레어", json!({"at_least": {"str_pct": 9}})),
+        // No three lines give it: impossible_reason.
+        req("red", "모자", 150, "레어", json!({"at_least": {"str_pct": 90}})),
         req(
             "meso_reset_main",
             "장갑",
@@ -282,6 +286,8 @@ fn every_message_of_every_operation_is_catalogued() {
         "valuation.no_potential_table",
         "valuation.flame_impossible",
         "valuation.potential_impossible",
+        "potential.impossible",
+        "flame.impossible",
     ] {
         assert!(seen.contains(code), "{code} was not reached; reached {seen:?}");
     }

@@ -353,25 +353,7 @@ pub(super) fn value(
         Err(e) => return fail(out, refusal(kind, e)),
     };
     if let Some(imp) = &res.impossible {
-        let conditions: Vec<String> = imp
-            .unreachable_alone
-            .iter()
-            .map(|c| match *c {
-                pot::Condition::AtLeast { stat, value } => format!("{} ≥ {value}", stat.key()),
-                pot::Condition::Lines { stat, count } => format!("{} × {count}", stat.key()),
-            })
-            .collect();
-        let m = Message::new(
-            "valuation.potential_impossible",
-            vec![
-                ("part", imp.part.as_str().into()),
-                ("level", imp.level.into()),
-                ("from_grade", imp.grades.0.to_string().into()),
-                ("to_grade", imp.grades.1.to_string().into()),
-                ("unreachable", conditions.join(", ").into()),
-            ],
-            imp.to_string(),
-        );
+        let m = imp.message("valuation.potential_impossible");
         return fail(out, nv(kind, Reason::ImpossibleTarget, m));
     }
     let Some(mean_attempts) = res.mean_attempts else {

@@ -58,13 +58,35 @@ export async function shownNumbers(page, root) {
     .map((e) => [e.dataset.testid, { text: e.textContent, title: e.title, value: e.getAttribute('value') }])), root);
 }
 
-/** Record long tasks (main thread busy > 50 ms) from page load into window.__longTasks. */
+/**
+ * Records, from the page's first script on, every main-thread long task (`window.__longTasks`, reported,
+ * never asserted: a task's duration depends on the machine's load) and every use of the engine's code on
+ * the main thread (`window.__mainThreadWasm`: each WebAssembly compile or instantiate call made by the
+ * page's window, which the design forbids; the engine runs only in the Web Worker, whose global these
+ * wrappers do not touch).
+ */
 export async function observeLongTasks(page) {
   await page.addInitScript(() => {
     window.__longTasks = [];
     new PerformanceObserver((list) => {
       for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
     }).observe({ type: 'longtask', buffered: true });
+    window.__mainThreadWasm = [];
+    for (const name of ['compile', 'compileStreaming', 'instantiate', 'instantiateStreaming']) {
+      const original = WebAssembly[name];
+      WebAssembly[name] = function (...args) {
+        window.__mainThreadWasm.push(name);
+        return original.apply(this, args);
+      };
+    }
+    for (const name of ['Module', 'Instance']) {
+      WebAssembly[name] = new Proxy(WebAssembly[name], {
+        construct(target, args) {
+          window.__mainThreadWasm.push(name);
+          return new target(...args);
+        },
+      });
+    }
   });
 }
 

@@ -83,6 +83,9 @@ pub enum ParamSchema {
     VisibleAscii {
         max_length: u32,
     },
+    /// A webhook destination: the stateable part of the SSRF policy, [`crate::webhook::URL_PATTERN`] and not
+    /// [`crate::webhook::URL_NOT_PATTERN`], at most [`crate::webhook::MAX_URL_LEN`] characters.
+    WebhookUrl,
 }
 
 /// A request or response body.
@@ -552,7 +555,7 @@ Route {
                 links: WATCH_LINKS,
  request: Some(Body { media_type: "application/json", schema: Schema::Fields { fields: &[
     Field { name: "character", required: true, description: "A character name (the rule of the character routes' {name}; else 400 invalid_character_name).", schema: CHARACTER_NAME.schema },
-    Field { name: "webhook_url", required: true, description: "https only; never a private, loopback, link-local, carrier-grade-NAT or reserved address, an internal host name (localhost, .local, .internal, a single label) or credentials; at most 2048 characters. Else 400 invalid_webhook_url naming the rule.", schema: ParamSchema::Text { min_length: 1, max_length: Some(2048), pattern: None } },
+    Field { name: "webhook_url", required: true, description: "https only; never a private, loopback, link-local, carrier-grade-NAT or reserved address, an internal host name (localhost, .local, .internal, a single label) or credentials; at most 2048 characters. Else 400 invalid_webhook_url naming the rule. The pattern states this for host names; a public IPv4 or IPv6 literal host is also accepted, which the pattern leaves out.", schema: ParamSchema::WebhookUrl },
 ], closed: true } }),
                 responses: &[Answer { status: 201, description: "The watch, with its token (shown once).", body: Some(Body { media_type: "application/json", schema: Schema::Object { required: &[], description: "" } }), headers: &[], codes: &[] },
 error(400, "Bad request.", &["idempotency_key_required", "invalid_idempotency_key", "invalid_webhook_url", "invalid_character_name", "malformed_json", "unknown_field", "missing_field", "invalid_type"]),

@@ -12,6 +12,20 @@ use url::Url;
 
 pub const MAX_URL_LEN: usize = 2048;
 
+/// The part of the policy a JSON Schema pattern can state (the OpenAPI document's `webhook_url`): https,
+/// a dotted host name of letters, digits and inner hyphens whose last label is letters, an optional port
+/// (0 to 65535), an optional path, query or fragment of visible ASCII. Every string that matches it and
+/// not [`URL_NOT_PATTERN`] passes [`WebhookPolicy::check`] (a property test below); what a pattern cannot
+/// state well (public IP literals, which the policy also accepts) is said in the field's description.
+pub const URL_PATTERN: &str = "^https://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}\
+     (:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?([/?#][!-~]*)?$";
+
+/// Host names the policy refuses although they match [`URL_PATTERN`]: internal suffixes (any case) and
+/// `xn--` labels, which must be valid punycode.
+pub const URL_NOT_PATTERN: &str = "^https://([^/?#:]*\\.)?([xX][nN]--|[^/?#:]*\\.(\
+     [lL][oO][cC][aA][lL]|[iI][nN][tT][eE][rR][nN][aA][lL]|[lL][aA][nN]|[iI][nN][tT][rR][aA][nN][eE][tT]|\
+     [cC][oO][rR][pP]|[lL][oO][cC][aA][lL][hH][oO][sS][tT]|[hH][oO][mM][eE]\\.[aA][rR][pP][aA])([/?#:]|$))";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WebhookPolicy {
     /// `http://127.0.0.1…` / `http://localhost…` allowed (dev and tests only).
@@ -144,6 +158,59 @@ fn classify_name(name: &str) -> Result<bool, WebhookUrlError> {
 mod tests {
     use super::*;
     use WebhookUrlError::*;
+
+    proptest::proptest! {
+        /// Every URL the document's pattern admits (and its `not` does not refuse) is accepted.
+        #[test]
+        fn the_documented_pattern_admits_only_accepted_urls(
+            url in URL_PATTERN.trim_start_matches('^').trim_end_matches('$')
+        ) {
+            let not = regex::Regex::new(URL_NOT_PATTERN).unwrap();
+            proptest::prop_assume!(!not.is_match(&url) && url.len() <= MAX_URL_LEN);
+            let policy = WebhookPolicy { allow_loopback: false };
+            proptest::prop_assert!(policy.check(&url).is_ok(), "{url}: {:?}", policy.check(&url));
+        }
+    }
+
+    #[test]
+    fn the_not_pattern_names_the_refused_names() {
+        let (yes, not) = (
+            regex::Regex::new(URL_PATTERN).unwrap(),
+            regex::Regex::new(URL_NOT_PATTERN).unwrap(),
+        );
+        let policy = WebhookPolicy {
+            allow_loopback: false,
+        };
+        for url in [
+            "https://a.local",
+            "https://x.Internal:8443/p",
+            "https://printer.home.ARPA/",
+            "https://my.localhost",
+            "https://xn--zz.com",
+            "https://a.xn--b.com/x",
+        ] {
+            assert!(yes.is_match(url) && not.is_match(url), "{url}");
+            assert!(policy.check(url).is_err(), "{url}");
+        }
+        for url in [
+            "https://example.com",
+            "https://hooks.example.org:8443/a?b#c",
+            "https://localx.com",
+            "https://a.corpx.io",
+        ] {
+            assert!(yes.is_match(url) && !not.is_match(url), "{url}");
+            assert!(policy.check(url).is_ok(), "{url}");
+        }
+        for url in [
+            "http://example.com",
+            "https://8.8.8.8/",
+            "https://single",
+            "https://a.b1",
+            "https://a.bc:65536",
+        ] {
+            assert!(!yes.is_match(url), "{url}");
+        }
+    }
 
     #[test]
     fn ssrf_table() {

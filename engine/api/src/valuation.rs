@@ -86,7 +86,7 @@ pub struct Wrapper {
 pub struct NexonItemEquipment {
     /// `null` → potential and flame not valued (`unknown_class`). Required (a missing one is
     /// `missing_field`).
-    #[schemars(required)]
+    #[schemars(required, extend("type" = ["string", "null"]))]
     character_class: Option<String>,
     item_equipment: Vec<Value>,
     item_equipment_preset_1: Option<Vec<Value>>,

@@ -210,6 +210,11 @@ fn param_schema(s: &ParamSchema) -> Value {
             min_weight,
             max_weight,
         } => json!({"type": "string", "pattern": character_name_pattern(min_weight, max_weight)}),
+        ParamSchema::WebhookUrl => json!({
+            "type": "string", "minLength": 1, "maxLength": pve_edge::webhook::MAX_URL_LEN,
+            "pattern": pve_edge::webhook::URL_PATTERN,
+            "not": {"pattern": pve_edge::webhook::URL_NOT_PATTERN},
+        }),
     }
 }
 

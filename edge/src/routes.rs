@@ -636,7 +636,7 @@ Route {
                 summary: "Dead letters, newest first, paged.",
                 description: "",
                 params: &[Param { name: "limit", location: Location::Query, required: false, description: "", schema: ParamSchema::Integer { minimum: 1, maximum: 200 } },
-Param { name: "cursor", location: Location::Query, required: false, description: "The next_cursor of the previous page (dl1.<n>); anything else is 400 invalid_cursor.", schema: ParamSchema::Text { min_length: 1, max_length: None, pattern: Some(r"^dl1\.\+?[0-9]{1,19}$") } },
+Param { name: "cursor", location: Location::Query, required: false, description: "The next_cursor of the previous page (dl1.<n>); anything else is 400 invalid_cursor.", schema: ParamSchema::Text { min_length: 1, max_length: None, pattern: Some(r"^dl1\.[0-9]{1,19}$") } },
 Param { name: "include_replayed", location: Location::Query, required: false, description: "", schema: ParamSchema::OneOf(&["true", "false"]) }],
                 links: &[],
  request: None,

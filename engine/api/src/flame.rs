@@ -323,6 +323,7 @@ pub struct AssumptionsDto {
 
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(transform = request_rules_schema))]
 #[serde(deny_unknown_fields)]
 pub struct FlameRequest {
     pub flame: FlameDto,
@@ -336,6 +337,18 @@ pub struct FlameRequest {
     pub assumptions: AssumptionsDto,
     #[serde(default)]
     pub include_distribution: bool,
+}
+
+/// [`FlameRequest`]'s rule as JSON Schema: a target, given as `target_score` or as the `current` flame
+/// (whose score is the target), so at least one of the two is given and not null.
+#[cfg(feature = "schema")]
+fn request_rules_schema(schema: &mut schemars::Schema) {
+    let given =
+        |key: &str| serde_json::json!({"required": [key], "not": {"properties": {key: {"type": "null"}}}});
+    schema.insert(
+        "anyOf".into(),
+        serde_json::json!([given("target_score"), given("current")]),
+    );
 }
 
 #[derive(Debug, Serialize)]

@@ -368,8 +368,14 @@ fn uint(v: Option<&Value>, field: &str) -> va::Field<u32> {
     const EXPECTED: &str = "a non-negative integer (number or decimal string)";
     match v {
         None | Some(Value::Null) => Err(va::InputIssue::missing(field)),
+        // A whole number written with a fraction (`2.0`) is the same JSON Schema integer.
         Some(Value::Number(n)) => n
             .as_u64()
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(f))
+                    .map(|f| f as u64)
+            })
             .and_then(|x| u32::try_from(x).ok())
             .ok_or_else(|| va::InputIssue::invalid(field, n.to_string(), EXPECTED)),
         Some(Value::String(s)) if !s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit()) => {

@@ -111,7 +111,8 @@ fn document() -> Result<Value, String> {
             "headers": headers,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "ADMIN_TOKEN (or METRICS_SCRAPE_TOKEN for /metrics)."},
-                "watchToken": {"type": "http", "scheme": "bearer", "description": "The token returned when the watch was created (or the X-Watch-Token header)."}
+                "watchToken": {"type": "http", "scheme": "bearer", "description": "The token returned when the watch was created (or the X-Watch-Token header)."},
+                "watchTokenHeader": {"type": "apiKey", "in": "header", "name": "X-Watch-Token", "description": "The token returned when the watch was created (or Authorization: Bearer <token>)."}
             }
         }
     }))
@@ -145,7 +146,11 @@ fn operation(c: &Check, ids: &BTreeSet<&str>) -> Result<Value, String> {
             out.insert("security".into(), json!([{"bearer": []}]));
         }
         Auth::WatchToken => {
-            out.insert("security".into(), json!([{"watchToken": []}]));
+            // Either scheme: the header (which the creation's links fill in) or the bearer token.
+            out.insert(
+                "security".into(),
+                json!([{"watchTokenHeader": []}, {"watchToken": []}]),
+            );
         }
     }
     if !op.params.is_empty() {

@@ -2,8 +2,9 @@
 //! as Discord-compatible messages; CRITICAL ones also page (`PAGER_WEBHOOK_URL`, through the outbox too).
 //! INFO alerts are only logged and counted. The kinds, the routing, the dedup rule and every body are
 //! [`pve_edge::alerts`]. The same alert key within `ALERT_WINDOW_S` is counted, not re-sent (nor
-//! re-paged): the window bookkeeping and the outbox inserts are one D1 batch (the upsert below applies
-//! [`pve_edge::alerts::raise`]'s rule in SQL, atomically), so exactly one raise per window enqueues.
+//! re-paged): [`pve_edge::alerts::raise`] decides on the state as read, and the write is guarded by that
+//! state; the window bookkeeping and the outbox inserts are one D1 batch, so exactly one raise per window
+//! enqueues.
 //! [`resolve`] ends an alert: a `resolve` page (same `dedup_key`) and a chat message, and the next raise of
 //! the key is sent again.
 use crate::error::Platform;
@@ -12,7 +13,7 @@ use pve_edge::alerts::{
 };
 use pve_edge::config::AlertConfig;
 use serde::{Deserialize, Serialize};
-use worker::{console_error, console_log, console_warn, Env};
+use worker::{console_error, console_log, console_warn, D1Database, Env};
 
 use crate::bindings::DB;
 use crate::context::now_ms;
@@ -33,74 +34,19 @@ struct PrevState {
 /// (its event id is the row's last one).
 const GUARD: &str = "EXISTS (SELECT 1 FROM alert_state WHERE alert_key = ?8 AND last_event_id = ?9)";
 
-/// Count the alert, and enqueue its message if it is the first of its key in the window.
+/// How many times a raise reads the alert's state again when another raise or a resolve changed it first.
+/// Only window changes conflict (counting in an open window never does), so a loser meets an open window
+/// on its next read; a few tries are plenty.
+const RAISE_TRIES: u32 = 4;
+
+/// Count the alert, and enqueue its message if it is the first of its key in the window. The rule is
+/// [`pve_edge::alerts::raise`], applied to the state as read; the write is guarded by that state (the
+/// window it saw), so a raise that lost a race to another raise or a resolve writes nothing and decides
+/// again on what is there now.
 pub async fn raise(env: &Env, alert: Alert) -> Result<Raised, EdgeError> {
     let cfg = AlertConfig::parse(&vars::source(env))?;
     let db = env.d1(DB).platform()?;
-    let now = now_ms();
-    let key = alert.key();
-    let severity = alert.severity();
-    let event_id = outbox::new_event_id()?;
-
-    // Read the previous window only to report how many were suppressed; the decision is made atomically
-    // by the upsert below.
-    let prev: Option<PrevState> = crate::d1::first(
-        db.prepare(
-            "SELECT window_started_at, count_in_window, resolved_at FROM alert_state WHERE alert_key = ?1",
-        )
-        .bind(&[key.as_str().into()]),
-        None,
-    )
-    .await?;
-    let suppressed = suppressed_before(
-        prev.map(|p| Window {
-            started_at_ms: p.window_started_at,
-            count_in_window: p.count_in_window,
-            resolved: p.resolved_at.is_some(),
-        }),
-        cfg.window_ms,
-        now,
-    );
-
-    let upsert = db
-        .prepare(
-            "INSERT INTO alert_state (alert_key, severity, window_started_at, count_in_window, total_count, \
-                 last_event_id, updated_at) VALUES (?1, ?2, ?3, 1, 1, ?4, ?3) \
-             ON CONFLICT (alert_key) DO UPDATE SET severity = excluded.severity, \
-                 count_in_window = CASE WHEN alert_state.window_started_at + ?5 <= ?3 \
-                     OR alert_state.resolved_at IS NOT NULL THEN 1 \
-                     ELSE alert_state.count_in_window + 1 END, \
-                 last_event_id = CASE WHEN alert_state.window_started_at + ?5 <= ?3 \
-                     OR alert_state.resolved_at IS NOT NULL THEN ?4 \
-                     ELSE alert_state.last_event_id END, \
-                 window_started_at = CASE WHEN alert_state.window_started_at + ?5 <= ?3 \
-                     OR alert_state.resolved_at IS NOT NULL THEN ?3 \
-                     ELSE alert_state.window_started_at END, \
-                 resolved_at = NULL, \
-                 total_count = alert_state.total_count + 1, updated_at = ?3",
-        )
-        .bind(&[
-            key.as_str().into(),
-            severity.as_str().into(),
-            js_num(now),
-            event_id.as_str().into(),
-            js_num(cfg.window_ms),
-        ])
-        .platform()?;
-
-    let log_line = serde_json::json!({
-        "domain": "alerts", "task": "raise", "alert_key": key, "severity": severity.as_str(),
-        "what_happened": alert.what_happened(),
-    })
-    .to_string();
-
-    let route = channels(severity);
-    if !route.chat && !route.pager {
-        db.batch(vec![upsert]).await.platform()?;
-        console_log!("{log_line}");
-        return Ok(Raised::Logged);
-    }
-
+    let route = channels(alert.severity());
     let pager = if route.pager {
         Pager::parse(&vars::source(env))
     } else {
@@ -110,60 +56,171 @@ pub async fn raise(env: &Env, alert: Alert) -> Result<Raised, EdgeError> {
     if pager == Pager::NoRoutingKey {
         console_error!(
             "{}",
-            serde_json::json!({"domain": "alerts", "task": "page", "alert_key": key, "outcome": "error",
+            serde_json::json!({"domain": "alerts", "task": "page", "alert_key": alert.key(), "outcome": "error",
                 "error_detail": "PAGER_WEBHOOK_URL is set but PAGER_ROUTING_KEY is not: nobody is paged"})
         );
         alert = alert.detail("paging", Pager::NOT_SENT);
     }
+    for _ in 0..RAISE_TRIES {
+        if let Some(raised) = try_raise(&db, &cfg, &alert, &pager, now_ms()).await? {
+            let log_line = serde_json::json!({
+                "domain": "alerts", "task": "raise", "alert_key": alert.key(),
+                "severity": alert.severity().as_str(), "what_happened": alert.what_happened(),
+            })
+            .to_string();
+            match (alert.severity(), &raised) {
+                (_, Raised::Logged) => console_log!("{log_line}"),
+                (Severity::Critical, _) => console_error!("{log_line}"),
+                _ => console_warn!("{log_line}"),
+            }
+            return Ok(raised);
+        }
+    }
+    Err(EdgeError::platform(format!(
+        "alert_state of {} changed under each of {RAISE_TRIES} raises",
+        alert.key()
+    )))
+}
+
+/// One read-decide-write of [`raise`]; `None` when the state changed between the read and the write.
+async fn try_raise(
+    db: &D1Database,
+    cfg: &AlertConfig,
+    alert: &Alert,
+    pager: &Pager,
+    now: u64,
+) -> Result<Option<Raised>, EdgeError> {
+    let key = alert.key();
+    let severity = alert.severity();
+    let route = channels(severity);
+    let prev: Option<PrevState> = crate::d1::first(
+        db.prepare(
+            "SELECT window_started_at, count_in_window, resolved_at FROM alert_state WHERE alert_key = ?1",
+        )
+        .bind(&[key.as_str().into()]),
+        None,
+    )
+    .await?;
+    let window = prev.map(|p| Window {
+        started_at_ms: p.window_started_at,
+        count_in_window: p.count_in_window,
+        resolved: p.resolved_at.is_some(),
+    });
+    let (_, send) = pve_edge::alerts::raise(window, cfg.window_ms, now);
+    let logged = !route.chat && !route.pager;
+    let Some(open) = window.filter(|_| !send) else {
+        return open_window(db, cfg, alert, pager, window, now).await;
+    };
+    // Counted in the window it read (still open, not resolved since).
+    let count: Option<u64> = crate::d1::first(
+        db.prepare(
+            "UPDATE alert_state SET severity = ?2, count_in_window = count_in_window + 1, \
+                 total_count = total_count + 1, updated_at = ?3 \
+             WHERE alert_key = ?1 AND window_started_at = ?4 AND resolved_at IS NULL \
+             RETURNING count_in_window",
+        )
+        .bind(&[
+            key.as_str().into(),
+            severity.as_str().into(),
+            js_num(now),
+            js_num(open.started_at_ms),
+        ]),
+        Some("count_in_window"),
+    )
+    .await?;
+    Ok(count.map(|count_in_window| {
+        if logged {
+            Raised::Logged
+        } else {
+            Raised::Counted { count_in_window }
+        }
+    }))
+}
+
+/// This raise opens a new window (the first raise of the key, the last window over, or the alert resolved
+/// since): the state and the messages in one batch, the messages only if the state write won.
+async fn open_window(
+    db: &D1Database,
+    cfg: &AlertConfig,
+    alert: &Alert,
+    pager: &Pager,
+    prev: Option<Window>,
+    now: u64,
+) -> Result<Option<Raised>, EdgeError> {
+    let key = alert.key();
+    let severity = alert.severity();
+    let route = channels(severity);
+    let suppressed = suppressed_before(prev, cfg.window_ms, now);
+    let event_id = outbox::new_event_id()?;
+    let state = match prev {
+        None => db
+            .prepare(
+                "INSERT INTO alert_state (alert_key, severity, window_started_at, count_in_window, total_count, \
+                     last_event_id, updated_at) VALUES (?1, ?2, ?3, 1, 1, ?4, ?3) \
+                 ON CONFLICT (alert_key) DO NOTHING",
+            )
+            .bind(&[
+                key.as_str().into(),
+                severity.as_str().into(),
+                js_num(now),
+                event_id.as_str().into(),
+            ]),
+        // Guarded by the window it read and whether it was resolved.
+        Some(w) => db
+            .prepare(
+                "UPDATE alert_state SET severity = ?2, window_started_at = ?3, count_in_window = 1, \
+                     last_event_id = ?4, resolved_at = NULL, total_count = total_count + 1, updated_at = ?3 \
+                 WHERE alert_key = ?1 AND window_started_at = ?5 AND (resolved_at IS NOT NULL) = ?6",
+            )
+            .bind(&[
+                key.as_str().into(),
+                severity.as_str().into(),
+                js_num(now),
+                event_id.as_str().into(),
+                js_num(w.started_at_ms),
+                js_num(u64::from(w.resolved)),
+            ]),
+    }
+    .platform()?;
     let guard_binds = || [key.as_str().into(), event_id.as_str().into()];
-    let mut statements = vec![upsert];
+    let mut statements = vec![state];
     if route.chat {
         let event = NewEvent {
             event_id: event_id.clone(),
             aggregate: Aggregate::Alert,
             aggregate_id: key.clone(),
             event_type: format!("alert.{}", severity.as_str().to_ascii_lowercase()),
-            payload: chat_message(&alert, &cfg, now, suppressed)?,
+            payload: chat_message(alert, cfg, now, suppressed)?,
         };
-        statements.push(event.insert_if(&db, now, GUARD, guard_binds()).platform()?);
+        statements.push(event.insert_if(db, now, GUARD, guard_binds()).platform()?);
     }
-    let page_event_id = match &pager {
-        Pager::On { routing_key } => {
+    let page_event_id = match pager {
+        Pager::On { routing_key } if route.pager => {
             let id = outbox::new_event_id()?;
             let event = NewEvent {
                 event_id: id.clone(),
                 aggregate: Aggregate::Page,
                 aggregate_id: key.clone(),
                 event_type: "page.trigger".into(),
-                payload: trigger_page(&alert, &cfg, routing_key, now, suppressed)?,
+                payload: trigger_page(alert, cfg, routing_key, now, suppressed)?,
             };
-            statements.push(event.insert_if(&db, now, GUARD, guard_binds()).platform()?);
+            statements.push(event.insert_if(db, now, GUARD, guard_binds()).platform()?);
             Some(id)
         }
-        Pager::Off | Pager::NoRoutingKey => None,
+        _ => None,
     };
     let results = db.batch(statements).await.platform()?;
-    let enqueued = crate::d1::changes_at(&results, 1)? > 0;
-    match severity {
-        Severity::Critical => console_error!("{log_line}"),
-        _ => console_warn!("{log_line}"),
+    if crate::d1::changes_at(&results, 0)? == 0 {
+        return Ok(None);
     }
-    if enqueued {
-        return Ok(Raised::Enqueued {
+    Ok(Some(if !route.chat && !route.pager {
+        Raised::Logged
+    } else {
+        Raised::Enqueued {
             event_id,
             page_event_id,
-        });
-    }
-    let count: Option<u64> = crate::d1::first(
-        db.prepare("SELECT count_in_window FROM alert_state WHERE alert_key = ?1")
-            .bind(&[key.as_str().into()]),
-        Some("count_in_window"),
-    )
-    .await?;
-    Ok(Raised::Counted {
-        count_in_window: count
-            .ok_or_else(|| EdgeError::internal("alert_state row missing right after its upsert"))?,
-    })
+        }
+    }))
 }
 
 /// Resolve the alert `key`: mark it resolved (its next raise opens a new window and is sent), and enqueue

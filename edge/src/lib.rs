@@ -30,4 +30,5 @@ pub mod time;
 pub mod upstream;
 pub mod validate;
 pub mod valuation;
+pub mod watches;
 pub mod webhook;

@@ -3,6 +3,7 @@
 //! between our own Worker and Durable Object, i.e. a bug or a version skew), never a guess.
 use crate::cache::Entry;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
 
@@ -196,9 +197,163 @@ pub fn parse_generation(value: Option<&str>) -> Result<Option<u64>, LoadError> {
         .transpose()
 }
 
+/// How many last results one object keeps (one key per object in practice; bounded anyway).
+pub const LAST_MAX: usize = 16;
+
+struct Flight<L> {
+    id: u64,
+    /// The generation its result is stamped with.
+    generation: u64,
+    load: L,
+}
+
+/// The single-flight object's memory: its loads in flight and its last results, per key. `L` is the
+/// shared load the Worker awaits (a shared future); the choices are made here, without I/O:
+/// - a request joins the load in flight for its key only if that load started under the request's
+///   generation or a later one ([`Flights::joinable`]); otherwise it leads a new one, which replaces the
+///   older in the map (the older finishes for its own waiters);
+/// - a load leaves the map when it ends, however it ends, but only if it is still the one registered
+///   under its key ([`Flights::ended`]: a replaced load never removes its successor);
+/// - a last result answers only a [`Want`] it meets ([`Flights::remembered`]); at most [`LAST_MAX`] are
+///   kept (the map is cleared when full).
+pub struct Flights<L> {
+    in_flight: HashMap<String, Flight<L>>,
+    last: HashMap<String, Rc<Entry>>,
+    next_id: u64,
+}
+
+impl<L> Default for Flights<L> {
+    fn default() -> Self {
+        Flights {
+            in_flight: HashMap::new(),
+            last: HashMap::new(),
+            next_id: 0,
+        }
+    }
+}
+
+impl<L: Clone> Flights<L> {
+    /// The load in flight for `key` that a request wanting `generation` may join.
+    pub fn joinable(&self, key: &str, generation: u64) -> Option<L> {
+        self.in_flight
+            .get(key)
+            .filter(|f| crate::purge::is_current_stamp(f.generation, generation))
+            .map(|f| f.load.clone())
+    }
+
+    /// A fresh id for the next load (given to its end guard before the load exists).
+    pub fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// Register load `id` as the one in flight for `key`, stamped `generation`.
+    pub fn lead(&mut self, key: &str, id: u64, generation: u64, load: L) {
+        self.in_flight
+            .insert(key.to_owned(), Flight { id, generation, load });
+    }
+
+    /// Load `id` for `key` ended: remove it, unless another load has replaced it since.
+    pub fn ended(&mut self, key: &str, id: u64) {
+        if self.in_flight.get(key).is_some_and(|f| f.id == id) {
+            self.in_flight.remove(key);
+        }
+    }
+
+    /// Keep `entry` as `key`'s last result.
+    pub fn remember(&mut self, key: &str, entry: Rc<Entry>) {
+        if self.last.len() >= LAST_MAX && !self.last.contains_key(key) {
+            self.last.clear();
+        }
+        self.last.insert(key.to_owned(), entry);
+    }
+
+    /// `key`'s last result, if it answers `want` at `now`.
+    pub fn remembered(&self, key: &str, want: &Want, now: u64) -> Option<Rc<Entry>> {
+        self.last.get(key).filter(|e| want.accepts(e, now)).cloned()
+    }
+
+    /// Drop every last result (a purge: stamps already refuse them; this frees the memory).
+    pub fn forget(&mut self) {
+        self.last.clear();
+    }
+
+    /// How many loads are in flight.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn entry(fetched_at: u64, generation: u64) -> Rc<Entry> {
+        // Fresh for an hour after it was fetched.
+        let mut e = Entry::found(b"{}".to_vec(), fetched_at, 3_600_000, 3_600_000);
+        e.meta.generation = generation;
+        Rc::new(e)
+    }
+
+    #[test]
+    fn a_request_joins_only_a_load_of_its_generation_or_later() {
+        let mut f: Flights<&str> = Flights::default();
+        assert_eq!(f.joinable("k", 0), None);
+        let first = f.next_id();
+        f.lead("k", first, 3, "load@3");
+        assert_eq!(f.joinable("k", 3), Some("load@3"));
+        assert_eq!(
+            f.joinable("k", 2),
+            Some("load@3"),
+            "an older want takes a newer load"
+        );
+        assert_eq!(
+            f.joinable("k", 4),
+            None,
+            "after a purge, never the load started before it"
+        );
+        assert_eq!(f.joinable("other", 0), None);
+        // The request after the purge leads a new load, which replaces the old in the map.
+        let second = f.next_id();
+        assert_ne!(first, second);
+        f.lead("k", second, 4, "load@4");
+        // The old load ends: it must not remove its successor.
+        f.ended("k", first);
+        assert_eq!(f.joinable("k", 4), Some("load@4"));
+        f.ended("k", second);
+        assert_eq!(f.joinable("k", 0), None);
+        assert_eq!(f.in_flight(), 0);
+    }
+
+    #[test]
+    fn last_results_answer_only_what_they_meet_and_stay_bounded() {
+        let mut f: Flights<()> = Flights::default();
+        let now = 1_000;
+        f.remember("k", entry(900, 2));
+        let want = |min_fetched_at, min_generation| Want {
+            min_fetched_at,
+            min_generation,
+        };
+        assert!(f.remembered("k", &want(0, 2), now).is_some());
+        assert!(
+            f.remembered("k", &want(901, 2), now).is_none(),
+            "a refresh wants a newer copy"
+        );
+        assert!(f.remembered("k", &want(0, 3), now).is_none(), "purged since");
+        assert!(f.remembered("other", &want(0, 0), now).is_none());
+        for i in 0..LAST_MAX {
+            f.remember(&format!("k{i}"), entry(900, 2));
+        }
+        assert!(f.last.len() <= LAST_MAX);
+        // Replacing a remembered key never clears the others.
+        let before = f.last.len();
+        f.remember(&format!("k{}", LAST_MAX - 1), entry(950, 2));
+        assert_eq!(f.last.len(), before);
+        f.forget();
+        assert!(f
+            .remembered(&format!("k{}", LAST_MAX - 1), &want(0, 0), now)
+            .is_none());
+    }
 
     #[test]
     fn every_sent_role_round_trips_through_its_header() {

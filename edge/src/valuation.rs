@@ -2,8 +2,10 @@
 //! canonical form (checked numbers, items ordered by slot) so equal valuations have equal JSON and a
 //! change is a difference of that JSON.
 use crate::error::EdgeError;
+use pve_api::valuation::ValuationResponse;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::fmt;
 
 /// What a refresh computed for a character, reduced to what a notification needs. The valuation engine's
 /// answer is converted to this by the refresh path (one adapter, where the valuation is computed).
@@ -24,7 +26,57 @@ pub struct ItemValue {
     pub mean_cost: Option<f64>,
 }
 
+/// Why a valuation has no summary to watch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SummaryError {
+    /// The engine's answer has no set of this name.
+    NoSuchSet(String),
+    /// The set's total is not in mesos (nothing of it is valued in mesos).
+    NoMesosTotal(String),
+}
+
+impl fmt::Display for SummaryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SummaryError::NoSuchSet(set) => write!(f, "the answer has no {set} set"),
+            SummaryError::NoMesosTotal(set) => write!(f, "the {set} set has no total in mesos"),
+        }
+    }
+}
+
+impl std::error::Error for SummaryError {}
+
 impl ValuationSummary {
+    /// The summary of `set` (`equipped`, `preset_N`) of the engine's typed answer: the set's total and its
+    /// items (slot, name, mean cost in mesos; `None` when nothing of the item is valued in mesos).
+    ///
+    /// # Errors
+    /// [`SummaryError`] when the answer has no such set, or the set's total is not in mesos.
+    pub fn of_set(response: &ValuationResponse, set: &str) -> Result<ValuationSummary, SummaryError> {
+        let chosen = response
+            .sets
+            .iter()
+            .find(|s| s.set == set)
+            .ok_or_else(|| SummaryError::NoSuchSet(set.to_owned()))?;
+        let total = chosen
+            .summary
+            .mean_mesos
+            .ok_or_else(|| SummaryError::NoMesosTotal(set.to_owned()))?;
+        Ok(ValuationSummary {
+            total_mean_cost: total,
+            items: chosen
+                .items
+                .iter()
+                .map(|i| ItemValue {
+                    slot: i.slot.clone(),
+                    name: i.name.clone(),
+                    mean_cost: i.mean_mesos,
+                })
+                .collect(),
+        })
+    }
+
     /// Checks the numbers and orders items by slot, so equal valuations have equal canonical JSON.
     /// # Errors
     /// [`EdgeError::InvalidValuationSummary`] for a non-finite cost or an empty or repeated slot.
@@ -84,6 +136,45 @@ mod tests {
         assert!(
             ja.contains("\"mean_cost\":null"),
             "an unvalued item stays null, never 0: {ja}"
+        );
+    }
+
+    /// A one-item character, valued by the engine; the summary taken from the typed answer equals the one
+    /// read back from the JSON the engine writes (the route's bytes), number for number.
+    #[test]
+    fn the_summary_of_the_typed_answer_is_the_one_its_json_says() {
+        pve_api::potential::install_potential_data(include_bytes!("../../engine/data/potential.bin"))
+            .unwrap();
+        let request = r#"{"character_class": "아크메이지(불,독)", "item_equipment": [
+            {"item_equipment_slot": "모자", "item_equipment_part": "모자", "item_name": "앱솔랩스 메이지크라운",
+             "item_base_option": {"base_equipment_level": 160}, "starforce": "17",
+             "starforce_scroll_flag": "미사용", "potential_option_grade": null,
+             "additional_potential_option_grade": null, "item_add_option": {}}]}"#;
+        let typed = pve_api::valuation::handle(request).unwrap();
+        let s = ValuationSummary::of_set(&typed, "equipped").unwrap();
+        let text: serde_json::Value =
+            serde_json::from_str(&pve_api::handle(pve_api::Operation::Valuation, request).unwrap()).unwrap();
+        let set = text["sets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["set"] == "equipped")
+            .unwrap();
+        assert_eq!(Some(s.total_mean_cost), set["summary"]["mean_mesos"].as_f64());
+        assert!(
+            s.total_mean_cost > 0.0,
+            "17 stars cost something: {}",
+            s.total_mean_cost
+        );
+        assert_eq!(s.items.len(), set["items"].as_array().unwrap().len());
+        for (mine, theirs) in s.items.iter().zip(set["items"].as_array().unwrap()) {
+            assert_eq!(mine.slot, theirs["slot"].as_str().unwrap());
+            assert_eq!(mine.name, theirs["name"].as_str().unwrap());
+            assert_eq!(mine.mean_cost, theirs["mean_mesos"].as_f64());
+        }
+        assert_eq!(
+            ValuationSummary::of_set(&typed, "preset_3"),
+            Err(SummaryError::NoSuchSet("preset_3".into()))
         );
     }
 

@@ -378,6 +378,33 @@ test('alerts: the same key within the window is counted, not re-sent; INFO is on
   assert.equal(unknown.json.error.code, 'unknown_variant');
 });
 
+test('alerts: concurrent raises of one key open its window once; each of the others is counted once (issue 12)', async () => {
+  // The rule (pve_edge::alerts::raise) decides on the state a raise read; the write is guarded by that state.
+  const key = 'outbox.dead_lettered.concurrency';
+  const raise = () => admin.alert({ kind: 'dead_lettered', what_happened: 'concurrent', key_suffix: 'concurrency' });
+  const round = async (n) => {
+    const answers = await Promise.all(Array.from({ length: n }, raise));
+    const enqueued = answers.filter((a) => a.outcome === 'enqueued');
+    const counted = answers.filter((a) => a.outcome === 'counted').map((a) => a.count_in_window).sort((a, b) => a - b);
+    assert.equal(enqueued.length, 1, JSON.stringify(answers));
+    assert.deepEqual(counted, Array.from({ length: n - 1 }, (_, i) => i + 2), 'every count is seen once');
+    return enqueued[0];
+  };
+  await round(12);
+  let row = (await admin.stats()).alerts.find((a) => a.alert_key === key);
+  assert.equal(row.total_count, 12);
+  assert.equal(row.count_in_window, 12);
+  // Resolved, the next raises open one new window again.
+  const resolved = await admin.call('POST', `/v1/admin/alerts/${key}/resolve`);
+  assert.equal(resolved.json.outcome, 'resolved', JSON.stringify(resolved.json));
+  const reopened = await round(6);
+  row = (await admin.stats()).alerts.find((a) => a.alert_key === key);
+  assert.equal(row.total_count, 18);
+  assert.equal(row.count_in_window, 6);
+  assert.equal(row.last_event_id, reopened.event_id);
+  assert.equal(row.resolved_at, null);
+});
+
 test('the cron trigger runs the sweep and the relay (the real scheduled handler)', async () => {
   const w = await newWatch('Cronwatch', '/hooks/cron');
   const cron = await fetch(`${stack.url}/cdn-cgi/local/scheduled?cron=${encodeURIComponent('* * * * *')}`);

@@ -1,9 +1,5 @@
 //! Binding names. They must match `wrangler.toml`. Variable and secret names are in
-//! [`pve_edge::config::var`] (re-exported here for the modules that read them).
-pub use pve_edge::config::var::{
-    ADMIN_TOKEN, ALERT_WEBHOOK_URL, METRICS_SCRAPE_TOKEN, PAGER_ROUTING_KEY, PAGER_WEBHOOK_URL,
-    UPSTREAM_BASE_URL,
-};
+//! [`pve_edge::config::var`].
 
 /// Workers KV namespace used as the L2 cache.
 pub const CACHE_KV: &str = "CACHE";

@@ -47,5 +47,5 @@ pub fn new_request_id() -> String {
         // keeps log lines apart.
         return format!("t{:x}", now_ms());
     }
-    crate::token::hex(&bytes)
+    pve_edge::hash::hex(&bytes)
 }

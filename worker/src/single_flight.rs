@@ -3,9 +3,9 @@
 //!
 //! A Durable Object's input gate opens while it awaits I/O (the upstream fetch, KV), so other requests run
 //! inside it meanwhile: the object alone does not serialize anything. What coalesces is its in-memory
-//! map of in-flight loads: the first request for a key becomes the **leader** and starts the load; every
-//! request that arrives while it runs is a **follower** and awaits the same shared future, hence gets the
-//! same bytes. The load runs detached from its waiters (`spawn_local`): a waiter that reaches its
+//! map of in-flight loads ([`Flights`], in pve-edge, which makes the join/lead choices): the first
+//! request for a key becomes the **leader** and starts the load; every request that arrives while it runs
+//! is a **follower** and awaits the same shared future, hence gets the same bytes. The load runs detached from its waiters (`spawn_local`): a waiter that reaches its
 //! deadline leaves without cancelling anything. The map entry is removed when the load ends, by a drop
 //! guard, on success and error alike (a panic aborts the whole isolate, map included).
 //!
@@ -28,11 +28,10 @@ use crate::context::{now_ms, Outcome, TaskContext};
 use crate::upstream;
 use futures_util::future::{self, Either, FutureExt, LocalBoxFuture, Shared};
 use pve_edge::cache::{Entry, Meta, Resource};
-use pve_edge::purge::{is_current_stamp, next_generation};
-use pve_edge::single_flight::{parse_generation, LoadError, Loaded, Role, Want, ROLE_HEADER};
+use pve_edge::purge::next_generation;
+use pve_edge::single_flight::{parse_generation, Flights, LoadError, Loaded, Role, Want, ROLE_HEADER};
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 use worker::{
@@ -171,34 +170,20 @@ pub async fn generation(env: &Env, name: &str, purge: bool, request_id: &str) ->
 
 type SharedLoad = Shared<LocalBoxFuture<'static, std::result::Result<Rc<Entry>, LoadError>>>;
 
-struct Flight {
-    id: u64,
-    /// The generation its result is stamped with.
-    generation: u64,
-    load: SharedLoad,
-}
-
-#[derive(Default)]
-struct Flights {
-    in_flight: RefCell<HashMap<String, Flight>>,
-    /// The last result per key (one key per object in practice; bounded anyway).
-    last: RefCell<HashMap<String, Rc<Entry>>>,
-    next_id: Cell<u64>,
-}
+/// The object's in-flight loads and last results; every choice about them is [`Flights`]'s. Borrowed
+/// only between awaits.
+type Memory = Rc<RefCell<Flights<SharedLoad>>>;
 
 /// Removes its flight from the map when the load ends, however it ends.
 struct FlightGuard {
-    flights: Rc<Flights>,
+    flights: Memory,
     key: String,
     id: u64,
 }
 
 impl Drop for FlightGuard {
     fn drop(&mut self) {
-        let mut map = self.flights.in_flight.borrow_mut();
-        if map.get(&self.key).is_some_and(|f| f.id == self.id) {
-            map.remove(&self.key);
-        }
+        self.flights.borrow_mut().ended(&self.key, self.id);
     }
 }
 
@@ -206,7 +191,7 @@ impl Drop for FlightGuard {
 pub struct SingleFlight {
     state: State,
     env: Env,
-    flights: Rc<Flights>,
+    flights: Memory,
     /// The purge generation (names' ocid objects only), once read from storage.
     generation: Cell<Option<u64>>,
 }
@@ -261,7 +246,7 @@ impl SingleFlight {
         self.generation.set(Some(generation));
         self.state.storage().put(GENERATION_KEY, generation).await?;
         // Stamps already keep the last results from answering; drop them to free the memory too.
-        self.flights.last.borrow_mut().clear();
+        self.flights.borrow_mut().forget();
         task.record("generation", generation);
         task.finish(Outcome::Ok, Some(200));
         Response::from_json(&GenerationAnswer { generation, previous })
@@ -306,12 +291,12 @@ impl SingleFlight {
         };
         let reported = authority.then_some(generation);
         let now = now_ms();
-        let remembered = self.flights.last.borrow().get(&key).cloned();
         let want = Want {
             min_fetched_at: load_req.min_fetched_at,
             min_generation: generation,
         };
-        if let Some(entry) = remembered.filter(|e| want.accepts(e, now)) {
+        let remembered = self.flights.borrow().remembered(&key, &want, now);
+        if let Some(entry) = remembered {
             return self.answer(task, Ok((Role::Memory, entry)), reported);
         }
         let (role, shared) = self.join_or_lead(&key, &load_req, generation, cfg, &task.request_id);
@@ -336,17 +321,11 @@ impl SingleFlight {
         cfg: Rc<Config>,
         request_id: &str,
     ) -> (Role, SharedLoad) {
-        if let Some(flight) = self
-            .flights
-            .in_flight
-            .borrow()
-            .get(key)
-            .filter(|f| is_current_stamp(f.generation, generation))
-        {
-            return (Role::Follower, flight.load.clone());
+        let joinable = self.flights.borrow().joinable(key, generation);
+        if let Some(load) = joinable {
+            return (Role::Follower, load);
         }
-        let id = self.flights.next_id.get() + 1;
-        self.flights.next_id.set(id);
+        let id = self.flights.borrow_mut().next_id();
         let guard = FlightGuard {
             flights: self.flights.clone(),
             key: key.to_owned(),
@@ -369,24 +348,13 @@ impl SingleFlight {
                 );
             }
             if let Ok(entry) = &result {
-                let mut last = flights.last.borrow_mut();
-                if last.len() >= 16 {
-                    last.clear();
-                }
-                last.insert(resource.key(), entry.clone());
+                flights.borrow_mut().remember(&resource.key(), entry.clone());
             }
             result
         }
         .boxed_local()
         .shared();
-        self.flights.in_flight.borrow_mut().insert(
-            key.to_owned(),
-            Flight {
-                id,
-                generation,
-                load: load.clone(),
-            },
-        );
+        self.flights.borrow_mut().lead(key, id, generation, load.clone());
         // Run the load to its end whatever happens to the waiters.
         wasm_bindgen_futures::spawn_local(load.clone().map(drop));
         (Role::Leader, load)

@@ -1,6 +1,6 @@
 //! Random ids and tokens from the platform's CSPRNG. Hex and SHA-256 in hex are `pve_edge::hash`;
 //! the constant-time comparison is `pve_edge::http::ct_eq`.
-pub use pve_edge::hash::{hex, sha256_hex};
+use pve_edge::hash::hex;
 
 /// `prefix` followed by `bytes` random bytes in hex, from the platform's CSPRNG.
 pub fn random_id(prefix: &str, bytes: usize) -> Result<String, getrandom::Error> {

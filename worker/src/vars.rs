@@ -1,7 +1,6 @@
 //! The platform side of configuration: `[vars]` and secrets read from the `Env`. Parsing and every rule
 //! live in [`pve_edge::config`]; this module only supplies the lookup function.
 pub use pve_edge::config::ConfigError;
-use std::str::FromStr;
 use worker::Env;
 
 /// The lookup [`pve_edge::config`] parses from: a var or secret by name, `None` when it is not set.
@@ -12,14 +11,6 @@ pub fn source(env: &Env) -> impl Fn(&str) -> Option<String> + '_ {
 /// The value of a var or secret, or `None` when it is not set (or blank).
 pub fn text(env: &Env, var: &str) -> Option<String> {
     pve_edge::config::text(&source(env), var)
-}
-
-/// A number var with a default, checked against `min..=max` ([`pve_edge::config::number`]).
-pub fn number<T>(env: &Env, var: &'static str, default: T, min: T, max: T) -> Result<T, ConfigError>
-where
-    T: FromStr + PartialOrd + Copy + std::fmt::Display,
-{
-    pve_edge::config::number(&source(env), var, default, min, max)
 }
 
 /// A boolean var: "true" / "false" (default when unset). Only the test routes' switch reads one here.

@@ -7,7 +7,7 @@
 //! to a private address is left to the platform, which refuses such fetches in production.
 use std::time::Duration;
 
-pub use pve_edge::webhook::WebhookPolicy;
+use pve_edge::webhook::WebhookPolicy;
 use worker::{Headers, Method, Request, RequestInit, RequestRedirect, Url};
 
 const USER_AGENT: &str = "pve-outbox/1";

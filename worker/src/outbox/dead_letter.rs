@@ -118,7 +118,7 @@ pub async fn get(db: &D1Database, event_id: &str) -> Result<Option<DeadLetter>, 
 /// along; its attempt counter starts again. Returns the new `seq`.
 pub async fn replay(db: &D1Database, event_id: &str, now_ms: u64) -> Result<u64, EdgeError> {
     let dl = get(db, event_id).await?.ok_or(EdgeError::DeadLetterNotFound)?;
-    let hash_ok = super::hash_matches(&dl.event_id, &dl.event_type, &dl.payload, &dl.content_hash);
+    let hash_ok = pve_edge::outbox::hash_matches(&dl.event_id, &dl.event_type, &dl.payload, &dl.content_hash);
     rules::may_replay(&dl.status, hash_ok)?;
     let id = JsValue::from(event_id);
     // The guard repeats the hash we checked, so a row changed between our read and this batch is not

@@ -76,7 +76,7 @@ impl NewEvent {
     }
 }
 
-pub use pve_edge::outbox::{content_hash, hash_matches};
+use pve_edge::outbox::content_hash;
 
 /// A fresh event id (`evt_` + 128 random bits).
 pub fn new_event_id() -> Result<String, EdgeError> {

@@ -12,11 +12,12 @@ use worker::{console_error, D1Database, D1PreparedStatement, Env, Url};
 
 use super::{dead_letter, js_num};
 use crate::alerts::{self, Alert, AlertKind};
-use crate::bindings::{ALERT_WEBHOOK_URL, DB, PAGER_WEBHOOK_URL};
+use crate::bindings::DB;
 use crate::context::now_ms;
 use crate::error::EdgeError;
 use crate::vars::{self, ConfigError};
 use crate::webhook::{self, PostOutcome};
+use pve_edge::config::var::{ALERT_WEBHOOK_URL, PAGER_WEBHOOK_URL};
 use pve_edge::outbox::relay::{self as rules, ClaimedEvent, DeadLetterAlert, WatchTarget, Write};
 use pve_edge::outbox::{self, Attempt, DeadReason, Settle, SettleLimits};
 

@@ -18,12 +18,13 @@ use worker::{Context, Env, Method, Request, Response};
 
 use super::json;
 use crate::alerts;
-use crate::bindings::{ADMIN_TOKEN, DB};
+use crate::bindings::DB;
 use crate::context::{now_ms, TaskContext};
 use crate::error::EdgeError;
 use crate::outbox::{self, dead_letter, relay};
 #[cfg(feature = "test-hooks")]
 use crate::vars;
+use pve_edge::config::var::ADMIN_TOKEN;
 use pve_edge::outbox::dead_letter as dead_letter_rules;
 
 #[cfg(feature = "test-hooks")]
@@ -104,7 +105,7 @@ pub async fn route(
             json(&resolved, 200)
         }
         #[cfg(feature = "test-hooks")]
-        ["test", rest @ ..] if vars::flag(env, "ENABLE_TEST_ROUTES", false)? => {
+        ["test", rest @ ..] if vars::flag(env, pve_edge::config::var::ENABLE_TEST_ROUTES, false)? => {
             test_routes::route(req, env, ctx, task, rest, &method).await
         }
         _ => Err(EdgeError::RouteNotFound),
@@ -126,7 +127,7 @@ async fn stats(env: &Env) -> Result<Response, EdgeError> {
         "outbox": outbox::counts(&db, now).await?,
         "dead_letters": dead_letter::counts(&db).await?,
         "alerts": alerts::counts(env).await?,
-        "now": alerts::iso8601(now),
+        "now": pve_edge::time::iso8601(now),
     });
     json(&body, 200)
 }

@@ -115,7 +115,7 @@ pub async fn valuation(
     let valued = valued(env, ctx, &cfg, task, &c, &set).await?;
     if matches!(c.equipment.how, How::Origin { .. }) {
         // Equipment just loaded from the origin: a watch of this character may need to hear of it.
-        notice_in_background(env, ctx, &c.name, valued.entry.clone());
+        notice_in_background(env, ctx, &c.name, c.equipment.entry.clone());
     }
     let how = c.equipment.how.worst(valued.how);
     let cached = std::str::from_utf8(&valued.entry.body)
@@ -133,33 +133,26 @@ pub async fn valuation(
     cached_json(req, body, &headers)
 }
 
-/// After the response: if `name` is watched, record the equipped set's valuation from `valued` (a
-/// [`valued`] entry, whatever set the client asked for: it holds the whole valuation) and, if it
-/// changed, send the `valuation.changed` events at once. Failures go to this task's own log line, never
-/// to the client's answer.
-fn notice_in_background(env: &Env, ctx: &Context, name: &str, valued: Rc<Entry>) {
+/// After the response: if `name` is watched, value its freshly loaded `equipment` and record the equipped
+/// set's valuation and, if it changed, send the `valuation.changed` events at once. Failures go to this
+/// task's own log line, never to the client's answer.
+fn notice_in_background(env: &Env, ctx: &Context, name: &str, equipment: Rc<Entry>) {
     let (env, name) = (env.clone(), name.to_owned());
     ctx.wait_until(async move {
         let task = TaskContext::new(new_request_id(), "watches", "notice_valuation");
         task.set_key(name.clone());
-        match crate::watches::notice_valuation(&env, &name, &valued.body).await {
+        match crate::watches::notice_valuation(&env, &task, &name, &equipment.body).await {
             Ok(recorded) => {
-                let changed = matches!(recorded, crate::watches::Recorded::Changed { .. });
-                if let Ok(v) = serde_json::to_value(&recorded) {
-                    task.record("recorded", v);
+                match serde_json::to_value(&recorded) {
+                    Ok(v) => task.record("recorded", v),
+                    Err(e) => task.record("recorded_error", e.to_string()),
                 }
-                if changed {
+                if recorded.has_events() {
                     crate::outbox::relay::run_after_write(&env).await;
                 }
                 task.finish(Outcome::Ok, None);
             }
-            Err(e) => task.finish(
-                Outcome::Error {
-                    code: e.code(),
-                    detail: e.to_string(),
-                },
-                None,
-            ),
+            Err(e) => task.finish(Outcome::of(&e), None),
         }
     });
 }

@@ -1,9 +1,10 @@
 //! `GET /healthz`: the engine version and whether KV, the Durable Object and D1 answer; and the record of
 //! the last cron run (written by the scheduled handler, read here).
-use crate::bindings::{CACHE_KV, DB, SINGLE_FLIGHT, UPSTREAM_BASE_URL};
+use crate::bindings::{CACHE_KV, DB, SINGLE_FLIGHT};
 use crate::context::now_ms;
 use crate::error::EdgeError;
 use crate::error::Platform;
+use pve_edge::config::var::UPSTREAM_BASE_URL;
 use serde::Serialize;
 use worker::{Env, Response};
 

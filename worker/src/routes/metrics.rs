@@ -1,10 +1,10 @@
 //! `GET /metrics`: Prometheus text format 0.0.4 for the whole deployment. Requires
 //! `Authorization: Bearer <ADMIN_TOKEN>` or `<METRICS_SCRAPE_TOKEN>`.
 use crate::auth::bearer_matches;
-use crate::bindings::{ADMIN_TOKEN, METRICS_SCRAPE_TOKEN};
 use crate::error::EdgeError;
 use crate::error::Platform;
 use crate::metrics_store;
+use pve_edge::config::var::{ADMIN_TOKEN, METRICS_SCRAPE_TOKEN};
 use worker::{Env, Request, Response};
 
 pub async fn metrics(req: &Request, env: &Env) -> Result<Response, EdgeError> {

@@ -7,7 +7,8 @@ use crate::context::TaskContext;
 use crate::error::EdgeError;
 use crate::outbox::relay;
 use crate::routes::engine::read_body;
-use crate::watches::{self, CreateWatch};
+use crate::watches;
+use pve_edge::request::CreateWatch;
 
 /// Creates a watch. Requires `Idempotency-Key`; a repeat with the same key and body gets the same
 /// answer (with `idempotent-replayed: true`), a different body gets 409 `idempotency_key_reused`.

@@ -11,7 +11,8 @@ use crate::outbox::{self, relay, Aggregate, NewEvent};
 use crate::routes::engine::read_body;
 use crate::routes::{json, parse_json};
 use crate::token;
-use crate::watches::{self, ValuationSummary};
+use crate::watches;
+use pve_edge::valuation::ValuationSummary;
 
 pub(super) async fn route(
     req: &mut Request,
@@ -97,7 +98,7 @@ async fn bulk_events(env: &Env, req: BulkEvents) -> Result<Response, EdgeError> 
                 &id,
                 &format!("bulk{i}"),
                 url.as_str(),
-                &token::sha256_hex(unused_token.as_bytes()),
+                &pve_edge::watches::token_hash(&unused_token),
                 now,
             )
             .platform()?,
@@ -147,8 +148,8 @@ struct ValuationChange {
 
 /// The refresh path's write, on demand: what a refresh that computed `summary` would record.
 async fn valuation_change(env: &Env, req: ValuationChange) -> Result<Response, EdgeError> {
-    let character = watches::validate_character_name(&req.character)?;
-    let cfg = watches::WatchConfig::from_env(env)?;
+    let character = pve_edge::validate::character_name(&req.character)?;
+    let cfg = watches::config(env)?;
     let db = env.d1(DB).platform()?;
     let previous = watches::latest_snapshot(&db, &character).await?;
     let mut collide = req.collide_with_event_id.clone();

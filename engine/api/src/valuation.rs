@@ -230,7 +230,9 @@ pub struct PotentialOptionsDto {
     /// `레어` | `에픽` | `유니크` | `레전드리`, as in the Open API and the `potential` operation.
     #[serde(default)]
     pub start_grade: Option<String>,
+    /// Price of one cube in mesos, a finite number ≥ 0.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0)))]
     pub cube_price_mesos: Option<f64>,
     /// Also compute each item's attempt quantiles (default `true`); the means and sums are the same bits
     /// either way.

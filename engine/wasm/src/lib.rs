@@ -14,9 +14,15 @@
 //! Errors are thrown as a JS `Error` whose `code` and `message` properties carry the API error
 //! (`{code, message}`); this is the only place that maps them to JS. The TypeScript signatures name the
 //! pve-api types of `pve-api.d.ts` (generated from the same Rust types by `scripts/build.sh web`).
+//!
+//! Two modules are built from this crate for the page (issue 16): the full one, and with the
+//! `all-operations` feature off, a star force module (`starforce` and `version` only) that the star force
+//! tab loads first. Both run the same `starforce::compute`, so their answers are the same bits.
 pub mod de;
 
-use pve_api::{flame, potential, starforce, valuation, ApiError};
+#[cfg(feature = "all-operations")]
+use pve_api::{flame, potential, valuation};
+use pve_api::{starforce, ApiError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_wasm_bindgen::Serializer;
@@ -88,6 +94,7 @@ pub fn starforce(
     run(request, starforce::compute)
 }
 
+#[cfg(feature = "all-operations")]
 /// Potential: probability and cost of reaching potential lines (needs `install_potential_data` first).
 #[wasm_bindgen(unchecked_return_type = "PotentialResponse")]
 pub fn potential(
@@ -96,6 +103,7 @@ pub fn potential(
     run(request, potential::compute)
 }
 
+#[cfg(feature = "all-operations")]
 /// Flames: probability and expected number of flames to reach a flame score.
 #[wasm_bindgen(unchecked_return_type = "FlameResponse")]
 pub fn flame(
@@ -104,14 +112,18 @@ pub fn flame(
     run(request, flame::compute)
 }
 
+#[cfg(feature = "all-operations")]
 /// Valuation of a character's equipment (needs `install_potential_data` first).
 #[wasm_bindgen(unchecked_return_type = "ValuationResponse")]
 pub fn valuation(
     #[wasm_bindgen(unchecked_param_type = "ValuationRequest")] request: JsValue,
 ) -> Result<JsValue, JsValue> {
-    run(request, valuation::compute)
+    let text = de::json_text(&request).map_err(|e| to_js_error(&e))?;
+    let request = valuation::parse(&text).map_err(|e| to_js_error(&e))?;
+    to_js(&valuation::compute(request).map_err(|e| to_js_error(&e))?)
 }
 
+#[cfg(feature = "all-operations")]
 /// Install the potential line tables (the bytes of the data asset the page serves next to this module,
 /// instead of compiling them in). Until then `potential` and `valuation` answer `data_not_loaded`.
 /// Installing the same data again is a no-op.

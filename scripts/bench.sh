@@ -71,7 +71,7 @@ run() { "$@" 2>&1 | tee -a "$out"; }
   echo "Produced by \`bash scripts/bench.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'). Do not edit by hand."
   echo
   echo "- machine: $(nproc) cores, $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/{print $2}') GiB RAM, load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "- versions: $(rustc --version), node $(node --version), wrangler $(wrangler --version 2>/dev/null | tail -1), engine $(target/release/pve version)"
+  echo "- versions: $(rustc --version), node $(node --version), wrangler $(wrangler --version 2>/dev/null | tail -1), engine $("${CARGO_TARGET_DIR:-$ROOT/target}/release/pve" version)"
   echo "- The API numbers come from \`wrangler dev --local\` (workerd on this machine), not Cloudflare's network: read them as ratios against the baseline measured in the same run."
 } | tee "$out"
 

@@ -74,6 +74,9 @@ step "build: release CLI, browser Wasm, Worker"
 cargo build --release -p pve-cli
 PVE_WORKER_FEATURES=test-hooks bash scripts/build.sh all
 
+step "the document's request schemas admit exactly what the engine takes (seeded sample vs the release CLI)"
+.venv/bin/python tests/fuzz/schema_agrees.py
+
 step "tsc --noEmit --checkJs over web/ against the generated .d.ts files (tsconfig.json, not strict)"
 node_modules/.bin/tsc -p tsconfig.json
 

@@ -487,6 +487,7 @@ const ko = {
   "ch.reason_flame_rejected": "추가옵션 계산 거절",
   "ch.reason_engine_error": "엔진 오류",
   "ch.reason_unknown": "이유 없음",
+  "msg.starforce.unreachable": "{from_star}성에서 {to_star}성에 도달할 수 없습니다: {star}성 시도의 성공 확률이 0입니다",
 };
 
 const en = {
@@ -977,6 +978,7 @@ const en = {
   "ch.reason_flame_rejected": "flame refused",
   "ch.reason_engine_error": "engine error",
   "ch.reason_unknown": "no reason",
+  "msg.starforce.unreachable": "{to_star} stars cannot be reached from {from_star} stars: the success chance at {star} stars is 0",
 };
 
 export const STRINGS = { ko, en };

@@ -12,8 +12,11 @@
 
 pub mod alerts;
 pub mod backoff;
+pub mod cache;
+pub mod character;
 pub mod config;
 pub mod error;
+pub mod hash;
 pub mod http;
 pub mod limits;
 pub mod metrics;
@@ -24,6 +27,7 @@ pub mod routes;
 pub mod single_flight;
 pub mod task;
 pub mod time;
+pub mod upstream;
 pub mod validate;
 pub mod valuation;
 pub mod webhook;

@@ -187,13 +187,70 @@ pub fn upstream_policy(cfg: &crate::config::Config) -> AcquireRequest {
             per_sec: cfg.upstream_rate_per_sec,
             burst: cfg.upstream_burst,
         },
-        breaker: Some(BreakerPolicy {
-            failures: cfg.breaker_failures,
-            open_ms: cfg.breaker_open_ms,
-            // A probe is presumed lost after one attempt's timeout and a second of slack.
-            probe_ms: cfg.upstream_timeout_ms + 1_000,
-        }),
+        breaker: Some(upstream_breaker(cfg)),
     }
+}
+
+/// The upstream's breaker policy, sent with every report (the Durable Object holds no configuration).
+pub fn upstream_breaker(cfg: &crate::config::Config) -> BreakerPolicy {
+    BreakerPolicy {
+        failures: cfg.breaker_failures,
+        open_ms: cfg.breaker_open_ms,
+        // A probe is presumed lost after one attempt's timeout and a second of slack.
+        probe_ms: cfg.upstream_timeout_ms.saturating_add(1_000),
+    }
+}
+
+/// The client key used when `cf-connecting-ip` is absent (local development and tests).
+pub const LOCAL_CLIENT: &str = "local";
+/// The longest client key taken from the header; a longer (or empty) value is not an address.
+pub const MAX_CLIENT_KEY_LEN: usize = 64;
+
+/// The key of a client's limits: its `cf-connecting-ip`, which Cloudflare always sets in production;
+/// [`LOCAL_CLIENT`] when it is absent, empty or too long to be an address (under `wrangler dev`).
+pub fn client_key(cf_connecting_ip: Option<&str>) -> &str {
+    cf_connecting_ip
+        .filter(|ip| !ip.is_empty() && ip.len() <= MAX_CLIENT_KEY_LEN)
+        .unwrap_or(LOCAL_CLIENT)
+}
+
+/// A client's per-isolate rate on `/v1/*`.
+pub fn client_rate(cfg: &crate::config::Config) -> Rate {
+    Rate {
+        per_sec: cfg.client_rate_per_sec,
+        burst: cfg.client_burst,
+    }
+}
+
+/// A client's `refresh=true` limit (global, no breaker), and the `RateLimiter` instance that holds it.
+pub fn refresh_policy(cfg: &crate::config::Config, client: &str) -> (String, AcquireRequest) {
+    (
+        format!("refresh:{client}"),
+        AcquireRequest {
+            rate: Rate {
+                per_sec: cfg.refresh_per_min / 60.0,
+                burst: cfg.refresh_burst,
+            },
+            breaker: None,
+        },
+    )
+}
+
+/// The `RateLimiter` object's answer to `/report`: the breaker after the report, and whether this
+/// report opened it (the caller raises the alert).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Reported {
+    pub breaker: Breaker,
+    pub opened: bool,
+}
+
+/// The `RateLimiter` object's answer to `/state`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct StateView {
+    /// [`CircuitState::gauge_value`].
+    pub circuit: u8,
+    pub breaker: Breaker,
+    pub hold_until: u64,
 }
 
 /// One `RateLimiter` instance's state: a bucket, the 429 hold and the breaker.
@@ -243,6 +300,25 @@ impl Limiter {
             CallOutcome::Throttled { retry_after_ms } => {
                 self.hold_until = self.hold_until.max(now.saturating_add(retry_after_ms));
             }
+        }
+    }
+
+    /// [`Limiter::report`], answered as the Durable Object's `/report` answer.
+    pub fn reported(&mut self, now: u64, report: &Report) -> Reported {
+        let before = self.breaker;
+        self.report(now, report);
+        Reported {
+            breaker: self.breaker,
+            opened: Breaker::opened(before, self.breaker),
+        }
+    }
+
+    /// The Durable Object's `/state` answer.
+    pub fn view(&self, now: u64) -> StateView {
+        StateView {
+            circuit: self.circuit(now).gauge_value(),
+            breaker: self.breaker,
+            hold_until: self.hold_until,
         }
     }
 
@@ -337,6 +413,54 @@ mod tests {
         open_ms: 1000,
         probe_ms: 500,
     };
+
+    #[test]
+    fn client_keys() {
+        assert_eq!(client_key(Some("203.0.113.7")), "203.0.113.7");
+        assert_eq!(client_key(Some("2001:db8::1")), "2001:db8::1");
+        assert_eq!(client_key(None), LOCAL_CLIENT);
+        assert_eq!(client_key(Some("")), LOCAL_CLIENT);
+        assert_eq!(client_key(Some(&"1".repeat(64))), "1".repeat(64));
+        assert_eq!(client_key(Some(&"1".repeat(65))), LOCAL_CLIENT);
+    }
+
+    #[test]
+    fn policies_from_the_config() {
+        let cfg = crate::config::Config::default();
+        let (name, refresh) = refresh_policy(&cfg, "203.0.113.7");
+        assert_eq!(name, "refresh:203.0.113.7");
+        assert_eq!(refresh.breaker, None);
+        assert_eq!(refresh.rate.burst, cfg.refresh_burst);
+        assert!((refresh.rate.per_sec * 60.0 - cfg.refresh_per_min).abs() < 1e-9);
+        assert_eq!(client_rate(&cfg).burst, cfg.client_burst);
+        assert_eq!(upstream_policy(&cfg).breaker, Some(upstream_breaker(&cfg)));
+        assert_eq!(upstream_breaker(&cfg).probe_ms, cfg.upstream_timeout_ms + 1_000);
+    }
+
+    #[test]
+    fn reported_says_when_this_report_opened_the_breaker() {
+        let mut l = Limiter::default();
+        let fail = Report {
+            outcome: CallOutcome::Failure,
+            breaker: POLICY,
+        };
+        let opened: Vec<bool> = (0..5).map(|i| l.reported(10 + i, &fail).opened).collect();
+        // Only the Nth consecutive failure opens it; failures while open do not open it again.
+        assert_eq!(opened, [false, false, true, false, false]);
+        let v = l.view(20);
+        assert_eq!(v.circuit, CircuitState::Open.gauge_value());
+        assert_eq!(v.breaker, l.breaker());
+        assert_eq!(
+            l.view(20 + POLICY.open_ms).circuit,
+            CircuitState::HalfOpen.gauge_value()
+        );
+        let throttled = Report {
+            outcome: CallOutcome::Throttled { retry_after_ms: 700 },
+            breaker: POLICY,
+        };
+        assert!(!l.reported(100, &throttled).opened);
+        assert_eq!(l.view(100).hold_until, 800);
+    }
 
     #[test]
     fn bucket_allows_the_burst_then_refills_at_the_rate() {

@@ -36,6 +36,25 @@ pub enum Outcome<'a> {
     },
 }
 
+impl Outcome<'static> {
+    /// The outcome of a task that failed with `e`: its stable code, and its internal detail for the log.
+    pub fn of(e: &crate::error::EdgeError) -> Outcome<'static> {
+        Outcome::Error {
+            code: e.code(),
+            detail: e.to_string(),
+        }
+    }
+}
+
+/// The longest request id taken from a header (`cf-ray`).
+pub const MAX_REQUEST_ID_LEN: usize = 64;
+
+/// A request's id from its `cf-ray` header, when that is usable (non-empty, at most
+/// [`MAX_REQUEST_ID_LEN`] bytes); otherwise the caller draws a fresh one.
+pub fn request_id_from(cf_ray: Option<&str>) -> Option<&str> {
+    cf_ray.filter(|v| !v.is_empty() && v.len() <= MAX_REQUEST_ID_LEN)
+}
+
 #[derive(Debug, Default)]
 struct Fields {
     key: Option<String>,
@@ -105,6 +124,14 @@ impl<S: Sink> TaskLog<S> {
 
     pub fn elapsed_ms(&self) -> u64 {
         self.sink.now_ms().saturating_sub(self.started_ms)
+    }
+
+    /// [`TaskLog::finish`] with the outcome of `result` ([`Outcome::of`] for an error).
+    pub fn finish_result<T>(self, result: &Result<T, crate::error::EdgeError>, status: Option<u16>) {
+        match result {
+            Ok(_) => self.finish(Outcome::Ok, status),
+            Err(e) => self.finish(Outcome::of(e), status),
+        }
     }
 
     /// Write the single log line of this task. Consumes the log so it cannot be written twice.
@@ -232,6 +259,34 @@ mod tests {
         assert_eq!(lines[0].1["error_code"], "watch_not_found");
         assert_eq!(lines[0].1["error_detail"], "no row");
         assert_eq!(lines[0].1["status"], 404);
+    }
+
+    #[test]
+    fn finish_result_writes_the_error_code_or_ok() {
+        let rec = Recorder::default();
+        task(&rec).finish_result(
+            &Err::<(), _>(crate::error::EdgeError::DeadLetterNotFound),
+            Some(404),
+        );
+        task(&rec).finish_result(&Ok::<_, crate::error::EdgeError>(1), None);
+        let lines = rec.lines.borrow();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].0, Level::Error);
+        assert_eq!(lines[0].1["error_code"], "dead_letter_not_found");
+        assert_eq!(lines[0].1["error_detail"], "no such dead letter");
+        assert_eq!(lines[1].1["outcome"], "ok");
+    }
+
+    #[test]
+    fn request_ids_from_cf_ray() {
+        assert_eq!(
+            request_id_from(Some("8f1a2b3c4d5e6f70-ICN")),
+            Some("8f1a2b3c4d5e6f70-ICN")
+        );
+        assert_eq!(request_id_from(Some("")), None);
+        assert_eq!(request_id_from(None), None);
+        assert_eq!(request_id_from(Some(&"a".repeat(65))), None);
+        assert!(request_id_from(Some(&"a".repeat(64))).is_some());
     }
 
     fn parse(fail: bool) -> Result<u32, String> {

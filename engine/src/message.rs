@@ -168,6 +168,8 @@ pub const CATALOGUE: &[(&str, &[&str])] = &[
     ("starforce.plan_budget_null", &["level"]),
     // issue 13: the planner's bound above its target (the lattice hit its work limit)
     ("starforce.plan_bound_above_target", &["error_bound", "target"]),
+    // issue 15: the star force operation's `impossible_reason`
+    ("starforce.unreachable", &["from_star", "to_star", "star"]),
 ];
 
 impl From<&crate::potential::Note> for Message {

@@ -48,6 +48,40 @@ fn tables_hold_the_official_rows() {
     assert_eq!(tables::LINES_BOSS.lines_percent, [0, 0, 0, 100]);
 }
 
+/// Issue 15: every source names a repository and path or a page a reader can open, never an internal
+/// code-index number (`find_string id 68521112222` was one).
+#[test]
+fn every_source_can_be_opened_and_cites_no_index_id() {
+    let sources = [
+        tables::TIER_POWERFUL.source,
+        tables::TIER_ETERNAL.source,
+        tables::TIER_ABYSS.source,
+        tables::TIER_ABYSS_BRENDON_WORKER.source,
+        tables::TIER_MONSTER_DROP.source,
+        tables::LINES_BOSS.source,
+        tables::LINES_OTHER_FLAME_KMS.source,
+        tables::LINES_OTHER_DROP_KMS.source,
+        tables::LINES_OTHER_FLAME_GMS.source,
+        tables::STAT_BANDS_SOURCE,
+    ];
+    for s in sources {
+        for index in ["find_string", "read_file", "index id", "unnamed"] {
+            assert!(!s.contains(index), "{s:?} cites an index id ({index})");
+        }
+        // "id" followed by a number of 5 digits or more: an index id however it is spelled.
+        let words: Vec<&str> = s.split(|c: char| c.is_whitespace() || c == '`').collect();
+        for w in words.windows(2) {
+            let long_number = w[1].len() >= 5 && w[1].chars().all(|c| c.is_ascii_digit());
+            assert!(!(w[0] == "id" && long_number), "{s:?} cites an index id");
+        }
+        // Something to open: a repository path (`owner/repo@commit path`) or a page (`https://…`).
+        assert!(
+            s.contains("https://") || (s.contains('@') && s.contains('/')),
+            "{s:?} names no repository and path and no page"
+        );
+    }
+}
+
 /// malib's formulas (FLAME_FACTS §2): (single, dual, hp) per tier.
 fn formula(level: u32) -> (u32, u32, u32) {
     let single = if level >= 250 { level / 20 } else { level / 20 + 1 };

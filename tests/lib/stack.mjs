@@ -61,9 +61,14 @@ export async function startStack(opts = {}) {
     '--show-interactive-dev-session=false', '--inspector-port', String(await freePort())];
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
   const child = spawn('wrangler', args, { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  // wrangler dev writes a line per request: at benchmark scale (10,000+ requests) the whole output passed V8's
+  // maximum string length and the runner died with "RangeError: Invalid string length". Keep the last
+  // OUTPUT_KEEP characters (far more than any e2e test's whole log).
+  const OUTPUT_KEEP = 64 << 20;
   let output = '';
-  child.stdout.on('data', (d) => { output += d; });
-  child.stderr.on('data', (d) => { output += d; });
+  const keep = (d) => { output += d; if (output.length > 2 * OUTPUT_KEEP) output = output.slice(-OUTPUT_KEEP); };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   let exited = null;
   child.on('exit', (code) => { exited = code; });
 

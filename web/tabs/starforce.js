@@ -1,7 +1,7 @@
 // Star force: every request option of the engine; mean, median, p90/p99 cost, destroyed items, the
 // safeguard advice, the cost CDF, the destroyed-items distribution and a per-star table.
 import { mountCalculator } from '../calculator.js';
-import { t, lang } from '../i18n.js';
+import { t, lang, say } from '../i18n.js';
 import { formatMeso, formatCount, formatPercent, formatMesoShort } from '../format.js';
 import { h, num, stat, grid, section, table, notes } from '../render.js';
 import { cdfChart, barChart, frontierChart, chartWidth } from '../charts.js';
@@ -103,7 +103,7 @@ function render({ response: r, request }) {
   const out = [];
   if (r.impossible) {
     out.push(section('sf.impossible', h('p', { class: 'impossible', 'data-testid': 'sf-impossible' },
-      h('span', { 'data-source': 'engine' }, r.impossible_reason ?? ''))));
+      h('span', { 'data-source': 'engine', 'data-code': r.impossible_reason?.code ?? null }, say(r.impossible_reason)))));
     out.push(notes('sf.warnings', r.warnings, 'notes warnings'));
     return out.filter(Boolean);
   }

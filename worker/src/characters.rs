@@ -2,7 +2,7 @@
 //! watch sweep (`watches/lookup.rs`): name → ocid → equipment through the cache tiers, and the engine's
 //! valuation of a set, cached by (ocid, equipment hash, engine version, set). It imports no route and no
 //! watch module (routes → services → pve-edge).
-use crate::cache::{self, Background, Kind, Mode, Resource, Served, FORMAT_VERSION};
+use crate::cache::{self, Background, Kind, Mode, Resource, Served};
 use crate::config::Config;
 use crate::context::{now_ms, TaskContext};
 use crate::error::EdgeError;
@@ -72,7 +72,8 @@ async fn existing(
 /// set), or computed and cached.
 ///
 /// # Errors
-/// The engine's errors; `InvalidQuery` if the character has no such set.
+/// The engine's errors; `InvalidQuery` if the character has no such set; `Internal` without a data
+/// version.
 pub async fn valued(
     env: &Env,
     bg: &impl Background,
@@ -81,12 +82,8 @@ pub async fn valued(
     c: &Character,
     set: &str,
 ) -> Result<Served, EdgeError> {
-    let key = format!(
-        "v{FORMAT_VERSION}:valuation:{}:{}:{}:{set}",
-        c.ocid,
-        c.equipment.entry.meta.hash,
-        cache::engine_tag()
-    );
+    let key =
+        pve_edge::cache::valuation_key(&c.ocid, &c.equipment.entry.meta.hash, &cache::engine_tag()?, set);
     Ok(match cache::get_derived(env, cfg, task, &key).await {
         Some(served) => served,
         None => {
@@ -126,8 +123,11 @@ fn valuate(equipment_json: &[u8], set: &str) -> Result<Vec<u8>, EdgeError> {
         .into_iter()
         .find(|raw| serde_json::from_str::<SetName>(raw.get()).is_ok_and(|s| s.set == set))
         .ok_or_else(|| EdgeError::InvalidQuery(format!("this character has no {set} equipment")))?;
-    let mut out = format!("{{\"set\":{},\"valuation\":", chosen.get()).into_bytes();
-    out.extend_from_slice(valuation.as_bytes());
-    out.push(b'}');
-    Ok(out)
+    let valuation: &RawValue =
+        serde_json::from_str(&valuation).map_err(|e| internal(format!("valuation output: {e}")))?;
+    serde_json::to_vec(&pve_edge::character::Valued {
+        set: chosen,
+        valuation,
+    })
+    .map_err(|e| internal(format!("valuation output: {e}")))
 }

@@ -25,14 +25,12 @@ impl Sink for Console {
 
 pub type TaskContext = pve_edge::task::TaskLog<Console>;
 
-/// A context for a request: the id is the `cf-ray` header when present, else freshly generated.
+/// A context for a request: the id is the `cf-ray` header when usable
+/// ([`pve_edge::task::request_id_from`]), else freshly generated.
 pub fn for_request(req: &worker::Request, domain: &'static str, task: &'static str) -> TaskContext {
-    let id = req
-        .headers()
-        .get("cf-ray")
-        .ok()
-        .flatten()
-        .filter(|v| !v.is_empty() && v.len() <= 64)
+    let cf_ray = req.headers().get("cf-ray").ok().flatten();
+    let id = pve_edge::task::request_id_from(cf_ray.as_deref())
+        .map(str::to_owned)
         .unwrap_or_else(new_request_id);
     TaskContext::new(id, domain, task)
 }
@@ -49,5 +47,5 @@ pub fn new_request_id() -> String {
         // keeps log lines apart.
         return format!("t{:x}", now_ms());
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::token::hex(&bytes)
 }

@@ -1,5 +1,6 @@
 //! Point-in-time gauges read at scrape time (not accumulated): outbox backlog by status, upstream circuit state.
 use crate::bindings::DB;
+use crate::error::{EdgeError, Platform};
 use crate::metrics::{outbox_gauges, GaugeValue, CIRCUIT_STATE};
 use worker::{console_error, Env};
 
@@ -26,25 +27,24 @@ pub async fn collect(env: &Env) -> Vec<GaugeValue> {
     out
 }
 
-async fn outbox_by_status(env: &Env) -> worker::Result<Vec<GaugeValue>> {
+async fn outbox_by_status(env: &Env) -> Result<Vec<GaugeValue>, EdgeError> {
     #[derive(serde::Deserialize)]
     struct Row {
         status: String,
         n: f64,
     }
-    let rows: Vec<Row> = env
-        .d1(DB)?
-        .prepare("SELECT status, count(*) AS n FROM outbox GROUP BY status")
-        .all()
-        .await?
-        .results()?;
+    let db = env.d1(DB).platform()?;
+    let rows: Vec<Row> = crate::d1::all(Ok(
+        db.prepare("SELECT status, count(*) AS n FROM outbox GROUP BY status")
+    ))
+    .await?;
     // `count(*)` always answers one row: none is a broken answer, not zero.
-    let dead: f64 = env
-        .d1(DB)?
-        .prepare("SELECT count(*) AS n FROM dead_letters WHERE status = 'dead'")
-        .first(Some("n"))
-        .await?
-        .ok_or_else(|| worker::Error::RustError("count(*) of dead_letters answered no row".into()))?;
+    let dead: f64 = crate::d1::first(
+        Ok(db.prepare("SELECT count(*) AS n FROM dead_letters WHERE status = 'dead'")),
+        Some("n"),
+    )
+    .await?
+    .ok_or_else(|| EdgeError::internal("count(*) of dead_letters answered no row"))?;
     let rows: Vec<(String, f64)> = rows.into_iter().map(|r| (r.status, r.n)).collect();
     Ok(outbox_gauges(&rows, dead))
 }

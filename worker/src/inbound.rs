@@ -13,13 +13,11 @@ use crate::context::now_ms;
 use crate::error::EdgeError;
 use crate::error::Platform;
 use crate::metrics;
-use crate::rate_limiter::{self, AcquireRequest, Admission};
-use pve_edge::limits::{ClientBuckets, Rate};
+use crate::rate_limiter::{self, Admission};
+use pve_edge::limits::{self, ClientBuckets};
 use std::cell::RefCell;
 use worker::{Env, Request};
 
-/// The client key used when `cf-connecting-ip` is absent (local development and tests).
-pub const LOCAL_CLIENT: &str = "local";
 /// Clients remembered per isolate; beyond this, idle (full) buckets are forgotten.
 const MAX_CLIENTS: usize = 10_000;
 
@@ -27,13 +25,10 @@ thread_local! {
     static CLIENTS: RefCell<ClientBuckets> = RefCell::new(ClientBuckets::new(MAX_CLIENTS));
 }
 
+/// The client's key ([`limits::client_key`]).
 pub fn client_key(req: &Request) -> String {
-    req.headers()
-        .get("cf-connecting-ip")
-        .ok()
-        .flatten()
-        .filter(|ip| !ip.is_empty() && ip.len() <= 64)
-        .unwrap_or_else(|| LOCAL_CLIENT.to_owned())
+    let header = req.headers().get("cf-connecting-ip").ok().flatten();
+    limits::client_key(header.as_deref()).to_owned()
 }
 
 /// Take one token from this client's bucket (per isolate).
@@ -41,15 +36,11 @@ pub fn client_key(req: &Request) -> String {
 /// # Errors
 /// `RateLimited` with the time until the next token.
 pub fn check(cfg: &Config, client: &str) -> Result<(), EdgeError> {
-    let rate = Rate {
-        per_sec: cfg.client_rate_per_sec,
-        burst: cfg.client_burst,
-    };
     let now = now_ms();
     CLIENTS.with(|clients| {
         clients
             .borrow_mut()
-            .take(client, now, rate)
+            .take(client, now, limits::client_rate(cfg))
             .map_err(|retry_after_ms| {
                 metrics::inc(metrics::RATE_LIMITED, &[("scope", "client")]);
                 EdgeError::RateLimited { retry_after_ms }
@@ -62,17 +53,8 @@ pub fn check(cfg: &Config, client: &str) -> Result<(), EdgeError> {
 /// # Errors
 /// `RefreshRateLimited` when the client refreshed too often; `Platform` if the limiter cannot answer.
 pub async fn check_refresh(env: &Env, cfg: &Config, client: &str) -> Result<(), EdgeError> {
-    let req = AcquireRequest {
-        rate: Rate {
-            per_sec: cfg.refresh_per_min / 60.0,
-            burst: cfg.refresh_burst,
-        },
-        breaker: None,
-    };
-    match rate_limiter::acquire(env, &format!("refresh:{client}"), &req)
-        .await
-        .platform()?
-    {
+    let (instance, req) = limits::refresh_policy(cfg, client);
+    match rate_limiter::acquire(env, &instance, &req).await.platform()? {
         Admission::Granted { .. } => Ok(()),
         Admission::Denied { retry_after_ms, .. } => {
             metrics::inc(metrics::RATE_LIMITED, &[("scope", "refresh")]);

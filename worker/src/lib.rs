@@ -54,11 +54,8 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
             (resp, Outcome::Ok, status)
         }
         Err(e) => {
-            let status = e.status();
-            let code = e.code();
-            let detail = e.to_string();
             let resp = crate::error::response(&e, &task.request_id)?;
-            (resp, Outcome::Error { code, detail }, status)
+            (resp, Outcome::of(&e), e.status())
         }
     };
     // HEAD: the GET handler's status and headers, without its body.
@@ -206,16 +203,8 @@ fn only(method: &Method, expected: Method, allow: &'static str) -> Result<(), Ed
 async fn scheduled(event: ScheduledEvent, env: Env, ctx: ScheduleContext) {
     let task = TaskContext::new(context::new_request_id(), "cron", "scheduled");
     task.set_key(event.cron());
-    match cron_run(&event, &env, &ctx, &task).await {
-        Ok(()) => task.finish(Outcome::Ok, None),
-        Err(e) => task.finish(
-            Outcome::Error {
-                code: e.code(),
-                detail: e.to_string(),
-            },
-            None,
-        ),
-    }
+    let result = cron_run(&event, &env, &ctx, &task).await;
+    task.finish_result(&result, None);
 }
 
 async fn cron_run(

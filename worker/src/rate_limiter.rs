@@ -15,8 +15,8 @@
 use crate::bindings::RATE_LIMITER;
 use crate::config::Config;
 use crate::context::now_ms;
+use pve_edge::limits::{upstream_breaker, Limiter, Report};
 pub use pve_edge::limits::{upstream_policy, AcquireRequest, Admission, CallOutcome, DenyReason, UPSTREAM};
-use pve_edge::limits::{Breaker, Limiter, Report};
 use serde::Deserialize;
 use std::cell::RefCell;
 use worker::{
@@ -38,14 +38,13 @@ pub async fn acquire(env: &Env, name: &str, req: &AcquireRequest) -> Result<Admi
 /// Tell the upstream instance how a call ended. Returns whether this report opened the circuit breaker
 /// (it was closed or half-open, and is open now): the caller raises the alert.
 pub async fn report(env: &Env, cfg: &Config, outcome: CallOutcome) -> Result<bool> {
-    let breaker = upstream_policy(cfg)
-        .breaker
-        .ok_or_else(|| worker::Error::RustError("no breaker".into()))?;
-    let body = serde_json::to_string(&Report { outcome, breaker })?;
+    let body = serde_json::to_string(&Report {
+        outcome,
+        breaker: upstream_breaker(cfg),
+    })?;
     let mut resp = call(env, UPSTREAM, "/report", &body).await?;
     #[derive(Deserialize)]
     struct Reported {
-        #[serde(default)]
         opened: bool,
     }
     match resp.status_code() {
@@ -61,7 +60,10 @@ pub async fn circuit_state(env: &Env) -> Result<f64> {
         circuit: f64,
     }
     let mut resp = call(env, UPSTREAM, "/state", "{}").await?;
-    Ok(resp.json::<State>().await?.circuit)
+    match resp.status_code() {
+        200 => Ok(resp.json::<State>().await?.circuit),
+        s => Err(worker::Error::RustError(format!("rate limiter answered {s}"))),
+    }
 }
 
 async fn call(env: &Env, name: &str, path: &str, body: &str) -> Result<Response> {
@@ -101,21 +103,10 @@ impl DurableObject for RateLimiter {
             }
             "/report" => {
                 let report: Report = req.json().await?;
-                let before = self.limiter.borrow().breaker();
-                self.limiter.borrow_mut().report(now, &report);
-                let after = self.limiter.borrow().breaker();
-                Response::from_json(
-                    &serde_json::json!({"breaker": after, "opened": Breaker::opened(before, after)}),
-                )
+                let reported = self.limiter.borrow_mut().reported(now, &report);
+                Response::from_json(&reported)
             }
-            "/state" => {
-                let limiter = self.limiter.borrow();
-                Response::from_json(&serde_json::json!({
-                    "circuit": limiter.circuit(now).gauge_value(),
-                    "breaker": limiter.breaker(),
-                    "hold_until": limiter.hold_until(),
-                }))
-            }
+            "/state" => Response::from_json(&self.limiter.borrow().view(now)),
             _ => Response::error("no such durable object route", 404),
         }
     }

@@ -22,13 +22,14 @@
 //! minimum generation (the name's object raises it to its own), and neither the last result, nor a
 //! load in flight, nor KV's copy answers it with an older stamp.
 use crate::bindings::SINGLE_FLIGHT;
-use crate::cache::{self, Entry, Meta, Resource};
+use crate::cache::kv;
 use crate::config::Config;
 use crate::context::{now_ms, Outcome, TaskContext};
 use crate::upstream;
 use futures_util::future::{self, Either, FutureExt, LocalBoxFuture, Shared};
+use pve_edge::cache::{Entry, Meta, Resource};
 use pve_edge::purge::{is_current_stamp, next_generation};
-use pve_edge::single_flight::{Role, ROLE_HEADER};
+use pve_edge::single_flight::{parse_generation, LoadError, Loaded, Role, Want, ROLE_HEADER};
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -39,49 +40,6 @@ use worker::{
     Response, Result, State,
 };
 
-/// Why a load gave no entry. Crosses the Worker ↔ Durable Object boundary as JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "code", rename_all = "snake_case")]
-pub enum LoadError {
-    /// Upstream errors and timeouts, an open circuit, a missed deadline, an unreachable Durable Object.
-    UpstreamUnavailable { retry_after_ms: u64, detail: String },
-    /// Our upstream token bucket is empty, or the upstream answered 429.
-    UpstreamRateLimited { retry_after_ms: u64, detail: String },
-}
-
-impl LoadError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            LoadError::UpstreamUnavailable { .. } => "upstream_unavailable",
-            LoadError::UpstreamRateLimited { .. } => "upstream_rate_limited",
-        }
-    }
-
-    pub fn detail(&self) -> &str {
-        match self {
-            LoadError::UpstreamUnavailable { detail, .. } | LoadError::UpstreamRateLimited { detail, .. } => {
-                detail
-            }
-        }
-    }
-
-    pub fn unavailable(retry_after_ms: u64, detail: impl Into<String>) -> LoadError {
-        LoadError::UpstreamUnavailable {
-            retry_after_ms,
-            detail: detail.into(),
-        }
-    }
-}
-
-/// Which copies a load may answer with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Want {
-    /// Accept a copy only if fetched at or after this instant (epoch ms); 0 for any fresh copy.
-    pub min_fetched_at: u64,
-    /// Accept a copy only if stamped with this purge generation or a later one.
-    pub min_generation: u64,
-}
-
 /// What the Worker asks the Durable Object.
 #[derive(Debug, Serialize, Deserialize)]
 struct LoadRequest {
@@ -91,17 +49,6 @@ struct LoadRequest {
     min_generation: u64,
     /// The waiter gives up at this instant (epoch ms); the load itself goes on.
     deadline: u64,
-}
-
-/// A loaded entry and how this request got it ([`Role`]: `leader`, `follower`, `memory`, `isolate`).
-/// `role` is [`Role::as_str`] of a typed role (text because `cache/` compares and logs it; see
-/// [`Role::is_coalesced`]).
-#[derive(Debug, Clone)]
-pub struct Loaded {
-    pub entry: Rc<Entry>,
-    pub role: &'static str,
-    /// The character's purge generation, when the answering object is its authority (ocid loads).
-    pub generation: Option<u64>,
 }
 
 const META_HEADER: &str = "x-entry-meta";
@@ -161,28 +108,21 @@ pub async fn load(
             Err(e) => LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, format!("single flight answered: {e}")),
         });
     }
+    // Our own object wrote these headers: anything unreadable is a bug (or a version skew), an internal
+    // error — never an upstream failure, and an unknown role is never counted as coalesced.
     let meta = resp
         .headers()
         .get(META_HEADER)
         .ok()
         .flatten()
         .and_then(|m| serde_json::from_str::<Meta>(&m).ok())
-        .ok_or_else(|| {
-            LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, "single flight answer without metadata")
-        })?;
-    // An unknown role is our own protocol broken (a bug or a version skew): an error, never "coalesced".
-    let role = Role::from_header(resp.headers().get(ROLE_HEADER).ok().flatten().as_deref())
-        .map_err(|e| LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, e.to_string()))?;
-    let generation = match resp.headers().get(GENERATION_HEADER).ok().flatten() {
-        Some(g) => Some(g.parse::<u64>().map_err(|_| {
-            LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, "single flight answered a bad generation")
-        })?),
-        None => None,
-    };
+        .ok_or_else(|| LoadError::internal("bug: single flight answer without readable metadata"))?;
+    let role = Role::from_header(resp.headers().get(ROLE_HEADER).ok().flatten().as_deref())?;
+    let generation = parse_generation(resp.headers().get(GENERATION_HEADER).ok().flatten().as_deref())?;
     let body = resp.bytes().await.map_err(platform)?;
     Ok(Loaded {
         entry: Rc::new(Entry { meta, body }),
-        role: role.as_str(),
+        role,
         generation,
     })
 }
@@ -367,7 +307,11 @@ impl SingleFlight {
         let reported = authority.then_some(generation);
         let now = now_ms();
         let remembered = self.flights.last.borrow().get(&key).cloned();
-        if let Some(entry) = remembered.filter(|e| acceptable(e, load_req.min_fetched_at, generation, now)) {
+        let want = Want {
+            min_fetched_at: load_req.min_fetched_at,
+            min_generation: generation,
+        };
+        if let Some(entry) = remembered.filter(|e| want.accepts(e, now)) {
             return self.answer(task, Ok((Role::Memory, entry)), reported);
         }
         let (role, shared) = self.join_or_lead(&key, &load_req, generation, cfg, &task.request_id);
@@ -481,13 +425,6 @@ impl SingleFlight {
     }
 }
 
-/// A copy answers a request if it is fresh, recent enough, and not older than the last purge.
-fn acceptable(entry: &Entry, min_fetched_at: u64, generation: u64, now: u64) -> bool {
-    entry.is_fresh(now)
-        && entry.meta.fetched_at >= min_fetched_at
-        && is_current_stamp(entry.meta.generation, generation)
-}
-
 /// The leader's load: KV once more, else the upstream; then KV is written. One log line.
 async fn lead(
     env: &Env,
@@ -501,8 +438,12 @@ async fn lead(
     let task = TaskContext::new(crate::context::new_request_id(), "single_flight", "lead");
     task.set_key(key.clone());
     task.record("leader_request_id", leader_request_id);
-    match cache::kv_read(env, &key).await {
-        Ok(Some(entry)) if acceptable(&entry, min_fetched_at, generation, now_ms()) => {
+    let want = Want {
+        min_fetched_at,
+        min_generation: generation,
+    };
+    match kv::read(env, &key).await {
+        Ok(Some(entry)) if want.accepts(&entry, now_ms()) => {
             task.record("source", "kv");
             task.finish(Outcome::Ok, None);
             return Ok(Rc::new(entry));
@@ -512,12 +453,8 @@ async fn lead(
     }
     let fetched = upstream::fetch(env, cfg, resource, &task).await;
     let now = now_ms();
-    let mut entry = match fetched {
-        Ok(upstream::Fetched::Found(body)) => {
-            let (fresh, stale) = resource.windows(cfg);
-            Entry::found(body, now, fresh, stale)
-        }
-        Ok(upstream::Fetched::NotFound) => Entry::not_found(now, cfg.not_found_ttl_ms),
+    let entry = match fetched {
+        Ok(fetched) => fetched.into_entry(resource, cfg, now, generation),
         Err(e) => {
             task.finish(
                 Outcome::Error {
@@ -529,10 +466,9 @@ async fn lead(
             return Err(e);
         }
     };
-    entry.meta.generation = generation;
     task.record("source", "upstream");
     task.record("kind", entry.meta.kind.as_str());
-    if let Err(e) = cache::kv_write(env, &key, &entry, now).await {
+    if let Err(e) = kv::write(env, &key, &entry, now).await {
         // The answer is still good; the next leader will load again.
         task.record("kv_write_error", e.to_string());
     }

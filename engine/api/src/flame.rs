@@ -156,6 +156,7 @@ pub enum ConventionDto {
 
 #[derive(Debug, Default, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(transform = score_rules_schema))]
 #[serde(deny_unknown_fields)]
 pub struct ScoreDto {
     #[serde(default)]
@@ -180,6 +181,88 @@ pub struct ScoreDto {
     pub damage_weight: Option<NumberDto>,
     #[serde(default)]
     pub weights: Option<BTreeMap<String, NumberDto>>,
+}
+
+/// The score's rules as JSON Schema (what [`score_from`] checks): `class` one of the class names and
+/// aliases the engine knows (else `unknown_variant`); `main_stat` and `sub_stats` from STR/DEX/INT/LUK,
+/// no stat twice, `attack` ATT or MATT; exactly one of `class`, `main_stat`, `weights`; `sub_stats` and
+/// `attack` only with `main_stat`; `convention` and the `*_weight` overrides not with `weights` (else
+/// `invalid_combination`); Xenon and Demon Avenger without `sub_stat_weight` or `brendon_gms`; `weights`
+/// keyed by stat names.
+#[cfg(feature = "schema")]
+fn score_rules_schema(schema: &mut schemars::Schema) {
+    use serde_json::{json, Value};
+    let mut classes: Vec<Value> = fl::class_names_and_aliases()
+        .into_iter()
+        .map(Value::from)
+        .collect();
+    classes.push(Value::Null);
+    let primary = ["str", "dex", "int", "luk"];
+    let stats: Vec<&str> = fl::Stat::ALL.iter().map(|s| s.key()).collect();
+    if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        let set = |props: &mut serde_json::Map<String, Value>, key: &str, extra: Value| {
+            if let (Some(Value::Object(p)), Value::Object(extra)) = (props.get_mut(key), extra) {
+                p.extend(extra);
+            }
+        };
+        set(props, "class", json!({"enum": classes}));
+        set(
+            props,
+            "main_stat",
+            json!({"enum": [primary[0], primary[1], primary[2], primary[3], null]}),
+        );
+        set(
+            props,
+            "sub_stats",
+            json!({"items": {"enum": primary}, "uniqueItems": true}),
+        );
+        set(
+            props,
+            "attack",
+            json!({"enum": ["attack_power", "magic_power", null]}),
+        );
+        set(props, "weights", json!({"propertyNames": {"enum": stats}}));
+    }
+    let given = |key: &str| json!({"required": [key], "not": {"properties": {key: {"type": "null"}}}});
+    let absent = |keys: &[&str]| {
+        let props: serde_json::Map<String, Value> = keys
+            .iter()
+            .map(|k| ((*k).to_owned(), json!({"type": "null"})))
+            .collect();
+        json!({"properties": props})
+    };
+    let overrides = [
+        "convention",
+        "sub_stat_weight",
+        "attack_weight",
+        "all_stat_weight",
+        "boss_damage_weight",
+        "damage_weight",
+    ];
+    let mut rules = vec![json!({"anyOf": [
+        {"allOf": [given("class"), absent(&["main_stat", "weights", "sub_stats", "attack"])]},
+        {"allOf": [given("main_stat"), absent(&["class", "weights"])]},
+        {"allOf": [given("weights"), absent(&[&["class", "main_stat", "sub_stats", "attack"][..], &overrides[..]].concat())]}
+    ]})];
+    // Xenon and Demon Avenger score by their own stats: no sub stat weight, no brendon_gms preset.
+    let special = ["제논", "xenon", "데몬어벤져", "demon_avenger"];
+    debug_assert!(special
+        .iter()
+        .all(|n| fl::class_profile(n).is_ok_and(|p| !matches!(p.stats, fl::ClassStats::Standard { .. }))));
+    rules.push(json!({
+        "if": {"properties": {"class": {"enum": special}}, "required": ["class"]},
+        "then": {"properties": {
+            "convention": {"not": {"const": "brendon_gms"}},
+            "sub_stat_weight": {"type": "null"}
+        }}
+    }));
+    for main in primary {
+        rules.push(json!({
+            "if": {"properties": {"main_stat": {"const": main}}, "required": ["main_stat"]},
+            "then": {"properties": {"sub_stats": {"items": {"not": {"const": main}}}}}
+        }));
+    }
+    schema.insert("allOf".into(), Value::Array(rules));
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -487,6 +570,14 @@ fn score_from(dto: &ScoreDto, item: &fl::Item) -> Result<ResolvedScore, ApiError
     };
     let (class_name, stats) = match (&dto.class, &dto.main_stat) {
         (Some(name), _) => {
+            // The names exactly as declared (the engine's lookup also takes them padded with spaces,
+            // which the documented enum does not admit).
+            if name.trim() != name {
+                return Err(ApiError::new(
+                    ErrorCode::UnknownVariant,
+                    format!("score.class: unknown class {name:?} (no surrounding spaces)"),
+                ));
+            }
             let p = fl::class_profile(name)?;
             (Some(p.name), p.stats)
         }

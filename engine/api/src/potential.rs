@@ -177,12 +177,36 @@ pub struct PotentialRequest {
 /// Exactly one budget.
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(transform = plan_rules_schema))]
 #[serde(deny_unknown_fields)]
 pub struct PotentialPlanRequest {
     #[serde(default)]
     pub budget_mesos: Option<f64>,
     #[serde(default)]
     pub budget_cubes: Option<f64>,
+}
+
+/// What [`pot::Budget::try_from`] checks, as JSON Schema: exactly one budget (else
+/// `invalid_combination`), `budget_mesos` ≥ 0, `budget_cubes` a whole number from 0 to `u64::MAX` (else
+/// `out_of_range`).
+#[cfg(feature = "schema")]
+fn plan_rules_schema(schema: &mut schemars::Schema) {
+    use serde_json::{json, Value};
+    if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        if let Some(Value::Object(p)) = props.get_mut("budget_mesos") {
+            p.insert("minimum".into(), json!(0));
+        }
+        if let Some(Value::Object(p)) = props.get_mut("budget_cubes") {
+            p.insert("minimum".into(), json!(0));
+            p.insert("maximum".into(), json!(u64::MAX as f64));
+            p.insert("multipleOf".into(), json!(1));
+        }
+    }
+    let one = |given: &str, other: &str| json!({"required": [given], "properties": {given: {"type": "number"}, other: {"type": "null"}}});
+    schema.insert(
+        "allOf".into(),
+        json!([{"oneOf": [one("budget_mesos", "budget_cubes"), one("budget_cubes", "budget_mesos")]}]),
+    );
 }
 
 impl TryFrom<&PotentialPlanRequest> for pot::Budget {

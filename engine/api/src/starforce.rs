@@ -6,7 +6,9 @@
 //!  "events":{"thirty_off":false,"boom_reduction":false,"five_ten_fifteen":false,"plus_one":false},
 //!  "mvp":"none","pc_room":false,"spare_cost":0}
 //! ```
-//! Defaults: `ruleset` `"kms"`, every boolean `false`, `mvp` `"none"`, `spare_cost` 0.
+//! Defaults: `ruleset` `"kms"`, `star_catch` `true` (as players enhance, like the valuation and the page;
+//! issue 15), every other boolean `false`, `mvp` `"none"`, `spare_cost` 0. The response's `request` echoes
+//! the request with every default filled in, so it states the options used.
 use crate::{ApiError, ErrorCode};
 use pve_engine::starforce as sf;
 use serde::de::{Deserializer, Error as _};
@@ -155,6 +157,7 @@ impl EventPreset {
 /// The request; echoed back, with every default filled in, as the response's `request`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(transform = request_rules_schema))]
 #[serde(deny_unknown_fields)]
 pub struct StarforceRequest {
     /// 0 to 300.
@@ -166,8 +169,15 @@ pub struct StarforceRequest {
     pub to_star: u32,
     #[serde(default)]
     pub ruleset: Ruleset,
-    #[serde(default)]
-    pub star_catch: bool,
+    /// Success × 1.05 at every attempt. Absent → `true` (as players enhance); always given in the echo.
+    /// `star_catch_no_effect` is raised only when the request gives `true`.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "schema", schemars(with = "bool", extend("default" = true)))]
+    pub star_catch: Option<bool>,
     #[serde(default)]
     pub safeguard: bool,
     #[serde(default)]
@@ -190,6 +200,76 @@ pub struct StarforceRequest {
     /// The budget-and-spares planner's question; absent → no `plan` in the response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<PlanRequest>,
+}
+
+/// The cross-field rules [`compute`] checks, as JSON Schema (request side only), derived from the rule
+/// tables so a request the schema admits is one the engine takes: the star cap of each rule set by
+/// item level (`to_star`, else `out_of_range`), `from_star ≤ to_star` (else `invalid_combination`),
+/// the stars where each rule set offers safeguard (`safeguard_stars`, else `out_of_range`), not both
+/// `safeguard: true` and `safeguard_stars`, and an `event` preset's toggles (a given toggle that
+/// contradicts it is `invalid_combination`).
+#[cfg(feature = "schema")]
+fn request_rules_schema(schema: &mut schemars::Schema) {
+    use serde_json::{json, Value};
+    let top = sf::RuleSetId::ALL
+        .iter()
+        .map(|id| id.rules().max_star)
+        .max()
+        .unwrap_or(0);
+    if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        for star in ["from_star", "to_star"] {
+            if let Some(p) = props.get_mut(star) {
+                p["maximum"] = json!(top);
+            }
+        }
+    }
+    let mut rules = Vec::new();
+    for id in sf::RuleSetId::ALL {
+        let r = id.rules();
+        // An absent `ruleset` is the default one.
+        let this = if id == sf::RuleSetId::default() {
+            json!({"properties": {"ruleset": {"const": id.as_str()}}})
+        } else {
+            json!({"properties": {"ruleset": {"const": id.as_str()}}, "required": ["ruleset"]})
+        };
+        let mut low = 0;
+        for &(level, cap) in r.star_caps {
+            if low > sf::MAX_ITEM_LEVEL {
+                break;
+            }
+            let high = level.min(sf::MAX_ITEM_LEVEL);
+            let mut cond = this.clone();
+            cond["properties"]["item_level"] = json!({"minimum": low, "maximum": high});
+            rules.push(json!({"if": cond, "then": {"properties": {"to_star": {"maximum": cap}}}}));
+            low = high.saturating_add(1);
+        }
+        rules.push(json!({
+            "if": this,
+            "then": {"properties": {"safeguard_stars": {"items": {"enum": r.safeguard.stars}}}}
+        }));
+    }
+    for to in 0..=top {
+        rules.push(json!({
+            "if": {"properties": {"to_star": {"const": to}}, "required": ["to_star"]},
+            "then": {"properties": {"from_star": {"maximum": to}}}
+        }));
+    }
+    rules.push(json!({"not": {
+        "properties": {"safeguard": {"const": true}, "safeguard_stars": {"type": "array"}},
+        "required": ["safeguard", "safeguard_stars"]
+    }}));
+    for preset in [EventPreset::Shining, EventPreset::Shining51015] {
+        let p = preset.rules();
+        rules.push(json!({
+            "if": {"properties": {"event": {"const": p.name}}, "required": ["event"]},
+            "then": {"properties": {"events": {"properties": {
+                "thirty_off": {"const": p.thirty_off},
+                "boom_reduction": {"const": p.boom_reduction},
+                "five_ten_fifteen": {"const": p.five_ten_fifteen}
+            }}}}
+        }));
+    }
+    schema.insert("allOf".into(), Value::Array(rules));
 }
 
 /// `budget_mesos` (attempt mesos, ≥ 0) and `spares` (owned replacement items); an absent one is
@@ -222,7 +302,7 @@ impl From<&StarforceRequest> for sf::Request {
                 Ruleset::Savior => sf::RuleSetId::Savior,
                 Ruleset::PreSavior => sf::RuleSetId::PreSavior,
             },
-            star_catch: r.star_catch,
+            star_catch: r.star_catch.unwrap_or(sf::DEFAULT_STAR_CATCH),
             safeguard: r.safeguard,
             events: sf::Events {
                 thirty_off: r.events.thirty_off,
@@ -412,8 +492,9 @@ pub struct StarforceResponse {
     pub ruleset: &'static str,
     pub request: StarforceRequest,
     pub impossible: bool,
+    /// Why the target cannot be reached: `{code, params, message}` (code `starforce.unreachable`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub impossible_reason: Option<String>,
+    pub impossible_reason: Option<crate::message::MessageOut>,
     #[serde(flatten)]
     pub results: Option<Results>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -644,6 +725,21 @@ fn apply_event(req: &mut StarforceRequest) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The `impossible_reason` of a target no path reaches: `star` is the lowest star whose attempt cannot
+/// succeed.
+fn unreachable(req: &StarforceRequest, star: u32) -> pve_engine::message::Message {
+    let (from, to) = (req.from_star, req.to_star);
+    pve_engine::message::Message::new(
+        "starforce.unreachable",
+        vec![
+            ("from_star", from.into()),
+            ("to_star", to.into()),
+            ("star", star.into()),
+        ],
+        format!("{to}★ cannot be reached from {from}★: the success probability at {star}★ is 0"),
+    )
+}
+
 /// Parse a JSON request strictly and [`compute`] it.
 #[cfg(feature = "json")]
 pub fn handle(json: &str) -> Result<StarforceResponse, ApiError> {
@@ -653,7 +749,10 @@ pub fn handle(json: &str) -> Result<StarforceResponse, ApiError> {
 /// Compute a request already deserialized (from JSON or a JS value).
 pub fn compute(mut req: StarforceRequest) -> Result<StarforceResponse, ApiError> {
     apply_event(&mut req)?;
+    // A default is not a request: star catch that changes nothing is reported only when asked for.
+    let star_catch_asked = req.star_catch == Some(true);
     let engine = sf::Request::from(&req);
+    req.star_catch = Some(engine.star_catch);
     check_safeguard_stars(&req, &engine)?;
     let plan = plan_response(&req, &engine)?;
     let out = match &req.safeguard_stars {
@@ -663,10 +762,7 @@ pub fn compute(mut req: StarforceRequest) -> Result<StarforceResponse, ApiError>
     let (impossible_reason, results) = match &out.result {
         sf::Reach::Reachable(report) => (None, Some(results(report, req.spare_cost))),
         sf::Reach::Unreachable { star } => (
-            Some(format!(
-                "{}★ cannot be reached from {}★: the success probability at {star}★ is 0",
-                req.to_star, req.from_star
-            )),
+            Some(crate::message::MessageOut::from(&unreachable(&req, *star))),
             None,
         ),
     };
@@ -680,6 +776,7 @@ pub fn compute(mut req: StarforceRequest) -> Result<StarforceResponse, ApiError>
         warnings: out
             .warnings
             .iter()
+            .filter(|&&w| star_catch_asked || w != sf::Warning::StarCatchNoEffect)
             .map(|w| Warning {
                 code: w.code(),
                 params: crate::message::Params(Vec::new()),
@@ -688,4 +785,29 @@ pub fn compute(mut req: StarforceRequest) -> Result<StarforceResponse, ApiError>
             .collect(),
         request: req,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// No built-in rule set has an attempt that cannot succeed, so no request reaches this path; its message
+    /// is checked here: catalogued with its params, and serialized as every other message.
+    #[test]
+    fn the_unreachable_reason_is_a_catalogued_message() {
+        let req: StarforceRequest =
+            serde_json::from_str(r#"{"item_level":200,"from_star":12,"to_star":22}"#).unwrap();
+        let m = unreachable(&req, 17);
+        assert!(m.is_catalogued(), "{m:?}");
+        let out = serde_json::to_value(crate::message::MessageOut::from(&m)).unwrap();
+        assert_eq!(out["code"], "starforce.unreachable");
+        assert_eq!(
+            out["params"],
+            serde_json::json!({"from_star": 12, "to_star": 22, "star": 17})
+        );
+        assert_eq!(
+            out["message"],
+            "22★ cannot be reached from 12★: the success probability at 17★ is 0"
+        );
+    }
 }

@@ -107,16 +107,16 @@ fn options_without_effect_are_named() {
         &[],
     );
     check_warnings(
-        r#"{"item_level":200,"from_star":0,"to_star":15,"safeguard":true}"#,
+        r#"{"star_catch":false,"item_level":200,"from_star":0,"to_star":15,"safeguard":true}"#,
         &["safeguard_no_effect"],
     );
     // From 18★ a destroy brings the item back to 12★, so 15–17★ are on the way and safeguard matters.
     check_warnings(
-        r#"{"item_level":200,"from_star":18,"to_star":22,"safeguard":true}"#,
+        r#"{"star_catch":false,"item_level":200,"from_star":18,"to_star":22,"safeguard":true}"#,
         &[],
     );
     check_warnings(
-        r#"{"item_level":200,"from_star":12,"to_star":15,"spare_cost":1e9}"#,
+        r#"{"star_catch":false,"item_level":200,"from_star":12,"to_star":15,"spare_cost":1e9}"#,
         &["spare_cost_no_effect"],
     );
     check_warnings(
@@ -124,27 +124,27 @@ fn options_without_effect_are_named() {
         &["boom_reduction_no_effect"],
     );
     check_warnings(
-        r#"{"item_level":200,"from_star":22,"to_star":25,"events":{"boom_reduction":true}}"#,
+        r#"{"star_catch":false,"item_level":200,"from_star":22,"to_star":25,"events":{"boom_reduction":true}}"#,
         &[],
     );
     check_warnings(
-        r#"{"item_level":200,"from_star":11,"to_star":15,"events":{"five_ten_fifteen":true,"plus_one":true}}"#,
+        r#"{"star_catch":false,"item_level":200,"from_star":11,"to_star":15,"events":{"five_ten_fifteen":true,"plus_one":true}}"#,
         &["five_ten_fifteen_no_effect", "plus_one_no_effect"],
     );
     check_warnings(
-        r#"{"item_level":200,"from_star":10,"to_star":11,"events":{"plus_one":true}}"#,
+        r#"{"star_catch":false,"item_level":200,"from_star":10,"to_star":11,"events":{"plus_one":true}}"#,
         &["plus_one_no_effect"],
     );
     check_warnings(
-        r#"{"item_level":200,"from_star":10,"to_star":12,"events":{"plus_one":true}}"#,
+        r#"{"star_catch":false,"item_level":200,"from_star":10,"to_star":12,"events":{"plus_one":true}}"#,
         &[],
     );
     check_warnings(
-        r#"{"item_level":200,"from_star":22,"to_star":23,"mvp":"gold","pc_room":true}"#,
+        r#"{"star_catch":false,"item_level":200,"from_star":22,"to_star":23,"mvp":"gold","pc_room":true}"#,
         &[],
     );
     check_warnings(
-        r#"{"item_level":200,"from_star":17,"to_star":18,"mvp":"gold","pc_room":true,"safeguard":true}"#,
+        r#"{"star_catch":false,"item_level":200,"from_star":17,"to_star":18,"mvp":"gold","pc_room":true,"safeguard":true}"#,
         &["mvp_no_effect", "pc_room_no_effect"],
     );
     check_warnings(
@@ -158,7 +158,7 @@ fn options_without_effect_are_named() {
         ],
     );
     check_warnings(
-        r#"{"item_level":200,"from_star":0,"to_star":30}"#,
+        r#"{"star_catch":false,"item_level":200,"from_star":0,"to_star":30}"#,
         &["booms_pmf_truncated"],
     );
 }
@@ -221,6 +221,7 @@ fn the_response_has_the_contract_fields() {
     // Defaults are echoed.
     let d = ok(r#"{"item_level":200,"from_star":0,"to_star":10}"#);
     assert_eq!(d["request"]["ruleset"], "kms");
+    assert_eq!(d["request"]["star_catch"], true);
     assert_eq!(d["request"]["mvp"], "none");
     assert_eq!(d["request"]["events"]["plus_one"], false);
     assert_eq!(d["request"]["spare_cost"], 0.0);
@@ -228,7 +229,7 @@ fn the_response_has_the_contract_fields() {
 
 #[test]
 fn mean_total_cost_counts_spare_items() {
-    let v = ok(r#"{"item_level":200,"from_star":15,"to_star":22,"spare_cost":3e9}"#);
+    let v = ok(r#"{"star_catch":false,"item_level":200,"from_star":15,"to_star":22,"spare_cost":3e9}"#);
     let (mean, booms, total) = (
         v["mean_cost"].as_f64().unwrap(),
         v["mean_booms"].as_f64().unwrap(),
@@ -240,7 +241,7 @@ fn mean_total_cost_counts_spare_items() {
 
 #[test]
 fn legacy_rulesets_report_decreases() {
-    let v = ok(r#"{"item_level":150,"from_star":10,"to_star":17,"ruleset":"pre_savior"}"#);
+    let v = ok(r#"{"star_catch":false,"item_level":150,"from_star":10,"to_star":17,"ruleset":"pre_savior"}"#);
     let star = v["per_star"]
         .as_array()
         .unwrap()
@@ -263,7 +264,7 @@ fn same_request_same_bytes() {
 
 #[test]
 fn nothing_to_do_is_zero_not_missing() {
-    let v = ok(r#"{"item_level":200,"from_star":22,"to_star":22}"#);
+    let v = ok(r#"{"star_catch":false,"item_level":200,"from_star":22,"to_star":22}"#);
     assert_eq!(v["mean_cost"], 0.0);
     assert_eq!(v["booms_pmf"], serde_json::json!([1.0]));
     assert_eq!(v["distribution"], Value::Null);
@@ -274,7 +275,7 @@ fn nothing_to_do_is_zero_not_missing() {
 #[test]
 fn plan_and_safeguard_stars() {
     use ErrorCode::*;
-    let base = r#""item_level":200,"from_star":15,"to_star":18"#;
+    let base = r#""star_catch":false,"item_level":200,"from_star":15,"to_star":18"#;
     check_error(&format!(r#"{{{base},"plan":{{}}}}"#), InvalidCombination);
     check_error(&format!(r#"{{{base},"plan":{{"budget_mesos":-1}}}}"#), OutOfRange);
     check_error(&format!(r#"{{{base},"plan":{{"spares":-1}}}}"#), OutOfRange);
@@ -371,7 +372,7 @@ fn cost_cdf_booms_and_frontier_in_the_response() {
 #[test]
 fn a_zero_to_thirty_response_is_small() {
     for level in [160, 200, 250] {
-        let body = format!(r#"{{"item_level":{level},"from_star":0,"to_star":30}}"#);
+        let body = format!(r#"{{"star_catch":false,"item_level":{level},"from_star":0,"to_star":30}}"#);
         let out = handle(Operation::Starforce, &body).unwrap();
         assert!(out.len() <= 30 * 1024, "level {level}: {} bytes", out.len());
         let v: Value = serde_json::from_str(&out).unwrap();
@@ -388,7 +389,7 @@ fn a_zero_to_thirty_response_is_small() {
 #[test]
 fn shining_event_presets() {
     use ErrorCode::*;
-    let base = r#""item_level":200,"from_star":10,"to_star":22"#;
+    let base = r#""star_catch":false,"item_level":200,"from_star":10,"to_star":22"#;
     let strip = |mut v: Value| {
         v.as_object_mut().unwrap().remove("request");
         v
@@ -439,9 +440,9 @@ fn shining_event_presets() {
 #[test]
 fn planner_notes_are_structured() {
     for body in [
-        r#"{"item_level":200,"from_star":15,"to_star":18,"plan":{"budget_mesos":2e9,"spares":0}}"#,
+        r#"{"star_catch":false,"item_level":200,"from_star":15,"to_star":18,"plan":{"budget_mesos":2e9,"spares":0}}"#,
         r#"{"item_level":200,"from_star":0,"to_star":22,"star_catch":true,"plan":{"budget_mesos":3e10,"spares":2}}"#,
-        r#"{"item_level":250,"from_star":0,"to_star":25,"plan":{"budget_mesos":1e13}}"#,
+        r#"{"star_catch":false,"item_level":250,"from_star":0,"to_star":25,"plan":{"budget_mesos":1e13}}"#,
     ] {
         let v = ok(body);
         let p = &v["plan"];
@@ -457,4 +458,45 @@ fn planner_notes_are_structured() {
             .any(|n| n["code"] == "starforce.plan_bound_above_target");
         assert_eq!(has, p["error_bound"].as_f64().unwrap() > 1e-3, "{body}");
     }
+}
+
+/// Issue 15: star catch is on unless the request says otherwise (as in the valuation and the page), the
+/// echo states the value used, and `star_catch_no_effect` is raised only for a star catch the request asked
+/// for, not for the default.
+#[test]
+fn star_catch_defaults_on_and_warns_only_when_asked() {
+    let strip = |mut v: Value| {
+        v.as_object_mut().unwrap().remove("request");
+        v
+    };
+    let base = r#""item_level":200,"from_star":12,"to_star":22"#;
+    let absent = ok(&format!("{{{base}}}"));
+    let on = ok(&format!(r#"{{{base},"star_catch":true}}"#));
+    let off = ok(&format!(r#"{{{base},"star_catch":false}}"#));
+    assert_eq!(absent["request"]["star_catch"], true);
+    assert_eq!(on["request"]["star_catch"], true);
+    assert_eq!(off["request"]["star_catch"], false);
+    assert_eq!(absent["request"], on["request"]);
+    assert_eq!(strip(absent.clone()), strip(on));
+    assert!(
+        off["mean_cost"].as_f64() > absent["mean_cost"].as_f64(),
+        "star catch lowers the cost"
+    );
+    // Where star catch cannot change an attempt (nothing to do, or only certain 5/10/15★ attempts).
+    for range in [
+        r#""item_level":200,"from_star":7,"to_star":7"#,
+        r#""item_level":200,"from_star":15,"to_star":16,"events":{"five_ten_fifteen":true}"#,
+    ] {
+        check_warnings(&format!("{{{range}}}"), &[]);
+        check_warnings(&format!(r#"{{{range},"star_catch":false}}"#), &[]);
+        check_warnings(
+            &format!(r#"{{{range},"star_catch":true}}"#),
+            &["star_catch_no_effect"],
+        );
+        assert_eq!(ok(&format!("{{{range}}}"))["request"]["star_catch"], true);
+    }
+    check_error(
+        &format!(r#"{{{base},"star_catch":null}}"#),
+        ErrorCode::InvalidType,
+    );
 }

@@ -12,6 +12,12 @@ compares its output with the committed file.
 
 Every percent in these tables is an integer; the engine keeps probabilities as exact integer fractions
 with denominator 100 per draw, so a non-integer percent is rejected here rather than rounded.
+
+Every `source` names a repository and path or a page a reader can open (issue 15): the facts' short
+citations are written out in full by `CITATIONS`, and the sources the facts know only by an internal
+code-index number are not cited (the text says how many more calculators agree, without an index id).
+The generator refuses to write a source that still holds an index id. The citations are not facts, so
+`DATA_VERSION` (a digest of the facts) does not depend on them.
 """
 
 import argparse
@@ -36,6 +42,45 @@ ABYSS_BRENDON_WORKER = {
     "source": "FLAME_FACTS.md s1: brendonmay/brendonmay.github.io@774af90 flameCalculator/worker.js "
     "(4:1%, 5:63%, 6:34%, 7:2%), disagrees with its main.js and the KMS sources",
 }
+
+# Short citations in the facts -> the repository and path (FLAME_FACTS.md s0) or page a reader can open.
+OFFICIAL_PAGE = "https://maplestory.nexon.com/Guide/OtherProbability/game/gameAddOption"
+STRATEGYWIKI = "https://strategywiki.org/w/index.php?title=MapleStory/Bonus_Stats&oldid=821294"
+ME = "zbnerd/MapleExpectation@ad1d591 "
+ME_JAVA = ME + "module-core/src/main/java/maple/expectation/core/"
+CITATIONS = [
+    ("OFFICIAL(" + OFFICIAL_PAGE.removeprefix("https://") + ")", "official " + OFFICIAL_PAGE),
+    ("FLAME_FACTS.md s1: ", ""),
+    (ME + "FlameStageProbability.java", ME_JAVA + "domain/flame/FlameStageProbability.java"),
+    (ME + "FlameDpCalculator.java", ME_JAVA + "probability/FlameDpCalculator.java"),
+    # "main.js,worker.js main.js": of the two files, main.js (worker.js disagrees: ABYSS_BRENDON_WORKER).
+    ("flameCalculator/main.js,worker.js main.js", "flameCalculator/main.js"),
+    ("flameCalculator/main.js,worker.js", "flameCalculator/main.js and flameCalculator/worker.js"),
+    ("strategywiki 2018 rev", STRATEGYWIKI),
+    ("GMS wiki via masonym", "masonym/masonym.dev@7beabf6 src/lib/equip/flames.js (GMS wiki)"),
+    ("ME FLAME_LOGIC.md", ME + "docs/03_Technical_Guides/FLAME_LOGIC.md"),
+    ("; KMS JS)", "; one more KMS calculator whose repository is not known)"),
+    ("  [", " ["),
+]
+# A source known only by its code-index number: `unnamed <what> (find_string id 123)`.
+UNNAMED_RE = re.compile(r"unnamed [^;()]+ \((?:find_string|read_file)[^)]*\bid `?\d+`?\)(?:; )?")
+INDEX_ID_RE = re.compile(r"find_string|read_file|index id|\bid `?\d{5,}")
+
+
+def openable(source, where):
+    """`source` with every citation a reader can open and no internal index id."""
+    for short, full in CITATIONS:
+        source = source.replace(short, full)
+    unnamed = len(UNNAMED_RE.findall(source))
+    source = UNNAMED_RE.sub("", source)
+    if unnamed == 1:
+        source += " (one more KMS calculator agrees; its repository is not known)"
+    elif unnamed > 1:
+        source += f" ({unnamed} more KMS calculators agree; their repositories are not known)"
+    if INDEX_ID_RE.search(source):
+        sys.exit(f"generate.py: {where}: source still cites an index id: {source!r}")
+    return source
+
 
 # flame key in tier_probabilities.csv -> Rust constant
 TIER_KEYS = [
@@ -83,14 +128,14 @@ def tier_tables(facts):
             if int(r["tier_on_boss_item(=grade+2)"]) != int(r["grade(등급)"]) + 2:
                 sys.exit(f"generate.py: tier table {key}: boss tier is not grade + 2")
         sources = sorted({r["source"] for r in grades})
-        out.append((const, key, grades[0]["name"], pct, "; ".join(sources)))
+        out.append((const, key, grades[0]["name"], pct, openable("; ".join(sources), f"tier {key}")))
     out.append(
         (
             "TIER_ABYSS_BRENDON_WORKER",
             "abyss_brendon_worker",
             "심연의 환생의 불꽃 (Abyss), brendonmay worker.js variant",
             ABYSS_BRENDON_WORKER["grades"],
-            ABYSS_BRENDON_WORKER["source"],
+            openable(ABYSS_BRENDON_WORKER["source"], "tier abyss_brendon_worker"),
         )
     )
     return out
@@ -106,7 +151,7 @@ def line_tables(facts):
             sys.exit(f"generate.py: line table {prefix}: lines are not exactly 1..4")
         pct = [int_percent(r["prob_percent"], f"lines {prefix}") for r in sel]
         sources = sorted({r["source"] for r in sel})
-        out.append((const, sel[0]["item_class"], pct, "; ".join(sources)))
+        out.append((const, sel[0]["item_class"], pct, openable("; ".join(sources), f"lines {prefix}")))
     return out
 
 
@@ -190,7 +235,7 @@ def render(facts):
     w("    pub hp_mp: u32,\n    pub def: u32,\n    pub gms: Option<(u32, u32, u32)>,\n}\n\n")
     w("/// Source of `STAT_BANDS` (stat_values_by_level.csv).\n")
     src = sorted({r["source"] for r in read_csv(facts, "stat_values_by_level.csv")})
-    w(f"pub const STAT_BANDS_SOURCE: &str = {rust_str('; '.join(src))};\n\n")
+    w(f"pub const STAT_BANDS_SOURCE: &str = {rust_str(openable('; '.join(src), 'stat bands'))};\n\n")
     w(f"pub const STAT_BANDS: [StatBand; {len(bands)}] = [\n")
     for level, single, dual, hp, df, gms in bands:
         g = "None" if gms is None else f"Some(({gms[0]}, {gms[1]}, {gms[2]}))"

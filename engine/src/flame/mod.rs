@@ -52,8 +52,8 @@ pub use item::{
 };
 pub use rational::{Rational, MAX_DENOMINATOR, MAX_MAGNITUDE};
 pub use score::{
-    class_names, class_profile, ClassProfile, ClassStats, Convention, Overrides, Score, ScoreWeights,
-    MAX_SCALE,
+    class_names, class_names_and_aliases, class_profile, ClassProfile, ClassStats, Convention, Overrides,
+    Score, ScoreWeights, MAX_SCALE,
 };
 pub use stat::{FlameStats, Stat};
 pub use tables::DATA_VERSION;

@@ -368,6 +368,20 @@ const CLASSES: &[ClassRow] = &[
     ("카데나", &["cadena"], LUK, &[STR, DEX], ATT),
 ];
 
+/// Every name [`class_profile`] takes untrimmed (KMS names and English aliases), without duplicates: the
+/// API declares them as the enum of `score.class`.
+pub fn class_names_and_aliases() -> Vec<&'static str> {
+    let mut names = vec!["제논", "xenon", "데몬어벤져", "demon_avenger"];
+    for &(kms, aliases, ..) in CLASSES {
+        for name in std::iter::once(kms).chain(aliases.iter().copied()) {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    names
+}
+
 /// The class named `name`: a KMS name as in the Open API `character_class` (e.g. `"에반"`) or an English
 /// alias (`"evan"`, `"night_lord"`, `"xenon"`, `"demon_avenger"`).
 ///

@@ -19,35 +19,35 @@ pub const TIER_POWERFUL: TierTable = TierTable {
     key: "powerful",
     name: "강력한 환생의 불꽃 (Powerful)",
     grade_percent: [20, 30, 36, 14, 0],
-    source: "OFFICIAL(maplestory.nexon.com/Guide/OtherProbability/game/gameAddOption)",
+    source: "official https://maplestory.nexon.com/Guide/OtherProbability/game/gameAddOption",
 };
 
 pub const TIER_ETERNAL: TierTable = TierTable {
     key: "eternal",
     name: "영원한/검은 환생의 불꽃 (Eternal/Black)",
     grade_percent: [0, 29, 45, 25, 1],
-    source: "OFFICIAL(maplestory.nexon.com/Guide/OtherProbability/game/gameAddOption)",
+    source: "official https://maplestory.nexon.com/Guide/OtherProbability/game/gameAddOption",
 };
 
 pub const TIER_ABYSS: TierTable = TierTable {
     key: "abyss",
     name: "심연의 환생의 불꽃 (Abyss)",
     grade_percent: [0, 0, 63, 34, 3],
-    source: "unnamed KMS JS 'FlameCore' (find_string id 68521112222); unnamed TS resetMethodProbTableRecord (find_string id 36701349501); brendonmay/brendonmay.github.io@774af90 flameCalculator/main.js,worker.js main.js; zbnerd/MapleExpectation@ad1d591 FlameStageProbability.java  [not on the stored official snapshot]",
+    source: "brendonmay/brendonmay.github.io@774af90 flameCalculator/main.js; zbnerd/MapleExpectation@ad1d591 module-core/src/main/java/maple/expectation/core/domain/flame/FlameStageProbability.java [not on the stored official snapshot] (2 more KMS calculators agree; their repositories are not known)",
 };
 
 pub const TIER_MONSTER_DROP: TierTable = TierTable {
     key: "drop",
     name: "몬스터 드롭 (monster drop, reference)",
     grade_percent: [25, 30, 30, 14, 1],
-    source: "OFFICIAL(maplestory.nexon.com/Guide/OtherProbability/game/gameAddOption)",
+    source: "official https://maplestory.nexon.com/Guide/OtherProbability/game/gameAddOption",
 };
 
 pub const TIER_ABYSS_BRENDON_WORKER: TierTable = TierTable {
     key: "abyss_brendon_worker",
     name: "심연의 환생의 불꽃 (Abyss), brendonmay worker.js variant",
     grade_percent: [0, 1, 63, 34, 2],
-    source: "FLAME_FACTS.md s1: brendonmay/brendonmay.github.io@774af90 flameCalculator/worker.js (4:1%, 5:63%, 6:34%, 7:2%), disagrees with its main.js and the KMS sources",
+    source: "brendonmay/brendonmay.github.io@774af90 flameCalculator/worker.js (4:1%, 5:63%, 6:34%, 7:2%), disagrees with its main.js and the KMS sources",
 };
 
 /// Probability in integer percent of 1, 2, 3 and 4 lines.
@@ -61,25 +61,25 @@ pub struct LineCountTable {
 pub const LINES_BOSS: LineCountTable = LineCountTable {
     key: "boss_item",
     lines_percent: [0, 0, 0, 100],
-    source: "community consensus (strategywiki 2018 rev; GMS wiki via masonym; ME FLAME_LOGIC.md; KMS JS); official snapshot only states the +2 grade rule",
+    source: "community consensus (https://strategywiki.org/w/index.php?title=MapleStory/Bonus_Stats&oldid=821294; masonym/masonym.dev@7beabf6 src/lib/equip/flames.js (GMS wiki); zbnerd/MapleExpectation@ad1d591 docs/03_Technical_Guides/FLAME_LOGIC.md; one more KMS calculator whose repository is not known); official snapshot only states the +2 grade rule",
 };
 
 pub const LINES_OTHER_FLAME_KMS: LineCountTable = LineCountTable {
     key: "other_item_flame(환생의 불꽃류)",
     lines_percent: [40, 40, 16, 4],
-    source: "OFFICIAL(maplestory.nexon.com/Guide/OtherProbability/game/gameAddOption)",
+    source: "official https://maplestory.nexon.com/Guide/OtherProbability/game/gameAddOption",
 };
 
 pub const LINES_OTHER_DROP_KMS: LineCountTable = LineCountTable {
     key: "other_item_drop_or_other(그 외)",
     lines_percent: [41, 40, 15, 4],
-    source: "OFFICIAL(maplestory.nexon.com/Guide/OtherProbability/game/gameAddOption)",
+    source: "official https://maplestory.nexon.com/Guide/OtherProbability/game/gameAddOption",
 };
 
 pub const LINES_OTHER_FLAME_GMS: LineCountTable = LineCountTable {
     key: "DISAGREEING: brendon/strategywiki (GMS) and TMS 'official'",
     lines_percent: [40, 40, 15, 5],
-    source: "brendonmay/brendonmay.github.io@774af90 flameCalculator/main.js,worker.js non_advantaged; TimeIsLimited0619/maplestory-enchant-simulator@f60c579 js/bonusStatValues.js (Taiwan server)",
+    source: "brendonmay/brendonmay.github.io@774af90 flameCalculator/main.js and flameCalculator/worker.js non_advantaged; TimeIsLimited0619/maplestory-enchant-simulator@f60c579 js/bonusStatValues.js (Taiwan server)",
 };
 
 /// Per-tier line values of one 10-level band (KMS: malib + KMS JS). `gms` holds the disagreeing
@@ -95,7 +95,7 @@ pub struct StatBand {
 }
 
 /// Source of `STAT_BANDS` (stat_values_by_level.csv).
-pub const STAT_BANDS_SOURCE: &str = "Lechros/malib@d8acc9b packages/gear/src/lib/enhance/addOption.ts (+ .test.ts); unnamed KMS JS 'FlameCore' (find_string id 68521112222); GMS: masonym/masonym.dev@7beabf6 src/lib/equip/flames.js (transcribes maplestorywiki.net, GMS), brendonmay/brendonmay.github.io@774af90 flameCalculator/main.js,worker.js";
+pub const STAT_BANDS_SOURCE: &str = "Lechros/malib@d8acc9b packages/gear/src/lib/enhance/addOption.ts (+ .test.ts); GMS: masonym/masonym.dev@7beabf6 src/lib/equip/flames.js (transcribes maplestorywiki.net, GMS), brendonmay/brendonmay.github.io@774af90 flameCalculator/main.js and flameCalculator/worker.js (one more KMS calculator agrees; its repository is not known)";
 
 pub const STAT_BANDS: [StatBand; 16] = [
     StatBand { level: 100, single: 6, dual: 3, hp_mp: 300, def: 6, gms: None },

@@ -54,6 +54,10 @@ use chain::{Chain, Setup};
 /// Highest allowed item level.
 pub const MAX_ITEM_LEVEL: u32 = 300;
 
+/// Star catch in a request that does not say: on, as players enhance (issue 15). The `starforce`
+/// operation, the valuation and the page's tabs all start from this; [`Request::new`] stays all-off.
+pub const DEFAULT_STAR_CATCH: bool = true;
+
 /// Star cap of an item level under the default (KMS) rules.
 pub fn max_star(item_level: u32) -> u32 {
     rules::KMS.max_star(item_level)
@@ -193,6 +197,8 @@ impl std::error::Error for Error {}
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Warning {
+    /// Raised whenever star catch is on and changes nothing; the `starforce` operation reports it only
+    /// when the request asked for star catch (a defaulted [`DEFAULT_STAR_CATCH`] is not a request).
     StarCatchNoEffect,
     SafeguardNoEffect,
     ThirtyOffNoEffect,

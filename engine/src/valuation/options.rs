@@ -5,8 +5,9 @@ use crate::potential::Grade;
 use crate::starforce::{Events, Mvp, RuleSetId};
 
 /// Star force options, passed to the star force engine for every item (its `Request` without the level
-/// and stars). `Default` is the `starforce` operation's default: KMS rules, no option, no spare cost; the
-/// valuation's own default ([`Options::default`]) turns star catch on.
+/// and stars). `Default` is all off: KMS rules, no option, no spare cost; the valuation's default
+/// ([`Options::default`]), like the `starforce` operation's, turns star catch on
+/// ([`DEFAULT_STAR_CATCH`](crate::starforce::DEFAULT_STAR_CATCH)).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StarforceOptions {
     pub ruleset: RuleSetId,
@@ -74,7 +75,7 @@ impl Default for Options {
         Options {
             // Star catch on: players enhance with it (issue 15), and the page's star force tab starts so.
             starforce: StarforceOptions {
-                star_catch: true,
+                star_catch: crate::starforce::DEFAULT_STAR_CATCH,
                 ..StarforceOptions::default()
             },
             potential: PotentialOptions {

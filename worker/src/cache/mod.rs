@@ -1,26 +1,24 @@
-//! The tiered cache in front of the Nexon Open API.
-//!
-//! A lookup tries, in order: **L1** (this isolate's memory, [`l1`]), **L2** (Workers KV, value + metadata
-//! `{version, kind, fetched_at, fresh_until, stale_until, hash}`), then the **single-flight** Durable
-//! Object of the key ([`crate::single_flight`]), whose leader is the only caller of the upstream and the
-//! only writer of KV. Within one isolate, concurrent misses for a key share one Durable Object call. Past `fresh_until` but within the stale-while-revalidate window, a copy is answered
-//! at once and refreshed in the background; when a load fails, a copy within `stale_until` answers
-//! (stale-if-error). Unknown characters are cached as `not_found` entries for a short time; upstream
-//! 429s, 5xx and timeouts are never cached.
+//! The tiered cache's I/O. The entries, keys, L1's LRU, canonical JSON and which tier answers
+//! ([`pve_edge::cache::tier::decide`]) are `pve_edge::cache`'s; this module reads and writes the tiers
+//! the decision names: **L1** (this isolate's memory, [`l1`]), **L2** (Workers KV, [`kv`]), the purge
+//! generation ([`purge`]) and the key's **single-flight** Durable Object ([`crate::single_flight`]), whose
+//! leader is the only caller of the upstream and the only writer of KV. Within one isolate, concurrent
+//! misses for a key share one Durable Object call.
 //!
 //! Derived values that are pure functions of their key (engine answers, valuations) use
 //! [`get_derived`] / [`put_derived`]: L1 + KV, no upstream, no expiry other than the TTLs.
-pub mod canonical;
+pub mod kv;
 pub mod l1;
 pub mod purge;
 
 use crate::config::Config;
 use crate::context::{new_request_id, now_ms, Outcome, TaskContext};
 use crate::error::EdgeError;
-use crate::error::Platform;
 use crate::metrics;
-use crate::single_flight::{self, LoadError, Loaded};
-use serde::{Deserialize, Serialize};
+use crate::single_flight;
+use pve_edge::cache::tier::{decide, Known, Read, Step, Tier};
+pub use pve_edge::cache::{canonical, Entry, How, Kind, Meta, Mode, Resource, Served, DERIVED_TTL_MS};
+use pve_edge::single_flight::{LoadError, Loaded, Role, Want};
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -28,165 +26,27 @@ use std::rc::Rc;
 use std::time::Duration;
 use worker::{Context, Delay, Env, ScheduleContext};
 
-/// Bump when the meaning of cached bytes changes: older entries are then ignored.
-pub const FORMAT_VERSION: u32 = 1;
-/// KV refuses expiration TTLs below 60 s.
-const KV_MIN_TTL_S: u64 = 60;
-/// Derived values (engine answers, valuations) stay in KV this long; their keys carry every version.
-pub const DERIVED_TTL_MS: u64 = 7 * 86_400_000;
-
 thread_local! {
-    static DATA_VERSION: String = {
-        // The engine reports one data version per module with game data (`pve version`): all of them.
-        #[derive(Deserialize)]
-        struct Versions {
-            data_versions: std::collections::BTreeMap<String, Option<String>>,
-        }
-        match serde_json::from_str::<Versions>(&pve_api::version_json()) {
-            Ok(v) => v
-                .data_versions
-                .iter()
-                .map(|(module, version)| format!("{module}:{}", version.as_deref().unwrap_or("none")))
-                .collect::<Vec<_>>()
-                .join(","),
-            Err(e) => format!("unreadable:{e}"),
-        }
-    };
+    /// The engine reports one data version per module with game data (`pve_api::version`): all of them.
+    static DATA_VERSION: Result<String, pve_edge::cache::DataVersionError> =
+        pve_edge::cache::data_version(&pve_api::version());
 }
 
 /// The version of the engine's game data, as one string: part of derived cache keys and of answers.
-pub fn data_version() -> String {
-    DATA_VERSION.with(Clone::clone)
+///
+/// # Errors
+/// `Internal` when the engine reports no version for a module (the bundled data did not decode: a build
+/// defect). Never a placeholder: a key without the data version would mix answers of different data.
+pub fn data_version() -> Result<String, EdgeError> {
+    DATA_VERSION.with(|v| v.clone().map_err(|e| EdgeError::internal(e.to_string())))
 }
 
 /// The engine + data part of the keys of derived values (engine answers, valuations).
-pub fn engine_tag() -> String {
-    format!("{}+{}", pve_api::ENGINE_VERSION, data_version())
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Found,
-    /// The upstream said this character does not exist (negative cache entry, empty body).
-    NotFound,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Found => "found",
-            Kind::NotFound => "not_found",
-        }
-    }
-}
-
-/// What KV stores next to the value (its `metadata`, well under KV's 1 KiB limit).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Meta {
-    pub version: u32,
-    pub kind: Kind,
-    pub fetched_at: u64,
-    pub fresh_until: u64,
-    pub stale_until: u64,
-    /// SHA-256 (hex) of the body: the content hash, and the base of ETags.
-    pub hash: String,
-    /// The character's purge generation the load was started under ([`purge`]); 0 before any purge and
-    /// in entries written before purges existed.
-    #[serde(default)]
-    pub generation: u64,
-}
-
-impl Meta {
-    pub fn new(kind: Kind, fetched_at: u64, fresh_until: u64, stale_until: u64, hash: String) -> Meta {
-        Meta {
-            version: FORMAT_VERSION,
-            kind,
-            fetched_at,
-            fresh_until,
-            stale_until,
-            hash,
-            generation: 0,
-        }
-    }
-}
-
-#[derive(Debug, PartialEq)]
-pub struct Entry {
-    pub meta: Meta,
-    pub body: Vec<u8>,
-}
-
-impl Entry {
-    pub fn found(body: Vec<u8>, now: u64, fresh_ms: u64, stale_ms: u64) -> Entry {
-        let hash = crate::token::sha256_hex(&body);
-        Entry {
-            meta: Meta::new(
-                Kind::Found,
-                now,
-                now + fresh_ms,
-                now + stale_ms.max(fresh_ms),
-                hash,
-            ),
-            body,
-        }
-    }
-
-    pub fn not_found(now: u64, ttl_ms: u64) -> Entry {
-        Entry {
-            meta: Meta::new(Kind::NotFound, now, now + ttl_ms, now + ttl_ms, String::new()),
-            body: Vec::new(),
-        }
-    }
-
-    pub fn is_fresh(&self, now: u64) -> bool {
-        now < self.meta.fresh_until
-    }
-
-    /// Within the error window: may answer when the upstream cannot.
-    pub fn is_usable_stale(&self, now: u64) -> bool {
-        now < self.meta.stale_until
-    }
-}
-
-/// Something loaded from the upstream, and its cache key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Resource {
-    /// name → ocid (`GET /maplestory/v1/id?character_name=`).
-    Ocid { name: String },
-    /// ocid → item equipment (`GET /maplestory/v1/character/item-equipment?ocid=`).
-    Equipment { ocid: String },
-}
-
-impl Resource {
-    /// The cache key: also the KV key and the name of the single-flight Durable Object.
-    pub fn key(&self) -> String {
-        match self {
-            Resource::Ocid { name } => format!("v{FORMAT_VERSION}:ocid:{name}"),
-            Resource::Equipment { ocid } => format!("v{FORMAT_VERSION}:equipment:{ocid}"),
-        }
-    }
-
-    /// (fresh, stale) windows in milliseconds.
-    pub fn windows(&self, cfg: &Config) -> (u64, u64) {
-        match self {
-            Resource::Ocid { .. } => (cfg.ocid_fresh_ms, cfg.ocid_stale_ms),
-            Resource::Equipment { .. } => (cfg.equipment_fresh_ms, cfg.equipment_stale_ms),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Mode {
-    Normal,
-    /// `refresh=true`: skip the cached copy; accept only a copy fetched at or after `requested_at` minus the
-    /// refresh window (so concurrent and repeated refreshes share one upstream call). When the load fails,
-    /// a stale copy answers only if `stale_if_error` (the watch sweep wants the current copy or the error).
-    Refresh {
-        requested_at: u64,
-        stale_if_error: bool,
-    },
+///
+/// # Errors
+/// As [`data_version`].
+pub fn engine_tag() -> Result<String, EdgeError> {
+    Ok(pve_edge::cache::engine_tag(&data_version()?))
 }
 
 /// Where work after the answer runs (`wait_until`): a request's [`Context`], or a cron run's
@@ -207,81 +67,6 @@ impl Background for ScheduleContext {
     }
 }
 
-/// How a lookup was answered.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum How {
-    L1,
-    L2,
-    /// Loaded through the single-flight Durable Object: `collapsed` when another request's load (or its
-    /// just-finished result) answered; `forced` for `refresh=true`.
-    Origin {
-        collapsed: bool,
-        forced: bool,
-    },
-    /// Past fresh, within the stale-while-revalidate window: answered at once, refreshed in the background.
-    StaleRevalidating,
-    /// The load failed; a copy within the error window answered.
-    StaleOnError,
-    /// A derived value computed by this request.
-    Computed,
-}
-
-impl How {
-    /// The tier name used in `Cache-Status` and in the log line.
-    pub fn tier(self) -> &'static str {
-        match self {
-            How::L1 => "l1",
-            How::L2 => "l2",
-            How::Origin { .. } | How::Computed => "origin",
-            How::StaleRevalidating | How::StaleOnError => "stale",
-        }
-    }
-
-    fn rank(self) -> u8 {
-        match self {
-            How::L1 => 0,
-            How::L2 => 1,
-            How::Origin { .. } | How::Computed => 2,
-            How::StaleRevalidating => 3,
-            How::StaleOnError => 4,
-        }
-    }
-
-    /// Of two lookups behind one answer, the one that says most (stale over origin over L2 over L1).
-    pub fn worst(self, other: How) -> How {
-        if other.rank() > self.rank() {
-            other
-        } else {
-            self
-        }
-    }
-
-    /// An RFC 9211 `Cache-Status` value. `ttl` is the remaining freshness in seconds (negative: stale).
-    pub fn cache_status(self, entry_meta: Option<&Meta>, now: u64) -> String {
-        let ttl = entry_meta
-            .filter(|m| m.fresh_until < u64::MAX / 2)
-            .map(|m| format!("; ttl={}", (m.fresh_until as i64 - now as i64).div_euclid(1000)))
-            .unwrap_or_default();
-        let params = match self {
-            How::L1 | How::L2 | How::StaleRevalidating => format!("hit{ttl}"),
-            How::Origin { collapsed, forced } => format!(
-                "fwd={}; stored{}{ttl}",
-                if forced { "request" } else { "miss" },
-                if collapsed { "; collapsed" } else { "" }
-            ),
-            How::StaleOnError => format!("fwd=stale{ttl}"),
-            How::Computed => "fwd=miss; stored".to_owned(),
-        };
-        format!("pve; {params}; detail={}", self.tier())
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Served {
-    pub entry: Rc<Entry>,
-    pub how: How,
-}
-
 /// Record which tier answered (log line, `Cache-Status` on error answers too, metric); returns the
 /// `Cache-Status` value.
 pub fn answered(task: &TaskContext, how: How, meta: Option<&Meta>) -> String {
@@ -292,73 +77,20 @@ pub fn answered(task: &TaskContext, how: How, meta: Option<&Meta>) -> String {
 }
 
 thread_local! {
-    static L1: RefCell<Option<l1::L1>> = const { RefCell::new(None) };
     /// Keys this isolate is refreshing in the background, so that a burst of stale hits starts one refresh.
     static REVALIDATING: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
-}
-
-fn with_l1<T>(cfg: &Config, f: impl FnOnce(&mut l1::L1) -> T) -> T {
-    L1.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        f(slot.get_or_insert_with(|| l1::L1::new(cfg.l1_max_entries, cfg.l1_max_bytes)))
-    })
-}
-
-pub fn l1_get(cfg: &Config, key: &str, now: u64) -> Option<Rc<Entry>> {
-    with_l1(cfg, |l1| l1.get(key, now))
-}
-
-pub fn l1_put(cfg: &Config, key: &str, entry: Rc<Entry>, now: u64) {
-    with_l1(cfg, |l1| l1.put(key, entry, now, cfg.l1_ttl_ms));
-}
-
-pub fn l1_remove(cfg: &Config, key: &str) {
-    with_l1(cfg, |l1| l1.remove(key));
-}
-
-/// Drop every L1 entry whose key starts with `prefix`; returns how many.
-pub fn l1_remove_prefix(cfg: &Config, prefix: &str) -> usize {
-    with_l1(cfg, |l1| l1.remove_prefix(prefix))
-}
-
-/// Read an entry from KV. A missing value, missing metadata or another format version is a miss.
-pub async fn kv_read(env: &Env, key: &str) -> Result<Option<Entry>, EdgeError> {
-    let kv = env.kv(crate::bindings::CACHE_KV).platform()?;
-    let (body, meta) = kv.get(key).bytes_with_metadata::<Meta>().await.platform()?;
-    Ok(match (body, meta) {
-        (Some(body), Some(meta)) if meta.version == FORMAT_VERSION => Some(Entry { meta, body }),
-        _ => None,
-    })
-}
-
-/// Write an entry to KV; it expires from KV at `stale_until` (at least KV's minimum TTL).
-pub async fn kv_write(env: &Env, key: &str, entry: &Entry, now: u64) -> Result<(), EdgeError> {
-    let kv = env.kv(crate::bindings::CACHE_KV).platform()?;
-    let ttl_s = entry
-        .meta
-        .stale_until
-        .saturating_sub(now)
-        .div_ceil(1000)
-        .max(KV_MIN_TTL_S);
-    kv.put_bytes(key, &entry.body)
-        .platform()?
-        .metadata(&entry.meta)
-        .platform()?
-        .expiration_ttl(ttl_s)
-        .execute()
-        .await
-        .platform()?;
-    Ok(())
 }
 
 /// Look `resource` (data of the character `character`) up through every tier. `deadline` (epoch ms)
 /// bounds the wait for a load; past it the answer is a stale copy if there is one, else the load's error.
 ///
-/// Every cached copy is judged against the character's purge generation ([`purge`]) before it answers,
-/// fresh or stale: a copy loaded before the last purge never answers, and is dropped from L1.
+/// Which tier answers is [`pve_edge::cache::tier::decide`]'s: this loop does the I/O its steps name (L1,
+/// KV, the purge generation ([`purge`]), the single-flight load) and nothing else. Every cached copy is
+/// judged against the character's purge generation before it answers; a purged L1 copy is dropped.
 ///
 /// # Errors
-/// `UpstreamUnavailable` / `UpstreamRateLimited` when nothing fresh or stale can answer.
+/// `UpstreamUnavailable` / `UpstreamRateLimited` when nothing fresh or stale can answer; `Internal` when
+/// the single-flight protocol is broken (an unknown role, an answer without metadata).
 #[allow(clippy::too_many_arguments)]
 pub async fn lookup(
     env: &Env,
@@ -371,142 +103,107 @@ pub async fn lookup(
     character: &str,
 ) -> Result<Served, EdgeError> {
     let key = resource.key();
-    let now = now_ms();
-    // The generation is read (from this isolate's view, or the authority when the view is old) only when
-    // there is a copy to judge, or a load that must not accept an older copy.
-    let mut generation: Option<u64> = None;
-    let in_l1 = match l1_get(cfg, &key, now) {
-        Some(entry) => {
-            let g = purge::generation(env, cfg, task, character).await;
-            generation = Some(g);
-            if pve_edge::purge::is_current_stamp(entry.meta.generation, g) {
-                Some(entry)
-            } else {
-                l1_remove(cfg, &key);
-                task.record("purged_copy", "l1");
-                None
+    let in_l1 = l1::get(cfg, &key, now_ms());
+    let mut in_l2: Option<Option<Rc<Entry>>> = None;
+    let mut generation = None;
+    let mut load_error: Option<LoadError> = None;
+    loop {
+        let known = Known {
+            l1: in_l1.as_deref(),
+            l2: match &in_l2 {
+                None => Read::NotRead,
+                Some(None) => Read::Missing,
+                Some(Some(e)) => Read::Copy(e),
+            },
+            generation,
+            load_error: load_error.as_ref(),
+        };
+        let step = decide(&known, resource, mode, now_ms(), cfg);
+        if known.purged_l1() {
+            l1::remove(cfg, &key);
+            task.record("purged_copy", "l1");
+        }
+        if known.purged_l2() {
+            task.record("purged_copy", "l2");
+        }
+        let pick = |tier| {
+            match tier {
+                Tier::L1 => in_l1.clone(),
+                Tier::L2 => in_l2.clone().flatten(),
             }
-        }
-        None => None,
-    };
-    if mode == Mode::Normal {
-        if let Some(entry) = in_l1.as_ref().filter(|e| e.is_fresh(now)) {
-            return Ok(Served {
-                entry: entry.clone(),
-                how: How::L1,
-            });
-        }
-    }
-    // L2. A refresh reads it only to have a fallback for stale-if-error, so not when L1 has one.
-    let in_l2 = if mode == Mode::Normal || in_l1.is_none() {
-        match kv_read(env, &key).await {
-            Ok(found) => found.map(Rc::new),
-            Err(e) => {
-                // KV failing must not fail the request: the next tier can still answer.
-                task.record("kv_read_error", e.to_string());
-                None
-            }
-        }
-    } else {
-        None
-    };
-    let in_l2 = match in_l2 {
-        Some(entry) => {
-            let g = match generation {
-                Some(g) => g,
-                None => purge::generation(env, cfg, task, character).await,
-            };
-            generation = Some(g);
-            if pve_edge::purge::is_current_stamp(entry.meta.generation, g) {
-                Some(entry)
-            } else {
-                task.record("purged_copy", "l2");
-                None
-            }
-        }
-        None => None,
-    };
-    let now = now_ms();
-    if mode == Mode::Normal {
-        if let Some(entry) = in_l2.as_ref().filter(|e| e.is_fresh(now)) {
-            l1_put(cfg, &key, entry.clone(), now);
-            return Ok(Served {
-                entry: entry.clone(),
-                how: How::L2,
-            });
-        }
-    }
-    // A load accepts no copy older than the generation. The name's Durable Object is the authority of
-    // the generation and applies it itself; the equipment's object is told.
-    let min_generation = match (resource, generation) {
-        (_, Some(g)) => g,
-        (Resource::Ocid { .. }, None) => 0,
-        (Resource::Equipment { .. }, None) => purge::generation(env, cfg, task, character).await,
-    };
-    let stale = [in_l1, in_l2]
-        .into_iter()
-        .flatten()
-        .filter(|e| e.is_usable_stale(now))
-        .max_by_key(|e| e.meta.fetched_at);
-    if mode == Mode::Normal {
-        let revalidate_until = |e: &Entry| e.meta.fresh_until.saturating_add(cfg.stale_while_revalidate_ms);
-        if let Some(entry) = stale
-            .as_ref()
-            .filter(|e| e.meta.kind == Kind::Found && now < revalidate_until(e))
-        {
-            l1_put(cfg, &key, entry.clone(), now);
-            revalidate_in_background(env, ctx, cfg, resource, min_generation, character);
-            return Ok(Served {
-                entry: entry.clone(),
-                how: How::StaleRevalidating,
-            });
-        }
-    }
-    let want = single_flight::Want {
-        min_fetched_at: match mode {
-            Mode::Normal => 0,
-            Mode::Refresh { requested_at, .. } => requested_at.saturating_sub(cfg.refresh_window_ms),
-        },
-        min_generation,
-    };
-    match load_once_per_isolate(env, resource, want, deadline, &task.request_id).await {
-        Ok(loaded) => {
-            if let Some(g) = loaded.generation {
-                purge::learn(character, g, now_ms());
-            }
-            l1_put(cfg, &key, loaded.entry.clone(), now_ms());
-            task.record("single_flight_role", loaded.role);
-            if loaded.role != "leader" {
-                metrics::inc(metrics::COALESCED, &[]);
-            }
-            let forced = matches!(mode, Mode::Refresh { .. });
-            Ok(Served {
-                entry: loaded.entry,
-                how: How::Origin {
-                    collapsed: loaded.role != "leader",
-                    forced,
-                },
-            })
-        }
-        Err(e) => match stale.filter(|s| {
-            s.meta.kind == Kind::Found
-                && !matches!(
-                    mode,
-                    Mode::Refresh {
-                        stale_if_error: false,
-                        ..
+            .ok_or_else(|| EdgeError::internal(format!("the tier decision named an empty {tier:?}")))
+        };
+        match step {
+            Step::ReadGeneration => generation = Some(purge::generation(env, cfg, task, character).await),
+            Step::ReadL2 => {
+                in_l2 = Some(match kv::read(env, &key).await {
+                    Ok(found) => found.map(Rc::new),
+                    Err(e) => {
+                        // KV failing must not fail the request: the next tier can still answer.
+                        task.record("kv_read_error", e.to_string());
+                        None
                     }
-                )
-        }) {
-            Some(entry) => {
-                task.record("stale_because", e.code());
-                Ok(Served {
+                });
+            }
+            Step::Serve(tier) | Step::Negative(tier) => {
+                let entry = pick(tier)?;
+                let how = match tier {
+                    Tier::L1 => How::L1,
+                    Tier::L2 => {
+                        l1::put(cfg, &key, entry.clone(), now_ms());
+                        How::L2
+                    }
+                };
+                return Ok(Served { entry, how });
+            }
+            Step::ServeStaleAndRevalidate(tier, want) => {
+                let entry = pick(tier)?;
+                l1::put(cfg, &key, entry.clone(), now_ms());
+                revalidate_in_background(env, ctx, cfg, resource, want, character);
+                return Ok(Served {
+                    entry,
+                    how: How::StaleRevalidating,
+                });
+            }
+            Step::Load(want) => {
+                match load_once_per_isolate(env, resource, want, deadline, &task.request_id).await {
+                    Ok(loaded) => {
+                        if let Some(g) = loaded.generation {
+                            purge::learn(character, g, now_ms());
+                        }
+                        l1::put(cfg, &key, loaded.entry.clone(), now_ms());
+                        task.record("single_flight_role", loaded.role.as_str());
+                        if loaded.role.is_coalesced() {
+                            metrics::inc(metrics::COALESCED, &[]);
+                        }
+                        return Ok(Served {
+                            entry: loaded.entry,
+                            how: How::Origin {
+                                collapsed: loaded.role.is_coalesced(),
+                                forced: matches!(mode, Mode::Refresh { .. }),
+                            },
+                        });
+                    }
+                    Err(e) => load_error = Some(e),
+                }
+            }
+            Step::ServeStaleOnError(tier) => {
+                let entry = pick(tier)?;
+                if let Some(e) = &load_error {
+                    task.record("stale_because", e.code());
+                }
+                return Ok(Served {
                     entry,
                     how: How::StaleOnError,
+                });
+            }
+            Step::Refuse => {
+                return Err(match load_error {
+                    Some(e) => e.into(),
+                    None => EdgeError::internal("the tier decision refused without a load error"),
                 })
             }
-            None => Err(e.into()),
-        },
+        }
     }
 }
 
@@ -542,20 +239,11 @@ const POLL_CAP_MS: u64 = 40;
 async fn load_once_per_isolate(
     env: &Env,
     resource: &Resource,
-    want: single_flight::Want,
+    want: Want,
     deadline: u64,
     request_id: &str,
 ) -> Result<Loaded, LoadError> {
-    let flight = format!(
-        "{}#{}@{}",
-        resource.key(),
-        if want.min_fetched_at == 0 {
-            "any"
-        } else {
-            "refresh"
-        },
-        want.min_generation
-    );
+    let flight = want.flight(&resource.key());
     let joined = FLIGHTS.with(|f| {
         let mut f = f.borrow_mut();
         match f.get(&flight) {
@@ -573,7 +261,7 @@ async fn load_once_per_isolate(
             match seen {
                 Some(FlightResult::Done(result)) => {
                     return result.map(|loaded| Loaded {
-                        role: "isolate",
+                        role: Role::Isolate,
                         ..loaded
                     })
                 }
@@ -618,7 +306,7 @@ fn revalidate_in_background(
     ctx: &impl Background,
     cfg: &Rc<Config>,
     resource: &Resource,
-    min_generation: u64,
+    want: Want,
     character: &str,
 ) {
     let key = resource.key();
@@ -638,17 +326,13 @@ fn revalidate_in_background(
         let task = TaskContext::new(new_request_id(), "cache", "revalidate");
         task.set_key(key.clone());
         let deadline = now_ms() + cfg.request_deadline_ms;
-        let want = single_flight::Want {
-            min_fetched_at: 0,
-            min_generation,
-        };
         match single_flight::load(&env, &resource, want, deadline, &task.request_id).await {
             Ok(loaded) => {
                 if let Some(g) = loaded.generation {
                     purge::learn(&character, g, now_ms());
                 }
-                l1_put(&cfg, &key, loaded.entry, now_ms());
-                task.record("single_flight_role", loaded.role);
+                l1::put(&cfg, &key, loaded.entry, now_ms());
+                task.record("single_flight_role", loaded.role.as_str());
                 task.finish(Outcome::Ok, None);
             }
             Err(e) => task.finish(
@@ -662,29 +346,16 @@ fn revalidate_in_background(
     });
 }
 
-impl From<LoadError> for EdgeError {
-    fn from(e: LoadError) -> Self {
-        match e {
-            LoadError::UpstreamUnavailable { retry_after_ms, .. } => {
-                EdgeError::UpstreamUnavailable { retry_after_ms }
-            }
-            LoadError::UpstreamRateLimited { retry_after_ms, .. } => {
-                EdgeError::UpstreamRateLimited { retry_after_ms }
-            }
-        }
-    }
-}
-
 /// A derived value (engine answer, valuation) from L1, then KV.
 pub async fn get_derived(env: &Env, cfg: &Config, task: &TaskContext, key: &str) -> Option<Served> {
     let now = now_ms();
-    if let Some(entry) = l1_get(cfg, key, now) {
+    if let Some(entry) = l1::get(cfg, key, now) {
         return Some(Served { entry, how: How::L1 });
     }
-    match kv_read(env, key).await {
+    match kv::read(env, key).await {
         Ok(Some(entry)) => {
             let entry = Rc::new(entry);
-            l1_put(cfg, key, entry.clone(), now_ms());
+            l1::put(cfg, key, entry.clone(), now_ms());
             Some(Served { entry, how: How::L2 })
         }
         Ok(None) => None,
@@ -704,11 +375,11 @@ thread_local! {
 pub fn put_derived(env: &Env, ctx: &impl Background, cfg: &Config, key: &str, body: Vec<u8>) -> Served {
     let now = now_ms();
     let entry = Rc::new(Entry::found(body, now, DERIVED_TTL_MS, DERIVED_TTL_MS));
-    l1_put(cfg, key, entry.clone(), now);
+    l1::put(cfg, key, entry.clone(), now);
     if WRITING.with(|w| w.borrow_mut().insert(key.to_owned())) {
         let (env, key, for_kv) = (env.clone(), key.to_owned(), entry.clone());
         ctx.wait_until(async move {
-            if let Err(e) = kv_write(&env, &key, &for_kv, now).await {
+            if let Err(e) = kv::write(&env, &key, &for_kv, now).await {
                 let task = TaskContext::new(new_request_id(), "cache", "kv_write");
                 task.set_key(key.clone());
                 task.finish(
@@ -725,79 +396,5 @@ pub fn put_derived(env: &Env, ctx: &impl Background, cfg: &Config, key: &str, bo
     Served {
         entry,
         how: How::Computed,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn meta(fresh_until: u64) -> Meta {
-        Meta::new(Kind::Found, 0, fresh_until, fresh_until + 10_000, "h".into())
-    }
-
-    #[test]
-    fn cache_status_values() {
-        let m = meta(61_000);
-        assert_eq!(
-            How::L1.cache_status(Some(&m), 1_000),
-            "pve; hit; ttl=60; detail=l1"
-        );
-        assert_eq!(
-            How::L2.cache_status(Some(&m), 1_000),
-            "pve; hit; ttl=60; detail=l2"
-        );
-        assert_eq!(
-            How::Origin {
-                collapsed: false,
-                forced: false
-            }
-            .cache_status(Some(&m), 1_000),
-            "pve; fwd=miss; stored; ttl=60; detail=origin"
-        );
-        assert_eq!(
-            How::Origin {
-                collapsed: true,
-                forced: true
-            }
-            .cache_status(Some(&m), 1_000),
-            "pve; fwd=request; stored; collapsed; ttl=60; detail=origin"
-        );
-        assert_eq!(
-            How::StaleRevalidating.cache_status(Some(&m), 63_500),
-            "pve; hit; ttl=-3; detail=stale"
-        );
-        assert_eq!(
-            How::StaleOnError.cache_status(Some(&m), 63_500),
-            "pve; fwd=stale; ttl=-3; detail=stale"
-        );
-        assert_eq!(
-            How::Computed.cache_status(None, 0),
-            "pve; fwd=miss; stored; detail=origin"
-        );
-    }
-
-    #[test]
-    fn keys_carry_the_format_version() {
-        assert_eq!(
-            Resource::Ocid {
-                name: "에반".into()
-            }
-            .key(),
-            "v1:ocid:에반"
-        );
-        assert_eq!(
-            Resource::Equipment { ocid: "abc".into() }.key(),
-            "v1:equipment:abc"
-        );
-    }
-
-    #[test]
-    fn entries_know_fresh_and_stale() {
-        let e = Entry::found(b"{}".to_vec(), 1000, 10, 100);
-        assert!(e.is_fresh(1009) && !e.is_fresh(1010));
-        assert!(e.is_usable_stale(1099) && !e.is_usable_stale(1100));
-        let n = Entry::not_found(1000, 50);
-        assert!(n.is_fresh(1049) && !n.is_usable_stale(1050));
     }
 }

@@ -3,7 +3,7 @@
 //! A character's purge generation lives in the durable storage of its name's single-flight Durable
 //! Object (`v1:ocid:{name}`), which is also where every load of its ocid meets. Each isolate keeps a
 //! view of the generations it has seen ([`VIEWS`]) and trusts one for `PURGE_CHECK_MS`; every cached copy
-//! carries the generation its load started under (`Meta::generation`), and [`super::lookup`] refuses a copy
+//! carries the generation its load started under (`Meta::generation`), and `cache::lookup` refuses a copy
 //! stamped below the generation, in every tier.
 //!
 //! `POST /v1/admin/characters/{name}/purge` ([`purge`]) runs, in this order:
@@ -17,12 +17,13 @@
 //! The order matters only for what a request racing the purge costs, never for what a later request
 //! sees: a request that refills L1 or KV from a lower tier between steps 1 and 3 stores a copy with the
 //! old stamp, which step 3 makes stale everywhere (one more upstream call later, no purged answer).
-use super::{kv_read, l1_get, l1_remove, l1_remove_prefix, Kind, Resource, FORMAT_VERSION};
+use super::{kv, l1};
 use crate::bindings::CACHE_KV;
 use crate::config::Config;
 use crate::context::{now_ms, TaskContext};
 use crate::error::{EdgeError, Platform};
 use crate::single_flight;
+use pve_edge::cache::{valuation_prefix, Kind, Resource};
 use pve_edge::purge::{self as rule, View};
 use serde::Serialize;
 use std::cell::RefCell;
@@ -101,9 +102,9 @@ pub async fn purge(env: &Env, cfg: &Config, task: &TaskContext, name: &str) -> R
     }
     .key();
     // The ocid names the equipment and valuation keys: from L1 or KV, whatever their stamps.
-    let cached = match l1_get(cfg, &ocid_key, now_ms()) {
+    let cached = match l1::get(cfg, &ocid_key, now_ms()) {
         Some(entry) => Some(entry),
-        None => kv_read(env, &ocid_key).await?.map(std::rc::Rc::new),
+        None => kv::read(env, &ocid_key).await?.map(std::rc::Rc::new),
     };
     let ocid = cached
         .filter(|e| e.meta.kind == Kind::Found)
@@ -115,7 +116,7 @@ pub async fn purge(env: &Env, cfg: &Config, task: &TaskContext, name: &str) -> R
     let mut derived_prefix = None;
     if let Some(ocid) = &ocid {
         keys.push(Resource::Equipment { ocid: ocid.clone() }.key());
-        let prefix = format!("v{FORMAT_VERSION}:valuation:{ocid}:");
+        let prefix = valuation_prefix(ocid);
         let mut cursor: Option<String> = None;
         loop {
             let mut list = kv.list().prefix(prefix.clone());
@@ -138,13 +139,13 @@ pub async fn purge(env: &Env, cfg: &Config, task: &TaskContext, name: &str) -> R
     // 2. L1.
     let mut l1_dropped = 0;
     for key in keys.iter().take(2) {
-        if l1_get(cfg, key, now_ms()).is_some() {
+        if l1::get(cfg, key, now_ms()).is_some() {
             l1_dropped += 1;
         }
-        l1_remove(cfg, key);
+        l1::remove(cfg, key);
     }
     if let Some(prefix) = &derived_prefix {
-        l1_dropped += l1_remove_prefix(cfg, prefix);
+        l1_dropped += l1::remove_prefix(cfg, prefix);
     }
 
     // 3. Broadcast: the authority's generation, then this isolate's view.

@@ -1,7 +1,9 @@
 //! The dead-letter table: events that will not be delivered without a human. Each keeps its payload,
 //! content hash, reason and attempt history. Admins list them (cursor paging), replay one (re-enqueued
-//! with the same event id, after its hash is checked) or delete one.
+//! with the same event id, after its hash is checked) or delete one. The cursor, the paging and the
+//! replay rules are [`pve_edge::outbox::dead_letter`]; this module is their D1 I/O.
 use crate::error::Platform;
+use pve_edge::outbox::dead_letter as rules;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
@@ -10,8 +12,9 @@ use super::js_num;
 use crate::error::EdgeError;
 
 /// Two statements that move the outbox rows matched by `where_sql` (over `?1`, `?2`) into the
-/// dead-letter table with `reason` and `error`; put both in one batch. A row dead-lettered before
-/// (and replayed since) is updated in place and keeps its whole history.
+/// dead-letter table with `reason` and `error`; put both in one batch, in this order (the `DELETE`'s
+/// row count tells whether the move happened). A row dead-lettered before (and replayed since) is
+/// updated in place and keeps its whole history.
 pub fn move_statements(
     db: &D1Database,
     where_sql: &str,
@@ -84,61 +87,49 @@ const COLUMNS: &str = "id, event_id, aggregate_type, aggregate_id, event_type, r
      payload, content_hash, history, status, times_dead_lettered, replay_count, created_at, dead_lettered_at, replayed_at";
 
 /// Dead letters with `status = 'dead'` (or every status with `include_replayed`) in the order they were
-/// first dead-lettered. The cursor is opaque to clients (`dl1.<id>`).
+/// first dead-lettered, after the row `after_id` (from the opaque cursor, [`rules::parse_cursor`]).
 pub async fn list(
     db: &D1Database,
-    cursor: Option<&str>,
+    after_id: u64,
     limit: u32,
     include_replayed: bool,
 ) -> Result<Page, EdgeError> {
-    let after = match cursor {
-        None => 0,
-        Some(c) => c
-            .strip_prefix("dl1.")
-            .and_then(|n| n.parse::<u64>().ok())
-            .ok_or(EdgeError::InvalidCursor)?,
-    };
-    let rows: Vec<DeadLetter> = db
-        .prepare(format!(
+    let rows: Vec<DeadLetter> = crate::d1::all(
+        db.prepare(format!(
             "SELECT {COLUMNS} FROM dead_letters WHERE id > ?1 AND (status = 'dead' OR ?3) ORDER BY id LIMIT ?2"
         ))
-        .bind(&[js_num(after), js_num(u64::from(limit) + 1), include_replayed.into()]).platform()?
-        .all()
-        .await.platform()?
-        .results().platform()?;
-    let mut items = rows;
-    let next_cursor = if items.len() > limit as usize {
-        items.truncate(limit as usize);
-        items.last().map(|d| format!("dl1.{}", d.id))
-    } else {
-        None
-    };
+        .bind(&[js_num(after_id), js_num(rules::fetch_limit(limit)), include_replayed.into()]),
+    )
+    .await?;
+    let (items, next_cursor) = rules::page(rows, limit, |d| d.id);
     Ok(Page { items, next_cursor })
 }
 
 pub async fn get(db: &D1Database, event_id: &str) -> Result<Option<DeadLetter>, EdgeError> {
-    db.prepare(format!("SELECT {COLUMNS} FROM dead_letters WHERE event_id = ?1"))
-        .bind(&[event_id.into()])
-        .platform()?
-        .first(None)
-        .await
-        .platform()
+    crate::d1::first(
+        db.prepare(format!("SELECT {COLUMNS} FROM dead_letters WHERE event_id = ?1"))
+            .bind(&[event_id.into()]),
+        None,
+    )
+    .await
 }
 
 /// Re-enqueue a dead letter with the same event id, after checking its content hash. Its history comes
 /// along; its attempt counter starts again. Returns the new `seq`.
 pub async fn replay(db: &D1Database, event_id: &str, now_ms: u64) -> Result<u64, EdgeError> {
     let dl = get(db, event_id).await?.ok_or(EdgeError::DeadLetterNotFound)?;
-    if dl.status != "dead" {
-        return Err(EdgeError::DeadLetterAlreadyReplayed);
-    }
-    if !super::hash_matches(&dl.event_id, &dl.event_type, &dl.payload, &dl.content_hash) {
-        return Err(EdgeError::ContentHashMismatch);
-    }
+    let hash_ok = super::hash_matches(&dl.event_id, &dl.event_type, &dl.payload, &dl.content_hash);
+    rules::may_replay(&dl.status, hash_ok)?;
     let id = JsValue::from(event_id);
     // The guard repeats the hash we checked, so a row changed between our read and this batch is not
     // re-enqueued.
     let guard = "event_id = ?1 AND status = 'dead' AND content_hash = ?3 AND payload = ?4";
+    let binds = [
+        id.clone(),
+        js_num(now_ms),
+        dl.content_hash.as_str().into(),
+        dl.payload.as_str().into(),
+    ];
     let results = db
         .batch(vec![
             db.prepare(format!(
@@ -150,39 +141,35 @@ pub async fn replay(db: &D1Database, event_id: &str, now_ms: u64) -> Result<u64,
                      created_at, ?2 \
                  FROM dead_letters WHERE {guard}"
             ))
-            .bind(&[id.clone(), js_num(now_ms), dl.content_hash.as_str().into(), dl.payload.as_str().into()]).platform()?,
+            .bind(&binds)
+            .platform()?,
             db.prepare(format!(
                 "UPDATE dead_letters SET status = 'replayed', replayed_at = ?2, replay_count = replay_count + 1 \
                  WHERE {guard}"
             ))
-            .bind(&[id.clone(), js_num(now_ms), dl.content_hash.as_str().into(), dl.payload.as_str().into()]).platform()?,
+            .bind(&binds)
+            .platform()?,
         ])
-        .await.platform()?;
-    let changed = crate::d1::changes_at(&results, 1)?;
-    if changed == 0 {
-        // Someone replayed, deleted or changed it between our read and the batch.
-        return Err(EdgeError::DeadLetterAlreadyReplayed);
-    }
-    let seq: Option<u64> = db
-        .prepare("SELECT seq FROM outbox WHERE event_id = ?1")
-        .bind(&[id])
-        .platform()?
-        .first(Some("seq"))
         .await
         .platform()?;
+    rules::replayed(crate::d1::changes_at(&results, 1)?)?;
+    let seq: Option<u64> = crate::d1::first(
+        db.prepare("SELECT seq FROM outbox WHERE event_id = ?1")
+            .bind(&[id]),
+        Some("seq"),
+    )
+    .await?;
     seq.ok_or_else(|| EdgeError::internal("replayed event missing from the outbox"))
 }
 
 /// Delete a dead letter for good. `Ok(false)` when there was none.
 pub async fn delete(db: &D1Database, event_id: &str) -> Result<bool, EdgeError> {
-    let r = db
-        .prepare("DELETE FROM dead_letters WHERE event_id = ?1")
-        .bind(&[event_id.into()])
-        .platform()?
-        .run()
-        .await
-        .platform()?;
-    Ok(crate::d1::changes(&r)? > 0)
+    let changed = crate::d1::run(
+        db.prepare("DELETE FROM dead_letters WHERE event_id = ?1")
+            .bind(&[event_id.into()]),
+    )
+    .await?;
+    Ok(changed > 0)
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -193,9 +180,8 @@ pub struct ReasonCount {
 }
 
 pub async fn counts(db: &D1Database) -> Result<Vec<ReasonCount>, EdgeError> {
-    db
-        .prepare("SELECT reason, status, COUNT(*) AS n FROM dead_letters GROUP BY reason, status ORDER BY reason, status")
-        .all()
-        .await.platform()?
-        .results().platform()
+    crate::d1::all(Ok(db.prepare(
+        "SELECT reason, status, COUNT(*) AS n FROM dead_letters GROUP BY reason, status ORDER BY reason, status",
+    )))
+    .await
 }

@@ -17,40 +17,11 @@ pub mod dead_letter;
 pub mod relay;
 
 use crate::error::EdgeError;
-use crate::error::Platform;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
-/// What an event is about; it also decides where the event is delivered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Aggregate {
-    /// A watch: delivered to the watch's webhook URL.
-    Watch,
-    /// An operational alert: delivered to `ALERT_WEBHOOK_URL`.
-    Alert,
-    /// A page (trigger or resolve) for a CRITICAL alert: delivered to `PAGER_WEBHOOK_URL`. Its aggregate
-    /// id is the alert key, so an alert's trigger and resolve are delivered in order.
-    Page,
-}
-
-impl Aggregate {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Aggregate::Watch => "watch",
-            Aggregate::Alert => "alert",
-            Aggregate::Page => "page",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Aggregate> {
-        match s {
-            "watch" => Some(Aggregate::Watch),
-            "alert" => Some(Aggregate::Alert),
-            "page" => Some(Aggregate::Page),
-            _ => None,
-        }
-    }
-}
+pub use pve_edge::outbox::relay::OutboxCounts;
+pub use pve_edge::outbox::Aggregate;
 
 /// An event about to be written. `payload` is the exact JSON body that will be POSTed.
 #[derive(Debug, Clone)]
@@ -117,20 +88,10 @@ pub fn js_num(n: u64) -> JsValue {
     JsValue::from_f64(n as f64)
 }
 
-/// Counts for the admin stats route.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-pub struct OutboxCounts {
-    pub pending: u64,
-    pub pending_due: u64,
-    pub leased: u64,
-    pub leased_expired: u64,
-    pub delivered: u64,
-    pub oldest_undelivered_created_at: Option<u64>,
-}
-
+/// Counts for the admin stats route and the backlog check.
 pub async fn counts(db: &D1Database, now_ms: u64) -> Result<OutboxCounts, EdgeError> {
-    let row: Option<OutboxCounts> = db
-        .prepare(
+    let row: Option<OutboxCounts> = crate::d1::first(
+        db.prepare(
             "SELECT COALESCE(SUM(status = 'pending'), 0) AS pending, \
              COALESCE(SUM(status = 'pending' AND next_attempt_at <= ?1), 0) AS pending_due, \
              COALESCE(SUM(status = 'leased' AND lease_expires_at > ?1), 0) AS leased, \
@@ -139,10 +100,9 @@ pub async fn counts(db: &D1Database, now_ms: u64) -> Result<OutboxCounts, EdgeEr
              MIN(CASE WHEN status != 'delivered' THEN created_at END) AS oldest_undelivered_created_at \
              FROM outbox",
         )
-        .bind(&[js_num(now_ms)])
-        .platform()?
-        .first(None)
-        .await
-        .platform()?;
+        .bind(&[js_num(now_ms)]),
+        None,
+    )
+    .await?;
     row.ok_or_else(|| EdgeError::internal("outbox count query returned no row"))
 }

@@ -7,19 +7,21 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use worker::{console_error, D1Database, D1PreparedStatement, Env, Url};
 
-use super::{dead_letter, js_num, Aggregate};
+use super::{dead_letter, js_num};
 use crate::alerts::{self, Alert, AlertKind};
 use crate::bindings::{ALERT_WEBHOOK_URL, DB, PAGER_WEBHOOK_URL};
 use crate::context::now_ms;
 use crate::error::EdgeError;
 use crate::vars::{self, ConfigError};
 use crate::webhook::{self, PostOutcome};
+use pve_edge::outbox::relay::{self as rules, ClaimedEvent, DeadLetterAlert, WatchTarget, Write};
 use pve_edge::outbox::{self, Attempt, DeadReason, Settle, SettleLimits};
 
 pub use pve_edge::config::RelayConfig;
+pub use pve_edge::outbox::relay::RunReport;
 
 /// The relay's settings ([`RelayConfig::parse`]).
 pub fn relay_config(env: &Env) -> Result<RelayConfig, ConfigError> {
@@ -32,35 +34,6 @@ pub enum Trigger {
     Cron,
     AfterWrite,
     Admin,
-}
-
-/// What one relay run did. Serialized as the admin route's answer and into the log line.
-#[derive(Debug, Default, Serialize)]
-pub struct RunReport {
-    pub claims: u32,
-    pub claimed: u32,
-    pub delivered: u32,
-    pub retried: u32,
-    pub dead_lettered: u32,
-    pub content_hash_mismatches: u32,
-    /// Settlements refused because this relay's lease had been taken over.
-    pub fenced_out: u32,
-    pub budget_exhausted: bool,
-    pub duration_ms: u64,
-    /// Up to 20 dead-lettered events of this run (event id, reason), for the log.
-    pub dead: Vec<(String, &'static str)>,
-}
-
-/// An event as claimed.
-#[derive(Debug, Deserialize)]
-struct Claimed {
-    event_id: String,
-    aggregate_type: String,
-    aggregate_id: String,
-    event_type: String,
-    payload: String,
-    content_hash: String,
-    attempts: u32,
 }
 
 /// Runs claims until nothing is due or the time budget is spent.
@@ -81,7 +54,7 @@ pub async fn run(env: &Env, trigger: Trigger) -> Result<RunReport, EdgeError> {
         }
     }
     loop {
-        if now_ms().saturating_sub(started) >= cfg.budget_ms {
+        if rules::budget_spent(started, now_ms(), cfg.budget_ms) {
             report.budget_exhausted = true;
             break;
         }
@@ -89,8 +62,7 @@ pub async fn run(env: &Env, trigger: Trigger) -> Result<RunReport, EdgeError> {
         if claimed.is_empty() {
             break;
         }
-        report.claims += 1;
-        report.claimed += claimed.len() as u32;
+        report.claimed(claimed.len());
         process(env, &db, &cfg, claimed, &mut report).await?;
     }
     if trigger == Trigger::Cron {
@@ -101,11 +73,11 @@ pub async fn run(env: &Env, trigger: Trigger) -> Result<RunReport, EdgeError> {
 }
 
 /// Claims up to `batch_size` due events, each the head of its aggregate, under one fresh lease token.
-async fn claim(db: &D1Database, cfg: &RelayConfig) -> Result<Vec<(String, Claimed)>, EdgeError> {
+async fn claim(db: &D1Database, cfg: &RelayConfig) -> Result<Vec<(String, ClaimedEvent)>, EdgeError> {
     let token = crate::token::random_id("lease_", 16).platform()?;
     let now = now_ms();
-    let rows: Vec<Claimed> = db
-        .prepare(
+    let rows: Vec<ClaimedEvent> = crate::d1::all(
+        db.prepare(
             "UPDATE outbox SET status = 'leased', lease_token = ?1, lease_expires_at = ?2, \
                  attempts = attempts + 1, updated_at = ?3 \
              WHERE event_id IN ( \
@@ -121,16 +93,12 @@ async fn claim(db: &D1Database, cfg: &RelayConfig) -> Result<Vec<(String, Claime
         )
         .bind(&[
             token.as_str().into(),
-            js_num(now + cfg.lease_ms),
+            js_num(rules::lease_expires_at(now, cfg.lease_ms)),
             js_num(now),
             cfg.batch_size.into(),
-        ])
-        .platform()?
-        .all()
-        .await
-        .platform()?
-        .results()
-        .platform()?;
+        ]),
+    )
+    .await?;
     Ok(rows.into_iter().map(|c| (token.clone(), c)).collect())
 }
 
@@ -138,7 +106,7 @@ async fn process(
     env: &Env,
     db: &D1Database,
     cfg: &RelayConfig,
-    claimed: Vec<(String, Claimed)>,
+    claimed: Vec<(String, ClaimedEvent)>,
     report: &mut RunReport,
 ) -> Result<(), EdgeError> {
     let destinations = Destinations::load(env, db, &claimed).await?;
@@ -148,8 +116,7 @@ async fn process(
             max_attempts: cfg.max_attempts,
             backoff_cap_ms: cfg.backoff_cap_ms,
         };
-        let hash_ok = super::hash_matches(&ev.event_id, &ev.event_type, &ev.payload, &ev.content_hash);
-        if let Err(settle) = outbox::precheck(hash_ok, ev.attempts, limits) {
+        if let Err(settle) = outbox::precheck(ev.hash_ok(), ev.attempts, limits) {
             return settle;
         }
         let attempt = match destinations.resolve(cfg, ev) {
@@ -180,76 +147,56 @@ async fn process(
 
     // One batch settles the whole claim; every statement is fenced by the lease token.
     let now = now_ms();
-    let mut statements: Vec<D1PreparedStatement> = Vec::new();
-    let mut fence_index: Vec<usize> = Vec::with_capacity(claimed.len());
-    for ((token, ev), settle) in claimed.iter().zip(&settles) {
-        let key: [wasm_bindgen::JsValue; 2] = [ev.event_id.as_str().into(), token.as_str().into()];
-        match settle {
-            Settle::Delivered => {
-                fence_index.push(statements.len());
-                statements.push(
-                    db.prepare(
-                        "UPDATE outbox SET status = 'delivered', delivered_at = ?3, updated_at = ?3, \
-                         lease_token = NULL, lease_expires_at = NULL, last_error = NULL \
-                         WHERE event_id = ?1 AND lease_token = ?2",
-                    )
-                    .bind(&[key[0].clone(), key[1].clone(), js_num(now)])
-                    .platform()?,
-                );
-            }
-            Settle::Retry { error, delay_ms } => {
-                fence_index.push(statements.len());
-                statements.push(
-                    db.prepare(
-                        "UPDATE outbox SET status = 'pending', next_attempt_at = ?3 + ?5, updated_at = ?3, \
-                         lease_token = NULL, lease_expires_at = NULL, last_error = ?4, \
-                         history = json_insert(history, '$[#]', json_object('at', ?3, 'attempt', attempts, 'error', ?4)) \
-                         WHERE event_id = ?1 AND lease_token = ?2",
-                    )
-                    .bind(&[key[0].clone(), key[1].clone(), js_num(now), error.as_str().into(), js_num(*delay_ms)]).platform()?,
-                );
-            }
-            Settle::Dead { reason, error } => {
-                let [insert, delete] = dead_letter::move_statements(
+    let plan = rules::plan(&settles);
+    let mut statements: Vec<D1PreparedStatement> = Vec::with_capacity(plan.statements);
+    for ((token, ev), write) in claimed.iter().zip(&plan.writes) {
+        let id: wasm_bindgen::JsValue = ev.event_id.as_str().into();
+        let lease: wasm_bindgen::JsValue = token.as_str().into();
+        match write {
+            Write::MarkDelivered => statements.push(
+                db.prepare(
+                    "UPDATE outbox SET status = 'delivered', delivered_at = ?3, updated_at = ?3, \
+                     lease_token = NULL, lease_expires_at = NULL, last_error = NULL \
+                     WHERE event_id = ?1 AND lease_token = ?2",
+                )
+                .bind(&[id, lease, js_num(now)])
+                .platform()?,
+            ),
+            Write::Reschedule { error, delay_ms } => statements.push(
+                db.prepare(
+                    "UPDATE outbox SET status = 'pending', next_attempt_at = ?3 + ?5, updated_at = ?3, \
+                     lease_token = NULL, lease_expires_at = NULL, last_error = ?4, \
+                     history = json_insert(history, '$[#]', json_object('at', ?3, 'attempt', attempts, 'error', ?4)) \
+                     WHERE event_id = ?1 AND lease_token = ?2",
+                )
+                .bind(&[id, lease, js_num(now), (*error).into(), js_num(*delay_ms)])
+                .platform()?,
+            ),
+            Write::MoveToDeadLetters { reason, error } => statements.extend(
+                dead_letter::move_statements(
                     db,
                     "event_id = ?1 AND lease_token = ?2",
-                    key,
+                    [id, lease],
                     reason.as_str(),
                     error,
                     now,
                 )
-                .platform()?;
-                // The insert and the delete carry the same fence; the delete's count tells the outcome.
-                statements.push(insert);
-                fence_index.push(statements.len());
-                statements.push(delete);
-            }
+                .platform()?,
+            ),
         }
     }
     let results = db.batch(statements).await.platform()?;
 
-    for (((_, ev), settle), idx) in claimed.iter().zip(settles).zip(fence_index) {
+    for (((_, ev), settle), idx) in claimed.iter().zip(&settles).zip(&plan.fence_index) {
         // A missing count is an error of the whole run, never a fenced-out settlement.
-        let changed = crate::d1::changes_at(&results, idx)?;
-        let outcome = outbox::outcome(&settle, changed).as_str();
-        crate::metrics::inc(crate::metrics::OUTBOX_DELIVERIES, &[("outcome", outcome)]);
-        if changed == 0 {
-            report.fenced_out += 1;
-            continue;
-        }
-        match settle {
-            Settle::Delivered => report.delivered += 1,
-            Settle::Retry { .. } => report.retried += 1,
-            Settle::Dead { reason, error } => {
-                report.dead_lettered += 1;
-                if report.dead.len() < 20 {
-                    report.dead.push((ev.event_id.clone(), reason.as_str()));
-                }
-                if reason == DeadReason::ContentHashMismatch {
-                    report.content_hash_mismatches += 1;
-                }
-                alert_dead_letter(env, ev, reason, &error).await;
-            }
+        let changed = crate::d1::changes_at(&results, *idx)?;
+        let outcome = report.settled(&ev.event_id, settle, changed);
+        crate::metrics::inc(
+            crate::metrics::OUTBOX_DELIVERIES,
+            &[("outcome", outcome.as_str())],
+        );
+        if let (Settle::Dead { reason, error }, true) = (settle, changed > 0) {
+            alert_dead_letter(env, ev, *reason, error).await;
         }
     }
     Ok(())
@@ -257,39 +204,21 @@ async fn process(
 
 /// Raise the alert that goes with a dead letter. Alerts about alert events are only logged (an alert
 /// that cannot be delivered must not enqueue another one), and a deleted watch is expected, not alarming.
-async fn alert_dead_letter(env: &Env, ev: &Claimed, reason: DeadReason, error: &str) {
-    let is_alert =
-        ev.aggregate_type == Aggregate::Alert.as_str() || ev.aggregate_type == Aggregate::Page.as_str();
-    let alert = match reason {
-        DeadReason::WatchDeleted => return,
-        DeadReason::ContentHashMismatch => Alert::new(
-            AlertKind::ContentHashMismatch,
-            format!(
-                "Event {} ({}) on {} {} failed its content-hash check and was dead-lettered without delivery. \
-                 Its row was changed after it was written.",
-                ev.event_id, ev.event_type, ev.aggregate_type, ev.aggregate_id
-            ),
-        ),
-        _ if is_alert => {
-            console_error!(
-                "{}",
-                serde_json::json!({"domain": "alerts", "task": "alert_dead_lettered", "event_id": ev.event_id,
-                    "reason": reason.as_str(), "error": error})
-            );
-            return;
-        }
-        _ => Alert::new(
-            AlertKind::DeadLettered,
-            format!(
-                "Event {} ({}) on {} {} was dead-lettered: {}.",
-                ev.event_id,
-                ev.event_type,
-                ev.aggregate_type,
-                ev.aggregate_id,
-                reason.as_str()
-            ),
-        )
-        .key_suffix(reason.as_str()),
+async fn alert_dead_letter(env: &Env, ev: &ClaimedEvent, reason: DeadReason, error: &str) {
+    let rule = rules::dead_letter_alert(&ev.aggregate_type, reason);
+    if rule == DeadLetterAlert::LogOnly {
+        console_error!(
+            "{}",
+            serde_json::json!({"domain": "alerts", "task": "alert_dead_lettered", "event_id": ev.event_id,
+                "reason": reason.as_str(), "error": error})
+        );
+    }
+    let Some(text) = rule.message(ev, reason) else {
+        return;
+    };
+    let alert = match rule {
+        DeadLetterAlert::ContentHashMismatch => Alert::new(AlertKind::ContentHashMismatch, text),
+        _ => Alert::new(AlertKind::DeadLettered, text).key_suffix(reason.as_str()),
     };
     let alert = alert
         .count("attempts", ev.attempts as i64)
@@ -314,11 +243,11 @@ impl Destinations {
     async fn load(
         env: &Env,
         db: &D1Database,
-        claimed: &[(String, Claimed)],
+        claimed: &[(String, ClaimedEvent)],
     ) -> Result<Destinations, EdgeError> {
         let ids: Vec<&str> = claimed
             .iter()
-            .filter(|(_, c)| c.aggregate_type == Aggregate::Watch.as_str())
+            .filter(|(_, c)| c.aggregate_type == outbox::Aggregate::Watch.as_str())
             .map(|(_, c)| c.aggregate_id.as_str())
             .collect();
         let mut watches = HashMap::new();
@@ -330,12 +259,11 @@ impl Destinations {
                 status: String,
             }
             let ids_json = serde_json::to_string(&ids).map_err(|e| EdgeError::internal(e.to_string()))?;
-            let rows: Vec<Row> = db
-                .prepare("SELECT id, webhook_url, status FROM watches WHERE id IN (SELECT value FROM json_each(?1))")
-                .bind(&[ids_json.into()]).platform()?
-                .all()
-                .await.platform()?
-                .results().platform()?;
+            let rows: Vec<Row> = crate::d1::all(
+                db.prepare("SELECT id, webhook_url, status FROM watches WHERE id IN (SELECT value FROM json_each(?1))")
+                    .bind(&[ids_json.into()]),
+            )
+            .await?;
             watches = rows
                 .into_iter()
                 .map(|r| (r.id, (r.webhook_url, r.status)))
@@ -348,40 +276,18 @@ impl Destinations {
         })
     }
 
-    fn resolve(&self, cfg: &RelayConfig, ev: &Claimed) -> Result<Url, (DeadReason, String)> {
-        let raw = match Aggregate::parse(&ev.aggregate_type) {
-            Some(Aggregate::Watch) => match self.watches.get(&ev.aggregate_id) {
-                Some((url, status)) if status == "active" => url,
-                _ => return Err((DeadReason::WatchDeleted, "the watch was deleted".into())),
-            },
-            Some(Aggregate::Alert) => match &self.alert_url {
-                Some(url) => url,
-                None => {
-                    return Err((
-                        DeadReason::AlertWebhookNotConfigured,
-                        "ALERT_WEBHOOK_URL is not set".into(),
-                    ));
-                }
-            },
-            Some(Aggregate::Page) => match &self.pager_url {
-                Some(url) => url,
-                None => {
-                    return Err((
-                        DeadReason::PagerWebhookNotConfigured,
-                        "PAGER_WEBHOOK_URL is not set".into(),
-                    ));
-                }
-            },
-            None => {
-                return Err((
-                    DeadReason::UnknownAggregate,
-                    format!("aggregate type {:?}", ev.aggregate_type),
-                ))
-            }
-        };
-        cfg.webhooks
-            .check(raw)
-            .map_err(|e| (DeadReason::InvalidDestination, e.to_string()))
+    fn resolve(&self, cfg: &RelayConfig, ev: &ClaimedEvent) -> Result<Url, (DeadReason, String)> {
+        let watch = self
+            .watches
+            .get(&ev.aggregate_id)
+            .map(|(webhook_url, status)| WatchTarget { webhook_url, status });
+        rules::destination(
+            &cfg.webhooks,
+            &ev.aggregate_type,
+            watch,
+            self.alert_url.as_deref(),
+            self.pager_url.as_deref(),
+        )
     }
 }
 
@@ -389,23 +295,16 @@ impl Destinations {
 async fn check_backlog(env: &Env, db: &D1Database, cfg: &RelayConfig) -> Result<(), EdgeError> {
     let now = now_ms();
     let counts = super::counts(db, now).await?;
-    let backlog = counts.pending + counts.leased + counts.leased_expired;
-    if backlog > cfg.backlog_alert_threshold {
-        let oldest_age_s = counts
-            .oldest_undelivered_created_at
-            .map_or(0, |t| now.saturating_sub(t) / 1000);
+    if let Some(backlog) = rules::backlog(&counts, now, cfg.backlog_alert_threshold) {
         alerts::raise(
             env,
             Alert::new(
                 AlertKind::OutboxBacklog,
-                format!(
-                    "{backlog} outbox events are undelivered at the start of a cron relay run (threshold {}).",
-                    cfg.backlog_alert_threshold
-                ),
+                backlog.message(cfg.backlog_alert_threshold),
             )
-            .count("undelivered_events", backlog as i64)
-            .count("due_now", (counts.pending_due + counts.leased_expired) as i64)
-            .count("oldest_undelivered_age_s", oldest_age_s as i64),
+            .count("undelivered_events", backlog.undelivered as i64)
+            .count("due_now", backlog.due_now as i64)
+            .count("oldest_undelivered_age_s", backlog.oldest_age_s as i64),
         )
         .await?;
     }
@@ -413,13 +312,12 @@ async fn check_backlog(env: &Env, db: &D1Database, cfg: &RelayConfig) -> Result<
 }
 
 async fn purge_delivered(db: &D1Database, cfg: &RelayConfig) -> Result<(), EdgeError> {
-    let cutoff = now_ms().saturating_sub(cfg.delivered_retention_ms);
-    db.prepare("DELETE FROM outbox WHERE status = 'delivered' AND delivered_at < ?1")
-        .bind(&[js_num(cutoff)])
-        .platform()?
-        .run()
-        .await
-        .platform()?;
+    let cutoff = rules::purge_cutoff(now_ms(), cfg.delivered_retention_ms);
+    crate::d1::run(
+        db.prepare("DELETE FROM outbox WHERE status = 'delivered' AND delivered_at < ?1")
+            .bind(&[js_num(cutoff)]),
+    )
+    .await?;
     Ok(())
 }
 
@@ -434,19 +332,11 @@ pub fn kick(ctx: &worker::Context, env: &Env) {
 pub async fn run_after_write(env: &Env) {
     let task =
         crate::context::TaskContext::new(crate::context::new_request_id(), "outbox", "relay_after_write");
-    match run(env, Trigger::AfterWrite).await {
-        Ok(report) => {
-            record_report(&task, &report);
-            task.finish(crate::context::Outcome::Ok, None);
-        }
-        Err(e) => task.finish(
-            crate::context::Outcome::Error {
-                code: e.code(),
-                detail: e.to_string(),
-            },
-            None,
-        ),
+    let result = run(env, Trigger::AfterWrite).await;
+    if let Ok(report) = &result {
+        record_report(&task, report);
     }
+    task.finish_result(&result, None);
     if let Err(e) = crate::metrics_store::flush(env, false).await {
         console_error!(
             "{}",

@@ -24,6 +24,7 @@ use crate::error::EdgeError;
 use crate::outbox::{self, dead_letter, relay};
 #[cfg(feature = "test-hooks")]
 use crate::vars;
+use pve_edge::outbox::dead_letter as dead_letter_rules;
 
 #[cfg(feature = "test-hooks")]
 mod test_routes;
@@ -133,29 +134,10 @@ async fn stats(env: &Env) -> Result<Response, EdgeError> {
 async fn list_dead_letters(req: &Request, env: &Env) -> Result<Response, EdgeError> {
     let url = req.url().platform()?;
     // One query parser for every route: unknown and repeated parameters are errors.
-    let query = Query::parse(url.query_pairs(), &["limit", "cursor", "include_replayed"])?;
-    let limit = match query.get("limit") {
-        None => 50u32,
-        Some(v) => v
-            .parse()
-            .ok()
-            .filter(|n| (1..=200).contains(n))
-            .ok_or(EdgeError::InvalidQuery(
-                "limit must be an integer from 1 to 200".into(),
-            ))?,
-    };
-    let cursor = query.get("cursor").map(str::to_owned);
-    let include_replayed = match query.get("include_replayed") {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => {
-            return Err(EdgeError::InvalidQuery(
-                "include_replayed must be true or false".into(),
-            ))
-        }
-    };
+    let query = Query::parse(url.query_pairs(), &dead_letter_rules::LIST_PARAMS)?;
+    let q = dead_letter_rules::ListQuery::parse(&query)?;
     let db = env.d1(DB).platform()?;
-    let page = dead_letter::list(&db, cursor.as_deref(), limit, include_replayed).await?;
+    let page = dead_letter::list(&db, q.after_id, q.limit, q.include_replayed).await?;
     json(
         &serde_json::json!({"items": page.items, "next_cursor": page.next_cursor}),
         200,

@@ -3,7 +3,6 @@
 //! The name is validated before any lookup; then name → ocid and ocid → equipment go through the cache
 //! tiers ([`crate::cache::lookup`]); the valuation is keyed by (ocid, equipment content hash, engine
 //! version, preset), so it is recomputed only when the equipment or the engine changes.
-use crate::alerts::iso8601;
 use crate::cache::{self, Entry, How, Meta, Mode};
 use crate::characters::{lookup, valued, Character};
 use crate::config::Config;
@@ -12,8 +11,10 @@ use crate::error::EdgeError;
 use crate::error::Platform;
 use crate::inbound;
 use crate::routes::{cached_json, CacheHeaders};
-use crate::token::sha256_hex;
 use pve_api::ENGINE_VERSION;
+use pve_edge::character::{self, Answer, Valued};
+use pve_edge::time::iso8601;
+use serde_json::value::RawValue;
 use std::rc::Rc;
 use worker::{Context, Env, Request, Response};
 
@@ -82,12 +83,17 @@ pub async fn equipment(
 ) -> Result<Response, EdgeError> {
     let (c, _, cfg) = character(req, env, ctx, task, raw_name, &["refresh"]).await?;
     let meta = &c.equipment.entry.meta;
-    let mut body = envelope(&c, None);
-    body.extend_from_slice(b",\"equipment\":");
-    body.extend_from_slice(&c.equipment.entry.body);
-    body.push(b'}');
+    let equipment = std::str::from_utf8(&c.equipment.entry.body)
+        .ok()
+        .and_then(|b| serde_json::from_str::<&RawValue>(b).ok())
+        .ok_or_else(|| EdgeError::internal("cached equipment is not JSON"))?;
+    let data_version = cache::data_version()?;
+    let body = body(Answer {
+        equipment: Some(equipment),
+        ..envelope(&c, &data_version, None)
+    })?;
     let now = now_ms();
-    let headers = character_headers(&cfg, &c, c.equipment.how, None, now);
+    let headers = character_headers(&cfg, &c, c.equipment.how, None, now)?;
     cache::answered(task, c.equipment.how, Some(meta));
     task.record("equipment_hash", meta.hash.clone());
     cached_json(req, body, &headers)
@@ -112,11 +118,17 @@ pub async fn valuation(
         notice_in_background(env, ctx, &c.name, valued.entry.clone());
     }
     let how = c.equipment.how.worst(valued.how);
-    let mut body = envelope(&c, Some(query.preset));
-    // The cached value is `{"set":…,"valuation":…}`: its members follow the envelope's.
-    body.push(b',');
-    body.extend_from_slice(valued.entry.body.get(1..).unwrap_or_default());
-    let headers = character_headers(&cfg, &c, how, Some(&valued.entry.meta.hash), now_ms());
+    let cached = std::str::from_utf8(&valued.entry.body)
+        .ok()
+        .and_then(|b| serde_json::from_str::<Valued>(b).ok())
+        .ok_or_else(|| EdgeError::internal("cached valuation is not {set, valuation}"))?;
+    let data_version = cache::data_version()?;
+    let body = body(Answer {
+        set: Some(cached.set),
+        valuation: Some(cached.valuation),
+        ..envelope(&c, &data_version, Some(query.preset))
+    })?;
+    let headers = character_headers(&cfg, &c, how, Some(&valued.entry.meta.hash), now_ms())?;
     cache::answered(task, how, Some(&c.equipment.entry.meta));
     cached_json(req, body, &headers)
 }
@@ -152,48 +164,46 @@ fn notice_in_background(env: &Env, ctx: &Context, name: &str, valued: Rc<Entry>)
     });
 }
 
-/// `{"character_name":…,"ocid":…,…` (left open for the payload field).
-fn envelope(c: &Character, preset: Option<Option<u8>>) -> Vec<u8> {
+/// The answer's members about the character and the copy, without a payload.
+fn envelope<'a>(c: &'a Character, data_version: &'a str, preset: Option<Option<u8>>) -> Answer<'a> {
     let meta = &c.equipment.entry.meta;
-    let mut fields = serde_json::Map::new();
-    fields.insert("character_name".into(), c.name.clone().into());
-    fields.insert("ocid".into(), c.ocid.clone().into());
-    if let Some(p) = preset {
-        fields.insert("preset".into(), p.into());
+    Answer {
+        character_name: &c.name,
+        data_version,
+        engine_version: ENGINE_VERSION,
+        equipment_hash: &meta.hash,
+        fetched_at: iso8601(meta.fetched_at),
+        ocid: &c.ocid,
+        preset,
+        equipment: None,
+        set: None,
+        valuation: None,
     }
-    fields.insert("equipment_hash".into(), meta.hash.clone().into());
-    fields.insert("fetched_at".into(), iso8601(meta.fetched_at).into());
-    fields.insert("engine_version".into(), ENGINE_VERSION.into());
-    fields.insert("data_version".into(), cache::data_version().into());
-    let mut out = serde_json::Value::Object(fields).to_string().into_bytes();
-    out.pop(); // the closing brace: the payload follows
-    out
 }
 
-fn character_headers(cfg: &Config, c: &Character, how: How, extra: Option<&str>, now: u64) -> CacheHeaders {
+fn body(answer: Answer) -> Result<Vec<u8>, EdgeError> {
+    serde_json::to_vec(&answer).map_err(|e| EdgeError::internal(format!("character answer: {e}")))
+}
+
+fn character_headers(
+    cfg: &Config,
+    c: &Character,
+    how: How,
+    extra: Option<&str>,
+    now: u64,
+) -> Result<CacheHeaders, EdgeError> {
     let meta: &Meta = &c.equipment.entry.meta;
-    let validator = format!(
-        "{}\n{}\n{}\n{}\n{ENGINE_VERSION}\n{}\n{}",
-        c.name,
-        c.ocid,
-        meta.hash,
-        meta.fetched_at,
-        cache::data_version(),
-        extra.unwrap_or("")
-    );
-    let cache_control = match how {
-        How::StaleRevalidating | How::StaleOnError => "public, max-age=0, must-revalidate".to_owned(),
-        _ => format!(
-            "public, max-age={}, stale-while-revalidate={}, stale-if-error={}",
-            meta.fresh_until.saturating_sub(now) / 1000,
-            cfg.stale_while_revalidate_ms / 1000,
-            meta.stale_until.saturating_sub(meta.fresh_until) / 1000
+    Ok(CacheHeaders {
+        etag: character::etag(
+            &c.name,
+            &c.ocid,
+            meta,
+            ENGINE_VERSION,
+            &cache::data_version()?,
+            extra,
         ),
-    };
-    CacheHeaders {
-        etag: format!("\"{}\"", &sha256_hex(validator.as_bytes())[..32]),
         cache_status: how.cache_status(Some(meta), now),
-        cache_control,
+        cache_control: character::cache_control(how, meta, cfg.stale_while_revalidate_ms, now),
         age_s: Some(now.saturating_sub(meta.fetched_at) / 1000),
-    }
+    })
 }

@@ -3,7 +3,7 @@
 //! The engine is deterministic, so answers are cached (L1 + KV) by a hash of the canonical request and
 //! the engine version. A body without a canonical form (not JSON, duplicate keys) goes straight to the
 //! engine, which answers with the precise error; errors are never cached.
-use crate::cache::{self, canonical, Entry, How, Served, FORMAT_VERSION};
+use crate::cache::{self, canonical, Entry, How, Served};
 use crate::context::{now_ms, TaskContext};
 use crate::error::EdgeError;
 use crate::error::Platform;
@@ -12,17 +12,7 @@ use pve_api::Operation;
 use std::rc::Rc;
 use worker::{Context, Env, Request, Response};
 
-/// Requests larger than this are refused before parsing.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
-
-/// The body limit of an engine operation: a Nexon item-equipment answer (valuation) is about 360 KB as
-/// Nexon sends it; every other request is small.
-pub fn max_body_bytes(op: Operation) -> usize {
-    match op {
-        Operation::Valuation => 1024 * 1024,
-        _ => MAX_BODY_BYTES,
-    }
-}
+pub use pve_edge::request::{max_body_bytes, MAX_BODY_BYTES};
 
 pub async fn compute(
     req: &mut Request,
@@ -33,14 +23,10 @@ pub async fn compute(
 ) -> Result<Response, EdgeError> {
     let body = read_body_up_to(req, max_body_bytes(op)).await?;
     let cfg = crate::config::get(env)?;
-    let key = canonical::canonicalize(body.as_bytes()).ok().map(|c| {
-        format!(
-            "v{FORMAT_VERSION}:engine:{}:{}:{}",
-            op.as_str(),
-            cache::engine_tag(),
-            crate::token::sha256_hex(&c)
-        )
-    });
+    let tag = cache::engine_tag()?;
+    let key = canonical::canonicalize(body.as_bytes())
+        .ok()
+        .map(|c| pve_edge::cache::engine_key(op.as_str(), &tag, &c));
     let cached = match &key {
         Some(key) => cache::get_derived(env, &cfg, task, key).await,
         None => None,
@@ -82,24 +68,9 @@ pub async fn read_body(req: &mut Request) -> Result<String, EdgeError> {
 }
 
 pub async fn read_body_up_to(req: &mut Request, limit: usize) -> Result<String, EdgeError> {
-    if let Some(len) = req
-        .headers()
-        .get("content-length")
-        .platform()?
-        .and_then(|v| v.parse::<usize>().ok())
-    {
-        if len > limit {
-            return Err(EdgeError::PayloadTooLarge { limit });
-        }
-    }
+    let declared = req.headers().get("content-length").platform()?;
+    pve_edge::request::check_len(declared.as_deref(), None, limit)?;
     let bytes = req.bytes().await.platform()?;
-    if bytes.len() > limit {
-        return Err(EdgeError::PayloadTooLarge { limit });
-    }
-    String::from_utf8(bytes).map_err(|_| {
-        EdgeError::Api(pve_api::ApiError::new(
-            pve_api::ErrorCode::MalformedJson,
-            "the body is not valid UTF-8",
-        ))
-    })
+    pve_edge::request::check_len(None, Some(bytes.len()), limit)?;
+    pve_edge::request::utf8(bytes)
 }

@@ -2,7 +2,7 @@
 //! Two documents that mean the same get the same bytes, so a hash of the canonical form is a cache key
 //! (engine requests) or a content hash (equipment). A document with a duplicate key has no canonical form
 //! (the engine's strict parser may treat it differently from the de-duplicated one), so it is refused.
-//! Hashes are `crate::token::sha256_hex`.
+//! Hashes are [`super::sha256_hex`].
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use std::collections::BTreeMap;

@@ -1,6 +1,40 @@
-//! The outbox's decisions: the content hash, the dead-letter reasons, and how one claimed delivery
-//! settles (deliver, retry at a time, dead-letter, or fenced out because the lease was taken over).
+//! The outbox's decisions: the content hash, the aggregates, statuses and dead-letter reasons, and how
+//! one claimed delivery settles (deliver, retry at a time, dead-letter, or fenced out because the lease
+//! was taken over). [`relay`] plans a claim's settling batch and counts its results; [`dead_letter`]
+//! holds the listing cursor and the replay rules.
+pub mod dead_letter;
+pub mod relay;
+
 use sha2::{Digest, Sha256};
+
+/// What an event is about; it also decides where the event is delivered. The string is the stored
+/// `aggregate_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aggregate {
+    /// A watch: delivered to the watch's webhook URL.
+    Watch,
+    /// An operational alert: delivered to `ALERT_WEBHOOK_URL`.
+    Alert,
+    /// A page (trigger or resolve) for a CRITICAL alert: delivered to `PAGER_WEBHOOK_URL`. Its aggregate
+    /// id is the alert key, so an alert's trigger and resolve are delivered in order.
+    Page,
+}
+
+impl Aggregate {
+    pub const ALL: [Aggregate; 3] = [Aggregate::Watch, Aggregate::Alert, Aggregate::Page];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Aggregate::Watch => "watch",
+            Aggregate::Alert => "alert",
+            Aggregate::Page => "page",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Aggregate> {
+        Aggregate::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
 
 /// SHA-256 in hex over a canonical encoding of (event id, event type, payload): a domain tag, then each
 /// field as its byte length (u64, big-endian) followed by its UTF-8 bytes, so no two different triples
@@ -12,7 +46,7 @@ pub fn content_hash(event_id: &str, event_type: &str, payload: &str) -> String {
         h.update((field.len() as u64).to_be_bytes());
         h.update(field.as_bytes());
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::hash::hex(&h.finalize())
 }
 
 /// Whether the stored hash matches the content, compared without an early exit.
@@ -260,6 +294,10 @@ mod tests {
         for s in ["pending", "leased", "delivered"] {
             assert_eq!(Status::parse(s).map(Status::as_str), Some(s));
         }
+        for s in ["watch", "alert", "page"] {
+            assert_eq!(Aggregate::parse(s).map(Aggregate::as_str), Some(s));
+        }
+        assert_eq!(Aggregate::parse("Watch"), None);
     }
 
     fn dead(reason: DeadReason, error: &str) -> Settle {

@@ -1,14 +1,12 @@
 //! The browser's Wasm API: one function per operation over pve-api's typed entry points
-//! (`starforce::compute`, …), JS values in and out; no JSON text crosses the boundary and none is parsed or
-//! printed here (pve-api's `json` feature is off), so this module links no JSON parser.
+//! (`starforce::compute`, …), JS values in and out.
 //!
-//! A request is deserialized from the JS value with the same serde derives as the CLI's and the HTTP API's
-//! JSON, from the JS value's JSON tree (`serde_json::Value`, read with serde_json's `from_value`: [`de`],
-//! which also says why not serde-wasm-bindgen's deserializer), and its failures are classified by the same function
-//! ([`ApiError::from_deserialize`]), so the same bad input gets the same error code. A response is
-//! serialized by serde-wasm-bindgen with
-//! [`Serializer::json_compatible`]: plain objects for maps, numbers for integers, `null` for `None`, so it
-//! equals `JSON.parse` of the CLI's output (every `f64` crosses as the same bits; JSON's shortest
+//! A request is read as the CLI and the HTTP API read theirs: the JS value is written as JSON text by
+//! `JSON.stringify` and parsed by pve-api's strict parser ([`de`], which says why not a tree walk or
+//! serde-wasm-bindgen's deserializer), so the same bad input gets the same error code. pve-api's JSON
+//! printers are never called here, so they are not linked. A response is serialized by serde-wasm-bindgen
+//! with [`Serializer::json_compatible`]: plain objects for maps, numbers for integers, `null` for `None`,
+//! so it equals `JSON.parse` of the CLI's output (every `f64` crosses as the same bits; JSON's shortest
 //! round-trip text parses back to them).
 //!
 //! Errors are thrown as a JS `Error` whose `code` and `message` properties carry the API error

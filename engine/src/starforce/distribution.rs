@@ -505,6 +505,7 @@ fn walk_with(
                 .map(|(j, a)| a * own_cdf[c - j]),
         )
     };
+    let below = PrefixBound::new(prefix);
     // (cell where the CDF reaches the level, interpolated reading) per level.
     let mut crossings: Vec<(usize, f64)> = Vec::with_capacity(levels.len());
     let mut x = 0;
@@ -550,6 +551,14 @@ fn walk_with(
         own_cdf.push(own_cdf.last().copied().unwrap_or(0.0) + y[chain.start]);
         while let Some(&p) = levels.get(crossings.len()) {
             if own_cdf[x] < p - LEVEL_TOLERANCE {
+                break;
+            }
+            // The convolution costs one term per prefix cell; a cheap upper bound skips it where it
+            // would be below the level anyway (the same break as below, so the same walk).
+            if below
+                .as_ref()
+                .is_some_and(|b| b.certainly_below(&own_cdf, x, p - LEVEL_TOLERANCE))
+            {
                 break;
             }
             let cdf = cdf_at(&own_cdf, x);
@@ -672,6 +681,60 @@ impl FastCell {
     }
 }
 
+/// Upper bounds of the prefix convolution `cdf_at(c) = Σ_j prefix[j]·own_cdf[c − j]` in a few terms
+/// instead of one per prefix cell (issue 16: with a climb prefix of thousands of cells, e.g. 0→18★ at
+/// level 200 with star catch, evaluating the convolution at every cell between the own CDF's and the
+/// convolved CDF's crossing of a level was 99% of the work). The prefix is cut into segments
+/// `[k_i, k_{i+1})` of mass `m_i`; `own_cdf` never decreases, so every term of segment `i` is at most
+/// `prefix[j]·own_cdf[c − k_i]`, and `Σ_i m_i·own_cdf[c − k_i]` bounds the sum (segments starting above
+/// `c` have no terms). A coarse tier is tried first and a fine one where it is not enough. The bounds only
+/// decide to skip an evaluation whose result would be below the level, with margins far above the
+/// rounding of either sum, so every walk takes the same steps and reports the same bits as without them.
+struct PrefixBound {
+    /// Per tier, coarse first: `(k_i, m_i)` per segment.
+    tiers: Vec<Vec<(usize, f64)>>,
+}
+
+impl PrefixBound {
+    /// Segments per tier, coarse first; a tier is used only on a prefix longer than twice its count.
+    const TIERS: [usize; 3] = [16, 128, 1024];
+    /// Relative margin: far above the rounding of a sum of up to `max_cells` non-negative terms.
+    const REL_MARGIN: f64 = 1e-9;
+    /// Absolute margin, for rounding-level dips of `own_cdf`.
+    const ABS_MARGIN: f64 = 1e-12;
+
+    /// `None` when the prefix is short enough that the convolution itself is as cheap.
+    fn new(prefix: &[f64]) -> Option<PrefixBound> {
+        let len = prefix.len();
+        let tiers: Vec<Vec<(usize, f64)>> = Self::TIERS
+            .iter()
+            .filter(|&&n| len > 2 * n)
+            .map(|&n| {
+                (0..n)
+                    .map(|i| {
+                        let (from, to) = (i * len / n, (i + 1) * len / n);
+                        (from, total(prefix[from..to].iter().copied()))
+                    })
+                    .collect()
+            })
+            .collect();
+        (!tiers.is_empty()).then_some(PrefixBound { tiers })
+    }
+
+    /// Whether `cdf_at(own_cdf, c)` is certainly below `level`.
+    fn certainly_below(&self, own_cdf: &[f64], c: usize, level: f64) -> bool {
+        self.tiers.iter().any(|segments| {
+            let bound = total(
+                segments
+                    .iter()
+                    .take_while(|(k, _)| *k <= c)
+                    .map(|(k, m)| m * own_cdf[c - k]),
+            );
+            bound * (1.0 + Self::REL_MARGIN) + Self::ABS_MARGIN < level
+        })
+    }
+}
+
 /// Most states the fast step handles (a power of two; the 30-star chains without decreases have at most 30).
 const FAST_LANES: usize = 32;
 
@@ -779,6 +842,45 @@ mod tests {
             boom_reduction: true,
             ..Events::default()
         }
+    }
+
+    use super::{total, PrefixBound};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The convolution bound (issue 16) never skips an evaluation that would reach the level: where it
+        /// says "certainly below", the convolution, summed as the walk sums it, is below the level.
+        #[test]
+        fn the_prefix_bound_never_skips_a_crossing(
+            weights in prop::collection::vec(0.0f64..1.0, 65..3000),
+            steps in prop::collection::vec(0.0f64..1.0, 1..4000),
+            at in 0.0f64..1.0,
+            level in 0.0f64..1.0,
+        ) {
+            let sum: f64 = weights.iter().sum();
+            let prefix: Vec<f64> = weights.iter().map(|w| w / sum).collect();
+            let step_sum: f64 = steps.iter().sum();
+            let mut acc = 0.0;
+            let own_cdf: Vec<f64> = steps.iter().map(|s| { acc += s / step_sum; acc }).collect();
+            let c = ((at * own_cdf.len() as f64) as usize).min(own_cdf.len() - 1);
+            let bound = PrefixBound::new(&prefix).expect("a prefix longer than 64 cells has a bound");
+            let cdf = total(prefix.iter().take(c + 1).enumerate().map(|(j, a)| a * own_cdf[c - j]));
+            if bound.certainly_below(&own_cdf, c, level) {
+                prop_assert!(cdf < level, "cdf {cdf} at {c} reaches {level}");
+            }
+        }
+    }
+
+    /// The bound is tight enough to skip: with the whole prefix mass at its far end, the convolution at a
+    /// cell below that end is 0 and is skipped for any level.
+    #[test]
+    fn the_prefix_bound_skips_where_the_prefix_has_no_mass_yet() {
+        let mut prefix = vec![0.0; 1000];
+        prefix[999] = 1.0;
+        let own_cdf = vec![1.0; 2000];
+        let bound = PrefixBound::new(&prefix).expect("bound");
+        assert!(bound.certainly_below(&own_cdf, 900, 0.001));
+        assert!(!bound.certainly_below(&own_cdf, 1500, 0.999));
     }
 
     /// The fast per-cell step (issue 16) gives the general step's numbers bit for bit: every cell of the

@@ -29,14 +29,22 @@ build_worker() {
   echo "$hash" > worker/build/.inputs
 }
 
-build_web() {
-  step "web: pve-wasm for the browser"
-  cargo build -p pve-wasm --target wasm32-unknown-unknown --profile wasm-web
-  rm -rf web/pkg
-  wasm-bindgen --target web --out-dir web/pkg \
+# One browser module: `cargo build` of pve-wasm with the given cargo arguments, wasm-bindgen (as
+# web/pkg/<name>.js + <name>_bg.wasm), then wasm-opt -Oz.
+build_web_module() {
+  local name="$1"; shift
+  cargo build -p pve-wasm --target wasm32-unknown-unknown --profile wasm-web "$@"
+  wasm-bindgen --target web --out-dir web/pkg --out-name "$name" \
     "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm-web/pve_wasm.wasm"
   wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals -o web/pkg/pve_wasm_bg.wasm web/pkg/pve_wasm_bg.wasm
+    --enable-mutable-globals -o "web/pkg/${name}_bg.wasm" "web/pkg/${name}_bg.wasm"
+}
+
+build_web() {
+  step "web: pve-wasm for the browser (the star force module the page loads first, and the full module)"
+  rm -rf web/pkg
+  build_web_module pve_wasm_starforce --no-default-features
+  build_web_module pve_wasm
   # The potential line tables stay out of the Wasm: the page's engine Worker fetches them on first use, in
   # the compact binary format (engine/data/potential.bin, same facts and version as potential.tsv).
   mkdir -p web/data
@@ -45,10 +53,12 @@ build_web() {
   step "web: TypeScript types of the pve-api request/response types (web/pkg/pve-api.d.ts, from schemars)"
   cargo run -q -p pve-api --features schema --example schemas > web/pkg/pve-api.schemas.json
   node scripts/gen-types.mjs web/pkg/pve-api.schemas.json web/pkg/pve-api.d.ts
-  local raw gz
-  raw=$(wc -c < web/pkg/pve_wasm_bg.wasm)
-  gz=$(gzip -9c web/pkg/pve_wasm_bg.wasm | wc -c)
-  echo "web/pkg/pve_wasm_bg.wasm: $raw bytes raw, $gz bytes gzip -9"
+  local raw gz f
+  for f in web/pkg/pve_wasm_starforce_bg.wasm web/pkg/pve_wasm_bg.wasm; do
+    raw=$(wc -c < "$f")
+    gz=$(gzip -9c "$f" | wc -c)
+    echo "$f: $raw bytes raw, $gz bytes gzip -9"
+  done
 }
 
 case "$what" in

@@ -11,9 +11,6 @@ import { t, errorText, onLangChange } from './i18n.js';
 import { STALE } from './engine-client.js';
 import { paint } from './render.js';
 
-/** The character tab's debounce for its local what-ifs (the calculator tabs compute on every input). */
-export const DEBOUNCE_MS = 100;
-
 /**
  * A hidden tab does not compute; it computes when shown if its values changed meanwhile.
  * options: {id, prefix, op, spec, toRequest(values) → request, render(ctx) → parts for render.js `paint`,

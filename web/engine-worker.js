@@ -6,7 +6,11 @@
 // view; `ms` the time the engine took. The potential line tables are a separate static asset
 // (data/potential.bin, the compact format, copied there by `scripts/build.sh web`), fetched and installed once, on the first
 // operation that needs them.
-import init, * as wasm from './pkg/pve_wasm.js';
+// Two modules (issue 16): the star force module (pkg/pve_wasm_starforce.js: `starforce` and `version`, a
+// third of the size) is loaded at once; the full module (pkg/pve_wasm.js) on the first operation that
+// needs it. Both are built from the same crate and run the same star force code, so it does not matter
+// which answers; `version` comes from the full module once it is loaded (it holds the potential data).
+import initStarforce, * as starforceWasm from './pkg/pve_wasm_starforce.js';
 
 /**
  * @typedef {import('./pkg/pve_wasm.js').StarforceRequest | import('./pkg/pve_wasm.js').PotentialRequest
@@ -20,15 +24,21 @@ import init, * as wasm from './pkg/pve_wasm.js';
  *   | {id: number, ok: false, error: {code: string, message: string}}} EngineReply
  */
 
-/** Every operation of the Wasm API, by its name (the CLI subcommand and the HTTP route). */
-const OPERATIONS = /** @type {Record<string, (request: any) => EngineResponse>} */ ({
-  starforce: wasm.starforce,
-  potential: wasm.potential,
-  flame: wasm.flame,
-  valuation: wasm.valuation,
+/** @typedef {typeof import('./pkg/pve_wasm.js')} FullEngine */
+/** @typedef {(request: any) => EngineResponse} Operation */
+
+/** The operations of the full module, by name (the CLI subcommand and the HTTP route). */
+const FULL_OPERATIONS = /** @type {Record<string, (m: FullEngine) => Operation>} */ ({
+  potential: (m) => m.potential,
+  flame: (m) => m.flame,
+  valuation: (m) => m.valuation,
 });
 
-const ready = init();
+const starforceReady = initStarforce();
+/** @type {Promise<FullEngine> | null} */
+let fullEngine = null;
+/** @type {FullEngine | null} */
+let fullLoaded = null;
 const NEEDS_POTENTIAL_DATA = new Set(['potential', 'valuation']);
 /** @type {Promise<void> | null} */
 let potentialData = null;
@@ -41,7 +51,26 @@ function engineError(message, code) {
   return Object.assign(new Error(message), { code });
 }
 
-function installPotentialData() {
+/** The full module, fetched and compiled once, on first use. */
+function full() {
+  fullEngine ??= (async () => {
+    let m;
+    try {
+      m = await import('./pkg/pve_wasm.js');
+      await m.default();
+    } catch (e) {
+      throw engineError(`could not load the engine module: ${e.message}`, 'engine_unavailable');
+    }
+    fullLoaded = m;
+    return m;
+  })();
+  // A failed load is retried by the next request rather than cached.
+  fullEngine.catch(() => { fullEngine = null; });
+  return fullEngine;
+}
+
+/** @param {FullEngine} wasm */
+function installPotentialData(wasm) {
   potentialData ??= (async () => {
     const url = new URL('./data/potential.bin', import.meta.url);
     let res;
@@ -80,14 +109,19 @@ function reply(reply) {
 self.onmessage = async (/** @type {MessageEvent<EngineCall>} */ event) => {
   const { id, op, request } = event.data;
   try {
-    await ready;
+    await starforceReady;
     if (op === 'version') {
-      reply({ id, ok: true, response: wasm.version() });
+      reply({ id, ok: true, response: (fullLoaded ?? starforceWasm).version() });
       return;
     }
-    const compute = Object.hasOwn(OPERATIONS, op) ? OPERATIONS[op] : null;
-    if (!compute) throw engineError(`unknown operation ${JSON.stringify(op)}`, 'unknown_variant');
-    if (NEEDS_POTENTIAL_DATA.has(op)) await installPotentialData();
+    /** @type {Operation} */
+    let compute;
+    if (op === 'starforce') compute = starforceWasm.starforce;
+    else if (Object.hasOwn(FULL_OPERATIONS, op)) {
+      const wasm = await full();
+      if (NEEDS_POTENTIAL_DATA.has(op)) await installPotentialData(wasm);
+      compute = FULL_OPERATIONS[op](wasm);
+    } else throw engineError(`unknown operation ${JSON.stringify(op)}`, 'unknown_variant');
     const value = requestValue(request);
     const started = performance.now();
     const response = compute(value);

@@ -8,7 +8,7 @@ import { stackedBarChart, chartWidth } from '../charts.js';
 import { formatMeso, formatCount } from '../format.js';
 import { h, num, stat, grid, section, table, notes } from '../render.js';
 import { STALE } from '../engine-client.js';
-import { DEBOUNCE_MS, resultView } from '../calculator.js';
+import { resultView } from '../calculator.js';
 
 const LOOKUP = [
   { name: 'name', kind: 'text', label: 'ch.name', def: '', maxlength: 32, attr: { autocapitalize: 'off', enterkeyhint: 'search' } },
@@ -101,7 +101,6 @@ export function characterTab({ engine, onValuesChange }) {
   let active = false;
   let pendingName = null; // a name from the URL, looked up when the tab is first shown
   let fetched = null; // {name, equipment: Promise}: the looked-up character
-  let timer = null;
   let lookupSeq = 0;
 
   const view = resultView(panel, render);
@@ -198,10 +197,12 @@ export function characterTab({ engine, onValuesChange }) {
       view.show();
     }
   });
+  // No debounce: every what-if change computes at once in the engine Worker; the 'character' channel keeps
+  // at most one request running and one waiting and resolves superseded ones to STALE, so only the newest
+  // result is painted (issue 16).
   whatifForm.addEventListener('input', () => {
     onValuesChange();
-    clearTimeout(timer);
-    timer = setTimeout(recomputeLocal, DEBOUNCE_MS);
+    recomputeLocal();
   });
 
   return {

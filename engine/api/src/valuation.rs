@@ -1160,6 +1160,197 @@ fn split(value: Value) -> Result<(Value, OptionsDto), ApiError> {
     }
 }
 
+/// Parse a `valuation` request's JSON text into the JSON tree [`compute`] reads, without building what it
+/// never reads: inside the item-equipment response only the fields listed in this module's doc are kept
+/// (the Evan fixture is 357 KB of JSON, most of it item stats the valuation does not use; building and
+/// dropping their tree cost more than the valuation itself in Wasm, issue 16). The CLI, the HTTP API and
+/// the Wasm all parse with this function, so they read the same tree from the same text.
+///
+/// The result equals the full tree (`serde_json::from_str::<Value>`) in everything the valuation reads, so
+/// every answer and every error is the same: dropped values are still parsed (syntax errors are
+/// `malformed_json` as before), a top-level key is always kept (an unknown wrapper field is still
+/// `unknown_field`; its value is dropped), and a value that is not an object where one is expected is kept
+/// whole, since messages quote it. One difference: serde_json skips a dropped string without decoding its
+/// `\u` escapes, so an unpaired surrogate escape inside a dropped field is no longer refused.
+///
+/// # Errors
+/// [`ApiError`] `malformed_json` when the text is not JSON.
+#[cfg(feature = "json")]
+pub fn parse(json: &str) -> Result<Value, ApiError> {
+    use serde::de::DeserializeSeed;
+    let mut de = serde_json::Deserializer::from_str(json);
+    let value = prune::Shape::Top
+        .deserialize(&mut de)
+        .and_then(|v| de.end().map(|()| v))
+        .map_err(ApiError::from_json)?;
+    Ok(value)
+}
+
+/// The JSON tree of a request, keeping only what the valuation reads ([`parse`]).
+#[cfg(feature = "json")]
+mod prune {
+    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Number, Value};
+    use std::fmt;
+
+    /// Where a value sits in the request, which decides which of its keys are kept.
+    #[derive(Clone, Copy)]
+    pub enum Shape {
+        /// The request: the wrapper or the raw response. Every key is kept (the wrapper refuses unknown
+        /// ones by name); the values of keys neither form reads are dropped (`null`).
+        Top,
+        /// The raw item-equipment response under `equipment`.
+        Raw,
+        /// A list of items.
+        Items,
+        /// One item.
+        Item,
+        /// An item's `item_base_option`.
+        BaseOption,
+        /// Everything below is kept.
+        Full,
+    }
+
+    /// What becomes of a key's value.
+    enum Keep {
+        As(Shape),
+        /// Kept as `null`.
+        Null,
+        /// Dropped, key and value.
+        Drop,
+    }
+
+    const ITEM_LISTS: [&str; 6] = [
+        "item_equipment",
+        "item_equipment_preset_1",
+        "item_equipment_preset_2",
+        "item_equipment_preset_3",
+        "dragon_equipment",
+        "mechanic_equipment",
+    ];
+    const ITEM_FIELDS: [&str; 16] = [
+        "item_equipment_slot",
+        "item_equipment_part",
+        "item_name",
+        "item_icon",
+        "starforce",
+        "starforce_scroll_flag",
+        "special_ring_level",
+        "item_add_option",
+        "potential_option_grade",
+        "potential_option_1",
+        "potential_option_2",
+        "potential_option_3",
+        "additional_potential_option_grade",
+        "additional_potential_option_1",
+        "additional_potential_option_2",
+        "additional_potential_option_3",
+    ];
+    const BASE_OPTION_FIELDS: [&str; 3] = ["base_equipment_level", "attack_power", "magic_power"];
+
+    impl Shape {
+        fn key(self, key: &str) -> Keep {
+            let raw = |otherwise| match key {
+                k if ITEM_LISTS.contains(&k) => Keep::As(Shape::Items),
+                "character_class" | "preset_no" => Keep::As(Shape::Full),
+                _ => otherwise,
+            };
+            match self {
+                Shape::Top => match key {
+                    "equipment" => Keep::As(Shape::Raw),
+                    "options" => Keep::As(Shape::Full),
+                    _ => raw(Keep::Null),
+                },
+                Shape::Raw => raw(Keep::Drop),
+                Shape::Item => match key {
+                    "item_base_option" => Keep::As(Shape::BaseOption),
+                    k if ITEM_FIELDS.contains(&k) => Keep::As(Shape::Full),
+                    _ => Keep::Drop,
+                },
+                Shape::BaseOption if BASE_OPTION_FIELDS.contains(&key) => Keep::As(Shape::Full),
+                Shape::BaseOption => Keep::Drop,
+                Shape::Items | Shape::Full => Keep::As(Shape::Full),
+            }
+        }
+
+        /// The shape of an array's elements.
+        fn element(self) -> Shape {
+            match self {
+                Shape::Items => Shape::Item,
+                _ => Shape::Full,
+            }
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for Shape {
+        type Value = Value;
+
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            match self {
+                Shape::Full => serde::Deserialize::deserialize(d),
+                _ => d.deserialize_any(self),
+            }
+        }
+    }
+
+    /// serde_json's own `Value` visitor for scalars (the same numbers and strings), with the shape deciding
+    /// the keys of objects.
+    impl<'de> Visitor<'de> for Shape {
+        type Value = Value;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("any valid JSON value")
+        }
+        fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+            Ok(Value::Bool(b))
+        }
+        fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+            Ok(Value::Number(n.into()))
+        }
+        fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+            Ok(Value::Number(n.into()))
+        }
+        fn visit_f64<E>(self, x: f64) -> Result<Value, E> {
+            Ok(Number::from_f64(x).map_or(Value::Null, Value::Number))
+        }
+        fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+            Ok(Value::String(s.to_owned()))
+        }
+        fn visit_string<E>(self, s: String) -> Result<Value, E> {
+            Ok(Value::String(s))
+        }
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let mut items = Vec::new();
+            while let Some(v) = seq.next_element_seed(self.element())? {
+                items.push(v);
+            }
+            Ok(Value::Array(items))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut out = Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                match self.key(&key) {
+                    Keep::As(shape) => {
+                        let v = map.next_value_seed(shape)?;
+                        out.insert(key, v);
+                    }
+                    Keep::Null => {
+                        map.next_value::<IgnoredAny>()?;
+                        out.insert(key, Value::Null);
+                    }
+                    Keep::Drop => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(Value::Object(out))
+        }
+    }
+}
+
 /// Value a character with the given potential data.
 ///
 /// # Errors
@@ -1167,8 +1358,7 @@ fn split(value: Value) -> Result<(Value, OptionsDto), ApiError> {
 /// `character_class` / `item_equipment`.
 #[cfg(feature = "json")]
 pub fn handle_with(json: &str, data: &pot::Data) -> Result<ValuationResponse, ApiError> {
-    let value: Value = serde_json::from_str(json).map_err(ApiError::from_json)?;
-    compute_with(value, data)
+    compute_with(parse(json)?, data)
 }
 
 #[cfg(feature = "json")]

@@ -373,6 +373,9 @@ struct Walk {
     cells: usize,
     /// PMF of the walked chain's own start state (before any prefix convolution), cell by cell.
     pmf: Vec<f64>,
+    /// Whether the walk ran [`FastCell`] (for the test that compares it with the general step).
+    #[cfg(test)]
+    fast: bool,
 }
 
 /// One state as the walk sees it: its cost split `shift + frac` (in cells), its ring buffer, and its
@@ -402,6 +405,28 @@ enum Stop<'a> {
 /// Walk the grid of cell width `h` upwards (see the module docs). The start state's PMF is convolved with
 /// `prefix` (the PMF of an independent cost paid first; `[1.0]` for none).
 fn walk(chain: &Chain, h: f64, stop: Stop, max_cells: usize, prefix: &[f64]) -> Result<Walk, GridError> {
+    walk_with(chain, h, stop, max_cells, prefix, Step::FastWhereItFits)
+}
+
+/// Which per-cell step [`walk_with`] runs. Both perform the same floating-point operations on the same
+/// operands in the same order ([`FastCell`]); only the unit tests ask for the general one, to prove it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// [`FastCell`] when the chain has its shape, else the general step.
+    FastWhereItFits,
+    /// Always the general step.
+    #[cfg(test)]
+    General,
+}
+
+fn walk_with(
+    chain: &Chain,
+    h: f64,
+    stop: Stop,
+    max_cells: usize,
+    prefix: &[f64],
+    step: Step,
+) -> Result<Walk, GridError> {
     let n = chain.len();
     let costs: Vec<f64> = chain.attempts.iter().map(|a| a.cost).collect();
     let levels = match stop {
@@ -453,9 +478,17 @@ fn walk(chain: &Chain, h: f64, stop: Stop, max_cells: usize, prefix: &[f64]) -> 
         .map(|l| if l.shift == 0 { l.keep } else { 0.0 })
         .collect();
     let solver = CellSolver::new(chain, &weight).ok_or(GridError::Singular)?;
+    let fast = match step {
+        Step::FastWhereItFits => FastCell::new(&lanes, &solver),
+        #[cfg(test)]
+        Step::General => None,
+    };
     let mut ring = vec![0.0; ring_len];
-    let mut prev_g = vec![0.0; n];
-    let mut y = vec![0.0; n];
+    // The fast step works on fixed arrays of FAST_LANES (indices masked, so no bounds checks); the
+    // general step on the first n entries.
+    let lanes_len = if fast.is_some() { FAST_LANES } else { n };
+    let mut prev_g = vec![0.0; lanes_len];
+    let mut y = vec![0.0; lanes_len];
     let mut scratch = vec![0.0; solver.restore.len()];
     // The start state's own PMF and CDF, cell by cell. The reported distribution is their convolution
     // with `prefix`, evaluated only where needed: it cannot reach a level before the own CDF does.
@@ -472,6 +505,7 @@ fn walk(chain: &Chain, h: f64, stop: Stop, max_cells: usize, prefix: &[f64]) -> 
                 .map(|(j, a)| a * own_cdf[c - j]),
         )
     };
+    let below = PrefixBound::new(prefix);
     // (cell where the CDF reaches the level, interpolated reading) per level.
     let mut crossings: Vec<(usize, f64)> = Vec::with_capacity(levels.len());
     let mut x = 0;
@@ -492,27 +526,39 @@ fn walk(chain: &Chain, h: f64, stop: Stop, max_cells: usize, prefix: &[f64]) -> 
             return Err(GridError::NoConvergence);
         }
         let first = if x == 0 { 1.0 } else { 0.0 };
-        for (yi, (l, g)) in y.iter_mut().zip(lanes.iter().zip(&prev_g)) {
-            *yi = if l.shift == 0 {
-                first * l.keep * l.absorb + l.frac * g
-            } else {
-                ring[l.ring_at + (x & l.mask)]
-            };
-        }
-        solver.solve(&mut y, &mut scratch);
-        for (l, prev) in lanes.iter().zip(prev_g.iter_mut()) {
-            let g = first * l.absorb
-                + (l.p[0] * y[l.to[0]] + l.p[1] * y[l.to[1]])
-                + (l.p[2] * y[l.to[2]] + l.p[3] * y[l.to[3]]);
-            if l.shift > 0 {
-                ring[l.ring_at + ((x + l.shift) & l.mask)] = l.keep * g + l.frac * *prev;
+        if let Some(fast) = &fast {
+            fast.cell(x == 0, &solver, &mut y, &mut prev_g, &mut scratch);
+        } else {
+            for (yi, (l, g)) in y.iter_mut().zip(lanes.iter().zip(&prev_g)) {
+                *yi = if l.shift == 0 {
+                    first * l.keep * l.absorb + l.frac * g
+                } else {
+                    ring[l.ring_at + (x & l.mask)]
+                };
             }
-            *prev = g;
+            solver.solve(&mut y, &mut scratch);
+            for (l, prev) in lanes.iter().zip(prev_g.iter_mut()) {
+                let g = first * l.absorb
+                    + (l.p[0] * y[l.to[0]] + l.p[1] * y[l.to[1]])
+                    + (l.p[2] * y[l.to[2]] + l.p[3] * y[l.to[3]]);
+                if l.shift > 0 {
+                    ring[l.ring_at + ((x + l.shift) & l.mask)] = l.keep * g + l.frac * *prev;
+                }
+                *prev = g;
+            }
         }
         own.push(y[chain.start]);
         own_cdf.push(own_cdf.last().copied().unwrap_or(0.0) + y[chain.start]);
         while let Some(&p) = levels.get(crossings.len()) {
             if own_cdf[x] < p - LEVEL_TOLERANCE {
+                break;
+            }
+            // The convolution costs one term per prefix cell; a cheap upper bound skips it where it
+            // would be below the level anyway (the same break as below, so the same walk).
+            if below
+                .as_ref()
+                .is_some_and(|b| b.certainly_below(&own_cdf, x, p - LEVEL_TOLERANCE))
+            {
                 break;
             }
             let cdf = cdf_at(&own_cdf, x);
@@ -537,9 +583,160 @@ fn walk(chain: &Chain, h: f64, stop: Stop, max_cells: usize, prefix: &[f64]) -> 
     Ok(Walk {
         quantiles,
         cells: x,
+        #[cfg(test)]
+        fast: fast.is_some(),
         pmf: own,
     })
 }
+
+/// The per-cell step of [`walk`] for its common shape (issue 16): every attempt cheaper than a cell (no
+/// ring buffers), no decreases (`lower == 0`), successors at most one state up (`upper == 1`, every row
+/// coupled) and at most one restore state. It performs exactly the floating-point operations of the
+/// general step, in the same order and on the same operands (the `first` terms are precomputed as the
+/// same products, `(first · keep) · absorb` and `first · absorb`), so every result is bit-identical; it
+/// only drops the general step's per-lane branches, ring indexing and loops over the band and the
+/// restore columns.
+struct FastCell {
+    /// Per lane: `(1 · keep) · absorb` and `(0 · keep) · absorb`, the first cell's and later cells' term.
+    keep_absorb: [Vec<f64>; 2],
+    /// Per lane: `1 · absorb` and `0 · absorb`.
+    absorb: [Vec<f64>; 2],
+    frac: Vec<f64>,
+    to: Vec<[usize; 4]>,
+    p: Vec<[f64; 4]>,
+}
+
+impl FastCell {
+    fn new(lanes: &[Lane], solver: &CellSolver) -> Option<FastCell> {
+        let shape = lanes.iter().all(|l| l.shift == 0)
+            && solver.lower == 0
+            && solver.upper == 1
+            && solver.coupled.len() == solver.n
+            && solver.restore.len() <= 1
+            && solver.n <= FAST_LANES;
+        shape.then(|| FastCell {
+            keep_absorb: [
+                lanes.iter().map(|l| 1.0 * l.keep * l.absorb).collect(),
+                lanes.iter().map(|l| 0.0 * l.keep * l.absorb).collect(),
+            ],
+            absorb: [
+                lanes.iter().map(|l| 1.0 * l.absorb).collect(),
+                lanes.iter().map(|l| 0.0 * l.absorb).collect(),
+            ],
+            frac: lanes.iter().map(|l| l.frac).collect(),
+            to: lanes.iter().map(|l| l.to).collect(),
+            p: lanes.iter().map(|l| l.p).collect(),
+        })
+    }
+
+    /// One cell: `y` from the previous cell's `g` (`prev`), the band solve and the restore correction
+    /// (as [`CellSolver::solve`]), then this cell's `g` into `prev`.
+    #[inline]
+    fn cell(&self, first: bool, s: &CellSolver, y: &mut [f64], prev: &mut [f64], scratch: &mut [f64]) {
+        const M: usize = FAST_LANES - 1;
+        let which = usize::from(!first);
+        let n = s.n;
+        let y: &mut [f64; FAST_LANES] = (&mut y[..FAST_LANES]).try_into().expect("FAST_LANES entries");
+        let prev = &mut prev[..n];
+        let (ka, ab) = (&self.keep_absorb[which][..n], &self.absorb[which][..n]);
+        let frac = &self.frac[..n];
+        for i in 0..n {
+            y[i & M] = ka[i] + frac[i] * prev[i];
+        }
+        // CellSolver::band_solve with upper == 1 and every row coupled: the same pairs, top down;
+        // `next` (the row above's result) stays in a register instead of a store and reload.
+        let (inv, u, uu) = (&s.inv_diag[..n], &s.u[..n], &s.uu[..n]);
+        let mut k = n;
+        let mut next = 0.0;
+        while k > 0 {
+            let r = k - 1;
+            let a_r = y[r & M] * inv[r];
+            if k >= 2 {
+                let q = r - 1;
+                let a_q = y[q & M] * inv[q];
+                y[r & M] = a_r - u[r] * next;
+                next = (a_q - u[q] * a_r) + uu[q] * next;
+                y[q & M] = next;
+                k -= 2;
+            } else {
+                next = a_r - u[r] * next;
+                y[r & M] = next;
+                k -= 1;
+            }
+        }
+        if let (Some(cap), Some(&r)) = (&s.capacitance, s.restore.first()) {
+            scratch[0] = y[r & M];
+            cap.solve(&mut scratch[..1]);
+            let t = scratch[0];
+            for (yi, w) in y.iter_mut().zip(&s.w[..n]) {
+                *yi += 0.0 + w * t;
+            }
+        }
+        for (i, g) in prev.iter_mut().enumerate() {
+            let (to, p) = (&self.to[i], &self.p[i]);
+            *g = ab[i]
+                + (p[0] * y[to[0] & M] + p[1] * y[to[1] & M])
+                + (p[2] * y[to[2] & M] + p[3] * y[to[3] & M]);
+        }
+    }
+}
+
+/// Upper bounds of the prefix convolution `cdf_at(c) = Σ_j prefix[j]·own_cdf[c − j]` in a few terms
+/// instead of one per prefix cell (issue 16: with a climb prefix of thousands of cells, e.g. 0→18★ at
+/// level 200 with star catch, evaluating the convolution at every cell between the own CDF's and the
+/// convolved CDF's crossing of a level was 99% of the work). The prefix is cut into segments
+/// `[k_i, k_{i+1})` of mass `m_i`; `own_cdf` never decreases, so every term of segment `i` is at most
+/// `prefix[j]·own_cdf[c − k_i]`, and `Σ_i m_i·own_cdf[c − k_i]` bounds the sum (segments starting above
+/// `c` have no terms). A coarse tier is tried first and a fine one where it is not enough. The bounds only
+/// decide to skip an evaluation whose result would be below the level, with margins far above the
+/// rounding of either sum, so every walk takes the same steps and reports the same bits as without them.
+struct PrefixBound {
+    /// Per tier, coarse first: `(k_i, m_i)` per segment.
+    tiers: Vec<Vec<(usize, f64)>>,
+}
+
+impl PrefixBound {
+    /// Segments per tier, coarse first; a tier is used only on a prefix longer than twice its count.
+    const TIERS: [usize; 3] = [16, 128, 1024];
+    /// Relative margin: far above the rounding of a sum of up to `max_cells` non-negative terms.
+    const REL_MARGIN: f64 = 1e-9;
+    /// Absolute margin, for rounding-level dips of `own_cdf`.
+    const ABS_MARGIN: f64 = 1e-12;
+
+    /// `None` when the prefix is short enough that the convolution itself is as cheap.
+    fn new(prefix: &[f64]) -> Option<PrefixBound> {
+        let len = prefix.len();
+        let tiers: Vec<Vec<(usize, f64)>> = Self::TIERS
+            .iter()
+            .filter(|&&n| len > 2 * n)
+            .map(|&n| {
+                (0..n)
+                    .map(|i| {
+                        let (from, to) = (i * len / n, (i + 1) * len / n);
+                        (from, total(prefix[from..to].iter().copied()))
+                    })
+                    .collect()
+            })
+            .collect();
+        (!tiers.is_empty()).then_some(PrefixBound { tiers })
+    }
+
+    /// Whether `cdf_at(own_cdf, c)` is certainly below `level`.
+    fn certainly_below(&self, own_cdf: &[f64], c: usize, level: f64) -> bool {
+        self.tiers.iter().any(|segments| {
+            let bound = total(
+                segments
+                    .iter()
+                    .take_while(|(k, _)| *k <= c)
+                    .map(|(k, m)| m * own_cdf[c - k]),
+            );
+            bound * (1.0 + Self::REL_MARGIN) + Self::ABS_MARGIN < level
+        })
+    }
+}
+
+/// Most states the fast step handles (a power of two; the 30-star chains without decreases have at most 30).
+const FAST_LANES: usize = 32;
 
 /// The PMF of the start state's cost on the integer lattice, cells `0..cells`, for a chain whose
 /// attempt costs are whole numbers of cells (so the walk adds no rounding: `frac = 0` everywhere).
@@ -631,4 +828,122 @@ pub(crate) enum GridError {
     Singular,
     /// The CDF did not reach the highest level within `MAX_GROWTH` times the planned cells.
     NoConvergence,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{rules::RuleSetId, validate, Chain, Events, Request};
+    use super::{walk_with, Step, Stop};
+
+    /// The Shining Star Force event's toggles.
+    fn shining() -> Events {
+        Events {
+            thirty_off: true,
+            boom_reduction: true,
+            ..Events::default()
+        }
+    }
+
+    use super::{total, PrefixBound};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The convolution bound (issue 16) never skips an evaluation that would reach the level: where it
+        /// says "certainly below", the convolution, summed as the walk sums it, is below the level.
+        #[test]
+        fn the_prefix_bound_never_skips_a_crossing(
+            weights in prop::collection::vec(0.0f64..1.0, 65..3000),
+            steps in prop::collection::vec(0.0f64..1.0, 1..4000),
+            at in 0.0f64..1.0,
+            level in 0.0f64..1.0,
+        ) {
+            let sum: f64 = weights.iter().sum();
+            let prefix: Vec<f64> = weights.iter().map(|w| w / sum).collect();
+            let step_sum: f64 = steps.iter().sum();
+            let mut acc = 0.0;
+            let own_cdf: Vec<f64> = steps.iter().map(|s| { acc += s / step_sum; acc }).collect();
+            let c = ((at * own_cdf.len() as f64) as usize).min(own_cdf.len() - 1);
+            let bound = PrefixBound::new(&prefix).expect("a prefix longer than 64 cells has a bound");
+            let cdf = total(prefix.iter().take(c + 1).enumerate().map(|(j, a)| a * own_cdf[c - j]));
+            if bound.certainly_below(&own_cdf, c, level) {
+                prop_assert!(cdf < level, "cdf {cdf} at {c} reaches {level}");
+            }
+        }
+    }
+
+    /// The bound is tight enough to skip: with the whole prefix mass at its far end, the convolution at a
+    /// cell below that end is 0 and is skipped for any level.
+    #[test]
+    fn the_prefix_bound_skips_where_the_prefix_has_no_mass_yet() {
+        let mut prefix = vec![0.0; 1000];
+        prefix[999] = 1.0;
+        let own_cdf = vec![1.0; 2000];
+        let bound = PrefixBound::new(&prefix).expect("bound");
+        assert!(bound.certainly_below(&own_cdf, 900, 0.001));
+        assert!(!bound.certainly_below(&own_cdf, 1500, 0.999));
+    }
+
+    /// The fast per-cell step (issue 16) gives the general step's numbers bit for bit: every cell of the
+    /// start state's PMF and every quantile, on the walks star force runs (whole chains and the rests of
+    /// split ones, on coarse and fine grids), for every rule set, with and without star catch and events.
+    #[test]
+    fn the_fast_step_equals_the_general_step_bit_for_bit() {
+        let levels = super::super::cdf_levels();
+        let mut fast_walks = 0;
+        for ruleset in RuleSetId::ALL {
+            for (level, from, to) in [
+                (200, 0, 22),
+                (250, 0, 30),
+                (160, 10, 25),
+                (150, 12, 17),
+                (250, 15, 30),
+            ] {
+                for (star_catch, events) in [(false, Events::default()), (true, shining())] {
+                    let req = Request {
+                        ruleset,
+                        star_catch,
+                        events,
+                        ..Request::new(level, from, to)
+                    };
+                    let Ok(setup) = validate(ruleset.rules(), &req) else {
+                        continue; // above this rule set's cap
+                    };
+                    let Some(chain) = Chain::build(&setup) else {
+                        continue;
+                    };
+                    let split = chain.split();
+                    let walked: Vec<&Chain> = match &split {
+                        Some((climb, rest)) => vec![&chain, climb, rest],
+                        None => vec![&chain],
+                    };
+                    for c in walked {
+                        let mean = super::super::moments::solve(c, 0.0)
+                            .expect("solvable")
+                            .moments
+                            .mean_cost;
+                        // Cells from far narrower than the mean cost to wider than it: cells narrower than
+                        // every attempt (the fast step) and wider than some (the general one, ring buffers).
+                        for h in [mean / 2048.0, mean / 64.0, mean * 4.0] {
+                            let run = |step| walk_with(c, h, Stop::Levels(&levels), 1 << 20, &[1.0], step);
+                            let (fast, general) = (run(Step::FastWhereItFits), run(Step::General));
+                            match (fast, general) {
+                                (Ok(f), Ok(g)) => {
+                                    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                                    let at =
+                                        format!("{ruleset:?} {level} {from}->{to} catch {star_catch} h {h}");
+                                    assert_eq!(bits(&f.pmf), bits(&g.pmf), "pmf, {at}");
+                                    assert_eq!(bits(&f.quantiles), bits(&g.quantiles), "quantiles, {at}");
+                                    assert_eq!(f.cells, g.cells, "{at}");
+                                    fast_walks += usize::from(f.fast);
+                                }
+                                (f, g) => assert_eq!(f.err(), g.err()),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // The comparison is not vacuous: the fast step ran on many of these walks.
+        assert!(fast_walks >= 20, "fast step used on {fast_walks} walks");
+    }
 }

@@ -1,22 +1,26 @@
 //! The browser's Wasm API: one function per operation over pve-api's typed entry points
-//! (`starforce::compute`, …), JS values in and out; no JSON text crosses the boundary and none is parsed or
-//! printed here (pve-api's `json` feature is off), so this module links no JSON parser.
+//! (`starforce::compute`, …), JS values in and out.
 //!
-//! A request is deserialized from the JS value with the same serde derives as the CLI's and the HTTP API's
-//! JSON, from the JS value's JSON tree (`serde_json::Value`, read with serde_json's `from_value`: [`de`],
-//! which also says why not serde-wasm-bindgen's deserializer), and its failures are classified by the same function
-//! ([`ApiError::from_deserialize`]), so the same bad input gets the same error code. A response is
-//! serialized by serde-wasm-bindgen with
-//! [`Serializer::json_compatible`]: plain objects for maps, numbers for integers, `null` for `None`, so it
-//! equals `JSON.parse` of the CLI's output (every `f64` crosses as the same bits; JSON's shortest
+//! A request is read as the CLI and the HTTP API read theirs: the JS value is written as JSON text by
+//! `JSON.stringify` and parsed by pve-api's strict parser ([`de`], which says why not a tree walk or
+//! serde-wasm-bindgen's deserializer), so the same bad input gets the same error code. pve-api's JSON
+//! printers are never called here, so they are not linked. A response is serialized by serde-wasm-bindgen
+//! with [`Serializer::json_compatible`]: plain objects for maps, numbers for integers, `null` for `None`,
+//! so it equals `JSON.parse` of the CLI's output (every `f64` crosses as the same bits; JSON's shortest
 //! round-trip text parses back to them).
 //!
 //! Errors are thrown as a JS `Error` whose `code` and `message` properties carry the API error
 //! (`{code, message}`); this is the only place that maps them to JS. The TypeScript signatures name the
 //! pve-api types of `pve-api.d.ts` (generated from the same Rust types by `scripts/build.sh web`).
+//!
+//! Two modules are built from this crate for the page (issue 16): the full one, and with the
+//! `all-operations` feature off, a star force module (`starforce` and `version` only) that the star force
+//! tab loads first. Both run the same `starforce::compute`, so their answers are the same bits.
 pub mod de;
 
-use pve_api::{flame, potential, starforce, valuation, ApiError};
+#[cfg(feature = "all-operations")]
+use pve_api::{flame, potential, valuation};
+use pve_api::{starforce, ApiError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_wasm_bindgen::Serializer;
@@ -88,6 +92,7 @@ pub fn starforce(
     run(request, starforce::compute)
 }
 
+#[cfg(feature = "all-operations")]
 /// Potential: probability and cost of reaching potential lines (needs `install_potential_data` first).
 #[wasm_bindgen(unchecked_return_type = "PotentialResponse")]
 pub fn potential(
@@ -96,6 +101,7 @@ pub fn potential(
     run(request, potential::compute)
 }
 
+#[cfg(feature = "all-operations")]
 /// Flames: probability and expected number of flames to reach a flame score.
 #[wasm_bindgen(unchecked_return_type = "FlameResponse")]
 pub fn flame(
@@ -104,14 +110,18 @@ pub fn flame(
     run(request, flame::compute)
 }
 
+#[cfg(feature = "all-operations")]
 /// Valuation of a character's equipment (needs `install_potential_data` first).
 #[wasm_bindgen(unchecked_return_type = "ValuationResponse")]
 pub fn valuation(
     #[wasm_bindgen(unchecked_param_type = "ValuationRequest")] request: JsValue,
 ) -> Result<JsValue, JsValue> {
-    run(request, valuation::compute)
+    let text = de::json_text(&request).map_err(|e| to_js_error(&e))?;
+    let request = valuation::parse(&text).map_err(|e| to_js_error(&e))?;
+    to_js(&valuation::compute(request).map_err(|e| to_js_error(&e))?)
 }
 
+#[cfg(feature = "all-operations")]
 /// Install the potential line tables (the bytes of the data asset the page serves next to this module,
 /// instead of compiling them in). Until then `potential` and `valuation` answer `data_not_loaded`.
 /// Installing the same data again is a no-op.

@@ -154,8 +154,8 @@ fn errors_have_the_json_paths_codes() {
     }
 }
 
-/// Values with no JSON form are read as `JSON.stringify` would write them: a key whose value is `undefined`
-/// is absent; a `Map` (or any non-plain object) is the wrong type.
+/// Values with no JSON form are read as `JSON.stringify` writes them: a key whose value is `undefined`
+/// is absent; a `Map` is `{}`, the wrong type for a number.
 #[wasm_bindgen_test]
 fn js_only_values_read_as_json_stringify_writes_them() {
     let req = JSON::parse(r#"{"item_level":200,"from_star":0,"to_star":22}"#).unwrap();
@@ -225,4 +225,31 @@ fn potential_and_valuation_after_installing_the_data_asset() {
         "unknown_field",
     );
     check_code(Operation::Valuation, r#"{"item_equipment":[]}"#, "missing_field");
+}
+
+/// What `JSON.stringify` refuses or cannot write (a `BigInt`, a cycle, `undefined` itself) is `invalid_type`
+/// (issue 16: requests are read from `JSON.stringify`'s text).
+#[wasm_bindgen_test]
+fn values_json_stringify_refuses_are_invalid_type() {
+    let req = JSON::parse(r#"{"item_level":200,"from_star":0,"to_star":22}"#).unwrap();
+    Reflect::set(&req, &"item_level".into(), &js_sys::BigInt::from(200u32).into()).unwrap();
+    assert_eq!(error_code(&pve_wasm::starforce(req).unwrap_err()), "invalid_type");
+    let cyclic = JSON::parse(r#"{"item_level":200,"from_star":0,"to_star":22}"#).unwrap();
+    Reflect::set(&cyclic, &"events".into(), &cyclic).unwrap();
+    assert_eq!(
+        error_code(&pve_wasm::starforce(cyclic.clone()).unwrap_err()),
+        "invalid_type"
+    );
+    assert_eq!(
+        error_code(&pve_wasm::valuation(cyclic).unwrap_err()),
+        "invalid_type"
+    );
+    assert_eq!(
+        error_code(&pve_wasm::starforce(JsValue::UNDEFINED).unwrap_err()),
+        "invalid_type"
+    );
+    assert_eq!(
+        error_code(&pve_wasm::valuation(JsValue::UNDEFINED).unwrap_err()),
+        "invalid_type"
+    );
 }

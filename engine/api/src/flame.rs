@@ -223,7 +223,6 @@ fn score_rules_schema(schema: &mut schemars::Schema) {
         );
         set(props, "weights", json!({"propertyNames": {"enum": stats}}));
     }
-    let given = |key: &str| json!({"required": [key], "not": {"properties": {key: {"type": "null"}}}});
     let absent = |keys: &[&str]| {
         let props: serde_json::Map<String, Value> = keys
             .iter()
@@ -339,12 +338,16 @@ pub struct FlameRequest {
     pub include_distribution: bool,
 }
 
+/// JSON Schema: `key` is present and not null.
+#[cfg(feature = "schema")]
+fn given(key: &str) -> serde_json::Value {
+    serde_json::json!({"required": [key], "not": {"properties": {key: {"type": "null"}}}})
+}
+
 /// [`FlameRequest`]'s rule as JSON Schema: a target, given as `target_score` or as the `current` flame
 /// (whose score is the target), so at least one of the two is given and not null.
 #[cfg(feature = "schema")]
 fn request_rules_schema(schema: &mut schemars::Schema) {
-    let given =
-        |key: &str| serde_json::json!({"required": [key], "not": {"properties": {key: {"type": "null"}}}});
     schema.insert(
         "anyOf".into(),
         serde_json::json!([given("target_score"), given("current")]),

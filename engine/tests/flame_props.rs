@@ -250,6 +250,18 @@ proptest! {
     }
 
     #[test]
+    fn every_json_number_in_range_is_read_within_half_a_billionth(x in -1e9f64..=1e9) {
+        let (r, rounded) = Rational::from_f64_rounded(x).unwrap();
+        // The shortest decimal form is within half an ulp of x; rounding it moves at most 5e-10.
+        let ulp = f64::EPSILON * x.abs();
+        prop_assert!((r.to_f64() - x).abs() <= 5e-10 + ulp, "{x} read as {r}");
+        prop_assert_eq!(rounded, Rational::from_f64(x).is_err());
+        if !rounded {
+            prop_assert_eq!(Rational::from_f64(x).unwrap(), r);
+        }
+    }
+
+    #[test]
     fn rationals_round_trip(n in -1_000_000i64..=1_000_000, d in 1u64..=1_000_000) {
         let r = Rational::new(n, d).unwrap();
         prop_assert_eq!(Rational::parse(&r.to_string()).unwrap(), r);
@@ -257,6 +269,38 @@ proptest! {
         let dec = format!("{}{}.{:03}", if n < 0 { "-" } else { "" }, n.abs() / 1000, n.abs() % 1000);
         prop_assert_eq!(Rational::parse(&dec).unwrap(), Rational::new(n, 1000).unwrap());
         prop_assert_eq!(Rational::from_f64(n as f64 / 1000.0).unwrap(), Rational::new(n, 1000).unwrap());
+    }
+}
+
+#[test]
+fn a_json_number_is_read_to_nine_decimals() {
+    let r = |x: f64| Rational::from_f64_rounded(x).unwrap();
+    assert_eq!(r(0.125), (Rational::new(1, 8).unwrap(), false));
+    assert_eq!(
+        r(0.123456789),
+        (Rational::new(123_456_789, 1_000_000_000).unwrap(), false)
+    );
+    assert_eq!(
+        r(0.1234567891),
+        (Rational::new(123_456_789, 1_000_000_000).unwrap(), true)
+    );
+    assert_eq!(
+        r(0.1234567895),
+        (Rational::new(12_345_679, 100_000_000).unwrap(), true)
+    );
+    assert_eq!(r(-5e-10), (Rational::new(-1, 1_000_000_000).unwrap(), true));
+    assert_eq!(r(1.5e-10), (Rational::ZERO, true));
+    assert_eq!(r(5e-324), (Rational::ZERO, true));
+    assert_eq!(r(1.0000000000000002), (Rational::ONE, true));
+    assert_eq!(r(1e9), (Rational::integer(1_000_000_000).unwrap(), false));
+    for bad in [
+        1.000_000_000_000_000_1e9,
+        1e112,
+        -2e9,
+        f64::NAN,
+        f64::NEG_INFINITY,
+    ] {
+        assert!(Rational::from_f64_rounded(bad).is_err(), "{bad}");
     }
 }
 
@@ -273,12 +317,28 @@ fn rational_parse_rejects_garbage() {
         "1/-2",
         "12345678901.5",
         "0.0000000001",
+        " 3 / 6 ",
+        "3 /6",
+        " 1",
+        "1/+-2",
+        "1000000000.5",
+        "2000000000/4",
+        "1/2000000000",
     ] {
         assert!(Rational::parse(bad).is_err(), "{bad:?} must be rejected");
     }
     assert!(Rational::from_f64(f64::NAN).is_err());
     assert!(Rational::from_f64(f64::INFINITY).is_err());
-    assert_eq!(Rational::parse(" 3 / 6 ").unwrap(), Rational::new(1, 2).unwrap());
+    assert_eq!(Rational::parse("3/6").unwrap(), Rational::new(1, 2).unwrap());
+    assert_eq!(
+        Rational::parse("-0003/+06").unwrap(),
+        Rational::new(-1, 2).unwrap()
+    );
+    assert_eq!(Rational::parse("1000000000/1000000000").unwrap(), Rational::ONE);
+    assert_eq!(
+        Rational::parse("1000000000.000").unwrap(),
+        Rational::integer(1_000_000_000).unwrap()
+    );
     assert_eq!(Rational::parse("+.5").unwrap(), Rational::new(1, 2).unwrap());
 }
 

@@ -130,17 +130,60 @@ fn item_rules_schema(schema: &mut schemars::Schema) {
 /// A number as JSON number or as a string (`"0.1"`, `"1/12"`).
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(transform = number_schema))]
 #[serde(untagged)]
 pub enum NumberDto {
     Number(f64),
     Text(String),
 }
 
+/// What [`fl::Rational::parse`] takes, as a pattern: a decimal of at most 9 decimals and a magnitude of at
+/// most 10^9, or a fraction of integers each at most 10^9 (denominator ≥ 1). No spaces. `signed`: a `-`
+/// is admitted (a target); a weight takes `+` only.
+#[cfg(feature = "schema")]
+fn number_text(signed: bool) -> String {
+    let sign = if signed { "[+-]?" } else { r"\+?" };
+    format!(
+        r"^(?:{sign}(?:0*[0-9]{{1,9}}(?:\.[0-9]{{0,9}}0*)?|0*1000000000(?:\.0*)?|\.[0-9]{{1,9}}0*)|{sign}0*(?:[0-9]{{1,9}}|1000000000)/\+?0*(?:[1-9][0-9]{{0,8}}|1000000000))$"
+    )
+}
+
+/// A weight: a [`NumberDto`] that is not negative.
+#[cfg(feature = "schema")]
+fn weight_schema() -> serde_json::Value {
+    serde_json::json!({"anyOf": [
+        {"type": "number", "minimum": 0, "maximum": fl::MAX_MAGNITUDE},
+        {"type": "string", "pattern": number_text(false)}
+    ]})
+}
+
+/// A whole number from 0 to 10^9 as text (a `current` value).
+#[cfg(feature = "schema")]
+const WHOLE_TEXT: &str = r"^\+?0*(?:[0-9]{1,9}|1000000000)(?:\.0*)?$";
+
+/// [`NumberDto`] as JSON Schema: a number within ±10^9 (one with more than 9 decimals is read to 9, and
+/// the response's notes say so: `flame.number_rounded`), or a string matching [`number_text`].
+#[cfg(feature = "schema")]
+fn number_schema(schema: &mut schemars::Schema) {
+    let max = fl::MAX_MAGNITUDE;
+    *schema = schemars::json_schema!({
+        "description": "A number as JSON number (within ±10^9; more than 9 decimals are read to 9, with a \
+            `flame.number_rounded` note) or as a string, exact (`\"0.1\"`, `\"1/12\"`: at most 9 decimals, \
+            fraction parts at most 10^9, no spaces).",
+        "anyOf": [
+            {"type": "number", "minimum": -max, "maximum": max},
+            {"type": "string", "pattern": number_text(true)}
+        ]
+    });
+}
+
 impl NumberDto {
-    fn to_rational(&self) -> Result<fl::Rational, fl::Error> {
+    /// The exact value, and whether a JSON number was rounded to 9 decimals to get it
+    /// ([`fl::Rational::from_f64_rounded`]; a string is exact or refused).
+    fn to_rational(&self) -> Result<(fl::Rational, bool), fl::Error> {
         match self {
-            NumberDto::Number(x) => fl::Rational::from_f64(*x),
-            NumberDto::Text(t) => fl::Rational::parse(t),
+            NumberDto::Number(x) => fl::Rational::from_f64_rounded(*x),
+            NumberDto::Text(t) => fl::Rational::parse(t).map(|r| (r, false)),
         }
     }
 }
@@ -221,7 +264,22 @@ fn score_rules_schema(schema: &mut schemars::Schema) {
             "attack",
             json!({"enum": ["attack_power", "magic_power", null]}),
         );
-        set(props, "weights", json!({"propertyNames": {"enum": stats}}));
+        set(
+            props,
+            "weights",
+            json!({"propertyNames": {"enum": stats}, "additionalProperties": weight_schema()}),
+        );
+        for key in [
+            "sub_stat_weight",
+            "attack_weight",
+            "all_stat_weight",
+            "boss_damage_weight",
+            "damage_weight",
+        ] {
+            if let Some(p) = props.get_mut(key) {
+                *p = json!({"anyOf": [weight_schema(), {"type": "null"}], "description": "A weight, ≥ 0."});
+            }
+        }
     }
     let absent = |keys: &[&str]| {
         let props: serde_json::Map<String, Value> = keys
@@ -348,6 +406,24 @@ fn given(key: &str) -> serde_json::Value {
 /// (whose score is the target), so at least one of the two is given and not null.
 #[cfg(feature = "schema")]
 fn request_rules_schema(schema: &mut schemars::Schema) {
+    let keys: Vec<&str> = fl::Stat::ALL.iter().map(|s| s.key()).collect();
+    if let Some(props) = schema
+        .get_mut("properties")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        props.insert(
+            "current".into(),
+            serde_json::json!({
+                "description": "The item's flame now (`item_add_option`): stat → a whole number from 0 to 10^9.",
+                "type": ["object", "null"],
+                "propertyNames": {"enum": keys},
+                "additionalProperties": {"anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": fl::MAX_MAGNITUDE},
+                    {"type": "string", "pattern": WHOLE_TEXT}
+                ]}
+            }),
+        );
+    }
     schema.insert(
         "anyOf".into(),
         serde_json::json!([given("target_score"), given("current")]),
@@ -484,12 +560,25 @@ fn combo(msg: &str) -> ApiError {
     ApiError::new(ErrorCode::InvalidCombination, msg)
 }
 
-/// Context for number errors: "score.weights.dex: ...".
-fn num(field: &str, n: &NumberDto) -> Result<fl::Rational, ApiError> {
-    n.to_rational().map_err(|e| {
+/// A number of the request, with its field for errors ("score.weights.dex: ..."); a JSON number with more
+/// than 9 decimals is read to 9, and `notes` says so (`flame.number_rounded`).
+fn num(field: &str, n: &NumberDto, notes: &mut Vec<Message>) -> Result<fl::Rational, ApiError> {
+    let (r, rounded) = n.to_rational().map_err(|e| {
         let e = ApiError::from(e);
         ApiError::new(e.code, format!("{field}: {}", e.message))
-    })
+    })?;
+    if let (true, NumberDto::Number(x)) = (rounded, n) {
+        notes.push(Message::new(
+            "flame.number_rounded",
+            vec![
+                ("field", field.into()),
+                ("given", format!("{x}").into()),
+                ("used", r.to_string().into()),
+            ],
+            format!("{field}: {x} has more than 9 decimals; read as {r}"),
+        ));
+    }
+    Ok(r)
 }
 
 fn item_from(dto: &ItemDto) -> Result<fl::Item, ApiError> {
@@ -536,6 +625,7 @@ struct ResolvedScore {
 }
 
 fn score_from(dto: &ScoreDto, item: &fl::Item) -> Result<ResolvedScore, ApiError> {
+    let mut rounded = Vec::new();
     let chosen = [
         dto.class.is_some(),
         dto.main_stat.is_some(),
@@ -566,16 +656,18 @@ fn score_from(dto: &ScoreDto, item: &fl::Item) -> Result<ResolvedScore, ApiError
         }
         let mut pairs = Vec::with_capacity(weights.len());
         for (k, v) in weights {
-            pairs.push((stat("score.weights", k)?, num(&format!("score.weights.{k}"), v)?));
+            let w = num(&format!("score.weights.{k}"), v, &mut rounded)?;
+            pairs.push((stat("score.weights", k)?, w));
         }
         return Ok(ResolvedScore {
             weights: fl::ScoreWeights::from_pairs(&pairs)?,
             class: None,
             convention: None,
-            notes: Vec::new(),
+            notes: rounded,
         });
     }
-    let opt = |field: &str, o: &Option<NumberDto>| o.as_ref().map(|n| num(field, n)).transpose();
+    let mut opt =
+        |field: &str, o: &Option<NumberDto>| o.as_ref().map(|n| num(field, n, &mut rounded)).transpose();
     let overrides = fl::Overrides {
         sub_stat: opt("score.sub_stat_weight", &dto.sub_stat_weight)?,
         attack: opt("score.attack_weight", &dto.attack_weight)?,
@@ -622,7 +714,7 @@ fn score_from(dto: &ScoreDto, item: &fl::Item) -> Result<ResolvedScore, ApiError
             ))
         }
     };
-    let mut notes = Vec::new();
+    let mut notes = rounded;
     if convention == fl::Convention::KmsGrade
         && item.kind().is_weapon()
         && (overrides.boss_damage.is_none() || overrides.damage.is_none())
@@ -646,7 +738,10 @@ fn score_from(dto: &ScoreDto, item: &fl::Item) -> Result<ResolvedScore, ApiError
     })
 }
 
-fn current_from(map: &BTreeMap<String, NumberDto>) -> Result<fl::FlameStats, ApiError> {
+fn current_from(
+    map: &BTreeMap<String, NumberDto>,
+    notes: &mut Vec<Message>,
+) -> Result<fl::FlameStats, ApiError> {
     let mut stats = fl::FlameStats::default();
     for (k, v) in map {
         let s = fl::Stat::parse(k).map_err(|_| {
@@ -655,8 +750,10 @@ fn current_from(map: &BTreeMap<String, NumberDto>) -> Result<fl::FlameStats, Api
                 format!("unknown field `current.{k}` (expected an item_add_option field)"),
             )
         })?;
-        let r = num(&format!("current.{k}"), v)?;
-        if r.den() != 1 || r.is_negative() || r.num() > i64::from(u32::MAX) {
+        // A whole number: a fractional JSON number is refused here, not read to 9 decimals first.
+        let fractional = matches!(v, NumberDto::Number(x) if x.fract() != 0.0);
+        let r = num(&format!("current.{k}"), v, notes)?;
+        if fractional || r.den() != 1 || r.is_negative() || r.num() > i64::from(u32::MAX) {
             return Err(ApiError::new(
                 ErrorCode::OutOfRange,
                 format!("current.{k}: {r} is not a non-negative integer"),
@@ -752,17 +849,17 @@ pub fn compute(req: FlameRequest) -> Result<FlameResponse, ApiError> {
     let resolved = score_from(&req.score, &item)?;
     let assumptions = assumptions_from(&req.assumptions);
     let weights = &resolved.weights;
+    let mut notes = resolved.notes;
     let current_score = req
         .current
         .as_ref()
-        .map(current_from)
+        .map(|c| current_from(c, &mut notes))
         .transpose()?
         .map(|s| weights.score(&s));
 
-    let mut notes = resolved.notes;
     notes.extend(assumption_notes(&req.assumptions, flame, &item));
     let target = match (&req.target_score, &current_score) {
-        (Some(t), _) => num("target_score", t)?,
+        (Some(t), _) => num("target_score", t, &mut notes)?,
         (None, Some(c)) => {
             notes.push(Message::new(
                 "flame.target_is_current",

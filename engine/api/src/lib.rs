@@ -14,6 +14,7 @@ pub mod potential;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod starforce;
+pub mod strict;
 pub mod valuation;
 
 pub use error::{ApiError, ErrorCode};
@@ -82,16 +83,17 @@ fn to_value<T: serde::Serialize>(v: T) -> Result<serde_json::Value, ApiError> {
     serde_json::to_value(v).map_err(ApiError::serialize)
 }
 
-/// Deserialize a request strictly, mapping serde's failures onto our error codes. Public so that every
-/// edge parses every JSON body with this one classification (the Worker's own bodies included), and the
-/// same bad body gets the same code on every route.
+/// Deserialize a request strictly (every struct from an object, never from an array: [`strict`]), mapping
+/// serde's failures onto our error codes. Public so that every edge parses every JSON body with this one
+/// classification (the Worker's own bodies included), and the same bad body gets the same code on every
+/// route.
 ///
 /// # Errors
 /// [`ApiError`]: `malformed_json` when the text is not JSON at all (checked first), else `unknown_field`,
 /// `missing_field`, `unknown_variant`, `out_of_range` (serde's "invalid value") or `invalid_type`.
 #[cfg(feature = "json")]
 pub fn parse_request<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, ApiError> {
-    serde_json::from_str(json).map_err(|e| {
+    strict::from_str(json).map_err(|e| {
         // Typed deserialization stops at the first mismatch, which may come before a syntax error further
         // on; and serde_json reports some type mismatches (a number where an enum's string belongs) as
         // syntax errors. So the JSON itself decides between malformed and misshapen.

@@ -1144,7 +1144,7 @@ impl From<va::Error> for ApiError {
 // ---------------------------------------------------------------------------------------------------------
 
 /// Split the request into the raw response and the options.
-fn split(value: Value) -> Result<(Value, OptionsDto), ApiError> {
+pub(crate) fn split(value: Value) -> Result<(Value, OptionsDto), ApiError> {
     let wrapped =
         matches!(&value, Value::Object(m) if m.contains_key("equipment") || m.contains_key("options"));
     if wrapped {
@@ -1153,7 +1153,7 @@ fn split(value: Value) -> Result<(Value, OptionsDto), ApiError> {
         // itself (issue 16). The wrapper's errors are the same: same keys, and `equipment` takes any JSON.
         let mut value = value;
         let equipment = value.get_mut("equipment").map(Value::take);
-        let w: Wrapper = serde_json::from_value(value).map_err(ApiError::from_json)?;
+        let w: Wrapper = crate::strict::from_value(value).map_err(ApiError::from_json)?;
         Ok((equipment.unwrap_or(w.equipment), w.options))
     } else {
         Ok((value, OptionsDto::default()))

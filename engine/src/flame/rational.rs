@@ -53,7 +53,10 @@ impl Rational {
             (num, den)
         };
         let r = Rational { num, den };
-        if den > MAX_DENOMINATOR || num.unsigned_abs() / den > MAX_MAGNITUDE as u64 {
+        // |num/den| <= MAX_MAGNITUDE exactly (1000000000.5 is above it).
+        if den > MAX_DENOMINATOR
+            || u128::from(num.unsigned_abs()) > u128::from(MAX_MAGNITUDE as u64) * u128::from(den)
+        {
             return Err(Error::NumberOutOfRange {
                 text: format!("{num}/{den}"),
             });
@@ -69,18 +72,33 @@ impl Rational {
         Rational::new(n, 1)
     }
 
-    /// Parse `"12"`, `"-3"`, `"0.125"` (exact decimal) or `"1/12"` (integer fraction).
+    /// Parse `"12"`, `"-3"`, `"0.125"` (exact decimal, at most 9 decimals) or `"1/12"` (a fraction of
+    /// integers, each at most [`MAX_MAGNITUDE`] as written), with no spaces: exactly what the OpenAPI
+    /// document's pattern for a number string admits.
     ///
     /// # Errors
-    /// [`Error::InvalidNumber`] for anything else, plus the errors of [`Rational::new`].
+    /// [`Error::InvalidNumber`] for anything else, [`Error::NumberOutOfRange`] for a fraction's part above
+    /// [`MAX_MAGNITUDE`], plus the errors of [`Rational::new`].
     pub fn parse(text: &str) -> Result<Self, Error> {
         let bad = || Error::InvalidNumber {
             text: text.to_owned(),
         };
-        let t = text.trim();
+        let t = text;
         if let Some((n, d)) = t.split_once('/') {
-            let n: i64 = n.trim().parse().map_err(|_| bad())?;
-            let d: u64 = d.trim().parse().map_err(|_| bad())?;
+            let digits = |s: &str| {
+                let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+                !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+            };
+            // A sign only before the numerator, `+` or `-`, and `+` alone before the denominator.
+            if !digits(n) || !digits(d) || d.starts_with('-') {
+                return Err(bad());
+            }
+            let out_of_range = || Error::NumberOutOfRange { text: t.to_owned() };
+            let n: i64 = n.parse().map_err(|_| out_of_range())?;
+            let d: u64 = d.parse().map_err(|_| out_of_range())?;
+            if n.unsigned_abs() > MAX_MAGNITUDE as u64 || d > MAX_DENOMINATOR {
+                return Err(out_of_range());
+            }
             return Rational::new(n, d);
         }
         let (neg, digits) = match t.strip_prefix('-') {
@@ -117,6 +135,36 @@ impl Rational {
             return Err(Error::InvalidNumber { text: format!("{x}") });
         }
         Rational::parse(&format!("{x}"))
+    }
+
+    /// The decimal number `x` as [`Rational::from_f64`] reads it, except that a shortest form with more
+    /// than 9 decimals (`1.5e-10`, `0.1234567891`) is rounded to 9, half away from zero, on that decimal
+    /// form. Returns whether it was rounded, so the caller can say so. A JSON number cannot be kept to 9
+    /// decimals by the document (JSON Schema has no such rule), so one that has more is read, not refused.
+    ///
+    /// # Errors
+    /// As [`Rational::from_f64`], for what remains (NaN, infinities, a magnitude above [`MAX_MAGNITUDE`]).
+    pub fn from_f64_rounded(x: f64) -> Result<(Self, bool), Error> {
+        if !x.is_finite() {
+            return Err(Error::InvalidNumber { text: format!("{x}") });
+        }
+        // Rust writes every finite f64 in plain decimal (no exponent), in its shortest round-trip form.
+        let text = format!("{x}");
+        let (neg, digits) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text.as_str()),
+        };
+        let Some((int_part, frac_part)) = digits.split_once('.').filter(|(_, f)| f.len() > 9) else {
+            return Rational::parse(&text).map(|r| (r, false));
+        };
+        let out_of_range = || Error::NumberOutOfRange { text: text.clone() };
+        // A float with a 10th decimal is below 2^53 in magnitude: its billionths fit an i128.
+        let int: i128 = int_part.parse().map_err(|_| out_of_range())?;
+        let kept: i128 = frac_part[..9].parse().map_err(|_| out_of_range())?;
+        let up = i128::from(frac_part.as_bytes()[9] >= b'5');
+        let billionths = int * 1_000_000_000 + kept + up;
+        let num = i64::try_from(if neg { -billionths } else { billionths }).map_err(|_| out_of_range())?;
+        Rational::new(num, MAX_DENOMINATOR).map(|r| (r, true))
     }
 
     pub fn num(self) -> i64 {

@@ -1,8 +1,9 @@
 // Runs schemathesis (the outside OpenAPI fuzzer, pinned in scripts/versions.sh, installed in .venv/ by
 // `scripts/setup.sh --tests`) against `wrangler dev --local` with the fake upstream, from the served
 // /openapi.json: every check, a fixed seed, bounded examples, the admin token for the admin operations
-// only (tests/fuzz/schemathesis.toml), the stateful phase following the document's links (create a watch,
-// then read and delete it with the returned id and token). The stack's per-client and upstream limits
+// only (tests/fuzz/schemathesis.toml) and each watch's token for that watch (tests/fuzz/hooks.py), the
+// stateful phase following the document's links (create a watch, then read and delete it with the
+// returned id and token). The stack's per-client and upstream limits
 // are lifted (as in the cache tests), so the run measures the API rather than queueing behind 429s; a
 // request that takes longer than PVE_FUZZ_TIMEOUT seconds (default 30) is a failure, not a wait. Exits
 // with schemathesis's status. Needs `bash scripts/build.sh worker` first.
@@ -40,7 +41,11 @@ try {
     '--checks', 'all', '--seed', '14', '-n', process.env.PVE_FUZZ_EXAMPLES ?? '30', '--workers', '1',
     '--request-timeout', process.env.PVE_FUZZ_TIMEOUT ?? '30',
     ...process.argv.slice(2),
-  ], { stdio: 'inherit', env: { ...process.env, NO_COLOR: '1', PVE_FUZZ_ADMIN_TOKEN: 'e2e-admin-token' } });
+  ], { stdio: 'inherit', env: {
+    ...process.env, NO_COLOR: '1', PVE_FUZZ_ADMIN_TOKEN: 'e2e-admin-token',
+    // The watch token as configured auth (tests/fuzz/hooks.py).
+    SCHEMATHESIS_HOOKS: join(ROOT, 'tests', 'fuzz', 'hooks.py'),
+  } });
   const [code] = await once(run, 'exit');
   status = code ?? 1;
   console.log(`schemathesis: exit ${status} after ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -152,6 +152,7 @@ pub struct GoalDto {
 
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(transform = request_rules_schema))]
 #[serde(deny_unknown_fields)]
 pub struct PotentialRequest {
     pub cube: String,
@@ -172,6 +173,198 @@ pub struct PotentialRequest {
     pub cube_price_mesos: Option<f64>,
     #[serde(default)]
     pub plan: Option<PotentialPlanRequest>,
+}
+
+/// The potential data, for a schema: the names it lists are the data's (feature `schema` bundles it).
+#[cfg(feature = "schema")]
+pub(crate) fn schema_data() -> &'static Data {
+    potential_data().expect("the bundled potential data decodes (feature schema implies bundled-data)")
+}
+
+/// [`PotentialRequest`]'s rules as JSON Schema, from the data: `cube` and `part` are the data's names, and
+/// what [`pot::compute_with`] checks is three independent lists of branches, all of which must admit the
+/// request: per (cube, grade), the grade is at most the cube's top grade, `miracle_time` only where it
+/// applies and `pity_progress` below the pity of the grade's tier-up (0 where there is none); per cube,
+/// `cube_price_mesos` (> 0) only for cube items, a cube budget only for them and a meso budget for them
+/// only with a price; per (cube, grades, parts), the levels at which every grade from the request's to the
+/// cube's top has a line table (and, for a meso reset, a price) for the part. (One branch per combination
+/// instead is a schema schemathesis' generator cannot take: jsonschema_rs canonicalises it to "raw".)
+#[cfg(feature = "schema")]
+fn request_rules_schema(schema: &mut schemars::Schema) {
+    use pve_engine::potential::Payment;
+    use serde_json::{json, Value};
+    let data = schema_data();
+    let cubes: Vec<&str> = data.cubes().iter().map(|c| c.name.as_str()).collect();
+    if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        props.insert("cube".into(), json!({"enum": cubes}));
+        props.insert("part".into(), json!({"enum": data.parts()}));
+    }
+    let positive = json!({"type": "number", "exclusiveMinimum": 0});
+    let budget = |key: &str| json!({"anyOf": [{"type": "null"}, {"required": [key], "properties": {key: {"type": "number"}}}]});
+    let (mut grades, mut payments, mut places) = (Vec::new(), Vec::new(), Vec::new());
+    let mut level_lists: Vec<Vec<(u32, u32)>> = Vec::new();
+    for cube in data.cubes() {
+        let name = json!({"const": cube.name});
+        let max = cube.max_grade();
+        let miracle = if pot::plan::miracle_time_applies(&cube.name) == Some(true) {
+            json!({"type": "boolean"})
+        } else {
+            json!({"const": false})
+        };
+        for grade in Grade::ALL.into_iter().filter(|&g| g <= max) {
+            let pity = match cube
+                .tier_up_from(grade)
+                .and_then(|t| t.pity)
+                .filter(|_| grade < max)
+            {
+                Some(n) => {
+                    json!({"anyOf": [{"type": "null"}, {"type": "integer", "minimum": 0, "maximum": n - 1}]})
+                }
+                None => json!({"enum": [null, 0]}),
+            };
+            grades.push(json!({"properties": {
+                "cube": name, "grade": {"const": GradeDto::from(grade)}, "miracle_time": miracle, "pity_progress": pity
+            }}));
+        }
+        payments.extend(if cube.payment == Payment::Item {
+            vec![
+                json!({"properties": {"cube": name, "plan": budget("budget_cubes"), "cube_price_mesos": {"anyOf": [{"type": "null"}, positive]}}}),
+                json!({"required": ["cube_price_mesos"], "properties": {"cube": name, "cube_price_mesos": positive}}),
+            ]
+        } else {
+            vec![json!({"properties": {"cube": name, "plan": budget("budget_mesos"), "cube_price_mesos": {"type": "null"}}})]
+        });
+        // (intervals, grades, parts): parts and grades with the same levels together.
+        #[allow(clippy::type_complexity)]
+        let mut groups: Vec<(Vec<(u32, u32)>, Vec<GradeDto>, Vec<&str>)> = Vec::new();
+        for grade in Grade::ALL.into_iter().filter(|&g| g <= max) {
+            for (part, intervals) in levels_by_part(data, cube, grade, max) {
+                match groups.iter_mut().find(|(iv, _, _)| *iv == intervals) {
+                    Some((_, gs, ps)) => {
+                        if !gs.contains(&GradeDto::from(grade)) {
+                            gs.push(grade.into());
+                        }
+                        if !ps.contains(&part) {
+                            ps.push(part);
+                        }
+                    }
+                    None => groups.push((intervals, vec![grade.into()], vec![part])),
+                }
+            }
+        }
+        // A group must not admit a (grade, part) whose levels differ: split until each is exact. One
+        // branch per grade: with a grade enum, jsonschema_rs gives up ("raw") beyond 128 branches.
+        for (intervals, gs, ps) in exact_groups(data, cube, max, groups) {
+            let index = match level_lists.iter().position(|l| *l == intervals) {
+                Some(i) => i,
+                None => {
+                    level_lists.push(intervals);
+                    level_lists.len() - 1
+                }
+            };
+            let levels =
+                json!({"$ref": format!("#/components/schemas/PotentialRequest/$defs/levels{index}")});
+            for g in gs {
+                places.push(json!({"properties": {
+                    "cube": name, "grade": {"const": g}, "part": {"enum": ps}, "level": levels
+                }}));
+            }
+        }
+    }
+    // Each distinct level list once, referred to by the branches that use it.
+    let defs: serde_json::Map<String, Value> = level_lists
+        .iter()
+        .enumerate()
+        .map(|(i, intervals)| {
+            let ranges: Vec<Value> = intervals
+                .iter()
+                .map(|&(min, max)| json!({"minimum": min, "maximum": max}))
+                .collect();
+            (format!("levels{i}"), json!({"anyOf": ranges}))
+        })
+        .collect();
+    schema.insert("$defs".into(), Value::Object(defs));
+    schema.insert(
+        "allOf".into(),
+        json!([{"anyOf": grades}, {"anyOf": payments}, {"anyOf": places}]),
+    );
+}
+
+/// Groups of (grades × parts) sharing one level list, split so that every (grade, part) in a group has
+/// exactly that list: a group is kept when its product is exact, else one group per (grade, part).
+#[cfg(feature = "schema")]
+#[allow(clippy::type_complexity)]
+fn exact_groups<'d>(
+    data: &'d Data,
+    cube: &pot::CubeInfo,
+    max: Grade,
+    groups: Vec<(Vec<(u32, u32)>, Vec<GradeDto>, Vec<&'d str>)>,
+) -> Vec<(Vec<(u32, u32)>, Vec<GradeDto>, Vec<&'d str>)> {
+    let levels_of = |g: GradeDto, part: &str| {
+        levels_by_part(data, cube, g.into(), max)
+            .into_iter()
+            .find(|(p, _)| *p == part)
+            .map(|(_, iv)| iv)
+    };
+    let mut out = Vec::new();
+    for (iv, gs, ps) in groups {
+        let exact = gs
+            .iter()
+            .all(|&g| ps.iter().all(|p| levels_of(g, p).as_ref() == Some(&iv)));
+        if exact {
+            out.push((iv, gs, ps));
+        } else {
+            for &g in &gs {
+                for &p in &ps {
+                    if levels_of(g, p).as_ref() == Some(&iv) {
+                        out.push((iv.clone(), vec![g], vec![p]));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// For a `cube` request at `grade`, each part with its levels (as intervals) at which every grade from
+/// `grade` to `max` has a line table for the part, and for a meso reset a price. Parts with none are left out.
+#[cfg(feature = "schema")]
+fn levels_by_part<'d>(
+    data: &'d Data,
+    cube: &pot::CubeInfo,
+    grade: Grade,
+    max: Grade,
+) -> Vec<(&'d str, Vec<(u32, u32)>)> {
+    use pve_engine::potential::Payment;
+    let Some(lc) = data.line_cube_index(&cube.lines) else {
+        return Vec::new();
+    };
+    let grades: Vec<Grade> = Grade::ALL
+        .into_iter()
+        .filter(|&g| g >= grade && g <= max)
+        .collect();
+    let mut out = Vec::new();
+    for (i, part) in data.parts().iter().enumerate() {
+        let ok = |level: u32| {
+            grades.iter().all(|&g| {
+                data.band_for(lc, g, i as u8, level).is_some()
+                    && (cube.payment == Payment::Item || data.meso_cost(&cube.name, g, level).is_some())
+            })
+        };
+        let mut intervals: Vec<(u32, u32)> = Vec::new();
+        for level in 0..=pot::MAX_LEVEL {
+            if ok(level) {
+                match intervals.last_mut() {
+                    Some(last) if last.1 + 1 == level => last.1 = level,
+                    _ => intervals.push((level, level)),
+                }
+            }
+        }
+        if !intervals.is_empty() {
+            out.push((part.as_str(), intervals));
+        }
+    }
+    out
 }
 
 /// Exactly one budget.

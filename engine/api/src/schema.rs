@@ -45,6 +45,7 @@ pub fn components() -> Map<String, Value> {
         );
     }
     let mut all = requests.take_definitions(true);
+    all.values_mut().for_each(integer_bounds);
     let responses = responses.take_definitions(true);
     // The response-side names whose request-side schema is another one.
     let renamed: Vec<String> = responses
@@ -65,6 +66,30 @@ pub fn components() -> Map<String, Value> {
         all.insert(name, schema);
     }
     all
+}
+
+/// Gives every integer schema of a request the range of its Rust type (schemars writes `format: uint32`
+/// and `minimum: 0` but no maximum), so a value the type cannot hold is outside the document too: a
+/// generator that honours only the document's bounds sent 3912192916768 for a `u32` (schemathesis).
+fn integer_bounds(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            let range = match map.get("format").and_then(Value::as_str) {
+                Some("uint8") => Some((0.0, f64::from(u8::MAX))),
+                Some("uint16") => Some((0.0, f64::from(u16::MAX))),
+                Some("uint32") => Some((0.0, f64::from(u32::MAX))),
+                Some("int32") => Some((f64::from(i32::MIN), f64::from(i32::MAX))),
+                _ => None,
+            };
+            if let Some((min, max)) = range {
+                map.entry("minimum").or_insert(Value::from(min as i64));
+                map.entry("maximum").or_insert(Value::from(max as i64));
+            }
+            map.values_mut().for_each(integer_bounds);
+        }
+        Value::Array(items) => items.iter_mut().for_each(integer_bounds),
+        _ => {}
+    }
 }
 
 /// Points every reference to a name in `renamed` at its `Out` twin.

@@ -189,9 +189,9 @@ pub struct StarforceRequest {
     pub mvp: Mvp,
     #[serde(default)]
     pub pc_room: bool,
-    /// Mesos per destroyed item, a finite number ≥ 0.
+    /// Mesos per destroyed item, from 0 to 10^15.
     #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(range(min = 0.0)))]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0.0, max = sf::MAX_SPARE_COST)))]
     pub spare_cost: f64,
     /// Per-star safeguard policy (stars where the rule set offers it); `safeguard: true` is the
     /// every-allowed-star short form. Both given → `invalid_combination`.
@@ -223,52 +223,59 @@ fn request_rules_schema(schema: &mut schemars::Schema) {
             }
         }
     }
-    let mut rules = Vec::new();
+    // Each rule is a list of branches one of which must admit the request (`anyOf`), not an if/then:
+    // schemathesis' generator (jsonschema_rs' canonical form) takes the one and not the other. The star
+    // cap and `from_star ≤ to_star` are one list, a branch per (rule set, level band, target): as two
+    // lists (or the second in one list of 31), jsonschema_rs' product of them is too large and it gives up.
+    let mut caps = Vec::new();
     for id in sf::RuleSetId::ALL {
         let r = id.rules();
-        // An absent `ruleset` is the default one.
-        let this = if id == sf::RuleSetId::default() {
-            json!({"properties": {"ruleset": {"const": id.as_str()}}})
-        } else {
-            json!({"properties": {"ruleset": {"const": id.as_str()}}, "required": ["ruleset"]})
-        };
         let mut low = 0;
         for &(level, cap) in r.star_caps {
             if low > sf::MAX_ITEM_LEVEL {
                 break;
             }
             let high = level.min(sf::MAX_ITEM_LEVEL);
-            let mut cond = this.clone();
-            cond["properties"]["item_level"] = json!({"minimum": low, "maximum": high});
-            rules.push(json!({"if": cond, "then": {"properties": {"to_star": {"maximum": cap}}}}));
+            for to in 0..=cap {
+                let mut branch = json!({"properties": {
+                    "ruleset": {"const": id.as_str()},
+                    "item_level": {"minimum": low, "maximum": high},
+                    "to_star": {"const": to},
+                    "from_star": {"maximum": to},
+                    "safeguard_stars": {"items": {"enum": r.safeguard.stars}}
+                }});
+                // An absent `ruleset` is the default one; another must be named.
+                if id != sf::RuleSetId::default() {
+                    branch["required"] = json!(["ruleset"]);
+                }
+                caps.push(branch);
+            }
             low = high.saturating_add(1);
         }
-        rules.push(json!({
-            "if": this,
-            "then": {"properties": {"safeguard_stars": {"items": {"enum": r.safeguard.stars}}}}
-        }));
     }
-    for to in 0..=top {
-        rules.push(json!({
-            "if": {"properties": {"to_star": {"const": to}}, "required": ["to_star"]},
-            "then": {"properties": {"from_star": {"maximum": to}}}
-        }));
-    }
-    rules.push(json!({"not": {
-        "properties": {"safeguard": {"const": true}, "safeguard_stars": {"type": "array"}},
-        "required": ["safeguard", "safeguard_stars"]
-    }}));
+    let mut presets = vec![json!({"properties": {"event": {"type": "null"}}})];
     for preset in [EventPreset::Shining, EventPreset::Shining51015] {
         let p = preset.rules();
-        rules.push(json!({
-            "if": {"properties": {"event": {"const": p.name}}, "required": ["event"]},
-            "then": {"properties": {"events": {"properties": {
-                "thirty_off": {"const": p.thirty_off},
-                "boom_reduction": {"const": p.boom_reduction},
-                "five_ten_fifteen": {"const": p.five_ten_fifteen}
-            }}}}
+        presets.push(json!({
+            "required": ["event"],
+            "properties": {
+                "event": {"const": p.name},
+                "events": {"properties": {
+                    "thirty_off": {"const": p.thirty_off},
+                    "boom_reduction": {"const": p.boom_reduction},
+                    "five_ten_fifteen": {"const": p.five_ten_fifteen}
+                }}
+            }
         }));
     }
+    let rules = vec![
+        json!({"anyOf": caps}),
+        json!({"not": {
+            "properties": {"safeguard": {"const": true}, "safeguard_stars": {"type": "array"}},
+            "required": ["safeguard", "safeguard_stars"]
+        }}),
+        json!({"anyOf": presets}),
+    ];
     schema.insert("allOf".into(), Value::Array(rules));
 }
 
@@ -278,7 +285,10 @@ fn request_rules_schema(schema: &mut schemars::Schema) {
 #[cfg_attr(feature = "schema", schemars(rename = "StarforcePlanRequest"))]
 #[cfg_attr(
     feature = "schema",
-    schemars(extend("allOf" = [{"anyOf": [{"required": ["budget_mesos"]}, {"required": ["spares"]}]}]))
+    schemars(extend("allOf" = [{"anyOf": [
+        {"required": ["budget_mesos"], "properties": {"budget_mesos": {"type": "number"}}},
+        {"required": ["spares"], "properties": {"spares": {"type": "integer"}}}
+    ]}]))
 )]
 #[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

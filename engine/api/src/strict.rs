@@ -122,15 +122,14 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<V> {
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<V::Value, E> {
-        // Within ±2^53 every whole float is exactly its integer; beyond, `as` would round, so the float is
-        // left for the type to refuse (every integer field we read is far below that).
-        const EXACT: f64 = 9_007_199_254_740_992.0;
-        if self.want == Want::Integer && v.fract() == 0.0 && v.abs() <= EXACT {
-            return if v < 0.0 {
-                self.inner.visit_i64(v as i64)
-            } else {
-                self.inner.visit_u64(v as u64)
-            };
+        // A whole float is exactly an integer; within u64's (or, negative, i64's) range `as` keeps it.
+        if self.want == Want::Integer && v.fract() == 0.0 {
+            if (0.0..18_446_744_073_709_551_616.0).contains(&v) {
+                return self.inner.visit_u64(v as u64);
+            }
+            if (-9_223_372_036_854_775_808.0..0.0).contains(&v) {
+                return self.inner.visit_i64(v as i64);
+            }
         }
         self.inner.visit_f64(v)
     }
@@ -380,6 +379,10 @@ mod tests {
             (
                 r#"{"a": 1e300, "b": 0}"#,
                 "invalid type: floating point `1e+300`, expected u32",
+            ),
+            (
+                r#"{"a": 0, "b": 1e19}"#,
+                "invalid value: integer `10000000000000000000`, expected i64",
             ),
             (
                 r#"{"a": 0, "b": 0, "c": 256.0}"#,

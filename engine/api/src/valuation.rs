@@ -123,6 +123,7 @@ fn raw_equipment_only(schema: &mut schemars::Schema) {
 
 #[derive(Debug, Default, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(transform = options_names_schema))]
 #[serde(deny_unknown_fields)]
 pub struct OptionsDto {
     #[serde(default)]
@@ -133,6 +134,64 @@ pub struct OptionsDto {
     pub additional_potential: PotentialOptionsDto,
     #[serde(default)]
     pub flame: FlameOptionsDto,
+}
+
+/// The names [`options_from`] takes, as JSON Schema enums (with `null`, the default), and the prices
+/// bound; the resets per potential are the data's cubes for that potential.
+#[cfg(feature = "schema")]
+fn options_names_schema(schema: &mut schemars::Schema) {
+    use serde_json::json;
+    let names = |keys: Vec<&str>| {
+        let mut v: Vec<Value> = keys.into_iter().map(Value::from).collect();
+        v.push(Value::Null);
+        json!({"enum": v})
+    };
+    let data = crate::potential::schema_data();
+    let resets = |kind: pot::PotentialKind| {
+        names(
+            data.cubes()
+                .iter()
+                .filter(|c| c.potential == kind)
+                .map(|c| c.name.as_str())
+                .collect(),
+        )
+    };
+    let price = json!({"type": ["number", "null"], "minimum": 0});
+    let grades = names(Grade::ALL.iter().map(|g| g.korean()).collect());
+    let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+        return;
+    };
+    // Each options object is a reference to its type; the per-field rules are added beside it.
+    let mut narrow = |field: &str, rules: Value| {
+        if let Some(p) = props.get_mut(field) {
+            *p = json!({"allOf": [p.clone(), {"properties": rules}]});
+        }
+    };
+    narrow(
+        "starforce",
+        json!({
+            "ruleset": names(sf::RuleSetId::ALL.iter().map(|r| r.as_str()).collect()),
+            "mvp": names(MVPS.iter().map(|&m| mvp_key(m)).collect()),
+            "spare_cost": {"type": ["number", "null"], "minimum": 0, "maximum": sf::MAX_SPARE_COST},
+        }),
+    );
+    for (field, kind) in [
+        ("potential", pot::PotentialKind::Main),
+        ("additional_potential", pot::PotentialKind::Additional),
+    ] {
+        narrow(
+            field,
+            json!({"reset": resets(kind), "start_grade": grades, "cube_price_mesos": price}),
+        );
+    }
+    narrow(
+        "flame",
+        json!({
+            "flame": names(fl::FlameKind::ALL.iter().map(|&k| k.key()).collect()),
+            "convention": names(fl::Convention::ALL.iter().map(|&c| c.key()).collect()),
+            "price_mesos": price,
+        }),
+    );
 }
 
 /// The `starforce` operation's options (its request without `item_level`, `from_star`, `to_star`), plus

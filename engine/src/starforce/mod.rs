@@ -122,6 +122,11 @@ impl Request {
     }
 }
 
+/// The largest `spare_cost` taken: 10^15 mesos, a thousand times the 1,000,000,000,000 an item at the top of
+/// the market costs; above it the expected costs overflow what the solver computes in (a spare at 10^307
+/// made the mean cost infinite and was reported as an engine bug).
+pub const MAX_SPARE_COST: f64 = 1e15;
+
 /// A request outside the rules.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -139,7 +144,7 @@ pub enum Error {
         from_star: u32,
         to_star: u32,
     },
-    /// `spare_cost` is negative or not finite.
+    /// `spare_cost` is negative, not finite or above [`MAX_SPARE_COST`].
     InvalidSpareCost {
         spare_cost: f64,
     },
@@ -174,7 +179,10 @@ impl fmt::Display for Error {
                 write!(f, "from_star {from_star} is above to_star {to_star}")
             }
             Error::InvalidSpareCost { spare_cost } => {
-                write!(f, "spare_cost {spare_cost} must be a finite number >= 0")
+                write!(
+                    f,
+                    "spare_cost {spare_cost} must be a number from 0 to {MAX_SPARE_COST:e}"
+                )
             }
             Error::InvalidRuleSet { ruleset } => {
                 write!(
@@ -452,7 +460,7 @@ fn validate<'a>(rules: &'a RuleSet, req: &Request) -> Result<Setup<'a>, Error> {
             to_star: req.to_star,
         });
     }
-    if !(req.spare_cost.is_finite() && req.spare_cost >= 0.0) {
+    if !(req.spare_cost.is_finite() && (0.0..=MAX_SPARE_COST).contains(&req.spare_cost)) {
         return Err(Error::InvalidSpareCost {
             spare_cost: req.spare_cost,
         });

@@ -2,6 +2,8 @@
 //! cached equipment and the engine's valuation pass through byte for byte, with no byte surgery), the
 //! validator behind the ETag, and `Cache-Control`.
 use crate::cache::{sha256_hex, How, Meta};
+use crate::error::EdgeError;
+use pve_api::valuation::ValuationResponse;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -12,6 +14,32 @@ pub struct Valued<'a> {
     pub set: &'a RawValue,
     #[serde(borrow)]
     pub valuation: &'a RawValue,
+}
+
+/// The derived valuation to cache for `set` (`equipped` or `preset_N`): `{"set":…,"valuation":…}`, the
+/// set picked from the engine's typed answer (by its `set` member, not by reading JSON text back), and
+/// both written as [`pve_api::handle`] writes the answer (through `serde_json::Value`, keys sorted), so
+/// the `valuation` member is byte for byte the CLI's and the engine route's answer.
+///
+/// # Errors
+/// `InvalidQuery` if the character has no such set; `Internal` if the answer does not serialize.
+pub fn valued(response: &ValuationResponse, set: &str) -> Result<Vec<u8>, EdgeError> {
+    let chosen = response
+        .sets
+        .iter()
+        .find(|s| s.set == set)
+        .ok_or_else(|| EdgeError::InvalidQuery(format!("this character has no {set} equipment")))?;
+    let internal = |e: serde_json::Error| EdgeError::internal(format!("valuation output: {e}"));
+    #[derive(Serialize)]
+    struct Computed {
+        set: serde_json::Value,
+        valuation: serde_json::Value,
+    }
+    serde_json::to_vec(&Computed {
+        set: serde_json::to_value(chosen).map_err(internal)?,
+        valuation: serde_json::to_value(response).map_err(internal)?,
+    })
+    .map_err(internal)
 }
 
 /// The body of `GET /v1/characters/{name}/equipment` and `…/valuation`. Members in this (alphabetical)
@@ -72,6 +100,34 @@ pub fn cache_control(how: How, meta: &Meta, stale_while_revalidate_ms: u64, now:
 mod tests {
     use super::*;
     use crate::cache::Kind;
+
+    /// Regression (issue 12): the set is picked from pve-api's typed answer, and what is cached is the
+    /// engine's own bytes: the `valuation` member equals `pve_api::handle`'s answer byte for byte, the
+    /// `set` member its `equipped` set; a missing preset is `invalid_query`.
+    #[test]
+    fn the_cached_valuation_is_the_engine_answer_and_its_set_picked_by_type() {
+        pve_api::potential::install_potential_data(include_bytes!("../../engine/data/potential.bin"))
+            .unwrap();
+        let request = r#"{"character_class": "아크메이지(불,독)", "item_equipment": [
+            {"item_equipment_slot": "모자", "item_equipment_part": "모자", "item_name": "앱솔랩스 메이지크라운",
+             "item_base_option": {"base_equipment_level": 160}, "starforce": "17",
+             "starforce_scroll_flag": "미사용", "potential_option_grade": null,
+             "additional_potential_option_grade": null, "item_add_option": {}}]}"#;
+        let typed = pve_api::valuation::handle(request).unwrap();
+        let bytes = valued(&typed, "equipped").unwrap();
+        let cached: Valued = serde_json::from_slice(&bytes).unwrap();
+        let engine = pve_api::handle(pve_api::Operation::Valuation, request).unwrap();
+        assert_eq!(cached.valuation.get(), engine);
+        let sets: serde_json::Value = serde_json::from_str(&engine).unwrap();
+        let equipped = sets["sets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["set"] == "equipped")
+            .unwrap();
+        assert_eq!(cached.set.get(), serde_json::to_string(equipped).unwrap());
+        assert_eq!(valued(&typed, "preset_3").unwrap_err().code(), "invalid_query");
+    }
 
     fn raw(s: &str) -> &RawValue {
         serde_json::from_str(s).unwrap()

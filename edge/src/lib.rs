@@ -25,6 +25,7 @@ pub mod purge;
 pub mod request;
 pub mod routes;
 pub mod single_flight;
+pub mod sql;
 pub mod task;
 pub mod time;
 pub mod upstream;

@@ -60,6 +60,23 @@ pub fn hash_matches(event_id: &str, event_type: &str, payload: &str, stored_hash
             == 0
 }
 
+/// An event about to be written. `payload` is the exact JSON body that will be POSTed. Its insert is
+/// [`crate::sql::outbox::insert_event`], put in the same batch as the state change it describes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    pub event_id: String,
+    pub aggregate: Aggregate,
+    pub aggregate_id: String,
+    pub event_type: String,
+    pub payload: String,
+}
+
+impl NewEvent {
+    pub fn content_hash(&self) -> String {
+        content_hash(&self.event_id, &self.event_type, &self.payload)
+    }
+}
+
 /// Why an event goes to the dead-letter table. The string is the stored `reason`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeadReason {

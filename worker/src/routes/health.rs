@@ -100,26 +100,13 @@ async fn check_durable_object(env: &Env) -> Result<serde_json::Value, EdgeError>
 
 /// D1 answers and the migrations are applied (the outbox table exists).
 async fn check_d1(env: &Env) -> Result<serde_json::Value, EdgeError> {
+    use pve_edge::sql::health::{self as sql, Count, Migration};
     let db = env.d1(DB).platform()?;
-    #[derive(serde::Deserialize)]
-    struct Name {
-        name: String,
-    }
-    let migrations: Vec<Name> = db
-        .prepare("SELECT name FROM d1_migrations ORDER BY id")
-        .all()
-        .await
-        .platform()?
-        .results()
-        .platform()?;
-    let outbox_rows: Option<u64> = db
-        .prepare("SELECT count(*) AS n FROM outbox")
-        .first(Some("n"))
-        .await
-        .platform()?;
+    let migrations: Vec<Migration> = crate::d1::all(&db, sql::migrations()).await?;
+    let outbox_rows: Option<Count> = crate::d1::first(&db, sql::outbox_rows()).await?;
     Ok(serde_json::json!({
         "migrations": migrations.into_iter().map(|m| m.name).collect::<Vec<_>>(),
-        "outbox_rows": outbox_rows,
+        "outbox_rows": outbox_rows.map(|c| c.n),
     }))
 }
 

@@ -1,11 +1,14 @@
 //! The test-only admin routes, compiled only with the `test-hooks` feature.
 use crate::error::Platform;
+use pve_edge::sql::outbox::insert_event;
+use pve_edge::sql::watches::{insert_watch, ValuationWrite};
 use serde::Deserialize;
 use worker::{Context, Env, Method, Request, Response};
 
 use crate::alerts::{self, Alert, AlertKind};
 use crate::bindings::DB;
 use crate::context::{now_ms, TaskContext};
+use crate::d1;
 use crate::error::EdgeError;
 use crate::outbox::{self, relay, Aggregate, NewEvent};
 use crate::routes::engine::read_body;
@@ -92,17 +95,13 @@ async fn bulk_events(env: &Env, req: BulkEvents) -> Result<Response, EdgeError> 
     for i in 0..req.aggregates {
         let id = token::random_id("wch_", 16).map_err(EdgeError::platform)?;
         let unused_token = token::random_id("wtk_", 32).map_err(EdgeError::platform)?;
-        statements.push(
-            crate::watches::insert_watch(
-                &db,
-                &id,
-                &format!("bulk{i}"),
-                url.as_str(),
-                &pve_edge::watches::token_hash(&unused_token),
-                now,
-            )
-            .platform()?,
-        );
+        statements.push(insert_watch(
+            &id,
+            &format!("bulk{i}"),
+            url.as_str(),
+            &pve_edge::watches::token_hash(&unused_token),
+            now,
+        ));
         watch_ids.push(id);
     }
     let mut events = Vec::new();
@@ -120,16 +119,14 @@ async fn bulk_events(env: &Env, req: BulkEvents) -> Result<Response, EdgeError> 
                 event_type: "test.event".into(),
                 payload,
             };
-            statements.push(event.insert(&db, now).platform()?);
+            statements.push(insert_event(&event, now));
             events.push(serde_json::json!({"event_id": event_id, "watch_id": watch_id, "n": n}));
         }
     }
     // D1 batches are transactions; keep each one moderate.
     let mut statements = statements.into_iter().peekable();
     while statements.peek().is_some() {
-        db.batch(statements.by_ref().take(200).collect())
-            .await
-            .platform()?;
+        d1::batch(&db, statements.by_ref().take(200).collect()).await?;
     }
     json(
         &serde_json::json!({"watch_ids": watch_ids, "events": events}),
@@ -146,27 +143,37 @@ struct ValuationChange {
     collide_with_event_id: Option<String>,
 }
 
-/// The refresh path's write, on demand: what a refresh that computed `summary` would record.
+/// The refresh path's write, on demand: what a refresh that computed `summary` would record, with the
+/// first event id replaced by `collide_with_event_id` when given.
 async fn valuation_change(env: &Env, req: ValuationChange) -> Result<Response, EdgeError> {
     let character = pve_edge::validate::character_name(&req.character)?;
     let cfg = watches::config(env)?;
     let db = env.d1(DB).platform()?;
     let previous = watches::latest_snapshot(&db, &character).await?;
-    let mut collide = req.collide_with_event_id.clone();
-    let mut ids = || match collide.take() {
-        Some(id) => Ok(id),
-        None => outbox::new_event_id(),
+    let (canonical, version, watch_ids) =
+        match watches::pending_valuation(&db, &character, &req.summary, previous.as_ref()).await? {
+            watches::Pending::Done(recorded) => return json(&recorded, 200),
+            watches::Pending::Write {
+                canonical,
+                version,
+                watch_ids,
+            } => (canonical, version, watch_ids),
+        };
+    let mut event_ids = watches::new_event_ids(watch_ids.len())?;
+    if let Some(id) = &req.collide_with_event_id {
+        event_ids[0] = id.clone();
+    }
+    let write = ValuationWrite {
+        character: &character,
+        canonical: &canonical,
+        version,
+        previous: previous.as_ref(),
+        watch_ids: &watch_ids,
+        event_ids: &event_ids,
+        now_ms: now_ms(),
+        max_payload_bytes: cfg.max_payload_bytes,
     };
-    let recorded = watches::record_valuation_with(
-        &db,
-        &character,
-        &req.summary,
-        previous.as_ref(),
-        &mut ids,
-        cfg.max_payload_bytes,
-    )
-    .await;
-    match recorded {
+    match watches::write_valuation(&db, &write).await {
         Ok(r) => json(&r, 200),
         Err(e) if req.collide_with_event_id.is_some() => json(
             &serde_json::json!({"outcome": "batch_failed", "error_code": e.code(), "detail": e.to_string()}),

@@ -1,0 +1,475 @@
+//! The watches' statements: the `Idempotency-Key` records of watch creation, the watches, the valuation
+//! snapshots, and the sweep's choice of characters. The batches (a creation, a deletion, a recorded
+//! valuation) are built here in the order their callers read the row counts of.
+use super::outbox::{insert_event, move_to_dead_letters, MoveRows};
+use super::Statement;
+use crate::error::EdgeError;
+use crate::outbox::{Aggregate, NewEvent};
+use crate::watches::{Canonical, Change, ChangeEvent, Snapshot, Watch, VALUATION_CHANGED};
+use serde::Deserialize;
+
+/// The `scope` of the idempotency records of `POST /v1/watches`.
+pub const IDEMPOTENCY_SCOPE: &str = "watches.create";
+
+/// Forget `key`'s record if it expired (so the key may be used again).
+pub fn delete_expired_key(key: &str, now_ms: u64) -> Statement {
+    Statement::new(
+        "DELETE FROM idempotency_keys WHERE scope = ?1 AND key = ?2 AND expires_at <= ?3",
+        vec![IDEMPOTENCY_SCOPE.into(), key.into(), now_ms.into()],
+    )
+}
+
+/// Forget every expired idempotency record (the cron run).
+pub fn purge_idempotency_keys(now_ms: u64) -> Statement {
+    Statement::new(
+        "DELETE FROM idempotency_keys WHERE expires_at <= ?1",
+        vec![now_ms.into()],
+    )
+}
+
+/// The live record of `key`. Row: [`IdempotencyRow`].
+pub fn stored_response(key: &str, now_ms: u64) -> Statement {
+    Statement::new(
+        "SELECT request_hash, status, response_body FROM idempotency_keys \
+         WHERE scope = ?1 AND key = ?2 AND expires_at > ?3",
+        vec![IDEMPOTENCY_SCOPE.into(), key.into(), now_ms.into()],
+    )
+}
+
+/// A row of [`stored_response`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct IdempotencyRow {
+    pub request_hash: String,
+    pub status: u16,
+    pub response_body: String,
+}
+
+/// The one insert of an active watch (a creation, and the test route that creates many).
+pub fn insert_watch(
+    id: &str,
+    character: &str,
+    webhook_url: &str,
+    token_hash: &str,
+    now_ms: u64,
+) -> Statement {
+    Statement::new(
+        "INSERT INTO watches (id, character, webhook_url, token_hash, status, created_at) \
+         VALUES (?1, ?2, ?3, ?4, 'active', ?5)",
+        vec![
+            id.into(),
+            character.into(),
+            webhook_url.into(),
+            token_hash.into(),
+            now_ms.into(),
+        ],
+    )
+}
+
+/// A watch's creation, as one batch: the watch, the idempotency record of `key` replaying `body` (201)
+/// until `expires_at`, and the `watch.created` event.
+pub struct Creation<'a> {
+    pub watch_id: &'a str,
+    pub character: &'a str,
+    pub webhook_url: &'a str,
+    pub token_hash: &'a str,
+    pub key: &'a str,
+    pub request_hash: &'a str,
+    pub body: &'a str,
+    pub event: &'a NewEvent,
+    pub now_ms: u64,
+    pub expires_at: u64,
+}
+
+impl Creation<'_> {
+    pub fn batch(&self) -> Vec<Statement> {
+        vec![
+            insert_watch(self.watch_id, self.character, self.webhook_url, self.token_hash, self.now_ms),
+            Statement::new(
+                "INSERT INTO idempotency_keys (scope, key, request_hash, status, response_body, created_at, expires_at) \
+                 VALUES (?1, ?2, ?3, 201, ?4, ?5, ?6)",
+                vec![
+                    IDEMPOTENCY_SCOPE.into(),
+                    self.key.into(),
+                    self.request_hash.into(),
+                    self.body.into(),
+                    self.now_ms.into(),
+                    self.expires_at.into(),
+                ],
+            ),
+            insert_event(self.event, self.now_ms),
+        ]
+    }
+}
+
+/// The active watch `id`. Row: [`WatchRow`].
+pub fn active_watch(id: &str) -> Statement {
+    Statement::new(
+        "SELECT id, character, webhook_url, token_hash, created_at, last_checked_at, last_check_error \
+         FROM watches WHERE id = ?1 AND status = 'active'",
+        vec![id.into()],
+    )
+}
+
+/// A row of [`active_watch`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct WatchRow {
+    pub id: String,
+    pub character: String,
+    pub webhook_url: String,
+    pub token_hash: String,
+    pub created_at: u64,
+    pub last_checked_at: Option<u64>,
+    pub last_check_error: Option<String>,
+}
+
+impl WatchRow {
+    /// The watch, without its token hash.
+    pub fn watch(self) -> Watch {
+        Watch {
+            id: self.id,
+            character: self.character,
+            webhook_url: self.webhook_url,
+            created_at: self.created_at,
+            last_checked_at: self.last_checked_at,
+            last_check_error: self.last_check_error,
+        }
+    }
+}
+
+/// A watch's deletion, as one batch: the watch stops (statement 0's row count: 0 means it was not
+/// active any more), and its undelivered events move to the dead letters with reason `watch_deleted`
+/// (statement 2's row count: how many).
+pub fn delete_watch(watch_id: &str, now_ms: u64) -> Vec<Statement> {
+    let [to_dead, from_outbox] = move_to_dead_letters(
+        MoveRows::PendingOfWatch { watch_id },
+        "watch_deleted",
+        "the watch was deleted",
+        now_ms,
+    );
+    vec![
+        Statement::new(
+            "UPDATE watches SET status = 'deleted', deleted_at = ?2 WHERE id = ?1 AND status = 'active'",
+            vec![watch_id.into(), now_ms.into()],
+        ),
+        to_dead,
+        from_outbox,
+    ]
+}
+
+/// The row counts of [`delete_watch`]'s batch that tell what it did.
+pub const DELETE_WATCH_CHANGED: usize = 0;
+pub const DELETE_WATCH_DEAD_LETTERED: usize = 2;
+
+/// The latest snapshot of `character`. Row: [`SnapshotRow`].
+pub fn latest_snapshot(character: &str) -> Statement {
+    Statement::new(
+        "SELECT version, summary, summary_hash, created_at FROM valuation_snapshots \
+         WHERE character = ?1 ORDER BY version DESC LIMIT 1",
+        vec![character.into()],
+    )
+}
+
+/// A row of [`latest_snapshot`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct SnapshotRow {
+    pub version: u64,
+    pub summary: String,
+    pub summary_hash: String,
+    pub created_at: u64,
+}
+
+impl SnapshotRow {
+    /// # Errors
+    /// `Internal` when the stored summary does not parse (we wrote it).
+    pub fn snapshot(self) -> Result<Snapshot, EdgeError> {
+        let summary = serde_json::from_str(&self.summary)
+            .map_err(|e| EdgeError::internal(format!("stored snapshot does not parse: {e}")))?;
+        Ok(Snapshot {
+            version: self.version,
+            summary,
+            summary_hash: self.summary_hash,
+            created_at: self.created_at,
+        })
+    }
+}
+
+/// The active watches of `character`, by id. Rows: [`IdRow`].
+pub fn active_watch_ids(character: &str) -> Statement {
+    Statement::new(
+        "SELECT id FROM watches WHERE character = ?1 AND status = 'active' ORDER BY id",
+        vec![character.into()],
+    )
+}
+
+/// A row of [`active_watch_ids`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct IdRow {
+    pub id: String,
+}
+
+/// Whether `character` has an active watch. Row: [`super::Found`].
+pub fn is_watched(character: &str) -> Statement {
+    Statement::new(
+        "SELECT 1 AS found FROM watches WHERE character = ?1 AND status = 'active' LIMIT 1",
+        vec![character.into()],
+    )
+}
+
+/// Snapshot `version` of `character`, if stored (a concurrent refresh won the race). Row: [`super::Found`].
+pub fn snapshot_exists(character: &str, version: u64) -> Statement {
+    Statement::new(
+        "SELECT 1 AS found FROM valuation_snapshots WHERE character = ?1 AND version = ?2",
+        vec![character.into(), version.into()],
+    )
+}
+
+/// A recorded valuation of a watched character, as one batch: snapshot `version`, and — when there is
+/// a previous snapshot to compare with — one `valuation.changed` event per active watch.
+pub struct ValuationWrite<'a> {
+    pub character: &'a str,
+    pub canonical: &'a Canonical,
+    pub version: u64,
+    /// The snapshot it follows (`None`: this one is the baseline, with no events).
+    pub previous: Option<&'a Snapshot>,
+    pub watch_ids: &'a [String],
+    /// One fresh event id per watch (drawn by the caller).
+    pub event_ids: &'a [String],
+    pub now_ms: u64,
+    pub max_payload_bytes: usize,
+}
+
+impl ValuationWrite<'_> {
+    /// The batch, and the ids of the events it writes.
+    ///
+    /// # Errors
+    /// `Internal` when fewer event ids than watches are given, or a body does not serialize.
+    pub fn batch(&self) -> Result<(Vec<Statement>, Vec<String>), EdgeError> {
+        let mut batch = vec![Statement::new(
+            "INSERT INTO valuation_snapshots (character, version, summary, summary_hash, total, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            vec![
+                self.character.into(),
+                self.version.into(),
+                self.canonical.json.as_str().into(),
+                self.canonical.hash.as_str().into(),
+                self.canonical.summary.total_mean_cost.into(),
+                self.now_ms.into(),
+            ],
+        )];
+        let Some(prev) = self.previous else {
+            return Ok((batch, Vec::new()));
+        };
+        if self.event_ids.len() < self.watch_ids.len() {
+            return Err(EdgeError::internal(format!(
+                "{} event ids for {} watches",
+                self.event_ids.len(),
+                self.watch_ids.len()
+            )));
+        }
+        let change = Change::between(&prev.summary, &self.canonical.summary);
+        let mut written = Vec::with_capacity(self.watch_ids.len());
+        for (watch_id, event_id) in self.watch_ids.iter().zip(self.event_ids) {
+            let payload = change.payload(
+                &ChangeEvent {
+                    event_id,
+                    watch_id,
+                    character: self.character,
+                    previous_version: prev.version,
+                    version: self.version,
+                    now_ms: self.now_ms,
+                },
+                self.max_payload_bytes,
+            )?;
+            let event = NewEvent {
+                event_id: event_id.clone(),
+                aggregate: Aggregate::Watch,
+                aggregate_id: watch_id.clone(),
+                event_type: VALUATION_CHANGED.into(),
+                payload,
+            };
+            batch.push(insert_event(&event, self.now_ms));
+            written.push(event_id.clone());
+        }
+        Ok((batch, written))
+    }
+}
+
+/// Up to `batch` watched characters due for a sweep (least recently checked first, each at most once
+/// per `interval_ms`). Rows: [`DueRow`].
+pub fn due_characters(interval_ms: u64, now_ms: u64, batch: u32) -> Statement {
+    Statement::new(
+        "SELECT character, MIN(COALESCE(last_checked_at, 0)) AS checked FROM watches WHERE status = 'active' \
+         GROUP BY character HAVING checked + ?1 <= ?2 ORDER BY checked, character LIMIT ?3",
+        vec![interval_ms.into(), now_ms.into(), batch.into()],
+    )
+}
+
+/// A row of [`due_characters`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct DueRow {
+    pub character: String,
+}
+
+/// Record the sweep's check of `character` (and its error code, `None` when it succeeded).
+pub fn mark_checked(character: &str, now_ms: u64, error_code: Option<&str>) -> Statement {
+    Statement::new(
+        "UPDATE watches SET last_checked_at = ?2, last_check_error = ?3 WHERE character = ?1 AND status = 'active'",
+        vec![character.into(), now_ms.into(), error_code.into()],
+    )
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::super::Bind;
+    use super::*;
+    use crate::valuation::{ItemValue, ValuationSummary};
+
+    fn canonical(total: f64) -> Canonical {
+        Canonical::of(&ValuationSummary {
+            total_mean_cost: total,
+            items: vec![ItemValue {
+                slot: "hat".into(),
+                name: "Hat".into(),
+                mean_cost: Some(total),
+            }],
+        })
+        .unwrap()
+    }
+
+    fn previous() -> Snapshot {
+        let c = canonical(1.0);
+        Snapshot {
+            version: 4,
+            summary: c.summary,
+            summary_hash: c.hash,
+            created_at: 1,
+        }
+    }
+
+    fn event() -> NewEvent {
+        NewEvent {
+            event_id: "evt_c".into(),
+            aggregate: Aggregate::Watch,
+            aggregate_id: "wch_1".into(),
+            event_type: "watch.created".into(),
+            payload: "{}".into(),
+        }
+    }
+
+    pub(crate) fn examples() -> Vec<Statement> {
+        let c = canonical(2.0);
+        let prev = previous();
+        let ids = ["wch_1".to_owned(), "wch_2".to_owned()];
+        let events = ["evt_1".to_owned(), "evt_2".to_owned()];
+        let write = ValuationWrite {
+            character: "a",
+            canonical: &c,
+            version: 5,
+            previous: Some(&prev),
+            watch_ids: &ids,
+            event_ids: &events,
+            now_ms: 9,
+            max_payload_bytes: 65_536,
+        };
+        let ev = event();
+        let creation = Creation {
+            watch_id: "wch_1",
+            character: "a",
+            webhook_url: "https://x.example/h",
+            token_hash: "t",
+            key: "k",
+            request_hash: "r",
+            body: "{}",
+            event: &ev,
+            now_ms: 1,
+            expires_at: 2,
+        };
+        let mut all = vec![
+            delete_expired_key("k", 1),
+            purge_idempotency_keys(1),
+            stored_response("k", 1),
+            active_watch("wch_1"),
+            latest_snapshot("a"),
+            active_watch_ids("a"),
+            is_watched("a"),
+            snapshot_exists("a", 1),
+            due_characters(1, 2, 3),
+            mark_checked("a", 1, None),
+        ];
+        all.extend(creation.batch());
+        all.extend(delete_watch("wch_1", 1));
+        all.extend(write.batch().unwrap().0);
+        all
+    }
+
+    #[test]
+    fn a_changed_valuation_writes_its_snapshot_then_one_event_per_watch() {
+        let c = canonical(2.0);
+        let prev = previous();
+        let ids = ["wch_1".to_owned(), "wch_2".to_owned()];
+        let events = ["evt_1".to_owned(), "evt_2".to_owned(), "evt_unused".to_owned()];
+        let write = ValuationWrite {
+            character: "a",
+            canonical: &c,
+            version: 5,
+            previous: Some(&prev),
+            watch_ids: &ids,
+            event_ids: &events,
+            now_ms: 9,
+            max_payload_bytes: 65_536,
+        };
+        let (batch, written) = write.batch().unwrap();
+        assert_eq!(written, ["evt_1", "evt_2"]);
+        assert_eq!(batch.len(), 3);
+        assert!(batch[0].sql.starts_with("INSERT INTO valuation_snapshots"));
+        assert_eq!(batch[0].binds[1], Bind::Int(5));
+        assert_eq!(batch[0].binds[4], Bind::Real(2.0));
+        assert_eq!(batch[2].binds[0], Bind::Text("evt_2".into()));
+        assert_eq!(batch[2].binds[2], Bind::Text("wch_2".into()));
+
+        let baseline = ValuationWrite {
+            previous: None,
+            event_ids: &[],
+            ..write
+        };
+        let (batch, written) = baseline.batch().unwrap();
+        assert_eq!((batch.len(), written.len()), (1, 0));
+
+        let short = ValuationWrite {
+            event_ids: &events[..1],
+            ..write
+        };
+        assert_eq!(short.batch().unwrap_err().code(), "internal");
+    }
+
+    #[test]
+    fn a_deletion_reports_its_change_and_dead_letters_at_the_named_indexes() {
+        let batch = delete_watch("wch_1", 3);
+        assert!(batch[DELETE_WATCH_CHANGED]
+            .sql
+            .starts_with("UPDATE watches SET status = 'deleted'"));
+        assert!(batch[DELETE_WATCH_DEAD_LETTERED]
+            .sql
+            .starts_with("DELETE FROM outbox"));
+    }
+
+    #[test]
+    fn a_sweep_check_without_an_error_stores_null() {
+        assert_eq!(mark_checked("a", 1, None).binds[2], Bind::Null);
+        assert_eq!(
+            mark_checked("a", 1, Some("upstream_unavailable")).binds[2],
+            Bind::Text("upstream_unavailable".into())
+        );
+    }
+
+    #[test]
+    fn a_stored_snapshot_that_does_not_parse_is_an_internal_error() {
+        let row = SnapshotRow {
+            version: 1,
+            summary: "{".into(),
+            summary_hash: "h".into(),
+            created_at: 1,
+        };
+        assert_eq!(row.snapshot().unwrap_err().code(), "internal");
+    }
+}

@@ -11,6 +11,7 @@ use crate::error::EdgeError;
 use crate::error::Platform;
 use crate::inbound;
 use crate::routes::{cached_json, CacheHeaders};
+use crate::watches::Noticed;
 use pve_api::ENGINE_VERSION;
 use pve_edge::character::{self, Answer, Valued};
 use pve_edge::time::iso8601;
@@ -142,7 +143,7 @@ fn notice_in_background(env: &Env, ctx: &Context, name: &str, equipment: Rc<Entr
         let task = TaskContext::new(new_request_id(), "watches", "notice_valuation");
         task.set_key(name.clone());
         match crate::watches::notice_valuation(&env, &task, &name, &equipment.body).await {
-            Ok(recorded) => {
+            Ok(Noticed::Recorded(recorded)) => {
                 match serde_json::to_value(&recorded) {
                     Ok(v) => task.record("recorded", v),
                     Err(e) => task.record("recorded_error", e.to_string()),
@@ -152,6 +153,8 @@ fn notice_in_background(env: &Env, ctx: &Context, name: &str, equipment: Rc<Entr
                 }
                 task.finish(Outcome::Ok, None);
             }
+            // The engine refusing the equipment is a refusal, not an internal error (LookupError::outcome).
+            Ok(Noticed::NotValued(e)) => task.finish(e.outcome(), None),
             Err(e) => task.finish(Outcome::of(&e), None),
         }
     });

@@ -16,8 +16,8 @@ use pve_edge::sql::watches::{self as sql, IdRow, IdempotencyRow, SnapshotRow, Wa
 use pve_edge::sql::{changes_at, Found};
 use pve_edge::valuation::ValuationSummary;
 use pve_edge::watches::{
-    request_hash, AfterFailure, Canonical, Created, Deleted, NextSnapshot, Recorded, Shown, Snapshot,
-    SweepReport, Watch, WATCH_CREATED,
+    request_hash, AfterFailure, Canonical, Created, Deleted, LookupError, NextSnapshot, Recorded, Shown,
+    Snapshot, SweepReport, Watch, WATCH_CREATED,
 };
 use worker::{D1Database, Env};
 
@@ -273,6 +273,13 @@ pub async fn write_valuation(
     }
 }
 
+/// What the background check of a freshly loaded character did.
+pub enum Noticed {
+    Recorded(Recorded),
+    /// The equipment could not be valued (the engine refused it, or a bug): nothing recorded.
+    NotValued(LookupError),
+}
+
 /// A character lookup loaded `character`'s equipment (`equipment`, Nexon's answer) freshly from the
 /// origin: if the character is watched, value it and record the equipped set's valuation
 /// ([`record_valuation`]). The caller sends the events when [`Recorded::has_events`].
@@ -281,18 +288,21 @@ pub async fn notice_valuation(
     task: &TaskContext,
     character: &str,
     equipment: &[u8],
-) -> Result<Recorded, EdgeError> {
+) -> Result<Noticed, EdgeError> {
     let db = env.d1(DB).platform()?;
     if d1::first::<Found>(&db, sql::is_watched(character))
         .await?
         .is_none()
     {
-        return Ok(Recorded::NotWatched);
+        return Ok(Noticed::Recorded(Recorded::NotWatched));
     }
-    let summary =
-        lookup::equipped_summary(task, equipment).map_err(|e| EdgeError::internal(e.to_string()))?;
+    let summary = match lookup::equipped_summary(task, equipment) {
+        Ok(summary) => summary,
+        Err(e) => return Ok(Noticed::NotValued(e)),
+    };
     let previous = latest_snapshot(&db, character).await?;
-    record_valuation(env, character, &summary, previous.as_ref()).await
+    let recorded = record_valuation(env, character, &summary, previous.as_ref()).await?;
+    Ok(Noticed::Recorded(recorded))
 }
 
 /// Refresh up to `WATCH_SWEEP_BATCH` watched characters, least recently checked first, each at most
@@ -320,13 +330,7 @@ pub async fn sweep(env: &Env, bg: &impl crate::cache::Background) -> Result<Swee
                 task.record("total_mean_cost", summary.total_mean_cost);
                 task.finish(Outcome::Ok, None);
             }
-            Err(e) => task.finish(
-                Outcome::Error {
-                    code: e.code(),
-                    detail: e.to_string(),
-                },
-                None,
-            ),
+            Err(e) => task.finish(e.outcome(), None),
         }
         let (after, error_code) = match found {
             Ok(summary) => {

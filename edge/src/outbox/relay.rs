@@ -69,6 +69,14 @@ pub fn destination(
         .map_err(|e| (DeadReason::InvalidDestination, e.to_string()))
 }
 
+/// A watch's destination as D1 holds it (a row of [`crate::sql::outbox::watch_destinations`]).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct WatchDestination {
+    pub id: String,
+    pub webhook_url: String,
+    pub status: String,
+}
+
 /// Where the events of one claim go: the watches of its watch events as read from D1
 /// ([`crate::sql::outbox::watch_destinations`]), and the alert and pager webhooks from the vars.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -89,7 +97,7 @@ impl Destinations {
     }
 
     pub fn new(
-        watches: Vec<crate::sql::outbox::WatchDestination>,
+        watches: Vec<WatchDestination>,
         alert_url: Option<String>,
         pager_url: Option<String>,
     ) -> Destinations {
@@ -708,7 +716,7 @@ mod tests {
         let policy = WebhookPolicy {
             allow_loopback: false,
         };
-        let rows = vec![crate::sql::outbox::WatchDestination {
+        let rows = vec![WatchDestination {
             id: "w_1".into(),
             webhook_url: "https://hooks.example.com/w".into(),
             status: "active".into(),

@@ -3,7 +3,7 @@
 //! then the outbox inserts guarded by that write ([`super::outbox::insert_event_if_alert_is`]), so the
 //! messages are enqueued only by the call whose state write won. The batch's first row count says so.
 use super::outbox::insert_event_if_alert_is;
-use super::{Bind, Statement};
+use super::statement::{Bind, Statement};
 use crate::alerts::{
     channels, chat_message, resolve_page, resolved_message, suppressed_before, trigger_page, Alert, Pager,
     Raised, Resolved, Severity, Window,

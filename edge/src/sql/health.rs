@@ -1,5 +1,5 @@
 //! The `/healthz` probes of D1: the applied migrations, and that the outbox table answers.
-use super::Statement;
+use super::statement::Statement;
 use serde::Deserialize;
 
 /// The applied migrations, in order. Rows: [`Migration`].

@@ -1,6 +1,6 @@
 //! The outbox's statements: an event's insert (next to the state it describes), the relay's claim and
 //! its settles fenced by the lease token, the dead-letter table, and the counts of the stats route.
-use super::{Bind, Statement};
+use super::statement::{Bind, Statement};
 use crate::outbox::relay::{ClaimedEvent, Write};
 use crate::outbox::NewEvent;
 use serde::{Deserialize, Serialize};
@@ -180,7 +180,7 @@ pub fn settle(claimed: &[(String, ClaimedEvent)], writes: &[Write], now_ms: u64)
     statements
 }
 
-/// The webhook URL and status of the watches `ids` (a claim's watch events). Rows: [`WatchDestination`].
+/// The webhook URL and status of the watches `ids` (a claim's watch events). Rows: [`crate::outbox::relay::WatchDestination`].
 ///
 /// # Errors
 /// `Internal` if the ids do not serialize (they always do).
@@ -190,14 +190,6 @@ pub fn watch_destinations(ids: &[&str]) -> Result<Statement, crate::error::EdgeE
         "SELECT id, webhook_url, status FROM watches WHERE id IN (SELECT value FROM json_each(?1))",
         vec![ids.into()],
     ))
-}
-
-/// A row of [`watch_destinations`].
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct WatchDestination {
-    pub id: String,
-    pub webhook_url: String,
-    pub status: String,
 }
 
 /// Forget delivered events older than `cutoff` (epoch ms).

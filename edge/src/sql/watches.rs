@@ -2,7 +2,7 @@
 //! snapshots, and the sweep's choice of characters. The batches (a creation, a deletion, a recorded
 //! valuation) are built here in the order their callers read the row counts of.
 use super::outbox::{insert_event, move_to_dead_letters, MoveRows};
-use super::Statement;
+use super::statement::Statement;
 use crate::error::EdgeError;
 use crate::outbox::{Aggregate, NewEvent};
 use crate::watches::{Canonical, Change, ChangeEvent, Snapshot, Watch, VALUATION_CHANGED};
@@ -320,7 +320,7 @@ pub fn mark_checked(character: &str, now_ms: u64, error_code: Option<&str>) -> S
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use super::super::Bind;
+    use super::super::statement::Bind;
     use super::*;
     use crate::valuation::{ItemValue, ValuationSummary};
 

@@ -15,6 +15,7 @@ pub mod backoff;
 pub mod cache;
 pub mod character;
 pub mod config;
+pub mod dispatch;
 pub mod error;
 pub mod hash;
 pub mod http;

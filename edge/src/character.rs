@@ -3,6 +3,7 @@
 //! validator behind the ETag, and `Cache-Control`.
 use crate::cache::{sha256_hex, How, Meta};
 use crate::error::EdgeError;
+use crate::http::CacheHeaders;
 use pve_api::valuation::ValuationResponse;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -63,6 +64,99 @@ pub struct Answer<'a> {
     pub valuation: Option<&'a RawValue>,
 }
 
+/// The query of the character routes: `refresh` (both) and `preset` (the valuation).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Query {
+    pub preset: Option<u8>,
+    pub refresh: bool,
+}
+
+/// The parameters `GET …/equipment` takes.
+pub const EQUIPMENT_PARAMS: [&str; 1] = ["refresh"];
+/// The parameters `GET …/valuation` takes.
+pub const VALUATION_PARAMS: [&str; 2] = ["preset", "refresh"];
+
+impl Query {
+    /// The parameters as parsed by [`crate::http::Query::parse`] (unknown and repeated ones refused there).
+    ///
+    /// # Errors
+    /// `InvalidQuery` for a `refresh` other than true/false/1/0/empty, or a `preset` other than 1, 2, 3.
+    pub fn parse(params: &crate::http::Query) -> Result<Query, EdgeError> {
+        let refresh = match params.get("refresh") {
+            None | Some("false" | "0" | "") => false,
+            Some("true" | "1") => true,
+            Some(_) => return Err(EdgeError::InvalidQuery("refresh must be true or false".into())),
+        };
+        let preset = match params.get("preset") {
+            None | Some("") => None,
+            Some("1") => Some(1),
+            Some("2") => Some(2),
+            Some("3") => Some(3),
+            Some(_) => return Err(EdgeError::InvalidQuery("preset must be 1, 2 or 3".into())),
+        };
+        Ok(Query { preset, refresh })
+    }
+
+    /// The set the valuation route answers: `equipped`, or `preset_N`.
+    pub fn set(&self) -> String {
+        self.preset
+            .map_or_else(|| "equipped".to_owned(), |p| format!("preset_{p}"))
+    }
+}
+
+/// A character as a route answers it: who, the copy of its equipment, and the engine's data version.
+#[derive(Debug, Clone, Copy)]
+pub struct Character<'a> {
+    pub name: &'a str,
+    pub ocid: &'a str,
+    pub meta: &'a Meta,
+    pub engine_version: &'a str,
+    pub data_version: &'a str,
+}
+
+impl<'a> Character<'a> {
+    /// The answer's members about the character and the copy, without a payload (`preset` only on the
+    /// valuation route).
+    pub fn answer(&self, preset: Option<Option<u8>>) -> Answer<'a> {
+        Answer {
+            character_name: self.name,
+            data_version: self.data_version,
+            engine_version: self.engine_version,
+            equipment_hash: &self.meta.hash,
+            fetched_at: crate::time::iso8601(self.meta.fetched_at),
+            ocid: self.ocid,
+            preset,
+            equipment: None,
+            set: None,
+            valuation: None,
+        }
+    }
+
+    /// The caching headers of an answer about this copy served `how`; `extra` (the valuation's own hash)
+    /// is part of the ETag.
+    pub fn headers(
+        &self,
+        how: How,
+        extra: Option<&str>,
+        stale_while_revalidate_ms: u64,
+        now: u64,
+    ) -> CacheHeaders {
+        CacheHeaders {
+            etag: etag(
+                self.name,
+                self.ocid,
+                self.meta,
+                self.engine_version,
+                self.data_version,
+                extra,
+            ),
+            cache_status: how.cache_status(Some(self.meta), now),
+            cache_control: cache_control(how, self.meta, stale_while_revalidate_ms, now),
+            age_s: Some(now.saturating_sub(self.meta.fetched_at) / 1000),
+        }
+    }
+}
+
 /// What a character answer's ETag covers: who, which copy, which engine and data, and `extra` (the
 /// valuation's own hash). A strong ETag of 32 hex characters.
 pub fn etag(
@@ -100,6 +194,56 @@ pub fn cache_control(how: How, meta: &Meta, stale_while_revalidate_ms: u64, now:
 mod tests {
     use super::*;
     use crate::cache::Kind;
+
+    #[test]
+    fn the_query_of_the_character_routes() {
+        let q = |pairs: &[(&str, &str)]| {
+            crate::http::Query::parse(pairs.iter().copied(), &VALUATION_PARAMS).and_then(|p| Query::parse(&p))
+        };
+        assert_eq!(q(&[]).unwrap(), Query::default());
+        assert_eq!(
+            q(&[("refresh", "1"), ("preset", "2")]).unwrap(),
+            Query {
+                preset: Some(2),
+                refresh: true
+            }
+        );
+        assert_eq!(q(&[("refresh", "")]).unwrap(), Query::default());
+        assert_eq!(q(&[("preset", "4")]).unwrap_err().code(), "invalid_query");
+        assert_eq!(q(&[("refresh", "yes")]).unwrap_err().code(), "invalid_query");
+        assert_eq!(Query::default().set(), "equipped");
+        assert_eq!(
+            Query {
+                preset: Some(3),
+                refresh: false
+            }
+            .set(),
+            "preset_3"
+        );
+    }
+
+    #[test]
+    fn a_copy_answers_with_its_envelope_and_headers() {
+        let meta = crate::cache::Entry::found(b"{}".to_vec(), 10_000, 60_000, 120_000).meta;
+        let c = Character {
+            name: "a",
+            ocid: "o",
+            meta: &meta,
+            engine_version: "e",
+            data_version: "d",
+        };
+        let answer = serde_json::to_value(c.answer(Some(None))).unwrap();
+        assert_eq!(answer["preset"], serde_json::Value::Null);
+        assert_eq!(answer["equipment_hash"], meta.hash.as_str());
+        assert!(serde_json::to_value(c.answer(None))
+            .unwrap()
+            .get("preset")
+            .is_none());
+        let h = c.headers(How::L1, None, 30_000, 13_500);
+        assert_eq!(h.etag, etag("a", "o", &meta, "e", "d", None));
+        assert_eq!(h.age_s, Some(3));
+        assert_ne!(c.headers(How::L1, Some("v"), 30_000, 13_500).etag, h.etag);
+    }
 
     /// Regression (issue 12): the set is picked from pve-api's typed answer, and what is cached is the
     /// engine's own bytes: the `valuation` member equals `pve_api::handle`'s answer byte for byte, the

@@ -80,6 +80,18 @@ pub fn ct_eq(given: &[u8], expected: &[u8]) -> bool {
     a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The caching headers of a JSON answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheHeaders {
+    /// A strong validator, quoted (`"…"`).
+    pub etag: String,
+    /// RFC 9211 `Cache-Status`.
+    pub cache_status: String,
+    pub cache_control: String,
+    /// Seconds since the data was fetched from the origin, when that is meaningful.
+    pub age_s: Option<u64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

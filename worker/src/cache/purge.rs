@@ -24,10 +24,9 @@ use crate::context::{now_ms, TaskContext};
 use crate::error::{EdgeError, Platform};
 use crate::single_flight;
 use pve_edge::cache::{valuation_prefix, Kind, Resource};
-use pve_edge::purge::{self as rule, View};
-use serde::Serialize;
+pub use pve_edge::purge::Purged;
+use pve_edge::purge::{self as rule, Views};
 use std::cell::RefCell;
-use std::collections::HashMap;
 use worker::Env;
 
 /// Views kept per isolate before the map is cleared (a cleared view is asked again: safe).
@@ -35,24 +34,13 @@ const MAX_VIEWS: usize = 10_000;
 
 thread_local! {
     /// This isolate's view of each character's purge generation.
-    static VIEWS: RefCell<HashMap<String, View>> = RefCell::new(HashMap::new());
-}
-
-fn view(character: &str) -> Option<View> {
-    VIEWS.with(|v| v.borrow().get(character).copied())
+    static VIEWS: RefCell<Views> = RefCell::new(Views::new(MAX_VIEWS));
 }
 
 /// Record that `character`'s generation was `generation` at `now` (from the authority itself, or from a
 /// load answered by it).
 pub fn learn(character: &str, generation: u64, now: u64) {
-    VIEWS.with(|v| {
-        let mut views = v.borrow_mut();
-        if views.len() >= MAX_VIEWS && !views.contains_key(character) {
-            views.clear();
-        }
-        let learnt = rule::learn(views.get(character).copied(), generation, now);
-        views.insert(character.to_owned(), learnt);
-    });
+    VIEWS.with(|v| v.borrow_mut().learn(character, generation, now));
 }
 
 /// `character`'s purge generation: this isolate's view if it is current, else the authority's answer.
@@ -60,35 +48,21 @@ pub fn learn(character: &str, generation: u64, now: u64) {
 /// task: an outage of the Durable Object lengthens a purge's bound, it does not fail reads.
 pub async fn generation(env: &Env, cfg: &Config, task: &TaskContext, character: &str) -> u64 {
     let now = now_ms();
-    let known = view(character);
+    let known = VIEWS.with(|v| v.borrow().get(character));
     if let Some(v) = known.filter(|v| v.is_current(now, cfg.purge_check_ms)) {
         return v.generation;
     }
-    match single_flight::generation(env, character, false, &task.request_id).await {
+    let answer = match single_flight::generation(env, character, false, &task.request_id).await {
         Ok(answer) => {
             learn(character, answer.generation, now_ms());
-            answer.generation.max(known.map_or(0, |v| v.generation))
+            Some(answer.generation)
         }
         Err(e) => {
             task.record("purge_generation_error", e.to_string());
-            known.map_or(0, |v| v.generation)
+            None
         }
-    }
-}
-
-/// What a purge did.
-#[derive(Debug, Serialize)]
-pub struct Purged {
-    pub character_name: String,
-    /// The ocid, when a cached copy knew it (else only the ocid entry is deleted; equipment copies under
-    /// an unknown ocid are made stale by the generation alone).
-    pub ocid: Option<String>,
-    pub generation: u64,
-    pub previous_generation: u64,
-    /// KV keys deleted (each existed or not: KV deletes are idempotent).
-    pub kv_deleted: Vec<String>,
-    /// Entries dropped from this isolate's L1.
-    pub l1_dropped: usize,
+    };
+    rule::after_asking(known, answer)
 }
 
 /// Purge `name`: L2, then L1, then the generation (see the module doc).

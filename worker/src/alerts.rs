@@ -21,7 +21,7 @@ use crate::error::EdgeError;
 use crate::outbox::new_event_id;
 use crate::vars;
 
-pub use pve_edge::alerts::{Alert, AlertKind, Raised, Resolved, Severity};
+pub use pve_edge::alerts::{Alert, Raised, Resolved, Severity};
 pub use pve_edge::sql::alerts::AlertCount;
 
 /// How many times a raise reads the alert's state again when another raise or a resolve changed it first.

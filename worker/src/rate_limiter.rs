@@ -16,7 +16,7 @@ use crate::bindings::RATE_LIMITER;
 use crate::config::Config;
 use crate::context::now_ms;
 use pve_edge::limits::{upstream_breaker, Limiter, Report};
-pub use pve_edge::limits::{upstream_policy, AcquireRequest, Admission, CallOutcome, DenyReason, UPSTREAM};
+pub use pve_edge::limits::{upstream_policy, AcquireRequest, Admission, CallOutcome, UPSTREAM};
 use serde::Deserialize;
 use std::cell::RefCell;
 use worker::{

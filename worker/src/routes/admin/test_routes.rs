@@ -5,7 +5,7 @@ use pve_edge::sql::watches::{insert_watch, ValuationWrite};
 use serde::Deserialize;
 use worker::{Context, Env, Method, Request, Response};
 
-use crate::alerts::{self, Alert, AlertKind};
+use crate::alerts::{self, Alert};
 use crate::bindings::DB;
 use crate::context::{now_ms, TaskContext};
 use crate::d1;
@@ -15,6 +15,7 @@ use crate::routes::engine::read_body;
 use crate::routes::{json, parse_json};
 use crate::token;
 use crate::watches;
+use pve_edge::alerts::AlertKind;
 use pve_edge::valuation::ValuationSummary;
 
 pub(super) async fn route(

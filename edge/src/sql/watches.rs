@@ -5,7 +5,9 @@ use super::outbox::{insert_event, move_to_dead_letters, MoveRows};
 use super::statement::Statement;
 use crate::error::EdgeError;
 use crate::outbox::{Aggregate, NewEvent};
-use crate::watches::{Canonical, Change, ChangeEvent, Snapshot, Watch, VALUATION_CHANGED};
+use crate::watches::{
+    token_hash, Canonical, Change, ChangeEvent, Created, Snapshot, Watch, VALUATION_CHANGED, WATCH_CREATED,
+};
 use serde::Deserialize;
 
 /// The `scope` of the idempotency records of `POST /v1/watches`.
@@ -44,6 +46,32 @@ pub struct IdempotencyRow {
     pub response_body: String,
 }
 
+/// An answer of `POST /v1/watches`: the first one, or the stored one replayed for a repeated key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub body: String,
+    pub replayed: bool,
+}
+
+impl IdempotencyRow {
+    /// The stored answer, replayed for a request with the same key and the same body (its hash,
+    /// compared in constant time).
+    ///
+    /// # Errors
+    /// `IdempotencyKeyReused` when the key was used with another body.
+    pub fn replay(self, request_hash: &str) -> Result<StoredResponse, EdgeError> {
+        if !crate::http::ct_eq(self.request_hash.as_bytes(), request_hash.as_bytes()) {
+            return Err(EdgeError::IdempotencyKeyReused);
+        }
+        Ok(StoredResponse {
+            status: self.status,
+            body: self.response_body,
+            replayed: true,
+        })
+    }
+}
+
 /// The one insert of an active watch (a creation, and the test route that creates many).
 pub fn insert_watch(
     id: &str,
@@ -65,25 +93,47 @@ pub fn insert_watch(
     )
 }
 
-/// A watch's creation, as one batch: the watch, the idempotency record of `key` replaying `body` (201)
-/// until `expires_at`, and the `watch.created` event.
-pub struct Creation<'a> {
+/// A watch's creation: its fresh ids (drawn by the caller), what it watches, and the request's
+/// `Idempotency-Key` with the hash of its body.
+pub struct NewWatch<'a> {
     pub watch_id: &'a str,
+    /// The watch's own token: answered once, stored only as its SHA-256.
+    pub token: &'a str,
+    pub event_id: &'a str,
     pub character: &'a str,
     pub webhook_url: &'a str,
-    pub token_hash: &'a str,
     pub key: &'a str,
     pub request_hash: &'a str,
-    pub body: &'a str,
-    pub event: &'a NewEvent,
     pub now_ms: u64,
+    /// When the idempotency record expires.
     pub expires_at: u64,
 }
 
-impl Creation<'_> {
-    pub fn batch(&self) -> Vec<Statement> {
-        vec![
-            insert_watch(self.watch_id, self.character, self.webhook_url, self.token_hash, self.now_ms),
+impl NewWatch<'_> {
+    /// The answer's body and the creation's one batch: the watch, the idempotency record that replays
+    /// that body (201) until `expires_at`, and the `watch.created` event.
+    ///
+    /// # Errors
+    /// `Internal` if a body does not serialize.
+    pub fn batch(&self) -> Result<(String, Vec<Statement>), EdgeError> {
+        let created = Created::new(
+            self.watch_id,
+            self.character,
+            self.webhook_url,
+            self.token,
+            self.now_ms,
+        );
+        let body = created.body()?;
+        let event = NewEvent {
+            event_id: self.event_id.to_owned(),
+            aggregate: Aggregate::Watch,
+            aggregate_id: self.watch_id.to_owned(),
+            event_type: WATCH_CREATED.into(),
+            payload: created.event_payload(self.event_id, self.now_ms)?,
+        };
+        let token_hash = token_hash(self.token);
+        let batch = vec![
+            insert_watch(self.watch_id, self.character, self.webhook_url, &token_hash, self.now_ms),
             Statement::new(
                 "INSERT INTO idempotency_keys (scope, key, request_hash, status, response_body, created_at, expires_at) \
                  VALUES (?1, ?2, ?3, 201, ?4, ?5, ?6)",
@@ -91,13 +141,14 @@ impl Creation<'_> {
                     IDEMPOTENCY_SCOPE.into(),
                     self.key.into(),
                     self.request_hash.into(),
-                    self.body.into(),
+                    body.as_str().into(),
                     self.now_ms.into(),
                     self.expires_at.into(),
                 ],
             ),
-            insert_event(self.event, self.now_ms),
-        ]
+            insert_event(&event, self.now_ms),
+        ];
+        Ok((body, batch))
     }
 }
 
@@ -346,13 +397,17 @@ pub(crate) mod tests {
         }
     }
 
-    fn event() -> NewEvent {
-        NewEvent {
-            event_id: "evt_c".into(),
-            aggregate: Aggregate::Watch,
-            aggregate_id: "wch_1".into(),
-            event_type: "watch.created".into(),
-            payload: "{}".into(),
+    fn new_watch() -> NewWatch<'static> {
+        NewWatch {
+            watch_id: "wch_1",
+            token: "wtk_1",
+            event_id: "evt_c",
+            character: "a",
+            webhook_url: "https://x.example/h",
+            key: "k",
+            request_hash: "r",
+            now_ms: 1,
+            expires_at: 2,
         }
     }
 
@@ -371,19 +426,7 @@ pub(crate) mod tests {
             now_ms: 9,
             max_payload_bytes: 65_536,
         };
-        let ev = event();
-        let creation = Creation {
-            watch_id: "wch_1",
-            character: "a",
-            webhook_url: "https://x.example/h",
-            token_hash: "t",
-            key: "k",
-            request_hash: "r",
-            body: "{}",
-            event: &ev,
-            now_ms: 1,
-            expires_at: 2,
-        };
+        let creation = new_watch();
         let mut all = vec![
             delete_expired_key("k", 1),
             purge_idempotency_keys(1),
@@ -396,7 +439,7 @@ pub(crate) mod tests {
             due_characters(1, 2, 3),
             mark_checked("a", 1, None),
         ];
-        all.extend(creation.batch());
+        all.extend(creation.batch().unwrap().1);
         all.extend(delete_watch("wch_1", 1));
         all.extend(write.batch().unwrap().0);
         all
@@ -440,6 +483,38 @@ pub(crate) mod tests {
             ..write
         };
         assert_eq!(short.batch().unwrap_err().code(), "internal");
+    }
+
+    #[test]
+    fn a_creation_stores_the_token_hash_and_replays_its_own_body() {
+        let (body, batch) = new_watch().batch().unwrap();
+        assert_eq!(batch.len(), 3);
+        assert_eq!(batch[0].binds[3], Bind::Text(token_hash("wtk_1")));
+        assert!(
+            !batch[0].binds.contains(&Bind::Text("wtk_1".into())),
+            "the token itself is never stored"
+        );
+        assert_eq!(batch[1].binds[3], Bind::Text(body.clone()));
+        assert!(body.contains(r#""token":"wtk_1""#), "{body}");
+        assert_eq!(batch[2].binds[0], Bind::Text("evt_c".into()));
+    }
+
+    #[test]
+    fn a_repeated_key_replays_with_the_same_body_and_is_refused_with_another() {
+        let row = IdempotencyRow {
+            request_hash: "h1".into(),
+            status: 201,
+            response_body: "{}".into(),
+        };
+        assert_eq!(
+            row.clone().replay("h1").unwrap(),
+            StoredResponse {
+                status: 201,
+                body: "{}".into(),
+                replayed: true
+            }
+        );
+        assert_eq!(row.replay("h2").unwrap_err().code(), "idempotency_key_reused");
     }
 
     #[test]

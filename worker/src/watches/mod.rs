@@ -12,12 +12,13 @@ pub mod lookup;
 
 use crate::error::Platform;
 use pve_edge::config::WatchConfig;
+pub use pve_edge::sql::watches::StoredResponse;
 use pve_edge::sql::watches::{self as sql, IdRow, IdempotencyRow, SnapshotRow, WatchRow};
 use pve_edge::sql::{changes_at, Found};
 use pve_edge::valuation::ValuationSummary;
 use pve_edge::watches::{
-    request_hash, AfterFailure, Canonical, Created, Deleted, LookupError, NextSnapshot, Recorded, Shown,
-    Snapshot, SweepReport, Watch, WATCH_CREATED,
+    request_hash, AfterFailure, Canonical, Deleted, LookupError, NextSnapshot, Recorded, Shown, Snapshot,
+    SweepReport, Watch,
 };
 use worker::{D1Database, Env};
 
@@ -25,7 +26,7 @@ use crate::bindings::DB;
 use crate::context::{new_request_id, now_ms, Outcome, TaskContext};
 use crate::d1;
 use crate::error::EdgeError;
-use crate::outbox::{self, Aggregate, NewEvent};
+use crate::outbox;
 use crate::token;
 use crate::vars;
 
@@ -34,31 +35,14 @@ pub fn config(env: &Env) -> Result<WatchConfig, EdgeError> {
     Ok(WatchConfig::parse(&vars::source(env))?)
 }
 
-/// A stored answer to replay for a repeated Idempotency-Key.
-#[derive(Debug)]
-pub struct StoredResponse {
-    pub status: u16,
-    pub body: String,
-    pub replayed: bool,
-}
-
 async fn stored_response(
     db: &D1Database,
     key: &str,
     request_hash: &str,
     now: u64,
 ) -> Result<Option<StoredResponse>, EdgeError> {
-    match d1::first::<IdempotencyRow>(db, sql::stored_response(key, now)).await? {
-        None => Ok(None),
-        Some(r) if pve_edge::http::ct_eq(r.request_hash.as_bytes(), request_hash.as_bytes()) => {
-            Ok(Some(StoredResponse {
-                status: r.status,
-                body: r.response_body,
-                replayed: true,
-            }))
-        }
-        Some(_) => Err(EdgeError::IdempotencyKeyReused),
-    }
+    let row: Option<IdempotencyRow> = d1::first(db, sql::stored_response(key, now)).await?;
+    row.map(|r| r.replay(request_hash)).transpose()
 }
 
 /// Creates a watch, or answers again what the first request with this key got.
@@ -81,30 +65,20 @@ pub async fn create(
     }
 
     let watch_id = token::random_id("wch_", 16).map_err(EdgeError::platform)?;
-    let watch_token = token::random_id("wtk_", 32).map_err(EdgeError::platform)?;
-    let event_id = outbox::new_event_id()?;
-    let created = Created::new(&watch_id, &character, url.as_str(), &watch_token, now);
-    let body = created.body()?;
-    let event = NewEvent {
-        event_id: event_id.clone(),
-        aggregate: Aggregate::Watch,
-        aggregate_id: watch_id.clone(),
-        event_type: WATCH_CREATED.into(),
-        payload: created.event_payload(&event_id, now)?,
-    };
-    let creation = sql::Creation {
+    let token = token::random_id("wtk_", 32).map_err(EdgeError::platform)?;
+    let (body, batch) = sql::NewWatch {
         watch_id: &watch_id,
+        token: &token,
+        event_id: &outbox::new_event_id()?,
         character: &character,
         webhook_url: url.as_str(),
-        token_hash: &pve_edge::watches::token_hash(&watch_token),
         key: idempotency_key,
         request_hash: &request_hash,
-        body: &body,
-        event: &event,
         now_ms: now,
         expires_at: now + cfg.idempotency_ttl_ms,
-    };
-    match d1::batch(&db, creation.batch()).await {
+    }
+    .batch()?;
+    match d1::batch(&db, batch).await {
         Ok(_) => Ok(StoredResponse {
             status: 201,
             body,

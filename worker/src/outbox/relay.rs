@@ -16,7 +16,7 @@ use crate::context::now_ms;
 use crate::d1;
 use crate::error::EdgeError;
 use crate::vars::{self, ConfigError};
-use crate::webhook::{self, PostOutcome};
+use crate::webhook;
 use pve_edge::config::var::{ALERT_WEBHOOK_URL, PAGER_WEBHOOK_URL};
 use pve_edge::outbox::relay::{self as rules, ClaimedEvent, DeadLetterAlert, Destinations};
 use pve_edge::outbox::{self, Attempt, DeadReason, Settle, SettleLimits};
@@ -109,17 +109,7 @@ async fn process(
             Err((reason, error)) => Attempt::NoDestination { reason, error },
             Ok(url) => {
                 crate::metrics::inc(crate::metrics::OUTBOX_ATTEMPTS, &[]);
-                match webhook::post_json(&url, &ev.payload, &ev.event_id, timeout).await {
-                    PostOutcome::Delivered => Attempt::Delivered,
-                    PostOutcome::Rejected { status } => Attempt::Rejected { status },
-                    PostOutcome::Retryable {
-                        error,
-                        retry_after_ms,
-                    } => Attempt::Retryable {
-                        error,
-                        retry_after_ms,
-                    },
-                }
+                webhook::post_json(&url, &ev.payload, &ev.event_id, timeout).await
             }
         };
         outbox::settle(

@@ -16,6 +16,7 @@ mod characters;
 mod config;
 mod context;
 mod d1;
+mod durable;
 mod error;
 mod fetch;
 mod gauges;

@@ -25,6 +25,7 @@ use crate::bindings::SINGLE_FLIGHT;
 use crate::cache::kv;
 use crate::config::Config;
 use crate::context::{now_ms, Outcome, TaskContext};
+use crate::durable;
 use crate::upstream;
 use futures_util::future::{self, Either, FutureExt, LocalBoxFuture, Shared};
 use pve_edge::cache::{Entry, Resource};
@@ -39,8 +40,8 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 use worker::{
-    durable_object, wasm_bindgen_futures, Delay, DurableObject, Env, Headers, Method, Request, RequestInit,
-    Response, Result, State,
+    durable_object, wasm_bindgen_futures, Delay, DurableObject, Env, Headers, Method, Request, Response,
+    Result, State,
 };
 
 /// Load `resource` through its single-flight Durable Object, waiting at most until `deadline`.
@@ -64,7 +65,13 @@ pub async fn load(
         deadline,
     })
     .map_err(|e| LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, e.to_string()))?;
-    let req = request(Method::Post, ObjectRoute::Load, request_id, Some(body)).map_err(platform)?;
+    let req = durable::request(
+        Method::Post,
+        &ObjectRoute::Load.url(),
+        Some(body),
+        Some(request_id),
+    );
+    let req = req.map_err(platform)?;
 
     let wait = Delay::from(Duration::from_millis(deadline.saturating_sub(now_ms())));
     let call = stub.fetch_with_request(req);
@@ -90,20 +97,6 @@ pub async fn load(
     })
 }
 
-/// A request to a single-flight object's `route`, with the caller's request id (`cf-ray`).
-fn request(method: Method, route: ObjectRoute, request_id: &str, json: Option<String>) -> Result<Request> {
-    let headers = Headers::new();
-    headers.set("cf-ray", request_id)?;
-    if json.is_some() {
-        headers.set("content-type", "application/json")?;
-    }
-    let mut init = RequestInit::new();
-    init.with_method(method)
-        .with_headers(headers)
-        .with_body(json.map(Into::into));
-    Request::new_with_init(&route.url(), &init)
-}
-
 /// Ask the authority of `name`'s purge generation (its ocid key's object) for it (`purge: false`), or
 /// raise it (`purge: true`).
 pub async fn generation(env: &Env, name: &str, purge: bool, request_id: &str) -> Result<GenerationAnswer> {
@@ -120,17 +113,8 @@ pub async fn generation(env: &Env, name: &str, purge: bool, request_id: &str) ->
     } else {
         (Method::Get, ObjectRoute::Generation)
     };
-    let mut resp = stub
-        .fetch_with_request(request(method, route, request_id, None)?)
-        .await?;
-    if resp.status_code() != 200 {
-        return Err(worker::Error::RustError(format!(
-            "single flight {} answered {}",
-            route.path(),
-            resp.status_code()
-        )));
-    }
-    resp.json().await
+    let req = durable::request(method, &route.url(), None, Some(request_id))?;
+    durable::call_json(&stub, req).await
 }
 
 type SharedLoad = Shared<LocalBoxFuture<'static, std::result::Result<Rc<Entry>, LoadError>>>;

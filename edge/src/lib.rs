@@ -18,6 +18,7 @@ pub mod config;
 pub mod dispatch;
 pub mod error;
 pub mod hash;
+pub mod health;
 pub mod http;
 pub mod limits;
 pub mod metrics;

@@ -12,7 +12,8 @@ use pve_edge::alerts::{channels, Pager, Window};
 use pve_edge::config::AlertConfig;
 use pve_edge::sql::alerts::{self as sql, CountRow, ResolveRow, StateRow};
 use pve_edge::sql::changes_at;
-use worker::{console_error, console_log, console_warn, D1Database, Env};
+use pve_edge::task::Sink;
+use worker::{console_error, console_log, D1Database, Env};
 
 use crate::bindings::DB;
 use crate::context::now_ms;
@@ -52,16 +53,8 @@ pub async fn raise(env: &Env, alert: Alert) -> Result<Raised, EdgeError> {
     }
     for _ in 0..RAISE_TRIES {
         if let Some(raised) = try_raise(&db, &cfg, &alert, &pager, now_ms()).await? {
-            let log_line = serde_json::json!({
-                "domain": "alerts", "task": "raise", "alert_key": alert.key(),
-                "severity": alert.severity().as_str(), "what_happened": alert.what_happened(),
-            })
-            .to_string();
-            match (alert.severity(), &raised) {
-                (_, Raised::Logged) => console_log!("{log_line}"),
-                (Severity::Critical, _) => console_error!("{log_line}"),
-                _ => console_warn!("{log_line}"),
-            }
+            let (level, line) = raised.log_line(&alert);
+            crate::context::Console.write(level, &line);
             return Ok(raised);
         }
     }

@@ -23,7 +23,6 @@ use crate::error::EdgeError;
 use worker::D1Database;
 
 pub use pve_edge::outbox::relay::OutboxCounts;
-pub use pve_edge::outbox::{Aggregate, NewEvent};
 
 /// A fresh event id (`evt_` + 128 random bits).
 pub fn new_event_id() -> Result<String, EdgeError> {

@@ -10,12 +10,13 @@ use crate::bindings::DB;
 use crate::context::{now_ms, TaskContext};
 use crate::d1;
 use crate::error::EdgeError;
-use crate::outbox::{self, relay, Aggregate, NewEvent};
+use crate::outbox::{self, relay};
 use crate::routes::engine::read_body;
 use crate::routes::{json, parse_json};
 use crate::token;
 use crate::watches;
 use pve_edge::alerts::AlertKind;
+use pve_edge::outbox::{Aggregate, NewEvent};
 use pve_edge::valuation::ValuationSummary;
 
 pub(super) async fn route(

@@ -124,6 +124,16 @@ impl LoadError {
     }
 }
 
+impl LoadError {
+    /// The outcome of a task that ended with this error (its code, and its detail for the log).
+    pub fn outcome(&self) -> crate::task::Outcome<'static> {
+        crate::task::Outcome::Error {
+            code: self.code(),
+            detail: self.detail().to_owned(),
+        }
+    }
+}
+
 impl From<RoleError> for LoadError {
     fn from(e: RoleError) -> Self {
         LoadError::internal(e.to_string())
@@ -424,6 +434,17 @@ impl<L: Clone> Flights<L> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_load_error_ends_its_task_with_its_code_and_detail() {
+        assert_eq!(
+            LoadError::unavailable(5, "timeout").outcome(),
+            crate::task::Outcome::Error {
+                code: "upstream_unavailable",
+                detail: "timeout".into()
+            }
+        );
+    }
 
     #[test]
     fn the_object_routes_round_trip_and_nothing_else_parses() {

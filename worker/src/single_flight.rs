@@ -323,13 +323,7 @@ impl SingleFlight {
             }
             Err(e) => {
                 task.record("role", "none");
-                task.finish(
-                    Outcome::Error {
-                        code: e.code(),
-                        detail: e.detail().to_owned(),
-                    },
-                    Some(503),
-                );
+                task.finish(e.outcome(), Some(503));
                 Ok(Response::from_json(&e)?.with_status(503))
             }
         }
@@ -367,13 +361,7 @@ async fn lead(
     let entry = match fetched {
         Ok(fetched) => fetched.into_entry(resource, cfg, now, generation),
         Err(e) => {
-            task.finish(
-                Outcome::Error {
-                    code: e.code(),
-                    detail: e.detail().to_owned(),
-                },
-                None,
-            );
+            task.finish(e.outcome(), None);
             return Err(e);
         }
     };

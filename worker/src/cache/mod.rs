@@ -172,11 +172,7 @@ pub async fn lookup(
             Step::Load(want) => {
                 match load_once_per_isolate(env, resource, want, deadline, &task.request_id).await {
                     Ok(loaded) => {
-                        if let Some(g) = loaded.generation {
-                            purge::learn(character, g, now_ms());
-                        }
-                        l1::put(cfg, &key, loaded.entry.clone(), now_ms());
-                        task.record("single_flight_role", loaded.role.as_str());
+                        arrived(cfg, task, &key, character, &loaded);
                         if loaded.role.is_coalesced() {
                             metrics::inc(metrics::COALESCED, &[]);
                         }
@@ -209,6 +205,16 @@ pub async fn lookup(
             }
         }
     }
+}
+
+/// A load through the single-flight object arrived: learn the purge generation it carries, keep the
+/// entry in L1, and record the role on the task.
+fn arrived(cfg: &Config, task: &TaskContext, key: &str, character: &str, loaded: &Loaded) {
+    if let Some(g) = loaded.generation {
+        purge::learn(character, g, now_ms());
+    }
+    l1::put(cfg, key, loaded.entry.clone(), now_ms());
+    task.record("single_flight_role", loaded.role.as_str());
 }
 
 /// [`single_flight::load`], at most once per key at a time in this isolate: the Durable Object coalesces
@@ -278,20 +284,10 @@ fn revalidate_in_background(
         let deadline = now_ms() + cfg.request_deadline_ms;
         match single_flight::load(&env, &resource, want, deadline, &task.request_id).await {
             Ok(loaded) => {
-                if let Some(g) = loaded.generation {
-                    purge::learn(&character, g, now_ms());
-                }
-                l1::put(&cfg, &key, loaded.entry, now_ms());
-                task.record("single_flight_role", loaded.role.as_str());
+                arrived(&cfg, &task, &key, &character, &loaded);
                 task.finish(Outcome::Ok, None);
             }
-            Err(e) => task.finish(
-                Outcome::Error {
-                    code: e.code(),
-                    detail: e.detail().to_owned(),
-                },
-                None,
-            ),
+            Err(e) => task.finish(e.outcome(), None),
         }
     });
 }

@@ -278,13 +278,13 @@ pub fn snapshot_exists(character: &str, version: u64) -> Statement {
 /// a previous snapshot to compare with — one `valuation.changed` event per active watch.
 pub struct ValuationWrite<'a> {
     pub character: &'a str,
-    pub canonical: &'a Canonical,
+    pub canonical: Canonical,
     pub version: u64,
     /// The snapshot it follows (`None`: this one is the baseline, with no events).
     pub previous: Option<&'a Snapshot>,
-    pub watch_ids: &'a [String],
+    pub watch_ids: Vec<String>,
     /// One fresh event id per watch (drawn by the caller).
-    pub event_ids: &'a [String],
+    pub event_ids: Vec<String>,
     pub now_ms: u64,
     pub max_payload_bytes: usize,
 }
@@ -319,7 +319,7 @@ impl ValuationWrite<'_> {
         }
         let change = Change::between(&prev.summary, &self.canonical.summary);
         let mut written = Vec::with_capacity(self.watch_ids.len());
-        for (watch_id, event_id) in self.watch_ids.iter().zip(self.event_ids) {
+        for (watch_id, event_id) in self.watch_ids.iter().zip(&self.event_ids) {
             let payload = change.payload(
                 &ChangeEvent {
                     event_id,
@@ -412,17 +412,14 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn examples() -> Vec<Statement> {
-        let c = canonical(2.0);
         let prev = previous();
-        let ids = ["wch_1".to_owned(), "wch_2".to_owned()];
-        let events = ["evt_1".to_owned(), "evt_2".to_owned()];
         let write = ValuationWrite {
             character: "a",
-            canonical: &c,
+            canonical: canonical(2.0),
             version: 5,
             previous: Some(&prev),
-            watch_ids: &ids,
-            event_ids: &events,
+            watch_ids: vec!["wch_1".into(), "wch_2".into()],
+            event_ids: vec!["evt_1".into(), "evt_2".into()],
             now_ms: 9,
             max_payload_bytes: 65_536,
         };
@@ -447,17 +444,14 @@ pub(crate) mod tests {
 
     #[test]
     fn a_changed_valuation_writes_its_snapshot_then_one_event_per_watch() {
-        let c = canonical(2.0);
         let prev = previous();
-        let ids = ["wch_1".to_owned(), "wch_2".to_owned()];
-        let events = ["evt_1".to_owned(), "evt_2".to_owned(), "evt_unused".to_owned()];
         let write = ValuationWrite {
             character: "a",
-            canonical: &c,
+            canonical: canonical(2.0),
             version: 5,
             previous: Some(&prev),
-            watch_ids: &ids,
-            event_ids: &events,
+            watch_ids: vec!["wch_1".into(), "wch_2".into()],
+            event_ids: vec!["evt_1".into(), "evt_2".into(), "evt_unused".into()],
             now_ms: 9,
             max_payload_bytes: 65_536,
         };
@@ -472,15 +466,18 @@ pub(crate) mod tests {
 
         let baseline = ValuationWrite {
             previous: None,
-            event_ids: &[],
+            event_ids: vec![],
+            canonical: canonical(2.0),
+            watch_ids: write.watch_ids.clone(),
             ..write
         };
         let (batch, written) = baseline.batch().unwrap();
         assert_eq!((batch.len(), written.len()), (1, 0));
 
         let short = ValuationWrite {
-            event_ids: &events[..1],
-            ..write
+            previous: Some(&prev),
+            event_ids: vec!["evt_1".into()],
+            ..baseline
         };
         assert_eq!(short.batch().unwrap_err().code(), "internal");
     }

@@ -142,52 +142,52 @@ pub async fn latest_snapshot(db: &D1Database, character: &str) -> Result<Option<
     row.map(SnapshotRow::snapshot).transpose()
 }
 
-/// The ids of `character`'s active watches.
-pub async fn active_watch_ids(db: &D1Database, character: &str) -> Result<Vec<String>, EdgeError> {
-    let rows: Vec<IdRow> = d1::all(db, sql::active_watch_ids(character)).await?;
-    Ok(rows.into_iter().map(|r| r.id).collect())
-}
-
 /// What recording a valuation writes, once the state is read: nothing, or the next snapshot of a
-/// watched character.
-pub enum Pending {
+/// watched character with its events.
+pub enum Pending<'a> {
     Done(Recorded),
-    Write {
-        canonical: Canonical,
-        version: u64,
-        watch_ids: Vec<String>,
-    },
+    Write(sql::ValuationWrite<'a>),
 }
 
 /// Decide what recording `summary` writes: nothing if it is the latest snapshot's valuation
-/// ([`pve_edge::watches::next_snapshot`]) or nobody watches `character`.
-pub async fn pending_valuation(
+/// ([`pve_edge::watches::next_snapshot`]) or nobody watches `character`; else the write, with one
+/// fresh event id per watch and the time drawn here.
+pub async fn pending_valuation<'a>(
     db: &D1Database,
-    character: &str,
+    character: &'a str,
     summary: &ValuationSummary,
-    previous: Option<&Snapshot>,
-) -> Result<Pending, EdgeError> {
+    previous: Option<&'a Snapshot>,
+    max_payload_bytes: usize,
+) -> Result<Pending<'a>, EdgeError> {
     let canonical = Canonical::of(summary)?;
     let version = match pve_edge::watches::next_snapshot(previous, &canonical.hash) {
         NextSnapshot::Unchanged { version } => return Ok(Pending::Done(Recorded::Unchanged { version })),
         NextSnapshot::Write { version, .. } => version,
     };
-    let watch_ids = active_watch_ids(db, character).await?;
-    if watch_ids.is_empty() {
+    let rows: Vec<IdRow> = d1::all(db, sql::active_watch_ids(character)).await?;
+    if rows.is_empty() {
         return Ok(Pending::Done(Recorded::NotWatched));
     }
-    Ok(Pending::Write {
+    let event_ids = rows
+        .iter()
+        .map(|_| outbox::new_event_id())
+        .collect::<Result<_, _>>()?;
+    Ok(Pending::Write(sql::ValuationWrite {
+        character,
         canonical,
         version,
-        watch_ids,
-    })
+        previous,
+        watch_ids: rows.into_iter().map(|r| r.id).collect(),
+        event_ids,
+        now_ms: now_ms(),
+        max_payload_bytes,
+    }))
 }
 
 /// Record a freshly computed valuation of `character`. `previous` is the latest snapshot as the caller
 /// read it ([`latest_snapshot`]); if another refresh stored a newer one meanwhile, this one writes
-/// nothing and returns [`Recorded::Superseded`]. The event ids (one per watch) and the time are drawn
-/// here and passed to [`write_valuation`]. Call [`crate::outbox::relay::kick`] afterwards so the events
-/// leave at once.
+/// nothing and returns [`Recorded::Superseded`]. Call [`crate::outbox::relay::kick`] afterwards so the
+/// events leave at once.
 pub async fn record_valuation(
     env: &Env,
     character: &str,
@@ -196,31 +196,10 @@ pub async fn record_valuation(
 ) -> Result<Recorded, EdgeError> {
     let cfg = config(env)?;
     let db = env.d1(DB).platform()?;
-    let (canonical, version, watch_ids) = match pending_valuation(&db, character, summary, previous).await? {
-        Pending::Done(recorded) => return Ok(recorded),
-        Pending::Write {
-            canonical,
-            version,
-            watch_ids,
-        } => (canonical, version, watch_ids),
-    };
-    let event_ids = new_event_ids(watch_ids.len())?;
-    let write = sql::ValuationWrite {
-        character,
-        canonical: &canonical,
-        version,
-        previous,
-        watch_ids: &watch_ids,
-        event_ids: &event_ids,
-        now_ms: now_ms(),
-        max_payload_bytes: cfg.max_payload_bytes,
-    };
-    write_valuation(&db, &write).await
-}
-
-/// `n` fresh event ids.
-pub fn new_event_ids(n: usize) -> Result<Vec<String>, EdgeError> {
-    (0..n).map(|_| outbox::new_event_id()).collect()
+    match pending_valuation(&db, character, summary, previous, cfg.max_payload_bytes).await? {
+        Pending::Done(recorded) => Ok(recorded),
+        Pending::Write(write) => write_valuation(&db, &write).await,
+    }
 }
 
 /// Write one recorded valuation's batch ([`sql::ValuationWrite`]: its event ids and time are given).

@@ -1,7 +1,7 @@
 //! The test-only admin routes, compiled only with the `test-hooks` feature.
 use crate::error::Platform;
 use pve_edge::sql::outbox::insert_event;
-use pve_edge::sql::watches::{insert_watch, ValuationWrite};
+use pve_edge::sql::watches::insert_watch;
 use serde::Deserialize;
 use worker::{Context, Env, Method, Request, Response};
 
@@ -152,29 +152,20 @@ async fn valuation_change(env: &Env, req: ValuationChange) -> Result<Response, E
     let cfg = watches::config(env)?;
     let db = env.d1(DB).platform()?;
     let previous = watches::latest_snapshot(&db, &character).await?;
-    let (canonical, version, watch_ids) =
-        match watches::pending_valuation(&db, &character, &req.summary, previous.as_ref()).await? {
-            watches::Pending::Done(recorded) => return json(&recorded, 200),
-            watches::Pending::Write {
-                canonical,
-                version,
-                watch_ids,
-            } => (canonical, version, watch_ids),
-        };
-    let mut event_ids = watches::new_event_ids(watch_ids.len())?;
-    if let Some(id) = &req.collide_with_event_id {
-        event_ids[0] = id.clone();
-    }
-    let write = ValuationWrite {
-        character: &character,
-        canonical: &canonical,
-        version,
-        previous: previous.as_ref(),
-        watch_ids: &watch_ids,
-        event_ids: &event_ids,
-        now_ms: now_ms(),
-        max_payload_bytes: cfg.max_payload_bytes,
+    let pending = watches::pending_valuation(
+        &db,
+        &character,
+        &req.summary,
+        previous.as_ref(),
+        cfg.max_payload_bytes,
+    );
+    let mut write = match pending.await? {
+        watches::Pending::Done(recorded) => return json(&recorded, 200),
+        watches::Pending::Write(write) => write,
     };
+    if let Some(id) = &req.collide_with_event_id {
+        write.event_ids[0] = id.clone();
+    }
     match watches::write_valuation(&db, &write).await {
         Ok(r) => json(&r, 200),
         Err(e) if req.collide_with_event_id.is_some() => json(

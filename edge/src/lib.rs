@@ -29,6 +29,8 @@ pub mod routes;
 pub mod single_flight;
 pub mod sql;
 pub mod task;
+#[cfg(any(test, feature = "test-hooks"))]
+pub mod test_hooks;
 pub mod time;
 pub mod upstream;
 pub mod validate;

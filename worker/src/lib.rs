@@ -84,11 +84,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         response.headers_mut().set("cache-status", &cache_status)?;
     }
     task.finish(outcome, Some(status));
-    ctx.wait_until(async move {
-        if let Err(e) = metrics_store::flush(&env, false).await {
-            worker::console_error!("{}", serde_json::json!({"domain": "metrics", "task": "flush", "outcome": "error", "error_detail": e.to_string()}));
-        }
-    });
+    ctx.wait_until(async move { metrics_store::flush_or_log(&env, false).await });
     Ok(response)
 }
 

@@ -94,6 +94,17 @@ pub async fn flush(env: &Env, force: bool) -> Result<()> {
     }
 }
 
+/// [`flush`] from work that has no task of its own to record a failure on (after the response, in a
+/// Durable Object's load): a failure is its own log line, and the deltas wait for the next flush.
+pub async fn flush_or_log(env: &Env, force: bool) {
+    if let Err(e) = flush(env, force).await {
+        worker::console_error!(
+            "{}",
+            serde_json::json!({"domain": "metrics", "task": "flush", "outcome": "error", "error_detail": e.to_string()})
+        );
+    }
+}
+
 async fn send(env: &Env, deltas: &Snapshot) -> Result<()> {
     let body = Some(serde_json::to_string(deltas)?);
     let req = durable::request(Method::Post, "https://metrics/ingest", body, None)?;

@@ -282,14 +282,17 @@ impl SingleFlight {
         let (flights, leader_request_id) = (self.flights.clone(), request_id.to_owned());
         let load = async move {
             let _guard = guard;
-            let result = lead(&env, &cfg, &resource, min_fetched_at, generation, &leader_request_id).await;
+            let result = lead(
+                &env,
+                &cfg,
+                &resource,
+                min_fetched_at,
+                generation,
+                &leader_request_id,
+            )
+            .await;
             // This object may live in an isolate that no Worker request flushes: flush what the load counted.
-            if let Err(e) = crate::metrics_store::flush(&env, true).await {
-                worker::console_error!(
-                    "{}",
-                    serde_json::json!({"domain": "metrics", "task": "flush", "outcome": "error", "error_detail": e.to_string()})
-                );
-            }
+            crate::metrics_store::flush_or_log(&env, true).await;
             if let Ok(entry) = &result {
                 flights.borrow_mut().remember(&resource.key(), entry.clone());
             }

@@ -213,12 +213,7 @@ pub async fn run_after_write(env: &Env) {
         record_report(&task, report);
     }
     task.finish_result(&result, None);
-    if let Err(e) = crate::metrics_store::flush(env, false).await {
-        console_error!(
-            "{}",
-            serde_json::json!({"domain": "metrics", "task": "flush", "outcome": "error", "error_detail": e.to_string()})
-        );
-    }
+    crate::metrics_store::flush_or_log(env, false).await;
 }
 
 pub fn record_report(task: &crate::context::TaskContext, report: &RunReport) {

@@ -16,6 +16,8 @@
 //! Generations are not small counters but `max(previous + 1, now_ms)`: if the authority's record is ever
 //! lost (0 again), the next purge still lands above every stamp handed out before.
 
+use crate::cache::{valuation_prefix, Entry, Kind, Resource};
+
 /// An isolate's knowledge of one character's generation: the value and when it was read (epoch ms).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct View {
@@ -95,6 +97,40 @@ pub fn after_asking(known: Option<View>, answer: Option<u64>) -> u64 {
     answer.map_or(known, |g| g.max(known))
 }
 
+/// What a purge of a name removes: its ocid entry and — when a cached copy knows the ocid — its
+/// equipment entry and every derived valuation of that ocid (by key prefix).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Targets {
+    pub ocid: Option<String>,
+    /// The keys to delete from KV and drop from L1, the ocid's first.
+    pub keys: Vec<String>,
+    /// The prefix of the derived valuations' keys, listed in KV and dropped from L1.
+    pub derived_prefix: Option<String>,
+}
+
+impl Targets {
+    /// `cached` is a copy of the name's ocid entry, from L1 or KV, whatever its stamp: a `found` one names
+    /// the ocid (a `not_found` one, or an unreadable body, names none).
+    pub fn of(name: &str, cached: Option<&Entry>) -> Targets {
+        let ocid = cached
+            .filter(|e| e.meta.kind == Kind::Found)
+            .and_then(|e| String::from_utf8(e.body.clone()).ok());
+        let mut keys = vec![Resource::Ocid {
+            name: name.to_owned(),
+        }
+        .key()];
+        keys.extend(
+            ocid.iter()
+                .map(|ocid| Resource::Equipment { ocid: ocid.clone() }.key()),
+        );
+        Targets {
+            derived_prefix: ocid.as_deref().map(valuation_prefix),
+            keys,
+            ocid,
+        }
+    }
+}
+
 /// What a purge did (`POST /v1/admin/characters/{name}/purge`'s answer).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Purged {
@@ -116,6 +152,27 @@ mod tests {
     use proptest::prelude::*;
 
     const CHECK: u64 = 1_000;
+
+    #[test]
+    fn a_purge_targets_the_ocid_and_what_a_found_copy_names() {
+        let found = Entry::found(b"ocid1".to_vec(), 1, 2, 3);
+        let t = Targets::of("a", Some(&found));
+        assert_eq!(t.ocid.as_deref(), Some("ocid1"));
+        assert_eq!(
+            t.keys,
+            [
+                Resource::Ocid { name: "a".into() }.key(),
+                Resource::Equipment { ocid: "ocid1".into() }.key()
+            ]
+        );
+        assert_eq!(t.derived_prefix, Some(valuation_prefix("ocid1")));
+        let mut not_found = Entry::found(b"ocid1".to_vec(), 1, 2, 3);
+        not_found.meta.kind = Kind::NotFound;
+        for cached in [None, Some(&not_found)] {
+            let t = Targets::of("a", cached);
+            assert_eq!((t.ocid, t.keys.len(), t.derived_prefix), (None, 1, None));
+        }
+    }
 
     #[test]
     fn views_are_bounded_and_learn_never_goes_back() {

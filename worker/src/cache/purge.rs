@@ -23,9 +23,9 @@ use crate::config::Config;
 use crate::context::{now_ms, TaskContext};
 use crate::error::{EdgeError, Platform};
 use crate::single_flight;
-use pve_edge::cache::{valuation_prefix, Kind, Resource};
+use pve_edge::cache::Resource;
 pub use pve_edge::purge::Purged;
-use pve_edge::purge::{self as rule, Views};
+use pve_edge::purge::{self as rule, Targets, Views};
 use std::cell::RefCell;
 use worker::Env;
 
@@ -80,17 +80,12 @@ pub async fn purge(env: &Env, cfg: &Config, task: &TaskContext, name: &str) -> R
         Some(entry) => Some(entry),
         None => kv::read(env, &ocid_key).await?.map(std::rc::Rc::new),
     };
-    let ocid = cached
-        .filter(|e| e.meta.kind == Kind::Found)
-        .and_then(|e| String::from_utf8(e.body.clone()).ok());
+    let targets = Targets::of(name, cached.as_deref());
 
     // 1. L2.
     let kv = env.kv(CACHE_KV).platform()?;
-    let mut keys = vec![ocid_key.clone()];
-    let mut derived_prefix = None;
-    if let Some(ocid) = &ocid {
-        keys.push(Resource::Equipment { ocid: ocid.clone() }.key());
-        let prefix = valuation_prefix(ocid);
+    let mut keys = targets.keys.clone();
+    if let Some(prefix) = &targets.derived_prefix {
         let mut cursor: Option<String> = None;
         loop {
             let mut list = kv.list().prefix(prefix.clone());
@@ -104,7 +99,6 @@ pub async fn purge(env: &Env, cfg: &Config, task: &TaskContext, name: &str) -> R
                 None => break,
             }
         }
-        derived_prefix = Some(prefix);
     }
     for key in &keys {
         kv.delete(key).await.platform()?;
@@ -112,13 +106,13 @@ pub async fn purge(env: &Env, cfg: &Config, task: &TaskContext, name: &str) -> R
 
     // 2. L1.
     let mut l1_dropped = 0;
-    for key in keys.iter().take(2) {
+    for key in &targets.keys {
         if l1::get(cfg, key, now_ms()).is_some() {
             l1_dropped += 1;
         }
         l1::remove(cfg, key);
     }
-    if let Some(prefix) = &derived_prefix {
+    if let Some(prefix) = &targets.derived_prefix {
         l1_dropped += l1::remove_prefix(cfg, prefix);
     }
 
@@ -131,7 +125,7 @@ pub async fn purge(env: &Env, cfg: &Config, task: &TaskContext, name: &str) -> R
     task.record("kv_deleted", keys.len());
     Ok(Purged {
         character_name: name.to_owned(),
-        ocid,
+        ocid: targets.ocid,
         generation: answer.generation,
         previous_generation: answer.previous,
         kv_deleted: keys,

@@ -137,6 +137,23 @@ pub async fn lookup(
             }
             .ok_or_else(|| EdgeError::internal(format!("the tier decision named an empty {tier:?}")))
         };
+        if let Some(answer) = step.answer() {
+            let entry = pick(answer.tier)?;
+            if answer.keep_in_l1 {
+                l1::put(cfg, &key, entry.clone(), now_ms());
+            }
+            match (step, &load_error) {
+                (Step::ServeStaleAndRevalidate(_, want), _) => {
+                    revalidate_in_background(env, ctx, cfg, resource, want, character)
+                }
+                (Step::ServeStaleOnError(_), Some(e)) => task.record("stale_because", e.code()),
+                _ => {}
+            }
+            return Ok(Served {
+                entry,
+                how: answer.how,
+            });
+        }
         match step {
             Step::ReadGeneration => generation = Some(purge::generation(env, cfg, task, character).await),
             Step::ReadL2 => {
@@ -147,26 +164,6 @@ pub async fn lookup(
                         task.record("kv_read_error", e.to_string());
                         None
                     }
-                });
-            }
-            Step::Serve(tier) | Step::Negative(tier) => {
-                let entry = pick(tier)?;
-                let how = match tier {
-                    Tier::L1 => How::L1,
-                    Tier::L2 => {
-                        l1::put(cfg, &key, entry.clone(), now_ms());
-                        How::L2
-                    }
-                };
-                return Ok(Served { entry, how });
-            }
-            Step::ServeStaleAndRevalidate(tier, want) => {
-                let entry = pick(tier)?;
-                l1::put(cfg, &key, entry.clone(), now_ms());
-                revalidate_in_background(env, ctx, cfg, resource, want, character);
-                return Ok(Served {
-                    entry,
-                    how: How::StaleRevalidating,
                 });
             }
             Step::Load(want) => {
@@ -187,21 +184,18 @@ pub async fn lookup(
                     Err(e) => load_error = Some(e),
                 }
             }
-            Step::ServeStaleOnError(tier) => {
-                let entry = pick(tier)?;
-                if let Some(e) = &load_error {
-                    task.record("stale_because", e.code());
-                }
-                return Ok(Served {
-                    entry,
-                    how: How::StaleOnError,
-                });
-            }
             Step::Refuse => {
                 return Err(match load_error {
                     Some(e) => e.into(),
                     None => EdgeError::internal("the tier decision refused without a load error"),
                 })
+            }
+            // Answered above (`Step::answer`).
+            Step::Serve(_)
+            | Step::Negative(_)
+            | Step::ServeStaleAndRevalidate(..)
+            | Step::ServeStaleOnError(_) => {
+                return Err(EdgeError::internal("an answering step was not answered"))
             }
         }
     }

@@ -3,6 +3,7 @@
 //! between our own Worker and Durable Object, i.e. a bug or a version skew), never a guess.
 use crate::cache::{Entry, Meta, Resource};
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
@@ -431,9 +432,57 @@ impl<L: Clone> Flights<L> {
     }
 }
 
+/// Ends its flight in the map when the load ends, however it ends ([`Flights::ended`]): the Worker moves
+/// it into the load.
+pub struct FlightGuard<L: Clone> {
+    flights: Rc<RefCell<Flights<L>>>,
+    key: String,
+    id: u64,
+}
+
+impl<L: Clone> FlightGuard<L> {
+    /// A new flight for `key`: its id (for [`Flights::lead`]) is [`FlightGuard::id`].
+    pub fn start(flights: &Rc<RefCell<Flights<L>>>, key: &str) -> FlightGuard<L> {
+        let id = flights.borrow_mut().next_id();
+        FlightGuard {
+            flights: flights.clone(),
+            key: key.to_owned(),
+            id,
+        }
+    }
+
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+impl<L: Clone> Drop for FlightGuard<L> {
+    fn drop(&mut self) {
+        self.flights.borrow_mut().ended(&self.key, self.id);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_flight_guard_ends_its_flight_and_only_its_own() {
+        let flights = Rc::new(RefCell::new(Flights::<u32>::default()));
+        let first = FlightGuard::start(&flights, "k");
+        flights.borrow_mut().lead("k", first.id(), 0, 1);
+        // A purge: a newer flight replaces the first under the same key.
+        let second = FlightGuard::start(&flights, "k");
+        flights.borrow_mut().lead("k", second.id(), 5, 2);
+        drop(first);
+        assert_eq!(
+            flights.borrow().in_flight(),
+            1,
+            "a replaced load never removes its successor"
+        );
+        drop(second);
+        assert_eq!(flights.borrow().in_flight(), 0);
+    }
 
     #[test]
     fn a_load_error_ends_its_task_with_its_code_and_detail() {

@@ -32,9 +32,9 @@ use pve_edge::cache::{Entry, Resource};
 use pve_edge::purge::next_generation;
 pub use pve_edge::single_flight::GenerationAnswer;
 use pve_edge::single_flight::{
-    answer_headers, deadline_reached, failed_answer, read_answer, Flights, LoadError, LoadRequest, Loaded,
-    ObjectRoute, Role, Want, DEADLINE_RETRY_AFTER_MS, GENERATION_HEADER, GENERATION_KEY, META_HEADER,
-    ROLE_HEADER,
+    answer_headers, deadline_reached, failed_answer, read_answer, FlightGuard, Flights, LoadError,
+    LoadRequest, Loaded, ObjectRoute, Role, Want, DEADLINE_RETRY_AFTER_MS, GENERATION_HEADER, GENERATION_KEY,
+    META_HEADER, ROLE_HEADER,
 };
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -122,19 +122,6 @@ type SharedLoad = Shared<LocalBoxFuture<'static, std::result::Result<Rc<Entry>, 
 /// The object's in-flight loads and last results; every choice about them is [`Flights`]'s. Borrowed
 /// only between awaits.
 type Memory = Rc<RefCell<Flights<SharedLoad>>>;
-
-/// Removes its flight from the map when the load ends, however it ends.
-struct FlightGuard {
-    flights: Memory,
-    key: String,
-    id: u64,
-}
-
-impl Drop for FlightGuard {
-    fn drop(&mut self) {
-        self.flights.borrow_mut().ended(&self.key, self.id);
-    }
-}
 
 #[durable_object]
 pub struct SingleFlight {
@@ -268,12 +255,8 @@ impl SingleFlight {
         if let Some(load) = joinable {
             return (Role::Follower, load);
         }
-        let id = self.flights.borrow_mut().next_id();
-        let guard = FlightGuard {
-            flights: self.flights.clone(),
-            key: key.to_owned(),
-            id,
-        };
+        let guard = FlightGuard::start(&self.flights, key);
+        let id = guard.id();
         let (env, resource, min_fetched_at) = (
             self.env.clone(),
             load_req.resource.clone(),

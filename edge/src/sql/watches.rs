@@ -174,6 +174,19 @@ pub struct WatchRow {
 }
 
 impl WatchRow {
+    /// The watch, for the holder of the token returned at its creation.
+    ///
+    /// # Errors
+    /// `WatchTokenRequired` without a token; `InvalidWatchToken` for another one (compared by hash, in
+    /// constant time).
+    pub fn authorize(self, token: Option<&str>) -> Result<Watch, EdgeError> {
+        let token = token.ok_or(EdgeError::WatchTokenRequired)?;
+        if !crate::watches::token_matches(token, &self.token_hash) {
+            return Err(EdgeError::InvalidWatchToken);
+        }
+        Ok(self.watch())
+    }
+
     /// The watch, without its token hash.
     pub fn watch(self) -> Watch {
         Watch {
@@ -207,9 +220,17 @@ pub fn delete_watch(watch_id: &str, now_ms: u64) -> Vec<Statement> {
     ]
 }
 
-/// The row counts of [`delete_watch`]'s batch that tell what it did.
-pub const DELETE_WATCH_CHANGED: usize = 0;
-pub const DELETE_WATCH_DEAD_LETTERED: usize = 2;
+/// What [`delete_watch`]'s batch did, from its row counts: how many undelivered events it moved to the
+/// dead letters.
+///
+/// # Errors
+/// `WatchNotFound` when the watch was no longer active (deleted meanwhile); `Internal` without counts.
+pub fn deleted(counts: &[Option<usize>]) -> Result<u64, EdgeError> {
+    if super::statement::changes_at(counts, 0)? == 0 {
+        return Err(EdgeError::WatchNotFound);
+    }
+    super::statement::changes_at(counts, 2)
+}
 
 /// The latest snapshot of `character`. Row: [`SnapshotRow`].
 pub fn latest_snapshot(character: &str) -> Statement {
@@ -515,14 +536,35 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_deletion_reports_its_change_and_dead_letters_at_the_named_indexes() {
+    fn a_deletion_reports_its_dead_letters_or_that_the_watch_was_gone() {
         let batch = delete_watch("wch_1", 3);
-        assert!(batch[DELETE_WATCH_CHANGED]
-            .sql
-            .starts_with("UPDATE watches SET status = 'deleted'"));
-        assert!(batch[DELETE_WATCH_DEAD_LETTERED]
-            .sql
-            .starts_with("DELETE FROM outbox"));
+        assert!(batch[0].sql.starts_with("UPDATE watches SET status = 'deleted'"));
+        assert!(batch[2].sql.starts_with("DELETE FROM outbox"));
+        assert_eq!(deleted(&[Some(1), Some(4), Some(4)]).unwrap(), 4);
+        assert_eq!(
+            deleted(&[Some(0), Some(0), Some(0)]).unwrap_err().code(),
+            "watch_not_found"
+        );
+        assert_eq!(deleted(&[Some(1), Some(4), None]).unwrap_err().code(), "internal");
+    }
+
+    #[test]
+    fn a_watch_needs_its_own_token() {
+        let row = WatchRow {
+            id: "wch_1".into(),
+            character: "a".into(),
+            webhook_url: "https://x.example/h".into(),
+            token_hash: token_hash("wtk_1"),
+            created_at: 1,
+            last_checked_at: None,
+            last_check_error: None,
+        };
+        assert_eq!(row.clone().authorize(Some("wtk_1")).unwrap().id, "wch_1");
+        assert_eq!(
+            row.clone().authorize(Some("wtk_2")).unwrap_err().code(),
+            "invalid_watch_token"
+        );
+        assert_eq!(row.authorize(None).unwrap_err().code(), "watch_token_required");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::error::Platform;
 use pve_edge::config::WatchConfig;
 pub use pve_edge::sql::watches::StoredResponse;
 use pve_edge::sql::watches::{self as sql, IdRow, IdempotencyRow, SnapshotRow, WatchRow};
-use pve_edge::sql::{changes_at, Found};
+use pve_edge::sql::Found;
 use pve_edge::valuation::ValuationSummary;
 use pve_edge::watches::{
     request_hash, AfterFailure, Canonical, Deleted, LookupError, NextSnapshot, Recorded, Shown, Snapshot,
@@ -103,11 +103,7 @@ async fn authorized_watch(db: &D1Database, id: &str, token: Option<&str>) -> Res
     let row: WatchRow = d1::first(db, sql::active_watch(id))
         .await?
         .ok_or(EdgeError::WatchNotFound)?;
-    let token = token.ok_or(EdgeError::WatchTokenRequired)?;
-    if !pve_edge::watches::token_matches(token, &row.token_hash) {
-        return Err(EdgeError::InvalidWatchToken);
-    }
-    Ok(row.watch())
+    row.authorize(token)
 }
 
 fn to_value(body: &impl serde::Serialize) -> Result<serde_json::Value, EdgeError> {
@@ -129,11 +125,7 @@ pub async fn delete(env: &Env, id: &str, token: Option<&str>) -> Result<serde_js
     let w = authorized_watch(&db, id, token).await?;
     let now = now_ms();
     let counts = d1::batch(&db, sql::delete_watch(&w.id, now)).await?;
-    if changes_at(&counts, sql::DELETE_WATCH_CHANGED)? == 0 {
-        return Err(EdgeError::WatchNotFound);
-    }
-    let dead_lettered = changes_at(&counts, sql::DELETE_WATCH_DEAD_LETTERED)?;
-    to_value(&Deleted::new(&w.id, now, dead_lettered))
+    to_value(&Deleted::new(&w.id, now, sql::deleted(&counts)?))
 }
 
 /// The latest stored valuation of a character.

@@ -97,6 +97,19 @@ impl Query {
         Ok(Query { preset, refresh })
     }
 
+    /// The lookup mode of a client's request: `refresh=true` skips the cached copy, and a stale one still
+    /// answers if the load fails.
+    pub fn mode(&self, now: u64) -> crate::cache::Mode {
+        if self.refresh {
+            crate::cache::Mode::Refresh {
+                requested_at: now,
+                stale_if_error: true,
+            }
+        } else {
+            crate::cache::Mode::Normal
+        }
+    }
+
     /// The set the valuation route answers: `equipped`, or `preset_N`.
     pub fn set(&self) -> String {
         self.preset
@@ -154,6 +167,44 @@ impl<'a> Character<'a> {
             cache_control: cache_control(how, self.meta, stale_while_revalidate_ms, now),
             age_s: Some(now.saturating_sub(self.meta.fetched_at) / 1000),
         }
+    }
+}
+
+fn to_body(answer: &Answer) -> Result<Vec<u8>, EdgeError> {
+    serde_json::to_vec(answer).map_err(|e| EdgeError::internal(format!("character answer: {e}")))
+}
+
+impl Character<'_> {
+    /// `GET …/equipment`'s body: the envelope and the cached equipment (`body`), passed through as is.
+    ///
+    /// # Errors
+    /// `Internal` when the cached equipment is not JSON (we cached it).
+    pub fn equipment_body(&self, body: &[u8]) -> Result<Vec<u8>, EdgeError> {
+        let equipment = std::str::from_utf8(body)
+            .ok()
+            .and_then(|b| serde_json::from_str::<&RawValue>(b).ok())
+            .ok_or_else(|| EdgeError::internal("cached equipment is not JSON"))?;
+        to_body(&Answer {
+            equipment: Some(equipment),
+            ..self.answer(None)
+        })
+    }
+
+    /// `GET …/valuation`'s body: the envelope with the preset asked for, and the cached `{set, valuation}`
+    /// ([`valued`]) passed through as is.
+    ///
+    /// # Errors
+    /// `Internal` when the cached valuation is not `{set, valuation}` (we cached it).
+    pub fn valuation_body(&self, preset: Option<u8>, cached: &[u8]) -> Result<Vec<u8>, EdgeError> {
+        let cached = std::str::from_utf8(cached)
+            .ok()
+            .and_then(|b| serde_json::from_str::<Valued>(b).ok())
+            .ok_or_else(|| EdgeError::internal("cached valuation is not {set, valuation}"))?;
+        to_body(&Answer {
+            set: Some(cached.set),
+            valuation: Some(cached.valuation),
+            ..self.answer(Some(preset))
+        })
     }
 }
 
@@ -220,6 +271,47 @@ mod tests {
             .set(),
             "preset_3"
         );
+    }
+
+    #[test]
+    fn the_bodies_pass_cached_json_through_and_refuse_what_is_not() {
+        let meta = crate::cache::Entry::found(b"{}".to_vec(), 10_000, 60_000, 120_000).meta;
+        let c = Character {
+            name: "a",
+            ocid: "o",
+            meta: &meta,
+            engine_version: "e",
+            data_version: "d",
+        };
+        let body = c.equipment_body(br#"{"item_equipment": [ 1.50 ]}"#).unwrap();
+        let text = String::from_utf8(body).unwrap();
+        assert!(
+            text.ends_with(r#""equipment":{"item_equipment": [ 1.50 ]}}"#),
+            "{text}"
+        );
+        assert_eq!(c.equipment_body(b"not json").unwrap_err().code(), "internal");
+        let v: serde_json::Value = serde_json::from_slice(
+            &c.valuation_body(Some(2), br#"{"set":{"set":"preset_2"},"valuation":{"x":1}}"#)
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            (v["preset"].clone(), v["set"]["set"].clone()),
+            (serde_json::json!(2), serde_json::json!("preset_2"))
+        );
+        assert_eq!(c.valuation_body(None, b"{}").unwrap_err().code(), "internal");
+        assert_eq!(
+            Query {
+                preset: None,
+                refresh: true
+            }
+            .mode(5),
+            crate::cache::Mode::Refresh {
+                requested_at: 5,
+                stale_if_error: true
+            }
+        );
+        assert_eq!(Query::default().mode(5), crate::cache::Mode::Normal);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! The name is validated before any lookup; then name → ocid and ocid → equipment go through the cache
 //! tiers ([`crate::cache::lookup`]); the valuation is keyed by (ocid, equipment content hash, engine
 //! version, preset), so it is recomputed only when the equipment or the engine changes.
-use crate::cache::{self, Entry, How, Mode};
+use crate::cache::{self, Entry, How};
 use crate::characters::{lookup, valued, Character};
 use crate::config::Config;
 use crate::context::{new_request_id, now_ms, Outcome, TaskContext};
@@ -13,8 +13,7 @@ use crate::inbound;
 use crate::routes::cached_json;
 use crate::watches::Noticed;
 use pve_api::ENGINE_VERSION;
-use pve_edge::character::{self, Answer, Query, Valued, EQUIPMENT_PARAMS, VALUATION_PARAMS};
-use serde_json::value::RawValue;
+use pve_edge::character::{self, Query, EQUIPMENT_PARAMS, VALUATION_PARAMS};
 use std::rc::Rc;
 use worker::{Context, Env, Request, Response};
 
@@ -33,16 +32,10 @@ async fn character(
     let cfg = crate::config::get(env)?;
     let now = now_ms();
     let deadline = now + cfg.request_deadline_ms;
-    let mode = if query.refresh {
+    if query.refresh {
         inbound::check_refresh(env, &cfg, &inbound::client_key(req)).await?;
-        Mode::Refresh {
-            requested_at: now,
-            stale_if_error: true,
-        }
-    } else {
-        Mode::Normal
-    };
-    let c = lookup(env, ctx, &cfg, task, name, mode, deadline).await?;
+    }
+    let c = lookup(env, ctx, &cfg, task, name, query.mode(now), deadline).await?;
     Ok((c, query, cfg))
 }
 
@@ -57,16 +50,9 @@ pub async fn equipment(
 ) -> Result<Response, EdgeError> {
     let (c, _, cfg) = character(req, env, ctx, task, raw_name, &EQUIPMENT_PARAMS).await?;
     let meta = &c.equipment.entry.meta;
-    let equipment = std::str::from_utf8(&c.equipment.entry.body)
-        .ok()
-        .and_then(|b| serde_json::from_str::<&RawValue>(b).ok())
-        .ok_or_else(|| EdgeError::internal("cached equipment is not JSON"))?;
     let data_version = cache::data_version()?;
     let copy = shown(&c, &data_version);
-    let body = body(Answer {
-        equipment: Some(equipment),
-        ..copy.answer(None)
-    })?;
+    let body = copy.equipment_body(&c.equipment.entry.body)?;
     let headers = copy.headers(c.equipment.how, None, cfg.stale_while_revalidate_ms, now_ms());
     cache::answered(task, c.equipment.how, Some(meta));
     task.record("equipment_hash", meta.hash.clone());
@@ -89,17 +75,9 @@ pub async fn valuation(
         notice_in_background(env, ctx, &c.name, c.equipment.entry.clone());
     }
     let how = c.equipment.how.worst(valued.how);
-    let cached = std::str::from_utf8(&valued.entry.body)
-        .ok()
-        .and_then(|b| serde_json::from_str::<Valued>(b).ok())
-        .ok_or_else(|| EdgeError::internal("cached valuation is not {set, valuation}"))?;
     let data_version = cache::data_version()?;
     let copy = shown(&c, &data_version);
-    let body = body(Answer {
-        set: Some(cached.set),
-        valuation: Some(cached.valuation),
-        ..copy.answer(Some(query.preset))
-    })?;
+    let body = copy.valuation_body(query.preset, &valued.entry.body)?;
     let extra = Some(valued.entry.meta.hash.as_str());
     let headers = copy.headers(how, extra, cfg.stale_while_revalidate_ms, now_ms());
     cache::answered(task, how, Some(&c.equipment.entry.meta));
@@ -141,8 +119,4 @@ fn shown<'a>(c: &'a Character, data_version: &'a str) -> character::Character<'a
         engine_version: ENGINE_VERSION,
         data_version,
     }
-}
-
-fn body(answer: Answer) -> Result<Vec<u8>, EdgeError> {
-    serde_json::to_vec(&answer).map_err(|e| EdgeError::internal(format!("character answer: {e}")))
 }

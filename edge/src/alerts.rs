@@ -302,6 +302,24 @@ pub enum Raised {
     Logged,
 }
 
+impl Raised {
+    /// The raise's log line and its level: a CRITICAL alert sent or counted is an error, any other sent
+    /// or counted a warning, an INFO alert (only logged) plain information.
+    pub fn log_line(&self, alert: &Alert) -> (crate::task::Level, String) {
+        use crate::task::Level;
+        let level = match (alert.severity(), self) {
+            (_, Raised::Logged) => Level::Info,
+            (Severity::Critical, _) => Level::Error,
+            _ => Level::Warn,
+        };
+        let line = serde_json::json!({
+            "domain": "alerts", "task": "raise", "alert_key": alert.key(),
+            "severity": alert.severity().as_str(), "what_happened": alert.what_happened(),
+        });
+        (level, line.to_string())
+    }
+}
+
 /// What a resolve did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
@@ -576,6 +594,27 @@ pub fn clip(s: &str, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_raise_logs_at_its_severitys_level() {
+        use crate::task::Level;
+        let sent = Raised::Enqueued {
+            event_id: "evt_1".into(),
+            page_event_id: None,
+        };
+        let critical = Alert::new(AlertKind::ContentHashMismatch, "x");
+        let warning = Alert::new(AlertKind::OutboxBacklog, "y");
+        let info = Alert::new(AlertKind::WatchSweepDegraded, "z");
+        assert_eq!(sent.log_line(&critical).0, Level::Error);
+        assert_eq!(
+            Raised::Counted { count_in_window: 2 }.log_line(&warning).0,
+            Level::Warn
+        );
+        assert_eq!(Raised::Logged.log_line(&info).0, Level::Info);
+        let line: serde_json::Value = serde_json::from_str(&sent.log_line(&critical).1).unwrap();
+        assert_eq!(line["alert_key"], "outbox.content_hash_mismatch");
+        assert_eq!(line["severity"], "CRITICAL");
+    }
     use proptest::prelude::*;
 
     const W: u64 = 900_000;

@@ -80,9 +80,46 @@ pub fn ct_eq(given: &[u8], expected: &[u8]) -> bool {
     a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The caching headers of a JSON answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheHeaders {
+    /// A strong validator, quoted (`"…"`).
+    pub etag: String,
+    /// RFC 9211 `Cache-Status`.
+    pub cache_status: String,
+    pub cache_control: String,
+    /// Seconds since the data was fetched from the origin, when that is meaningful.
+    pub age_s: Option<u64>,
+}
+
+impl CacheHeaders {
+    /// An engine answer's: a strong ETag from the first 32 hex digits of its content hash, and a day of
+    /// public caching (an answer depends only on the request and the engine version, which its cache key
+    /// carries); no `Age`.
+    pub fn engine(content_hash: &str, cache_status: String) -> CacheHeaders {
+        CacheHeaders {
+            etag: format!("\"{}\"", content_hash.get(..32).unwrap_or(content_hash)),
+            cache_status,
+            cache_control: "public, max-age=86400".to_owned(),
+            age_s: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn engine_answers_carry_a_32_digit_etag_and_a_day_of_caching() {
+        let hash = "0123456789abcdef".repeat(4);
+        let h = CacheHeaders::engine(&hash, "pve; hit".into());
+        assert_eq!(h.etag, "\"0123456789abcdef0123456789abcdef\"");
+        assert_eq!(h.cache_control, "public, max-age=86400");
+        assert_eq!(h.age_s, None);
+        // A short hash (never written so) is used whole rather than panicking.
+        assert_eq!(CacheHeaders::engine("ab", String::new()).etag, "\"ab\"");
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -71,7 +71,7 @@ pub struct BreakerPolicy {
     pub probe_ms: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Breaker {
     Closed {
@@ -238,14 +238,14 @@ pub fn refresh_policy(cfg: &crate::config::Config, client: &str) -> (String, Acq
 
 /// The `RateLimiter` object's answer to `/report`: the breaker after the report, and whether this
 /// report opened it (the caller raises the alert).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Reported {
     pub breaker: Breaker,
     pub opened: bool,
 }
 
 /// The `RateLimiter` object's answer to `/state`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct StateView {
     /// [`CircuitState::gauge_value`].
     pub circuit: u8,
@@ -435,6 +435,20 @@ mod tests {
         assert_eq!(client_rate(&cfg).burst, cfg.client_burst);
         assert_eq!(upstream_policy(&cfg).breaker, Some(upstream_breaker(&cfg)));
         assert_eq!(upstream_breaker(&cfg).probe_ms, cfg.upstream_timeout_ms + 1_000);
+    }
+
+    /// The object's answers to `/report` and `/state` read back as the Worker reads them.
+    #[test]
+    fn the_objects_answers_round_trip() {
+        let reported = Reported {
+            breaker: Breaker::Open { until: 9 },
+            opened: true,
+        };
+        let back: Reported = serde_json::from_str(&serde_json::to_string(&reported).unwrap()).unwrap();
+        assert_eq!(back, reported);
+        let view = Limiter::default().view(5);
+        let back: StateView = serde_json::from_str(&serde_json::to_string(&view).unwrap()).unwrap();
+        assert_eq!(back, view);
     }
 
     #[test]

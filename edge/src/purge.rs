@@ -16,6 +16,8 @@
 //! Generations are not small counters but `max(previous + 1, now_ms)`: if the authority's record is ever
 //! lost (0 again), the next purge still lands above every stamp handed out before.
 
+use crate::cache::{valuation_prefix, Entry, Kind, Resource};
+
 /// An isolate's knowledge of one character's generation: the value and when it was read (epoch ms).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct View {
@@ -57,12 +59,141 @@ pub fn learn(view: Option<View>, seen: u64, now_ms: u64) -> View {
     }
 }
 
+/// An isolate's views, by character. At most `max` are kept; when full, the map is cleared (a
+/// forgotten view is asked again: safe, one more call).
+#[derive(Debug, Clone, Default)]
+pub struct Views {
+    views: std::collections::HashMap<String, View>,
+    max: usize,
+}
+
+impl Views {
+    pub fn new(max: usize) -> Views {
+        Views {
+            views: std::collections::HashMap::new(),
+            max,
+        }
+    }
+
+    pub fn get(&self, character: &str) -> Option<View> {
+        self.views.get(character).copied()
+    }
+
+    /// Record that `character`'s generation was `generation` at `now_ms` ([`learn`]).
+    pub fn learn(&mut self, character: &str, generation: u64, now_ms: u64) {
+        if self.views.len() >= self.max && !self.views.contains_key(character) {
+            self.views.clear();
+        }
+        let learnt = learn(self.get(character), generation, now_ms);
+        self.views.insert(character.to_owned(), learnt);
+    }
+}
+
+/// The generation a read uses after asking the authority: its `answer`, never below the `known` view;
+/// when the authority could not be asked (`None`), the known view's, or 0 — an outage of the authority
+/// lengthens a purge's bound, it does not fail reads.
+pub fn after_asking(known: Option<View>, answer: Option<u64>) -> u64 {
+    let known = known.map_or(0, |v| v.generation);
+    answer.map_or(known, |g| g.max(known))
+}
+
+/// What a purge of a name removes: its ocid entry and — when a cached copy knows the ocid — its
+/// equipment entry and every derived valuation of that ocid (by key prefix).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Targets {
+    pub ocid: Option<String>,
+    /// The keys to delete from KV and drop from L1, the ocid's first.
+    pub keys: Vec<String>,
+    /// The prefix of the derived valuations' keys, listed in KV and dropped from L1.
+    pub derived_prefix: Option<String>,
+}
+
+impl Targets {
+    /// `cached` is a copy of the name's ocid entry, from L1 or KV, whatever its stamp: a `found` one names
+    /// the ocid (a `not_found` one, or an unreadable body, names none).
+    pub fn of(name: &str, cached: Option<&Entry>) -> Targets {
+        let ocid = cached
+            .filter(|e| e.meta.kind == Kind::Found)
+            .and_then(|e| String::from_utf8(e.body.clone()).ok());
+        let mut keys = vec![Resource::Ocid {
+            name: name.to_owned(),
+        }
+        .key()];
+        keys.extend(
+            ocid.iter()
+                .map(|ocid| Resource::Equipment { ocid: ocid.clone() }.key()),
+        );
+        Targets {
+            derived_prefix: ocid.as_deref().map(valuation_prefix),
+            keys,
+            ocid,
+        }
+    }
+}
+
+/// What a purge did (`POST /v1/admin/characters/{name}/purge`'s answer).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Purged {
+    pub character_name: String,
+    /// The ocid, when a cached copy knew it (else only the ocid entry is deleted; equipment copies under
+    /// an unknown ocid are made stale by the generation alone).
+    pub ocid: Option<String>,
+    pub generation: u64,
+    pub previous_generation: u64,
+    /// KV keys deleted (each existed or not: KV deletes are idempotent).
+    pub kv_deleted: Vec<String>,
+    /// Entries dropped from this isolate's L1.
+    pub l1_dropped: usize,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
 
     const CHECK: u64 = 1_000;
+
+    #[test]
+    fn a_purge_targets_the_ocid_and_what_a_found_copy_names() {
+        let found = Entry::found(b"ocid1".to_vec(), 1, 2, 3);
+        let t = Targets::of("a", Some(&found));
+        assert_eq!(t.ocid.as_deref(), Some("ocid1"));
+        assert_eq!(
+            t.keys,
+            [
+                Resource::Ocid { name: "a".into() }.key(),
+                Resource::Equipment { ocid: "ocid1".into() }.key()
+            ]
+        );
+        assert_eq!(t.derived_prefix, Some(valuation_prefix("ocid1")));
+        let mut not_found = Entry::found(b"ocid1".to_vec(), 1, 2, 3);
+        not_found.meta.kind = Kind::NotFound;
+        for cached in [None, Some(&not_found)] {
+            let t = Targets::of("a", cached);
+            assert_eq!((t.ocid, t.keys.len(), t.derived_prefix), (None, 1, None));
+        }
+    }
+
+    #[test]
+    fn views_are_bounded_and_learn_never_goes_back() {
+        let mut views = Views::new(2);
+        views.learn("a", 5, 10);
+        views.learn("a", 3, 20);
+        assert_eq!(views.get("a"), view(5, 20));
+        views.learn("b", 1, 1);
+        // Full: a new character clears the map first.
+        views.learn("c", 2, 2);
+        assert_eq!((views.get("a"), views.get("c")), (None, view(2, 2)));
+    }
+
+    #[test]
+    fn after_asking_takes_the_answer_never_below_the_view_and_the_view_when_unanswered() {
+        assert_eq!(after_asking(view(5, 0), Some(9)), 9);
+        assert_eq!(after_asking(view(5, 0), Some(3)), 5);
+        assert_eq!(after_asking(view(5, 0), None), 5);
+        assert_eq!(after_asking(None, None), 0);
+        assert_eq!(after_asking(None, Some(4)), 4);
+    }
 
     fn view(generation: u64, checked_at_ms: u64) -> Option<View> {
         Some(View {

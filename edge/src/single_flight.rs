@@ -1,8 +1,9 @@
 //! How a request got its entry from single-flight, as a closed set: the Durable Object names its role in
 //! a response header, and an unknown or missing header is an explicit [`RoleError`] (a protocol mismatch
 //! between our own Worker and Durable Object, i.e. a bug or a version skew), never a guess.
-use crate::cache::Entry;
+use crate::cache::{Entry, Meta, Resource};
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
@@ -124,6 +125,16 @@ impl LoadError {
     }
 }
 
+impl LoadError {
+    /// The outcome of a task that ended with this error (its code, and its detail for the log).
+    pub fn outcome(&self) -> crate::task::Outcome<'static> {
+        crate::task::Outcome::Error {
+            code: self.code(),
+            detail: self.detail().to_owned(),
+        }
+    }
+}
+
 impl From<RoleError> for LoadError {
     fn from(e: RoleError) -> Self {
         LoadError::internal(e.to_string())
@@ -195,6 +206,143 @@ pub fn parse_generation(value: Option<&str>) -> Result<Option<u64>, LoadError> {
                 .map_err(|_| LoadError::internal(format!("bug: single flight answered generation {g:?}")))
         })
         .transpose()
+}
+
+/// The header with the answered entry's [`Meta`] (JSON).
+pub const META_HEADER: &str = "x-entry-meta";
+/// The header with the character's purge generation, when the answering object is its authority.
+pub const GENERATION_HEADER: &str = "x-purge-generation";
+/// The durable storage key of the purge generation (in a name's ocid object).
+pub const GENERATION_KEY: &str = "purge_generation";
+/// A waiter that gives up on the deadline: the load is still running, so the answer comes soon.
+pub const DEADLINE_RETRY_AFTER_MS: u64 = 1_000;
+
+/// The object's routes (`https://single-flight/…`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectRoute {
+    Ping,
+    /// `POST`: a [`LoadRequest`].
+    Load,
+    /// `GET`: the purge generation ([`GenerationAnswer`]).
+    Generation,
+    /// `POST`: raise the purge generation ([`GenerationAnswer`] with the previous one).
+    Purge,
+}
+
+impl ObjectRoute {
+    const ALL: [ObjectRoute; 4] = [
+        ObjectRoute::Ping,
+        ObjectRoute::Load,
+        ObjectRoute::Generation,
+        ObjectRoute::Purge,
+    ];
+
+    pub fn path(self) -> &'static str {
+        match self {
+            ObjectRoute::Ping => "/ping",
+            ObjectRoute::Load => "/load",
+            ObjectRoute::Generation => "/generation",
+            ObjectRoute::Purge => "/purge",
+        }
+    }
+
+    /// The URL a stub is called with.
+    pub fn url(self) -> String {
+        format!("https://single-flight{}", self.path())
+    }
+
+    pub fn parse(path: &str) -> Option<ObjectRoute> {
+        ObjectRoute::ALL.into_iter().find(|r| r.path() == path)
+    }
+}
+
+/// What the Worker asks the object (`POST /load`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadRequest {
+    pub resource: Resource,
+    pub min_fetched_at: u64,
+    #[serde(default)]
+    pub min_generation: u64,
+    /// The waiter gives up at this instant (epoch ms); the load itself goes on.
+    pub deadline: u64,
+}
+
+impl LoadRequest {
+    /// Whether the object that answers this load is the authority of its character's purge generation
+    /// (the object of a name's ocid key); other objects take the caller's generation.
+    pub fn is_authority(&self) -> bool {
+        matches!(self.resource, Resource::Ocid { .. })
+    }
+
+    /// The generation this load is for: the caller's, or the authority's `own` when that is higher.
+    pub fn generation(&self, own: Option<u64>) -> u64 {
+        own.map_or(self.min_generation, |g| g.max(self.min_generation))
+    }
+
+    /// Which copies this load may answer with, under `generation`.
+    pub fn want(&self, generation: u64) -> Want {
+        Want {
+            min_fetched_at: self.min_fetched_at,
+            min_generation: generation,
+        }
+    }
+}
+
+/// What a name's object answers on `/generation` and `/purge`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenerationAnswer {
+    pub generation: u64,
+    /// On `/purge`: the generation before it.
+    #[serde(default)]
+    pub previous: u64,
+}
+
+/// The headers of a load's answer: the entry's metadata, the role, and the purge generation when the
+/// object is the authority.
+///
+/// # Errors
+/// `Internal` if the metadata does not serialize.
+pub fn answer_headers(
+    meta: &Meta,
+    role: Role,
+    generation: Option<u64>,
+) -> Result<Vec<(&'static str, String)>, LoadError> {
+    let meta = serde_json::to_string(meta).map_err(|e| LoadError::internal(format!("entry meta: {e}")))?;
+    let mut headers = vec![(META_HEADER, meta), (ROLE_HEADER, role.as_str().to_owned())];
+    if let Some(g) = generation {
+        headers.push((GENERATION_HEADER, g.to_string()));
+    }
+    Ok(headers)
+}
+
+/// A load's answer as read from its headers ([`answer_headers`]). Our own object wrote them: anything
+/// unreadable is a bug (or a version skew), an internal error — never an upstream failure, and an unknown
+/// role is never counted as coalesced.
+///
+/// # Errors
+/// [`LoadError::Internal`] for missing or unreadable metadata, an unknown role or a bad generation.
+pub fn read_answer(
+    meta: Option<&str>,
+    role: Option<&str>,
+    generation: Option<&str>,
+) -> Result<(Meta, Role, Option<u64>), LoadError> {
+    let meta = meta
+        .and_then(|m| serde_json::from_str::<Meta>(m).ok())
+        .ok_or_else(|| LoadError::internal("bug: single flight answer without readable metadata"))?;
+    Ok((meta, Role::from_header(role)?, parse_generation(generation)?))
+}
+
+/// A load's failure as the object answered it (a non-200 status, its body a [`LoadError`]); a body that
+/// does not read is the object failing, so the caller may retry soon.
+pub fn failed_answer(body: &[u8]) -> LoadError {
+    serde_json::from_slice(body).unwrap_or_else(|e| {
+        LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, format!("single flight answered: {e}"))
+    })
+}
+
+/// A waiter reached its deadline (the load goes on without it).
+pub fn deadline_reached() -> LoadError {
+    LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, "deadline reached")
 }
 
 /// How many last results one object keeps (one key per object in practice; bounded anyway).
@@ -284,9 +432,152 @@ impl<L: Clone> Flights<L> {
     }
 }
 
+/// Ends its flight in the map when the load ends, however it ends ([`Flights::ended`]): the Worker moves
+/// it into the load.
+pub struct FlightGuard<L: Clone> {
+    flights: Rc<RefCell<Flights<L>>>,
+    key: String,
+    id: u64,
+}
+
+impl<L: Clone> FlightGuard<L> {
+    /// A new flight for `key`: its id (for [`Flights::lead`]) is [`FlightGuard::id`].
+    pub fn start(flights: &Rc<RefCell<Flights<L>>>, key: &str) -> FlightGuard<L> {
+        let id = flights.borrow_mut().next_id();
+        FlightGuard {
+            flights: flights.clone(),
+            key: key.to_owned(),
+            id,
+        }
+    }
+
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+impl<L: Clone> Drop for FlightGuard<L> {
+    fn drop(&mut self) {
+        self.flights.borrow_mut().ended(&self.key, self.id);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_flight_guard_ends_its_flight_and_only_its_own() {
+        let flights = Rc::new(RefCell::new(Flights::<u32>::default()));
+        let first = FlightGuard::start(&flights, "k");
+        flights.borrow_mut().lead("k", first.id(), 0, 1);
+        // A purge: a newer flight replaces the first under the same key.
+        let second = FlightGuard::start(&flights, "k");
+        flights.borrow_mut().lead("k", second.id(), 5, 2);
+        drop(first);
+        assert_eq!(
+            flights.borrow().in_flight(),
+            1,
+            "a replaced load never removes its successor"
+        );
+        drop(second);
+        assert_eq!(flights.borrow().in_flight(), 0);
+    }
+
+    #[test]
+    fn a_load_error_ends_its_task_with_its_code_and_detail() {
+        assert_eq!(
+            LoadError::unavailable(5, "timeout").outcome(),
+            crate::task::Outcome::Error {
+                code: "upstream_unavailable",
+                detail: "timeout".into()
+            }
+        );
+    }
+
+    #[test]
+    fn the_object_routes_round_trip_and_nothing_else_parses() {
+        for r in ObjectRoute::ALL {
+            assert_eq!(ObjectRoute::parse(r.path()), Some(r));
+        }
+        assert_eq!(ObjectRoute::Load.url(), "https://single-flight/load");
+        assert_eq!(ObjectRoute::parse("/loads"), None);
+    }
+
+    #[test]
+    fn a_name_object_is_the_authority_and_never_answers_below_the_callers_generation() {
+        let req = |resource| LoadRequest {
+            resource,
+            min_fetched_at: 5,
+            min_generation: 7,
+            deadline: 9,
+        };
+        let ocid = req(Resource::Ocid { name: "a".into() });
+        let equipment = req(Resource::Equipment { ocid: "o".into() });
+        assert!(ocid.is_authority() && !equipment.is_authority());
+        assert_eq!(ocid.generation(Some(3)), 7);
+        assert_eq!(ocid.generation(Some(11)), 11);
+        assert_eq!(equipment.generation(None), 7);
+        assert_eq!(
+            ocid.want(11),
+            Want {
+                min_fetched_at: 5,
+                min_generation: 11
+            }
+        );
+        // An old Worker's request without a generation is generation 0.
+        let old: LoadRequest = serde_json::from_str(
+            r#"{"resource":{"kind":"ocid","name":"a"},"min_fetched_at":0,"deadline":1}"#,
+        )
+        .unwrap();
+        assert_eq!(old.min_generation, 0);
+    }
+
+    #[test]
+    fn answer_headers_read_back_and_anything_else_is_internal() {
+        let entry = Entry::found(b"x".to_vec(), 10, 100, 200);
+        let headers = answer_headers(&entry.meta, Role::Leader, Some(4)).unwrap();
+        let get = |name| headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str());
+        let (meta, role, generation) =
+            read_answer(get(META_HEADER), get(ROLE_HEADER), get(GENERATION_HEADER)).unwrap();
+        assert_eq!(
+            (meta, role, generation),
+            (entry.meta.clone(), Role::Leader, Some(4))
+        );
+        let no_gen = answer_headers(&entry.meta, Role::Memory, None).unwrap();
+        assert_eq!(no_gen.len(), 2);
+        assert_eq!(
+            read_answer(None, Some("leader"), None).unwrap_err().code(),
+            "internal"
+        );
+        assert_eq!(
+            read_answer(Some("{"), Some("leader"), None).unwrap_err().code(),
+            "internal"
+        );
+        assert_eq!(
+            read_answer(get(META_HEADER), Some("boss"), None)
+                .unwrap_err()
+                .code(),
+            "internal"
+        );
+        assert_eq!(
+            read_answer(get(META_HEADER), Some("leader"), Some("x"))
+                .unwrap_err()
+                .code(),
+            "internal"
+        );
+    }
+
+    #[test]
+    fn a_failed_answer_is_its_load_error_or_unavailable() {
+        let e = LoadError::UpstreamRateLimited {
+            retry_after_ms: 3,
+            detail: "429".into(),
+        };
+        assert_eq!(failed_answer(serde_json::to_string(&e).unwrap().as_bytes()), e);
+        assert_eq!(failed_answer(b"oops").code(), "upstream_unavailable");
+        assert_eq!(deadline_reached().code(), "upstream_unavailable");
+    }
 
     fn entry(fetched_at: u64, generation: u64) -> Rc<Entry> {
         // Fresh for an hour after it was fetched.

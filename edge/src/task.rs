@@ -22,6 +22,8 @@ pub trait Sink {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
     Info,
+    /// An explicit refusal ([`Outcome::Refused`]): worth seeing, not a failure of ours.
+    Warn,
     Error,
 }
 
@@ -31,6 +33,12 @@ pub enum Outcome<'a> {
     Ok,
     /// Ended with an error; `code` is the stable error code, `detail` the internal cause (logged only).
     Error {
+        code: &'a str,
+        detail: String,
+    },
+    /// The task did what it could and was refused for a reason that is not ours (the engine refused a
+    /// character's equipment): `outcome: "refused"`, with its code and detail, at warning level.
+    Refused {
         code: &'a str,
         detail: String,
     },
@@ -146,6 +154,7 @@ impl<S: Sink> TaskLog<S> {
         let fields = std::mem::take(&mut *self.fields.borrow_mut());
         let level = match outcome {
             Outcome::Ok => Level::Info,
+            Outcome::Refused { .. } => Level::Warn,
             Outcome::Error { .. } => Level::Error,
         };
         let text = line(self, fields, &outcome, status).to_string();
@@ -175,6 +184,7 @@ fn line<S: Sink>(task: &TaskLog<S>, fields: Fields, outcome: &Outcome<'_>, statu
     let (outcome_str, code, detail) = match outcome {
         Outcome::Ok => ("ok", None, None),
         Outcome::Error { code, detail } => ("error", Some(*code), Some(detail.clone())),
+        Outcome::Refused { code, detail } => ("refused", Some(*code), Some(detail.clone())),
     };
     line.insert("outcome".into(), outcome_str.into());
     line.insert("error_code".into(), code.into());
@@ -259,6 +269,24 @@ mod tests {
         assert_eq!(lines[0].1["error_code"], "watch_not_found");
         assert_eq!(lines[0].1["error_detail"], "no row");
         assert_eq!(lines[0].1["status"], 404);
+    }
+
+    #[test]
+    fn a_refused_outcome_is_a_warning_line_with_its_code() {
+        let rec = Recorder::default();
+        task(&rec).finish(
+            Outcome::Refused {
+                code: "valuation_failed",
+                detail: "the engine refused".into(),
+            },
+            None,
+        );
+        let lines = rec.lines.borrow();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].0, Level::Warn);
+        assert_eq!(lines[0].1["outcome"], "refused");
+        assert_eq!(lines[0].1["error_code"], "valuation_failed");
+        assert_eq!(lines[0].1["error_detail"], "the engine refused");
     }
 
     #[test]

@@ -7,10 +7,11 @@
 //! `Retry-After`), and failures. Only timeouts, network errors and 5xx are retried (every call is an
 //! idempotent GET), with full-jitter exponential backoff ([`crate::backoff`]), at most
 //! `UPSTREAM_MAX_RETRIES` times and only while a retry can finish within the request deadline.
+use crate::alerts::{Alert, AlertKind};
 use crate::backoff;
 use crate::cache::{canonical, Entry, Resource};
 use crate::config::Config;
-use crate::limits::CallOutcome;
+use crate::limits::{CallOutcome, DenyReason};
 use crate::single_flight::LoadError;
 use std::fmt;
 
@@ -270,9 +271,63 @@ pub fn retry(err: &CallError, attempt: u32, backoff_ms: u64, now: u64, budget: &
     (err.retryable() && attempt <= budget.max_retries && fits).then_some(backoff_ms)
 }
 
+/// The load error of an upstream call the limiter refused: the bucket or a 429's hold is a rate limit,
+/// an open breaker an unavailable upstream.
+pub fn denied(reason: DenyReason, retry_after_ms: u64) -> LoadError {
+    let detail = format!("upstream call refused: {reason:?}");
+    match reason {
+        DenyReason::RateLimited | DenyReason::Throttled => LoadError::UpstreamRateLimited {
+            retry_after_ms,
+            detail,
+        },
+        DenyReason::CircuitOpen => LoadError::UpstreamUnavailable {
+            retry_after_ms,
+            detail,
+        },
+    }
+}
+
+/// The `upstream.circuit_open` WARNING, raised when a call's failure opened the breaker.
+pub fn breaker_alert(cfg: &Config, last_error: &str) -> Alert {
+    Alert::new(
+        AlertKind::UpstreamCircuitOpen,
+        format!(
+            "The upstream circuit breaker opened after {} consecutive failures; upstream calls are refused \
+             for {} s, then one probe is let through. Last error: {last_error}",
+            cfg.breaker_failures,
+            cfg.breaker_open_ms / 1000
+        ),
+    )
+    .count("consecutive_failures", i64::from(cfg.breaker_failures))
+    .count("open_s", (cfg.breaker_open_ms / 1000) as i64)
+    .detail("last_error", last_error)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_call_is_rate_limited_or_unavailable_by_its_reason() {
+        assert_eq!(denied(DenyReason::RateLimited, 5).code(), "upstream_rate_limited");
+        assert_eq!(denied(DenyReason::Throttled, 5).code(), "upstream_rate_limited");
+        let open = denied(DenyReason::CircuitOpen, 7);
+        assert_eq!(open.code(), "upstream_unavailable");
+        assert_eq!(open.detail(), "upstream call refused: CircuitOpen");
+    }
+
+    #[test]
+    fn the_breaker_alert_names_the_failures_and_the_last_error() {
+        let cfg = Config::default();
+        let a = breaker_alert(&cfg, "timeout");
+        assert_eq!(a.kind, AlertKind::UpstreamCircuitOpen);
+        assert!(
+            a.what_happened().ends_with("Last error: timeout"),
+            "{}",
+            a.what_happened()
+        );
+        assert_eq!(a.details(), &[("last_error".to_owned(), "timeout".to_owned())]);
+    }
     use proptest::prelude::*;
 
     fn ocid() -> Resource {

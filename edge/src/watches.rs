@@ -16,6 +16,7 @@
 use crate::alerts::{Alert, AlertKind};
 use crate::error::EdgeError;
 use crate::hash::sha256_hex;
+use crate::task::Outcome;
 use crate::time::iso8601;
 use crate::valuation::{ItemValue, SummaryError, ValuationSummary};
 use serde::Serialize;
@@ -435,6 +436,17 @@ impl LookupError {
         }
     }
 
+    /// The outcome of a task whose lookup failed with this error. The engine refusing the equipment is an
+    /// explicit refusal (`refused`, code `valuation_failed`), never an internal error; everything else is
+    /// an error with its code.
+    pub fn outcome(&self) -> Outcome<'static> {
+        let (code, detail) = (self.code(), self.to_string());
+        match self {
+            LookupError::Valuation(_) => Outcome::Refused { code, detail },
+            _ => Outcome::Error { code, detail },
+        }
+    }
+
     /// Whether the sweep stops here rather than try the next character: only a character-specific failure
     /// (unknown character, equipment the engine refuses) lets it go on.
     pub fn stops_sweep(&self) -> bool {
@@ -787,6 +799,31 @@ mod tests {
         assert_eq!(degraded.kind, AlertKind::WatchSweepDegraded);
         assert_eq!(degraded.counts(), &[("errors".to_owned(), 1)]);
         assert_eq!(SweepReport::default().degraded_alert(), None);
+    }
+
+    /// Regression (issue 12): the background watch check logged the engine refusing a character's
+    /// equipment (a 4xx `ApiError`) as `internal`; it is a refusal with the code `valuation_failed`.
+    #[test]
+    fn an_engine_refusal_is_a_refused_outcome_not_an_internal_error() {
+        let refusal = pve_api::valuation::parse("not json").unwrap_err();
+        let e = LookupError::from(EdgeError::Api(refusal));
+        assert_eq!(e.code(), "valuation_failed");
+        assert!(!e.stops_sweep());
+        match e.outcome() {
+            Outcome::Refused { code, detail } => {
+                assert_eq!(code, "valuation_failed");
+                assert!(detail.starts_with("valuation_failed: "), "{detail}");
+            }
+            other => panic!("{other:?}"),
+        }
+        match LookupError::Internal("bug".into()).outcome() {
+            Outcome::Error { code, .. } => assert_eq!(code, "internal"),
+            other => panic!("{other:?}"),
+        }
+        match LookupError::Upstream("timeout".into()).outcome() {
+            Outcome::Error { code, .. } => assert_eq!(code, "upstream_unavailable"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -1,38 +1,29 @@
 //! Operational alerts, the I/O: CRITICAL and WARNING alerts go through the outbox to `ALERT_WEBHOOK_URL`
 //! as Discord-compatible messages; CRITICAL ones also page (`PAGER_WEBHOOK_URL`, through the outbox too).
 //! INFO alerts are only logged and counted. The kinds, the routing, the dedup rule and every body are
-//! [`pve_edge::alerts`]. The same alert key within `ALERT_WINDOW_S` is counted, not re-sent (nor
-//! re-paged): [`pve_edge::alerts::raise`] decides on the state as read, and the write is guarded by that
-//! state; the window bookkeeping and the outbox inserts are one D1 batch, so exactly one raise per window
-//! enqueues.
+//! [`pve_edge::alerts`], the statements and batches [`pve_edge::sql::alerts`]. The same alert key within
+//! `ALERT_WINDOW_S` is counted, not re-sent (nor re-paged): [`pve_edge::alerts::raise`] decides on the
+//! state as read, and the write is guarded by that state; the window bookkeeping and the outbox inserts
+//! are one D1 batch, so exactly one raise per window enqueues.
 //! [`resolve`] ends an alert: a `resolve` page (same `dedup_key`) and a chat message, and the next raise of
 //! the key is sent again.
 use crate::error::Platform;
-use pve_edge::alerts::{
-    channels, chat_message, resolve_page, resolved_message, suppressed_before, trigger_page, Pager, Window,
-};
+use pve_edge::alerts::{channels, Pager, Window};
 use pve_edge::config::AlertConfig;
-use serde::{Deserialize, Serialize};
-use worker::{console_error, console_log, console_warn, D1Database, Env};
+use pve_edge::sql::alerts::{self as sql, CountRow, ResolveRow, StateRow};
+use pve_edge::sql::changes_at;
+use pve_edge::task::Sink;
+use worker::{console_error, console_log, D1Database, Env};
 
 use crate::bindings::DB;
 use crate::context::now_ms;
+use crate::d1;
 use crate::error::EdgeError;
-use crate::outbox::{self, js_num, Aggregate, NewEvent};
+use crate::outbox::new_event_id;
 use crate::vars;
 
-pub use pve_edge::alerts::{Alert, AlertKind, Raised, Resolved, Severity};
-
-#[derive(Deserialize)]
-struct PrevState {
-    window_started_at: u64,
-    count_in_window: u64,
-    resolved_at: Option<u64>,
-}
-
-/// The outbox inserts of a raise or a resolve happen only if that call is the one that changed the row
-/// (its event id is the row's last one).
-const GUARD: &str = "EXISTS (SELECT 1 FROM alert_state WHERE alert_key = ?8 AND last_event_id = ?9)";
+pub use pve_edge::alerts::{Alert, Raised, Resolved, Severity};
+pub use pve_edge::sql::alerts::AlertCount;
 
 /// How many times a raise reads the alert's state again when another raise or a resolve changed it first.
 /// Only window changes conflict (counting in an open window never does), so a loser meets an open window
@@ -46,8 +37,7 @@ const RAISE_TRIES: u32 = 4;
 pub async fn raise(env: &Env, alert: Alert) -> Result<Raised, EdgeError> {
     let cfg = AlertConfig::parse(&vars::source(env))?;
     let db = env.d1(DB).platform()?;
-    let route = channels(alert.severity());
-    let pager = if route.pager {
+    let pager = if channels(alert.severity()).pager {
         Pager::parse(&vars::source(env))
     } else {
         Pager::Off
@@ -63,16 +53,8 @@ pub async fn raise(env: &Env, alert: Alert) -> Result<Raised, EdgeError> {
     }
     for _ in 0..RAISE_TRIES {
         if let Some(raised) = try_raise(&db, &cfg, &alert, &pager, now_ms()).await? {
-            let log_line = serde_json::json!({
-                "domain": "alerts", "task": "raise", "alert_key": alert.key(),
-                "severity": alert.severity().as_str(), "what_happened": alert.what_happened(),
-            })
-            .to_string();
-            match (alert.severity(), &raised) {
-                (_, Raised::Logged) => console_log!("{log_line}"),
-                (Severity::Critical, _) => console_error!("{log_line}"),
-                _ => console_warn!("{log_line}"),
-            }
+            let (level, line) = raised.log_line(&alert);
+            crate::context::Console.write(level, &line);
             return Ok(raised);
         }
     }
@@ -91,136 +73,20 @@ async fn try_raise(
     now: u64,
 ) -> Result<Option<Raised>, EdgeError> {
     let key = alert.key();
-    let severity = alert.severity();
-    let route = channels(severity);
-    let prev: Option<PrevState> = crate::d1::first(
-        db.prepare(
-            "SELECT window_started_at, count_in_window, resolved_at FROM alert_state WHERE alert_key = ?1",
-        )
-        .bind(&[key.as_str().into()]),
-        None,
-    )
-    .await?;
-    let window = prev.map(|p| Window {
-        started_at_ms: p.window_started_at,
-        count_in_window: p.count_in_window,
-        resolved: p.resolved_at.is_some(),
-    });
+    let prev: Option<StateRow> = d1::first(db, sql::state(&key)).await?;
+    let window: Option<Window> = prev.map(StateRow::window);
     let (_, send) = pve_edge::alerts::raise(window, cfg.window_ms, now);
-    let logged = !route.chat && !route.pager;
     let Some(open) = window.filter(|_| !send) else {
-        return open_window(db, cfg, alert, pager, window, now).await;
+        // A new window: the state and the messages in one batch, the messages only if the state write won.
+        let ids = [new_event_id()?, new_event_id()?];
+        let (batch, raised) = sql::open_window(alert, cfg, pager, window, now, ids)?;
+        let counts = d1::batch(db, batch).await?;
+        return Ok((changes_at(&counts, 0)? > 0).then_some(raised));
     };
     // Counted in the window it read (still open, not resolved since).
-    let count: Option<u64> = crate::d1::first(
-        db.prepare(
-            "UPDATE alert_state SET severity = ?2, count_in_window = count_in_window + 1, \
-                 total_count = total_count + 1, updated_at = ?3 \
-             WHERE alert_key = ?1 AND window_started_at = ?4 AND resolved_at IS NULL \
-             RETURNING count_in_window",
-        )
-        .bind(&[
-            key.as_str().into(),
-            severity.as_str().into(),
-            js_num(now),
-            js_num(open.started_at_ms),
-        ]),
-        Some("count_in_window"),
-    )
-    .await?;
-    Ok(count.map(|count_in_window| {
-        if logged {
-            Raised::Logged
-        } else {
-            Raised::Counted { count_in_window }
-        }
-    }))
-}
-
-/// This raise opens a new window (the first raise of the key, the last window over, or the alert resolved
-/// since): the state and the messages in one batch, the messages only if the state write won.
-async fn open_window(
-    db: &D1Database,
-    cfg: &AlertConfig,
-    alert: &Alert,
-    pager: &Pager,
-    prev: Option<Window>,
-    now: u64,
-) -> Result<Option<Raised>, EdgeError> {
-    let key = alert.key();
-    let severity = alert.severity();
-    let route = channels(severity);
-    let suppressed = suppressed_before(prev, cfg.window_ms, now);
-    let event_id = outbox::new_event_id()?;
-    let state = match prev {
-        None => db
-            .prepare(
-                "INSERT INTO alert_state (alert_key, severity, window_started_at, count_in_window, total_count, \
-                     last_event_id, updated_at) VALUES (?1, ?2, ?3, 1, 1, ?4, ?3) \
-                 ON CONFLICT (alert_key) DO NOTHING",
-            )
-            .bind(&[
-                key.as_str().into(),
-                severity.as_str().into(),
-                js_num(now),
-                event_id.as_str().into(),
-            ]),
-        // Guarded by the window it read and whether it was resolved.
-        Some(w) => db
-            .prepare(
-                "UPDATE alert_state SET severity = ?2, window_started_at = ?3, count_in_window = 1, \
-                     last_event_id = ?4, resolved_at = NULL, total_count = total_count + 1, updated_at = ?3 \
-                 WHERE alert_key = ?1 AND window_started_at = ?5 AND (resolved_at IS NOT NULL) = ?6",
-            )
-            .bind(&[
-                key.as_str().into(),
-                severity.as_str().into(),
-                js_num(now),
-                event_id.as_str().into(),
-                js_num(w.started_at_ms),
-                js_num(u64::from(w.resolved)),
-            ]),
-    }
-    .platform()?;
-    let guard_binds = || [key.as_str().into(), event_id.as_str().into()];
-    let mut statements = vec![state];
-    if route.chat {
-        let event = NewEvent {
-            event_id: event_id.clone(),
-            aggregate: Aggregate::Alert,
-            aggregate_id: key.clone(),
-            event_type: format!("alert.{}", severity.as_str().to_ascii_lowercase()),
-            payload: chat_message(alert, cfg, now, suppressed)?,
-        };
-        statements.push(event.insert_if(db, now, GUARD, guard_binds()).platform()?);
-    }
-    let page_event_id = match pager {
-        Pager::On { routing_key } if route.pager => {
-            let id = outbox::new_event_id()?;
-            let event = NewEvent {
-                event_id: id.clone(),
-                aggregate: Aggregate::Page,
-                aggregate_id: key.clone(),
-                event_type: "page.trigger".into(),
-                payload: trigger_page(alert, cfg, routing_key, now, suppressed)?,
-            };
-            statements.push(event.insert_if(db, now, GUARD, guard_binds()).platform()?);
-            Some(id)
-        }
-        _ => None,
-    };
-    let results = db.batch(statements).await.platform()?;
-    if crate::d1::changes_at(&results, 0)? == 0 {
-        return Ok(None);
-    }
-    Ok(Some(if !route.chat && !route.pager {
-        Raised::Logged
-    } else {
-        Raised::Enqueued {
-            event_id,
-            page_event_id,
-        }
-    }))
+    let statement = sql::count_in_window(&key, alert.severity(), now, open.started_at_ms);
+    let count: Option<CountRow> = d1::first(db, statement).await?;
+    Ok(count.map(|c| sql::counted(alert, c.count_in_window)))
 }
 
 /// Resolve the alert `key`: mark it resolved (its next raise opens a new window and is sent), and enqueue
@@ -230,21 +96,12 @@ async fn open_window(
 /// # Errors
 /// `AlertNotFound` if the key was never raised.
 pub async fn resolve(env: &Env, key: &str) -> Result<Resolved, EdgeError> {
-    #[derive(Deserialize)]
-    struct Row {
-        severity: String,
-        resolved_at: Option<u64>,
-    }
     let cfg = AlertConfig::parse(&vars::source(env))?;
     let db = env.d1(DB).platform()?;
     let now = now_ms();
-    let row: Option<Row> = crate::d1::first(
-        db.prepare("SELECT severity, resolved_at FROM alert_state WHERE alert_key = ?1")
-            .bind(&[key.into()]),
-        None,
-    )
-    .await?;
-    let row = row.ok_or(EdgeError::AlertNotFound)?;
+    let row: ResolveRow = d1::first(&db, sql::resolve_state(key))
+        .await?
+        .ok_or(EdgeError::AlertNotFound)?;
     if let Some(at) = row.resolved_at {
         return Ok(Resolved::AlreadyResolved {
             alert_key: key.to_owned(),
@@ -253,47 +110,10 @@ pub async fn resolve(env: &Env, key: &str) -> Result<Resolved, EdgeError> {
     }
     let severity = Severity::parse(&row.severity)
         .ok_or_else(|| EdgeError::internal(format!("alert_state severity {:?}", row.severity)))?;
-    let resolution_id = outbox::new_event_id()?;
-    let mark = db
-        .prepare(
-            "UPDATE alert_state SET resolved_at = ?2, last_event_id = ?3, updated_at = ?2 \
-             WHERE alert_key = ?1 AND resolved_at IS NULL",
-        )
-        .bind(&[key.into(), js_num(now), resolution_id.as_str().into()])
-        .platform()?;
-    let guard_binds = || [key.into(), resolution_id.as_str().into()];
-    let route = channels(severity);
-    let mut statements = vec![mark];
-    let event_id = if route.chat {
-        let event = NewEvent {
-            event_id: resolution_id.clone(),
-            aggregate: Aggregate::Alert,
-            aggregate_id: key.to_owned(),
-            event_type: "alert.resolved".into(),
-            payload: resolved_message(key, severity, &cfg, now)?,
-        };
-        statements.push(event.insert_if(&db, now, GUARD, guard_binds()).platform()?);
-        Some(resolution_id.clone())
-    } else {
-        None
-    };
-    let page_event_id = match (route.pager, Pager::parse(&vars::source(env))) {
-        (true, Pager::On { routing_key }) => {
-            let id = outbox::new_event_id()?;
-            let event = NewEvent {
-                event_id: id.clone(),
-                aggregate: Aggregate::Page,
-                aggregate_id: key.to_owned(),
-                event_type: "page.resolve".into(),
-                payload: resolve_page(key, &cfg, &routing_key, now)?,
-            };
-            statements.push(event.insert_if(&db, now, GUARD, guard_binds()).platform()?);
-            Some(id)
-        }
-        _ => None,
-    };
-    let results = db.batch(statements).await.platform()?;
-    if crate::d1::changes_at(&results, 0)? == 0 {
+    let ids = [new_event_id()?, new_event_id()?];
+    let pager = Pager::parse(&vars::source(env));
+    let (batch, resolved) = sql::resolve(key, severity, &cfg, &pager, now, ids)?;
+    if changes_at(&d1::batch(&db, batch).await?, 0)? == 0 {
         // Another call resolved it between the read and the update.
         return Ok(Resolved::AlreadyResolved {
             alert_key: key.to_owned(),
@@ -304,32 +124,11 @@ pub async fn resolve(env: &Env, key: &str) -> Result<Resolved, EdgeError> {
         "{}",
         serde_json::json!({"domain": "alerts", "task": "resolve", "alert_key": key, "severity": severity.as_str()})
     );
-    Ok(Resolved::Resolved {
-        alert_key: key.to_owned(),
-        severity: severity.as_str(),
-        event_id,
-        page_event_id,
-    })
+    Ok(resolved)
 }
 
 /// Per-key counts for the admin stats route.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct AlertCount {
-    pub alert_key: String,
-    pub severity: String,
-    pub total_count: u64,
-    pub count_in_window: u64,
-    pub window_started_at: u64,
-    pub last_event_id: Option<String>,
-    /// When it was resolved (epoch ms), `None` while open.
-    pub resolved_at: Option<u64>,
-}
-
 pub async fn counts(env: &Env) -> Result<Vec<AlertCount>, EdgeError> {
     let db = env.d1(DB).platform()?;
-    crate::d1::all(Ok(db.prepare(
-        "SELECT alert_key, severity, total_count, count_in_window, window_started_at, last_event_id, \
-             resolved_at FROM alert_state ORDER BY alert_key",
-    )))
-    .await
+    d1::all(&db, sql::counts()).await
 }

@@ -6,8 +6,6 @@ use crate::cache::{self, Background, Kind, Mode, Resource, Served};
 use crate::config::Config;
 use crate::context::{now_ms, TaskContext};
 use crate::error::EdgeError;
-use pve_api::Operation;
-use serde_json::value::RawValue;
 use std::rc::Rc;
 use worker::Env;
 
@@ -96,38 +94,14 @@ pub async fn valued(
 }
 
 /// The engine's valuation of a character's item equipment (Nexon's answer, as `pve valuation` reads it
-/// with default options) and, picked from it, the set asked for (`equipped` or `preset_N`), as
-/// `{"set":…,"valuation":…}`. The one place the Worker calls the engine's valuation.
+/// with default options) and, picked from its typed answer, the set asked for (`equipped` or
+/// `preset_N`), as `{"set":…,"valuation":…}` ([`pve_edge::character::valued`]). The one place the Worker
+/// calls the engine's valuation for a route.
 ///
 /// # Errors
 /// The engine's errors; `InvalidQuery` if the character has no such preset.
 fn valuate(equipment_json: &[u8], set: &str) -> Result<Vec<u8>, EdgeError> {
-    let internal = EdgeError::Internal;
-    let request =
-        std::str::from_utf8(equipment_json).map_err(|_| internal("cached equipment is not UTF-8".into()))?;
-    let valuation = pve_api::handle(Operation::Valuation, request)?;
-    // Pick the set without re-serializing it: a parse-and-print round trip may change a float's last digit.
-    #[derive(serde::Deserialize)]
-    struct Output<'a> {
-        #[serde(borrow)]
-        sets: Vec<&'a RawValue>,
-    }
-    #[derive(serde::Deserialize)]
-    struct SetName {
-        set: String,
-    }
-    let output: Output =
-        serde_json::from_str(&valuation).map_err(|e| internal(format!("valuation output: {e}")))?;
-    let chosen = output
-        .sets
-        .into_iter()
-        .find(|raw| serde_json::from_str::<SetName>(raw.get()).is_ok_and(|s| s.set == set))
-        .ok_or_else(|| EdgeError::InvalidQuery(format!("this character has no {set} equipment")))?;
-    let valuation: &RawValue =
-        serde_json::from_str(&valuation).map_err(|e| internal(format!("valuation output: {e}")))?;
-    serde_json::to_vec(&pve_edge::character::Valued {
-        set: chosen,
-        valuation,
-    })
-    .map_err(|e| internal(format!("valuation output: {e}")))
+    let request = std::str::from_utf8(equipment_json)
+        .map_err(|_| EdgeError::internal("cached equipment is not UTF-8"))?;
+    pve_edge::character::valued(&pve_api::valuation::handle(request)?, set)
 }

@@ -4,7 +4,7 @@
 //! the platform side: the clock, the console and request ids.
 pub use pve_edge::task::Outcome;
 use pve_edge::task::{Level, Sink};
-use worker::{console_error, console_log, Date};
+use worker::{console_error, console_log, console_warn, Date};
 
 /// The Workers console and clock.
 #[derive(Debug, Default)]
@@ -18,6 +18,7 @@ impl Sink for Console {
     fn write(&self, level: Level, line: &str) {
         match level {
             Level::Info => console_log!("{line}"),
+            Level::Warn => console_warn!("{line}"),
             Level::Error => console_error!("{line}"),
         }
     }

@@ -2,6 +2,8 @@
 use crate::bindings::DB;
 use crate::error::{EdgeError, Platform};
 use crate::metrics::{outbox_gauges, GaugeValue, CIRCUIT_STATE};
+use pve_edge::sql::health::Count;
+use pve_edge::sql::outbox::{self as sql, StatusCount};
 use worker::{console_error, Env};
 
 pub async fn collect(env: &Env) -> Vec<GaugeValue> {
@@ -28,23 +30,12 @@ pub async fn collect(env: &Env) -> Vec<GaugeValue> {
 }
 
 async fn outbox_by_status(env: &Env) -> Result<Vec<GaugeValue>, EdgeError> {
-    #[derive(serde::Deserialize)]
-    struct Row {
-        status: String,
-        n: f64,
-    }
     let db = env.d1(DB).platform()?;
-    let rows: Vec<Row> = crate::d1::all(Ok(
-        db.prepare("SELECT status, count(*) AS n FROM outbox GROUP BY status")
-    ))
-    .await?;
+    let rows: Vec<StatusCount> = crate::d1::all(&db, sql::events_by_status()).await?;
     // `count(*)` always answers one row: none is a broken answer, not zero.
-    let dead: f64 = crate::d1::first(
-        Ok(db.prepare("SELECT count(*) AS n FROM dead_letters WHERE status = 'dead'")),
-        Some("n"),
-    )
-    .await?
-    .ok_or_else(|| EdgeError::internal("count(*) of dead_letters answered no row"))?;
+    let dead: Count = crate::d1::first(&db, sql::dead_count())
+        .await?
+        .ok_or_else(|| EdgeError::internal("count(*) of dead_letters answered no row"))?;
     let rows: Vec<(String, f64)> = rows.into_iter().map(|r| (r.status, r.n)).collect();
-    Ok(outbox_gauges(&rows, dead))
+    Ok(outbox_gauges(&rows, dead.n as f64))
 }

@@ -16,6 +16,7 @@ mod characters;
 mod config;
 mod context;
 mod d1;
+mod durable;
 mod error;
 mod fetch;
 mod gauges;
@@ -39,6 +40,7 @@ pub use single_flight::SingleFlight;
 use crate::error::Platform;
 use context::{Outcome, TaskContext};
 use error::EdgeError;
+use pve_edge::dispatch::{self, Target};
 use pve_edge::routes::MethodDecision;
 use worker::{event, Context, Env, Method, Request, RequestInit, Response, ScheduleContext, ScheduledEvent};
 
@@ -82,15 +84,12 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         response.headers_mut().set("cache-status", &cache_status)?;
     }
     task.finish(outcome, Some(status));
-    ctx.wait_until(async move {
-        if let Err(e) = metrics_store::flush(&env, false).await {
-            worker::console_error!("{}", serde_json::json!({"domain": "metrics", "task": "flush", "outcome": "error", "error_detail": e.to_string()}));
-        }
-    });
+    ctx.wait_until(async move { metrics_store::flush_or_log(&env, false).await });
     Ok(response)
 }
 
-/// The route table. Each arm names the task (for the log line) and calls one handler.
+/// The route table is [`pve_edge::dispatch::route`]: it names the task (for the log line) and the target;
+/// each arm here calls one handler.
 async fn route(
     mut req: Request,
     env: &Env,
@@ -98,7 +97,6 @@ async fn route(
     task: &mut TaskContext,
 ) -> Result<Response, EdgeError> {
     let path = req.path();
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     // The declared methods come from the route table in pve-edge (the OpenAPI document's too); the
     // raw method is used because workers-rs reads unknown methods (QUERY, PROPFIND) as GET.
     if let Some(declared) = pve_edge::routes::find(&path) {
@@ -109,66 +107,26 @@ async fn route(
             MethodDecision::NotAllowed { allow } => return Err(EdgeError::MethodNotAllowed { allow }),
         }
     }
-    let method = req.method();
-    if segments.first() == Some(&"v1") {
+    if path.trim_matches('/').split('/').next() == Some("v1") {
         let cfg = config::get(env)?;
         inbound::check(&cfg, &inbound::client_key(&req))?;
     }
-    match segments.as_slice() {
-        ["healthz"] => {
-            task.set_task("health", "healthz");
-            only(&method, Method::Get, "GET")?;
-            routes::health::healthz(env).await
-        }
-        ["metrics"] => {
-            task.set_task("metrics", "metrics");
-            only(&method, Method::Get, "GET")?;
-            routes::metrics::metrics(&req, env).await
-        }
-        ["openapi.json"] => {
-            task.set_task("meta", "openapi");
-            only(&method, Method::Get, "GET")?;
-            routes::openapi::openapi()
-        }
-        ["v1", "characters", name, "equipment"] => {
-            task.set_task("characters", "equipment");
-            only(&method, Method::Get, "GET")?;
-            routes::characters::equipment(&req, env, ctx, task, name).await
-        }
-        ["v1", "characters", name, "valuation"] => {
-            task.set_task("characters", "valuation");
-            only(&method, Method::Get, "GET")?;
-            routes::characters::valuation(&req, env, ctx, task, name).await
-        }
-        ["v1", "watches"] => {
-            task.set_task("watches", "create");
-            only(&method, Method::Post, "POST")?;
-            routes::watches::create(&mut req, env, ctx, task).await
-        }
-        ["v1", "watches", id] => {
-            task.set_key(*id);
-            match method {
-                Method::Get => {
-                    task.set_task("watches", "get");
-                    routes::watches::get(&req, env, id).await
-                }
-                Method::Delete => {
-                    task.set_task("watches", "delete");
-                    routes::watches::delete(&req, env, id).await
-                }
-                _ => Err(EdgeError::MethodNotAllowed { allow: "GET, DELETE" }),
-            }
-        }
-        ["v1", "admin", rest @ ..] => routes::admin::route(&mut req, env, ctx, task, rest).await,
-        ["v1", op] => match pve_api::Operation::parse(op) {
-            Some(op) => {
-                task.set_task("engine", op.as_str());
-                only(&method, Method::Post, "POST")?;
-                routes::engine::compute(&mut req, env, ctx, op, task).await
-            }
-            None => Err(EdgeError::RouteNotFound),
-        },
-        _ => Err(EdgeError::RouteNotFound),
+    let routed = dispatch::route(&path, req.method().as_ref())?;
+    task.set_task(routed.domain, routed.task);
+    if let Some(key) = routed.key {
+        task.set_key(key);
+    }
+    match routed.target {
+        Target::Healthz => routes::health::healthz(env).await,
+        Target::Metrics => routes::metrics::metrics(&req, env).await,
+        Target::OpenApi => routes::openapi::openapi(),
+        Target::Equipment { name } => routes::characters::equipment(&req, env, ctx, task, name).await,
+        Target::Valuation { name } => routes::characters::valuation(&req, env, ctx, task, name).await,
+        Target::CreateWatch => routes::watches::create(&mut req, env, ctx, task).await,
+        Target::GetWatch { id } => routes::watches::get(&req, env, id).await,
+        Target::DeleteWatch { id } => routes::watches::delete(&req, env, id).await,
+        Target::Admin { rest } => routes::admin::route(&mut req, env, ctx, task, &rest).await,
+        Target::Engine(op) => routes::engine::compute(&mut req, env, ctx, op, task).await,
     }
 }
 
@@ -187,14 +145,6 @@ fn options(allow: &str) -> Result<Response, EdgeError> {
         .platform()?
         .with_status(204)
         .with_headers(headers))
-}
-
-fn only(method: &Method, expected: Method, allow: &'static str) -> Result<(), EdgeError> {
-    if *method == expected {
-        Ok(())
-    } else {
-        Err(EdgeError::MethodNotAllowed { allow })
-    }
 }
 
 /// Every minute: remember the run, refresh watched characters (the sweep), then run the outbox relay

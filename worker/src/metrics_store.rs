@@ -1,6 +1,7 @@
 //! The `Metrics` Durable Object: one instance sums the deltas that every isolate flushes, keeps the
 //! totals in its storage (so an eviction does not reset the counters), and renders them.
 use crate::context::Outcome;
+use crate::durable;
 use crate::metrics::{self, Snapshot};
 use std::cell::RefCell;
 use worker::{durable_object, DurableObject, Env, Method, Request, Response, Result, State};
@@ -93,26 +94,26 @@ pub async fn flush(env: &Env, force: bool) -> Result<()> {
     }
 }
 
-async fn send(env: &Env, deltas: &Snapshot) -> Result<()> {
-    let stub = aggregator(env)?;
-    let mut init = worker::RequestInit::new();
-    init.with_method(Method::Post)
-        .with_body(Some(serde_json::to_string(deltas)?.into()));
-    let req = Request::new_with_init("https://metrics/ingest", &init)?;
-    let resp = stub.fetch_with_request(req).await?;
-    if resp.status_code() == 204 {
-        Ok(())
-    } else {
-        Err(worker::Error::RustError(format!(
-            "metrics ingest answered {}",
-            resp.status_code()
-        )))
+/// [`flush`] from work that has no task of its own to record a failure on (after the response, in a
+/// Durable Object's load): a failure is its own log line, and the deltas wait for the next flush.
+pub async fn flush_or_log(env: &Env, force: bool) {
+    if let Err(e) = flush(env, force).await {
+        worker::console_error!(
+            "{}",
+            serde_json::json!({"domain": "metrics", "task": "flush", "outcome": "error", "error_detail": e.to_string()})
+        );
     }
 }
 
+async fn send(env: &Env, deltas: &Snapshot) -> Result<()> {
+    let body = Some(serde_json::to_string(deltas)?);
+    let req = durable::request(Method::Post, "https://metrics/ingest", body, None)?;
+    durable::call(&aggregator(env)?, req, 204).await.map(drop)
+}
+
 pub async fn totals(env: &Env) -> Result<Snapshot> {
-    let mut resp = aggregator(env)?.fetch_with_str("https://metrics/totals").await?;
-    resp.json().await
+    let req = durable::request(Method::Get, "https://metrics/totals", None, None)?;
+    durable::call_json(&aggregator(env)?, req).await
 }
 
 fn aggregator(env: &Env) -> Result<worker::Stub> {

@@ -15,24 +15,16 @@
 use crate::bindings::RATE_LIMITER;
 use crate::config::Config;
 use crate::context::now_ms;
-use pve_edge::limits::{upstream_breaker, Limiter, Report};
-pub use pve_edge::limits::{upstream_policy, AcquireRequest, Admission, CallOutcome, DenyReason, UPSTREAM};
-use serde::Deserialize;
+use crate::durable;
+use pve_edge::limits::{upstream_breaker, Limiter, Report, Reported, StateView};
+pub use pve_edge::limits::{upstream_policy, AcquireRequest, Admission, CallOutcome, UPSTREAM};
+use serde::de::DeserializeOwned;
 use std::cell::RefCell;
-use worker::{
-    durable_object, DurableObject, Env, Headers, Method, Request, RequestInit, Response, Result, State,
-};
+use worker::{durable_object, DurableObject, Env, Method, Request, Response, Result, State};
 
 /// Ask instance `name` for one token.
 pub async fn acquire(env: &Env, name: &str, req: &AcquireRequest) -> Result<Admission> {
-    let mut resp = call(env, name, "/acquire", &serde_json::to_string(req)?).await?;
-    if resp.status_code() != 200 {
-        return Err(worker::Error::RustError(format!(
-            "rate limiter answered {}",
-            resp.status_code()
-        )));
-    }
-    resp.json().await
+    call(env, name, "/acquire", serde_json::to_string(req)?).await
 }
 
 /// Tell the upstream instance how a call ended. Returns whether this report opened the circuit breaker
@@ -42,43 +34,27 @@ pub async fn report(env: &Env, cfg: &Config, outcome: CallOutcome) -> Result<boo
         outcome,
         breaker: upstream_breaker(cfg),
     })?;
-    let mut resp = call(env, UPSTREAM, "/report", &body).await?;
-    #[derive(Deserialize)]
-    struct Reported {
-        opened: bool,
-    }
-    match resp.status_code() {
-        200 => Ok(resp.json::<Reported>().await?.opened),
-        s => Err(worker::Error::RustError(format!("rate limiter answered {s}"))),
-    }
+    Ok(call::<Reported>(env, UPSTREAM, "/report", body).await?.opened)
 }
 
 /// The upstream circuit breaker as the `pve_upstream_circuit_state` gauge: 0 closed, 1 half-open, 2 open.
 pub async fn circuit_state(env: &Env) -> Result<f64> {
-    #[derive(Deserialize)]
-    struct State {
-        circuit: f64,
-    }
-    let mut resp = call(env, UPSTREAM, "/state", "{}").await?;
-    match resp.status_code() {
-        200 => Ok(resp.json::<State>().await?.circuit),
-        s => Err(worker::Error::RustError(format!("rate limiter answered {s}"))),
-    }
+    Ok(f64::from(
+        call::<StateView>(env, UPSTREAM, "/state", "{}".into())
+            .await?
+            .circuit,
+    ))
 }
 
-async fn call(env: &Env, name: &str, path: &str, body: &str) -> Result<Response> {
+async fn call<T: DeserializeOwned>(env: &Env, name: &str, path: &str, body: String) -> Result<T> {
     let stub = env.durable_object(RATE_LIMITER)?.id_from_name(name)?.get_stub()?;
-    let headers = Headers::new();
-    headers.set("content-type", "application/json")?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_body(Some(body.into()));
-    stub.fetch_with_request(Request::new_with_init(
+    let req = durable::request(
+        Method::Post,
         &format!("https://rate-limiter{path}"),
-        &init,
-    )?)
-    .await
+        Some(body),
+        None,
+    )?;
+    durable::call_json(&stub, req).await
 }
 
 #[durable_object]

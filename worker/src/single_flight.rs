@@ -25,37 +25,24 @@ use crate::bindings::SINGLE_FLIGHT;
 use crate::cache::kv;
 use crate::config::Config;
 use crate::context::{now_ms, Outcome, TaskContext};
+use crate::durable;
 use crate::upstream;
 use futures_util::future::{self, Either, FutureExt, LocalBoxFuture, Shared};
-use pve_edge::cache::{Entry, Meta, Resource};
+use pve_edge::cache::{Entry, Resource};
 use pve_edge::purge::next_generation;
-use pve_edge::single_flight::{parse_generation, Flights, LoadError, Loaded, Role, Want, ROLE_HEADER};
-use serde::{Deserialize, Serialize};
+pub use pve_edge::single_flight::GenerationAnswer;
+use pve_edge::single_flight::{
+    answer_headers, deadline_reached, failed_answer, read_answer, FlightGuard, Flights, LoadError,
+    LoadRequest, Loaded, ObjectRoute, Role, Want, DEADLINE_RETRY_AFTER_MS, GENERATION_HEADER, GENERATION_KEY,
+    META_HEADER, ROLE_HEADER,
+};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 use worker::{
-    durable_object, wasm_bindgen_futures, Delay, DurableObject, Env, Headers, Method, Request, RequestInit,
-    Response, Result, State,
+    durable_object, wasm_bindgen_futures, Delay, DurableObject, Env, Headers, Method, Request, Response,
+    Result, State,
 };
-
-/// What the Worker asks the Durable Object.
-#[derive(Debug, Serialize, Deserialize)]
-struct LoadRequest {
-    resource: Resource,
-    min_fetched_at: u64,
-    #[serde(default)]
-    min_generation: u64,
-    /// The waiter gives up at this instant (epoch ms); the load itself goes on.
-    deadline: u64,
-}
-
-const META_HEADER: &str = "x-entry-meta";
-const GENERATION_HEADER: &str = "x-purge-generation";
-/// The durable storage key of the purge generation (in a name's ocid object).
-const GENERATION_KEY: &str = "purge_generation";
-/// A waiter that gives up on the deadline: the load is still running, so the answer comes soon.
-const DEADLINE_RETRY_AFTER_MS: u64 = 1_000;
 
 /// Load `resource` through its single-flight Durable Object, waiting at most until `deadline`.
 pub async fn load(
@@ -78,61 +65,36 @@ pub async fn load(
         deadline,
     })
     .map_err(|e| LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, e.to_string()))?;
-    let headers = Headers::new();
-    headers
-        .set("content-type", "application/json")
-        .map_err(platform)?;
-    headers.set("cf-ray", request_id).map_err(platform)?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_body(Some(body.into()));
-    let req = Request::new_with_init("https://single-flight/load", &init).map_err(platform)?;
+    let req = durable::request(
+        Method::Post,
+        &ObjectRoute::Load.url(),
+        Some(body),
+        Some(request_id),
+    );
+    let req = req.map_err(platform)?;
 
     let wait = Delay::from(Duration::from_millis(deadline.saturating_sub(now_ms())));
     let call = stub.fetch_with_request(req);
     futures_util::pin_mut!(call);
     let mut resp = match future::select(call, wait).await {
         Either::Left((resp, _)) => resp.map_err(platform)?,
-        Either::Right(_) => {
-            return Err(LoadError::unavailable(
-                DEADLINE_RETRY_AFTER_MS,
-                "deadline reached",
-            ))
-        }
+        Either::Right(_) => return Err(deadline_reached()),
     };
     if resp.status_code() != 200 {
-        return Err(match resp.json::<LoadError>().await {
-            Ok(e) => e,
-            Err(e) => LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, format!("single flight answered: {e}")),
-        });
+        return Err(failed_answer(&resp.bytes().await.unwrap_or_default()));
     }
-    // Our own object wrote these headers: anything unreadable is a bug (or a version skew), an internal
-    // error — never an upstream failure, and an unknown role is never counted as coalesced.
-    let meta = resp
-        .headers()
-        .get(META_HEADER)
-        .ok()
-        .flatten()
-        .and_then(|m| serde_json::from_str::<Meta>(&m).ok())
-        .ok_or_else(|| LoadError::internal("bug: single flight answer without readable metadata"))?;
-    let role = Role::from_header(resp.headers().get(ROLE_HEADER).ok().flatten().as_deref())?;
-    let generation = parse_generation(resp.headers().get(GENERATION_HEADER).ok().flatten().as_deref())?;
+    let header = |name| resp.headers().get(name).ok().flatten();
+    let (meta, role, generation) = read_answer(
+        header(META_HEADER).as_deref(),
+        header(ROLE_HEADER).as_deref(),
+        header(GENERATION_HEADER).as_deref(),
+    )?;
     let body = resp.bytes().await.map_err(platform)?;
     Ok(Loaded {
         entry: Rc::new(Entry { meta, body }),
         role,
         generation,
     })
-}
-
-/// What a name's object answers on `/generation` and `/purge`.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-pub struct GenerationAnswer {
-    pub generation: u64,
-    /// On `/purge`: the generation before it.
-    #[serde(default)]
-    pub previous: u64,
 }
 
 /// Ask the authority of `name`'s purge generation (its ocid key's object) for it (`purge: false`), or
@@ -146,26 +108,13 @@ pub async fn generation(env: &Env, name: &str, purge: bool, request_id: &str) ->
         .durable_object(SINGLE_FLIGHT)?
         .id_from_name(&key)?
         .get_stub()?;
-    let headers = Headers::new();
-    headers.set("cf-ray", request_id)?;
-    let mut init = RequestInit::new();
-    init.with_method(if purge { Method::Post } else { Method::Get })
-        .with_headers(headers);
-    let url = if purge {
-        "https://single-flight/purge"
+    let (method, route) = if purge {
+        (Method::Post, ObjectRoute::Purge)
     } else {
-        "https://single-flight/generation"
+        (Method::Get, ObjectRoute::Generation)
     };
-    let mut resp = stub
-        .fetch_with_request(Request::new_with_init(url, &init)?)
-        .await?;
-    if resp.status_code() != 200 {
-        return Err(worker::Error::RustError(format!(
-            "single flight {url} answered {}",
-            resp.status_code()
-        )));
-    }
-    resp.json().await
+    let req = durable::request(method, &route.url(), None, Some(request_id))?;
+    durable::call_json(&stub, req).await
 }
 
 type SharedLoad = Shared<LocalBoxFuture<'static, std::result::Result<Rc<Entry>, LoadError>>>;
@@ -173,19 +122,6 @@ type SharedLoad = Shared<LocalBoxFuture<'static, std::result::Result<Rc<Entry>, 
 /// The object's in-flight loads and last results; every choice about them is [`Flights`]'s. Borrowed
 /// only between awaits.
 type Memory = Rc<RefCell<Flights<SharedLoad>>>;
-
-/// Removes its flight from the map when the load ends, however it ends.
-struct FlightGuard {
-    flights: Memory,
-    key: String,
-    id: u64,
-}
-
-impl Drop for FlightGuard {
-    fn drop(&mut self) {
-        self.flights.borrow_mut().ended(&self.key, self.id);
-    }
-}
 
 #[durable_object]
 pub struct SingleFlight {
@@ -207,15 +143,15 @@ impl DurableObject for SingleFlight {
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
-        match req.path().as_str() {
-            "/ping" => Response::from_json(&serde_json::json!({"pong": true})),
-            "/load" => self.load(req).await,
-            "/generation" => Response::from_json(&GenerationAnswer {
+        match ObjectRoute::parse(&req.path()) {
+            Some(ObjectRoute::Ping) => Response::from_json(&serde_json::json!({"pong": true})),
+            Some(ObjectRoute::Load) => self.load(req).await,
+            Some(ObjectRoute::Generation) => Response::from_json(&GenerationAnswer {
                 generation: self.generation().await?,
                 previous: 0,
             }),
-            "/purge" => self.purge(&req).await,
-            _ => Response::error("no such durable object route", 404),
+            Some(ObjectRoute::Purge) => self.purge(&req).await,
+            None => Response::error("no such durable object route", 404),
         }
     }
 }
@@ -277,24 +213,21 @@ impl SingleFlight {
             }
         };
         // A name's object is the authority of its generation; others take the caller's.
-        let authority = matches!(load_req.resource, Resource::Ocid { .. });
-        let generation = if authority {
+        let own = if load_req.is_authority() {
             match self.generation().await {
-                Ok(g) => g.max(load_req.min_generation),
+                Ok(g) => Some(g),
                 Err(e) => {
                     let err = LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, format!("generation: {e}"));
                     return self.answer(task, Err(err), None);
                 }
             }
         } else {
-            load_req.min_generation
+            None
         };
-        let reported = authority.then_some(generation);
+        let generation = load_req.generation(own);
+        let reported = own.map(|_| generation);
         let now = now_ms();
-        let want = Want {
-            min_fetched_at: load_req.min_fetched_at,
-            min_generation: generation,
-        };
+        let want = load_req.want(generation);
         let remembered = self.flights.borrow().remembered(&key, &want, now);
         if let Some(entry) = remembered {
             return self.answer(task, Ok((Role::Memory, entry)), reported);
@@ -303,10 +236,7 @@ impl SingleFlight {
         let wait = Delay::from(Duration::from_millis(load_req.deadline.saturating_sub(now)));
         let result = match future::select(shared, wait).await {
             Either::Left((result, _)) => result,
-            Either::Right(_) => Err(LoadError::unavailable(
-                DEADLINE_RETRY_AFTER_MS,
-                "deadline reached",
-            )),
+            Either::Right(_) => Err(deadline_reached()),
         };
         self.answer(task, result.map(|entry| (role, entry)), reported)
     }
@@ -325,12 +255,8 @@ impl SingleFlight {
         if let Some(load) = joinable {
             return (Role::Follower, load);
         }
-        let id = self.flights.borrow_mut().next_id();
-        let guard = FlightGuard {
-            flights: self.flights.clone(),
-            key: key.to_owned(),
-            id,
-        };
+        let guard = FlightGuard::start(&self.flights, key);
+        let id = guard.id();
         let (env, resource, min_fetched_at) = (
             self.env.clone(),
             load_req.resource.clone(),
@@ -339,14 +265,17 @@ impl SingleFlight {
         let (flights, leader_request_id) = (self.flights.clone(), request_id.to_owned());
         let load = async move {
             let _guard = guard;
-            let result = lead(&env, &cfg, &resource, min_fetched_at, generation, &leader_request_id).await;
+            let result = lead(
+                &env,
+                &cfg,
+                &resource,
+                min_fetched_at,
+                generation,
+                &leader_request_id,
+            )
+            .await;
             // This object may live in an isolate that no Worker request flushes: flush what the load counted.
-            if let Err(e) = crate::metrics_store::flush(&env, true).await {
-                worker::console_error!(
-                    "{}",
-                    serde_json::json!({"domain": "metrics", "task": "flush", "outcome": "error", "error_detail": e.to_string()})
-                );
-            }
+            crate::metrics_store::flush_or_log(&env, true).await;
             if let Ok(entry) = &result {
                 flights.borrow_mut().remember(&resource.key(), entry.clone());
             }
@@ -370,23 +299,17 @@ impl SingleFlight {
             Ok((role, entry)) => {
                 task.record("role", role.as_str());
                 let headers = Headers::new();
-                headers.set(META_HEADER, &serde_json::to_string(&entry.meta)?)?;
-                headers.set(ROLE_HEADER, role.as_str())?;
-                if let Some(g) = generation {
-                    headers.set(GENERATION_HEADER, &g.to_string())?;
+                let answer = answer_headers(&entry.meta, role, generation)
+                    .map_err(|e| worker::Error::RustError(e.detail().to_owned()))?;
+                for (name, value) in answer {
+                    headers.set(name, &value)?;
                 }
                 task.finish(Outcome::Ok, Some(200));
                 Ok(Response::from_bytes(entry.body.clone())?.with_headers(headers))
             }
             Err(e) => {
                 task.record("role", "none");
-                task.finish(
-                    Outcome::Error {
-                        code: e.code(),
-                        detail: e.detail().to_owned(),
-                    },
-                    Some(503),
-                );
+                task.finish(e.outcome(), Some(503));
                 Ok(Response::from_json(&e)?.with_status(503))
             }
         }
@@ -424,13 +347,7 @@ async fn lead(
     let entry = match fetched {
         Ok(fetched) => fetched.into_entry(resource, cfg, now, generation),
         Err(e) => {
-            task.finish(
-                Outcome::Error {
-                    code: e.code(),
-                    detail: e.detail().to_owned(),
-                },
-                None,
-            );
+            task.finish(e.outcome(), None);
             return Err(e);
         }
     };

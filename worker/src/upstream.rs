@@ -3,19 +3,19 @@
 //! timeout that aborts the fetch, and reports how it ended. The URL, the classification of an answer,
 //! the retry decision, `Retry-After` and the backoff are [`pve_edge::upstream`]'s; this module does the
 //! calls and the waiting.
-use crate::alerts::{self, Alert, AlertKind};
+use crate::alerts;
 use crate::config::Config;
 use crate::context::{now_ms, TaskContext};
 use crate::fetch::{self, SendError};
 use crate::metrics;
-use crate::rate_limiter::{self, Admission, DenyReason};
+use crate::rate_limiter::{self, Admission};
 use futures_util::future::{self, Either};
 use pve_edge::cache::Resource;
 use pve_edge::config::var::NEXON_API_KEY as API_KEY;
 use pve_edge::single_flight::LoadError;
 use pve_edge::upstream::{
-    backoff_ms, classify, outcome, outcome_label, path_label, retry, url_for, CallError, Counted, Fetched,
-    RetryBudget, FAILURE_RETRY_AFTER_MS,
+    backoff_ms, breaker_alert, classify, denied, outcome, outcome_label, path_label, retry, url_for,
+    CallError, Counted, Fetched, RetryBudget, FAILURE_RETRY_AFTER_MS,
 };
 use std::time::Duration;
 use worker::{wasm_bindgen_futures, Delay, Env, Headers, Method, Request, RequestInit};
@@ -53,19 +53,10 @@ pub async fn fetch(
                 reason,
                 retry_after_ms,
             }) => {
-                let detail = format!("upstream call refused: {reason:?}");
-                task.record("denied", detail.clone());
+                let refused = denied(reason, retry_after_ms);
+                task.record("denied", refused.detail());
                 metrics::inc(metrics::RATE_LIMITED, &[("scope", "upstream")]);
-                return Err(match reason {
-                    DenyReason::RateLimited | DenyReason::Throttled => LoadError::UpstreamRateLimited {
-                        retry_after_ms,
-                        detail,
-                    },
-                    DenyReason::CircuitOpen => LoadError::UpstreamUnavailable {
-                        retry_after_ms,
-                        detail,
-                    },
-                });
+                return Err(refused);
             }
             // Without the limiter we cannot know whether a call is allowed: fail closed.
             Err(e) => {
@@ -105,18 +96,7 @@ pub async fn fetch(
 /// the breaker per opening (the rate limiter object says which), so the alert follows each opening.
 fn breaker_opened(env: &Env, cfg: &Config, task: &TaskContext, last_error: &str) {
     task.record("breaker_opened", true);
-    let alert = Alert::new(
-        AlertKind::UpstreamCircuitOpen,
-        format!(
-            "The upstream circuit breaker opened after {} consecutive failures; upstream calls are refused \
-             for {} s, then one probe is let through. Last error: {last_error}",
-            cfg.breaker_failures,
-            cfg.breaker_open_ms / 1000
-        ),
-    )
-    .count("consecutive_failures", i64::from(cfg.breaker_failures))
-    .count("open_s", (cfg.breaker_open_ms / 1000) as i64)
-    .detail("last_error", last_error);
+    let alert = breaker_alert(cfg, last_error);
     let (env, leader) = (env.clone(), task.request_id.clone());
     wasm_bindgen_futures::spawn_local(async move {
         let raised = alerts::raise(&env, alert).await;

@@ -9,6 +9,7 @@
 //! characters are cached as `not_found` entries for a short time; upstream 429s, 5xx and timeouts are never
 //! cached.
 pub mod canonical;
+pub mod isolate;
 pub mod l1;
 pub mod tier;
 

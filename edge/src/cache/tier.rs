@@ -17,7 +17,7 @@
 //! 5. When the load failed with an upstream error: that stale `found` copy answers (stale-if-error), unless
 //!    the refresh asked for none; else the error is the answer. A bug (an internal load error) is never
 //!    hidden behind a stale copy.
-use super::{Entry, Kind, Mode, Resource, FORMAT_VERSION};
+use super::{Entry, How, Kind, Mode, Resource, FORMAT_VERSION};
 use crate::config::Config;
 use crate::purge::is_current_stamp;
 use crate::single_flight::{LoadError, Want};
@@ -132,6 +132,35 @@ pub enum Step {
     Refuse,
 }
 
+/// A step that answers from a cached copy: which tier's copy, how the answer was served, and whether
+/// the copy is kept in L1 on the way out (an L2 copy, and a stale one answered while it revalidates).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Answer {
+    pub tier: Tier,
+    pub how: How,
+    pub keep_in_l1: bool,
+}
+
+impl Step {
+    /// The answer this step gives from a cached copy; `None` for a step that reads, loads or refuses.
+    pub fn answer(&self) -> Option<Answer> {
+        let answer = |tier, how, keep_in_l1| {
+            Some(Answer {
+                tier,
+                how,
+                keep_in_l1,
+            })
+        };
+        match *self {
+            Step::Serve(Tier::L1) | Step::Negative(Tier::L1) => answer(Tier::L1, How::L1, false),
+            Step::Serve(Tier::L2) | Step::Negative(Tier::L2) => answer(Tier::L2, How::L2, true),
+            Step::ServeStaleAndRevalidate(tier, _) => answer(tier, How::StaleRevalidating, true),
+            Step::ServeStaleOnError(tier) => answer(tier, How::StaleOnError, false),
+            Step::ReadGeneration | Step::ReadL2 | Step::Load(_) | Step::Refuse => None,
+        }
+    }
+}
+
 /// The next step of a lookup of `resource` in `mode` at `now`, given what is `known`.
 pub fn decide(known: &Known, resource: &Resource, mode: Mode, now: u64, cfg: &Config) -> Step {
     // 1. A copy is judged against the generation before anything else.
@@ -213,6 +242,28 @@ mod tests {
     use crate::cache::Meta;
 
     const FRESH: u64 = 1_000;
+
+    #[test]
+    fn answering_steps_name_their_tier_how_and_whether_l1_keeps_the_copy() {
+        let want = Want {
+            min_fetched_at: 0,
+            min_generation: 0,
+        };
+        let a = |step: Step| step.answer().map(|a| (a.tier, a.how, a.keep_in_l1));
+        assert_eq!(a(Step::Serve(Tier::L1)), Some((Tier::L1, How::L1, false)));
+        assert_eq!(a(Step::Negative(Tier::L2)), Some((Tier::L2, How::L2, true)));
+        assert_eq!(
+            a(Step::ServeStaleAndRevalidate(Tier::L1, want)),
+            Some((Tier::L1, How::StaleRevalidating, true))
+        );
+        assert_eq!(
+            a(Step::ServeStaleOnError(Tier::L2)),
+            Some((Tier::L2, How::StaleOnError, false))
+        );
+        for step in [Step::ReadGeneration, Step::ReadL2, Step::Load(want), Step::Refuse] {
+            assert_eq!(step.answer(), None);
+        }
+    }
     const STALE: u64 = 10_000;
     const SWR: u64 = 3_000;
     const REFRESH_WINDOW: u64 = 500;

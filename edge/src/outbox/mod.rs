@@ -60,6 +60,23 @@ pub fn hash_matches(event_id: &str, event_type: &str, payload: &str, stored_hash
             == 0
 }
 
+/// An event about to be written. `payload` is the exact JSON body that will be POSTed. Its insert is
+/// [`crate::sql::outbox::insert_event`], put in the same batch as the state change it describes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    pub event_id: String,
+    pub aggregate: Aggregate,
+    pub aggregate_id: String,
+    pub event_type: String,
+    pub payload: String,
+}
+
+impl NewEvent {
+    pub fn content_hash(&self) -> String {
+        content_hash(&self.event_id, &self.event_type, &self.payload)
+    }
+}
+
 /// Why an event goes to the dead-letter table. The string is the stored `reason`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeadReason {
@@ -149,6 +166,31 @@ pub enum Attempt {
 }
 
 /// Settle limits (from the relay's configuration).
+impl Attempt {
+    /// How one webhook POST ended: a 2xx is delivered; 5xx, 408, 425 and 429 are worth trying again
+    /// (with the answer's `Retry-After`, seconds or an HTTP-date, uncapped here: [`settle`] caps it);
+    /// any other status, a 3xx included (redirects are not followed), is refused for good.
+    pub fn answered(status: u16, retry_after: Option<&str>, now_ms: u64) -> Attempt {
+        match status {
+            200..=299 => Attempt::Delivered,
+            408 | 425 | 429 | 500..=599 => Attempt::Retryable {
+                error: format!("HTTP {status}"),
+                retry_after_ms: retry_after.and_then(|v| crate::http::retry_after_ms(v, now_ms, u64::MAX)),
+            },
+            _ => Attempt::Rejected { status },
+        }
+    }
+
+    /// A POST that got no answer (timeout, network error, or a request that could not be built): worth
+    /// trying again.
+    pub fn unanswered(error: impl Into<String>) -> Attempt {
+        Attempt::Retryable {
+            error: error.into(),
+            retry_after_ms: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SettleLimits {
     pub max_attempts: u32,
@@ -256,6 +298,39 @@ pub fn outcome(settle: &Settle, changed_rows: u64) -> Outcome {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn webhook_answers_settle_as_delivered_retryable_or_refused() {
+        assert_eq!(Attempt::answered(204, None, 0), Attempt::Delivered);
+        for status in [408, 425, 429, 500, 503] {
+            assert!(
+                matches!(Attempt::answered(status, None, 0), Attempt::Retryable { .. }),
+                "{status}"
+            );
+        }
+        for status in [301, 302, 400, 404, 410] {
+            assert_eq!(Attempt::answered(status, None, 0), Attempt::Rejected { status });
+        }
+        assert_eq!(
+            Attempt::answered(503, Some("7"), 0),
+            Attempt::Retryable {
+                error: "HTTP 503".into(),
+                retry_after_ms: Some(7_000)
+            }
+        );
+        // An HTTP-date, 10 s after now.
+        match Attempt::answered(429, Some("Thu, 01 Jan 1970 00:00:10 GMT"), 0) {
+            Attempt::Retryable { retry_after_ms, .. } => assert_eq!(retry_after_ms, Some(10_000)),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            Attempt::unanswered("timeout"),
+            Attempt::Retryable {
+                retry_after_ms: None,
+                ..
+            }
+        ));
+    }
 
     const L: SettleLimits = SettleLimits {
         max_attempts: 3,

@@ -7,6 +7,7 @@
 //! every settlement write carries it, that a dead letter's outcome is read from its `DELETE` (not its
 //! `INSERT`), and that a count of 0 is "fenced out", counted and never alerted.
 use super::{outcome, Aggregate, DeadReason, Outcome, Settle};
+use crate::alerts::{Alert, AlertKind};
 use crate::webhook::WebhookPolicy;
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -66,6 +67,64 @@ pub fn destination(
     policy
         .check(raw)
         .map_err(|e| (DeadReason::InvalidDestination, e.to_string()))
+}
+
+/// A watch's destination as D1 holds it (a row of [`crate::sql::outbox::watch_destinations`]).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct WatchDestination {
+    pub id: String,
+    pub webhook_url: String,
+    pub status: String,
+}
+
+/// Where the events of one claim go: the watches of its watch events as read from D1
+/// ([`crate::sql::outbox::watch_destinations`]), and the alert and pager webhooks from the vars.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Destinations {
+    watches: std::collections::HashMap<String, (String, String)>,
+    alert_url: Option<String>,
+    pager_url: Option<String>,
+}
+
+impl Destinations {
+    /// The ids of the watches a claim's events are about (the query of their destinations), if any.
+    pub fn watch_ids(claimed: &[(String, ClaimedEvent)]) -> Vec<&str> {
+        claimed
+            .iter()
+            .filter(|(_, c)| c.aggregate_type == Aggregate::Watch.as_str())
+            .map(|(_, c)| c.aggregate_id.as_str())
+            .collect()
+    }
+
+    pub fn new(
+        watches: Vec<WatchDestination>,
+        alert_url: Option<String>,
+        pager_url: Option<String>,
+    ) -> Destinations {
+        Destinations {
+            watches: watches
+                .into_iter()
+                .map(|w| (w.id, (w.webhook_url, w.status)))
+                .collect(),
+            alert_url,
+            pager_url,
+        }
+    }
+
+    /// Where `ev` goes ([`destination`]).
+    pub fn resolve(&self, policy: &WebhookPolicy, ev: &ClaimedEvent) -> Result<Url, (DeadReason, String)> {
+        let watch = self
+            .watches
+            .get(&ev.aggregate_id)
+            .map(|(webhook_url, status)| WatchTarget { webhook_url, status });
+        destination(
+            policy,
+            &ev.aggregate_type,
+            watch,
+            self.alert_url.as_deref(),
+            self.pager_url.as_deref(),
+        )
+    }
 }
 
 /// An event as a claim returns it (the columns of the claim's `RETURNING`).
@@ -259,6 +318,24 @@ impl DeadLetterAlert {
     }
 }
 
+impl DeadLetterAlert {
+    /// The alert raised for `ev`, dead-lettered for `reason` after `error`, or `None` when nothing is
+    /// raised (a [`DeadLetterAlert::LogOnly`] event is only logged by the caller).
+    pub fn alert(self, ev: &ClaimedEvent, reason: DeadReason, error: &str) -> Option<Alert> {
+        let text = self.message(ev, reason)?;
+        let alert = match self {
+            DeadLetterAlert::ContentHashMismatch => Alert::new(AlertKind::ContentHashMismatch, text),
+            _ => Alert::new(AlertKind::DeadLettered, text).key_suffix(reason.as_str()),
+        };
+        Some(
+            alert
+                .count("attempts", i64::from(ev.attempts))
+                .detail("event_id", &ev.event_id)
+                .detail("last_error", error),
+        )
+    }
+}
+
 /// The outbox's counts (the admin stats route's `outbox` object, and the backlog check).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxCounts {
@@ -286,6 +363,14 @@ impl Backlog {
             "{} outbox events are undelivered at the start of a cron relay run (threshold {threshold}).",
             self.undelivered
         )
+    }
+
+    /// The WARNING (`outbox.backlog`).
+    pub fn alert(&self, threshold: u64) -> Alert {
+        Alert::new(AlertKind::OutboxBacklog, self.message(threshold))
+            .count("undelivered_events", self.undelivered as i64)
+            .count("due_now", self.due_now as i64)
+            .count("oldest_undelivered_age_s", self.oldest_age_s as i64)
     }
 }
 
@@ -588,6 +673,86 @@ mod tests {
                 "Event evt_1 (valuation.changed) on watch w_1 failed its content-hash check and was \
                  dead-lettered without delivery. Its row was changed after it was written."
             )
+        );
+    }
+
+    #[test]
+    fn dead_letter_alerts_carry_their_kind_key_and_details() {
+        let ev = claimed("watch");
+        let a = DeadLetterAlert::DeadLettered
+            .alert(&ev, DeadReason::MaxAttemptsExceeded, "503")
+            .unwrap();
+        assert_eq!(a.kind, AlertKind::DeadLettered);
+        assert_eq!(a.key(), "outbox.dead_lettered.max_attempts_exceeded");
+        assert_eq!(a.counts(), &[("attempts".to_owned(), 2)]);
+        assert_eq!(
+            a.details(),
+            &[
+                ("event_id".to_owned(), "evt_1".to_owned()),
+                ("last_error".to_owned(), "503".to_owned())
+            ]
+        );
+        let tampered = DeadLetterAlert::ContentHashMismatch
+            .alert(&ev, DeadReason::ContentHashMismatch, "hash")
+            .unwrap();
+        assert_eq!(tampered.kind, AlertKind::ContentHashMismatch);
+        assert_eq!(
+            DeadLetterAlert::LogOnly.alert(&ev, DeadReason::MaxAttemptsExceeded, "e"),
+            None
+        );
+        assert_eq!(
+            DeadLetterAlert::None.alert(&ev, DeadReason::WatchDeleted, "e"),
+            None
+        );
+    }
+
+    #[test]
+    fn destinations_of_a_claim_come_from_its_watch_rows() {
+        let claim = vec![
+            ("l".to_owned(), claimed("watch")),
+            ("l".to_owned(), claimed("alert")),
+        ];
+        assert_eq!(Destinations::watch_ids(&claim), ["w_1"]);
+        let policy = WebhookPolicy {
+            allow_loopback: false,
+        };
+        let rows = vec![WatchDestination {
+            id: "w_1".into(),
+            webhook_url: "https://hooks.example.com/w".into(),
+            status: "active".into(),
+        }];
+        let d = Destinations::new(rows, None, None);
+        assert_eq!(
+            d.resolve(&policy, &claim[0].1).unwrap().as_str(),
+            "https://hooks.example.com/w"
+        );
+        assert_eq!(
+            d.resolve(&policy, &claim[1].1).unwrap_err().0,
+            DeadReason::AlertWebhookNotConfigured
+        );
+        let none = Destinations::new(vec![], None, None);
+        assert_eq!(
+            none.resolve(&policy, &claim[0].1).unwrap_err().0,
+            DeadReason::WatchDeleted
+        );
+    }
+
+    #[test]
+    fn the_backlog_alert_counts_what_piled_up() {
+        let b = Backlog {
+            undelivered: 101,
+            due_now: 21,
+            oldest_age_s: 60,
+        };
+        let a = b.alert(100);
+        assert_eq!(a.kind, AlertKind::OutboxBacklog);
+        assert_eq!(
+            a.counts(),
+            &[
+                ("undelivered_events".to_owned(), 101),
+                ("due_now".to_owned(), 21),
+                ("oldest_undelivered_age_s".to_owned(), 60)
+            ]
         );
     }
 

@@ -16,11 +16,11 @@ use crate::context::{new_request_id, now_ms, Outcome, TaskContext};
 use crate::error::EdgeError;
 use crate::metrics;
 use crate::single_flight;
+use pve_edge::cache::isolate::{self, Busy, Ended, IsolateFlights, Joined};
 use pve_edge::cache::tier::{decide, Known, Read, Step, Tier};
 pub use pve_edge::cache::{canonical, Entry, How, Kind, Meta, Mode, Resource, Served, DERIVED_TTL_MS};
-use pve_edge::single_flight::{LoadError, Loaded, Role, Want};
+use pve_edge::single_flight::{deadline_reached, LoadError, Loaded, Role, Want};
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
@@ -78,7 +78,11 @@ pub fn answered(task: &TaskContext, how: How, meta: Option<&Meta>) -> String {
 
 thread_local! {
     /// Keys this isolate is refreshing in the background, so that a burst of stale hits starts one refresh.
-    static REVALIDATING: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+    static REVALIDATING: Busy = Busy::default();
+    /// Derived keys this isolate is writing to KV (KV allows about one write per second per key).
+    static WRITING: Busy = Busy::default();
+    /// Loads this isolate is waiting for ([`load_once_per_isolate`]).
+    static FLIGHTS: Rc<RefCell<IsolateFlights<Result<Loaded, LoadError>>>> = Rc::default();
 }
 
 /// Look `resource` (data of the character `character`) up through every tier. `deadline` (epoch ms)
@@ -133,6 +137,23 @@ pub async fn lookup(
             }
             .ok_or_else(|| EdgeError::internal(format!("the tier decision named an empty {tier:?}")))
         };
+        if let Some(answer) = step.answer() {
+            let entry = pick(answer.tier)?;
+            if answer.keep_in_l1 {
+                l1::put(cfg, &key, entry.clone(), now_ms());
+            }
+            match (step, &load_error) {
+                (Step::ServeStaleAndRevalidate(_, want), _) => {
+                    revalidate_in_background(env, ctx, cfg, resource, want, character)
+                }
+                (Step::ServeStaleOnError(_), Some(e)) => task.record("stale_because", e.code()),
+                _ => {}
+            }
+            return Ok(Served {
+                entry,
+                how: answer.how,
+            });
+        }
         match step {
             Step::ReadGeneration => generation = Some(purge::generation(env, cfg, task, character).await),
             Step::ReadL2 => {
@@ -145,34 +166,10 @@ pub async fn lookup(
                     }
                 });
             }
-            Step::Serve(tier) | Step::Negative(tier) => {
-                let entry = pick(tier)?;
-                let how = match tier {
-                    Tier::L1 => How::L1,
-                    Tier::L2 => {
-                        l1::put(cfg, &key, entry.clone(), now_ms());
-                        How::L2
-                    }
-                };
-                return Ok(Served { entry, how });
-            }
-            Step::ServeStaleAndRevalidate(tier, want) => {
-                let entry = pick(tier)?;
-                l1::put(cfg, &key, entry.clone(), now_ms());
-                revalidate_in_background(env, ctx, cfg, resource, want, character);
-                return Ok(Served {
-                    entry,
-                    how: How::StaleRevalidating,
-                });
-            }
             Step::Load(want) => {
                 match load_once_per_isolate(env, resource, want, deadline, &task.request_id).await {
                     Ok(loaded) => {
-                        if let Some(g) = loaded.generation {
-                            purge::learn(character, g, now_ms());
-                        }
-                        l1::put(cfg, &key, loaded.entry.clone(), now_ms());
-                        task.record("single_flight_role", loaded.role.as_str());
+                        arrived(cfg, task, &key, character, &loaded);
                         if loaded.role.is_coalesced() {
                             metrics::inc(metrics::COALESCED, &[]);
                         }
@@ -187,55 +184,39 @@ pub async fn lookup(
                     Err(e) => load_error = Some(e),
                 }
             }
-            Step::ServeStaleOnError(tier) => {
-                let entry = pick(tier)?;
-                if let Some(e) = &load_error {
-                    task.record("stale_because", e.code());
-                }
-                return Ok(Served {
-                    entry,
-                    how: How::StaleOnError,
-                });
-            }
             Step::Refuse => {
                 return Err(match load_error {
                     Some(e) => e.into(),
                     None => EdgeError::internal("the tier decision refused without a load error"),
                 })
             }
+            // Answered above (`Step::answer`).
+            Step::Serve(_)
+            | Step::Negative(_)
+            | Step::ServeStaleAndRevalidate(..)
+            | Step::ServeStaleOnError(_) => {
+                return Err(EdgeError::internal("an answering step was not answered"))
+            }
         }
     }
 }
 
-/// Where the leading request of this isolate leaves the result of its load; `None` while it runs.
-type Slot = Rc<RefCell<Option<FlightResult>>>;
-
-#[derive(Clone)]
-enum FlightResult {
-    Done(Result<Loaded, LoadError>),
-    /// The leading request went away before its load ended.
-    Abandoned,
+/// A load through the single-flight object arrived: learn the purge generation it carries, keep the
+/// entry in L1, and record the role on the task.
+fn arrived(cfg: &Config, task: &TaskContext, key: &str, character: &str, loaded: &Loaded) {
+    if let Some(g) = loaded.generation {
+        purge::learn(character, g, now_ms());
+    }
+    l1::put(cfg, key, loaded.entry.clone(), now_ms());
+    task.record("single_flight_role", loaded.role.as_str());
 }
-
-thread_local! {
-    /// Loads this isolate is waiting for, by key: the first request calls the single-flight Durable Object;
-    /// later ones wait for its result here.
-    static FLIGHTS: RefCell<HashMap<String, Slot>> = RefCell::new(HashMap::new());
-}
-
-/// Followers re-check the slot on their own timers, starting at this interval and doubling up to the cap.
-const POLL_FIRST_MS: u64 = 2;
-const POLL_CAP_MS: u64 = 40;
 
 /// [`single_flight::load`], at most once per key at a time in this isolate: the Durable Object coalesces
 /// across isolates, this map within one, so a burst in one isolate costs one Durable Object round trip
 /// (and one transfer of the value) instead of one per request. A flight is joined only by requests that
 /// want the same generation (a request after a purge never joins a load started before it).
 ///
-/// Followers are not woken by the leader: in a Worker, code resumed by a wake-up from another request
-/// runs in that request's I/O context, and a response built there cannot be returned by its own request
-/// ("Cannot perform I/O on behalf of a different request"). So each follower re-checks the slot on its
-/// own timers (backing off to 40 ms), and only plain Rust values cross from one request to another.
+/// Followers wait on the leader's slot ([`pve_edge::cache::isolate`]: why they poll, on their own timers).
 async fn load_once_per_isolate(
     env: &Env,
     resource: &Resource,
@@ -243,60 +224,36 @@ async fn load_once_per_isolate(
     deadline: u64,
     request_id: &str,
 ) -> Result<Loaded, LoadError> {
-    let flight = want.flight(&resource.key());
-    let joined = FLIGHTS.with(|f| {
-        let mut f = f.borrow_mut();
-        match f.get(&flight) {
-            Some(slot) => Some(slot.clone()),
-            None => {
-                f.insert(flight.clone(), Slot::default());
-                None
-            }
+    let slot = match FLIGHTS.with(|f| isolate::join(f, want.flight(&resource.key()))) {
+        Joined::Lead(leading) => {
+            let result = single_flight::load(env, resource, want, deadline, request_id).await;
+            leading.finish(result.clone());
+            return result;
         }
-    });
-    if let Some(slot) = joined {
-        let mut interval = POLL_FIRST_MS;
-        loop {
-            let seen = slot.borrow().clone();
-            match seen {
-                Some(FlightResult::Done(result)) => {
-                    return result.map(|loaded| Loaded {
-                        role: Role::Isolate,
-                        ..loaded
-                    })
-                }
-                Some(FlightResult::Abandoned) => {
-                    return single_flight::load(env, resource, want, deadline, request_id).await
-                }
-                None => {}
+        Joined::Follow(slot) => slot,
+    };
+    let mut interval = isolate::POLL_FIRST_MS;
+    loop {
+        let seen = slot.borrow().clone();
+        match seen {
+            Some(Ended::Done(result)) => {
+                return result.map(|loaded| Loaded {
+                    role: Role::Isolate,
+                    ..loaded
+                })
             }
-            let left = deadline.saturating_sub(now_ms());
-            if left == 0 {
-                return Err(LoadError::unavailable(1_000, "deadline reached"));
+            Some(Ended::Abandoned) => {
+                return single_flight::load(env, resource, want, deadline, request_id).await
             }
-            Delay::from(Duration::from_millis(interval.min(left))).await;
-            interval = (interval * 2).min(POLL_CAP_MS);
+            None => {}
         }
-    }
-    /// Ends the flight however the leading request ends; if it is dropped mid-load, followers load on
-    /// their own.
-    struct Leading {
-        flight: String,
-        result: Option<FlightResult>,
-    }
-    impl Drop for Leading {
-        fn drop(&mut self) {
-            let result = self.result.take().unwrap_or(FlightResult::Abandoned);
-            if let Some(slot) = FLIGHTS.with(|f| f.borrow_mut().remove(&self.flight)) {
-                *slot.borrow_mut() = Some(result);
-            }
+        let left = deadline.saturating_sub(now_ms());
+        if left == 0 {
+            return Err(deadline_reached());
         }
+        Delay::from(Duration::from_millis(interval.min(left))).await;
+        interval = isolate::next_poll(interval);
     }
-    let mut leading = Leading { flight, result: None };
-    let result = single_flight::load(env, resource, want, deadline, request_id).await;
-    leading.result = Some(FlightResult::Done(result.clone()));
-    drop(leading);
-    result
 }
 
 /// Refresh `resource` through its single-flight Durable Object after the response is sent. At most one
@@ -310,38 +267,21 @@ fn revalidate_in_background(
     character: &str,
 ) {
     let key = resource.key();
-    let started = REVALIDATING.with(|r| r.borrow_mut().insert(key.clone()));
-    if !started {
+    let Some(busy) = REVALIDATING.with(|r| r.start(&key)) else {
         return;
-    }
-    struct Done(String);
-    impl Drop for Done {
-        fn drop(&mut self) {
-            REVALIDATING.with(|r| r.borrow_mut().remove(&self.0));
-        }
-    }
+    };
     let (env, cfg, resource, character) = (env.clone(), cfg.clone(), resource.clone(), character.to_owned());
     ctx.wait_until(async move {
-        let _done = Done(key.clone());
+        let _busy = busy;
         let task = TaskContext::new(new_request_id(), "cache", "revalidate");
         task.set_key(key.clone());
         let deadline = now_ms() + cfg.request_deadline_ms;
         match single_flight::load(&env, &resource, want, deadline, &task.request_id).await {
             Ok(loaded) => {
-                if let Some(g) = loaded.generation {
-                    purge::learn(&character, g, now_ms());
-                }
-                l1::put(&cfg, &key, loaded.entry, now_ms());
-                task.record("single_flight_role", loaded.role.as_str());
+                arrived(&cfg, &task, &key, &character, &loaded);
                 task.finish(Outcome::Ok, None);
             }
-            Err(e) => task.finish(
-                Outcome::Error {
-                    code: e.code(),
-                    detail: e.detail().to_owned(),
-                },
-                None,
-            ),
+            Err(e) => task.finish(e.outcome(), None),
         }
     });
 }
@@ -366,31 +306,20 @@ pub async fn get_derived(env: &Env, cfg: &Config, task: &TaskContext, key: &str)
     }
 }
 
-thread_local! {
-    /// Derived keys this isolate is writing to KV (KV allows about one write per second per key).
-    static WRITING: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
-}
-
 /// Keep a freshly computed derived value in L1 now and in KV after the response (`wait_until`).
 pub fn put_derived(env: &Env, ctx: &impl Background, cfg: &Config, key: &str, body: Vec<u8>) -> Served {
     let now = now_ms();
     let entry = Rc::new(Entry::found(body, now, DERIVED_TTL_MS, DERIVED_TTL_MS));
     l1::put(cfg, key, entry.clone(), now);
-    if WRITING.with(|w| w.borrow_mut().insert(key.to_owned())) {
+    if let Some(busy) = WRITING.with(|w| w.start(key)) {
         let (env, key, for_kv) = (env.clone(), key.to_owned(), entry.clone());
         ctx.wait_until(async move {
+            let _busy = busy;
             if let Err(e) = kv::write(&env, &key, &for_kv, now).await {
                 let task = TaskContext::new(new_request_id(), "cache", "kv_write");
                 task.set_key(key.clone());
-                task.finish(
-                    Outcome::Error {
-                        code: e.code(),
-                        detail: e.to_string(),
-                    },
-                    None,
-                );
+                task.finish(Outcome::of(&e), None);
             }
-            WRITING.with(|w| w.borrow_mut().remove(&key));
         });
     }
     Served {

@@ -23,11 +23,10 @@ use crate::config::Config;
 use crate::context::{now_ms, TaskContext};
 use crate::error::{EdgeError, Platform};
 use crate::single_flight;
-use pve_edge::cache::{valuation_prefix, Kind, Resource};
-use pve_edge::purge::{self as rule, View};
-use serde::Serialize;
+use pve_edge::cache::Resource;
+pub use pve_edge::purge::Purged;
+use pve_edge::purge::{self as rule, Targets, Views};
 use std::cell::RefCell;
-use std::collections::HashMap;
 use worker::Env;
 
 /// Views kept per isolate before the map is cleared (a cleared view is asked again: safe).
@@ -35,24 +34,13 @@ const MAX_VIEWS: usize = 10_000;
 
 thread_local! {
     /// This isolate's view of each character's purge generation.
-    static VIEWS: RefCell<HashMap<String, View>> = RefCell::new(HashMap::new());
-}
-
-fn view(character: &str) -> Option<View> {
-    VIEWS.with(|v| v.borrow().get(character).copied())
+    static VIEWS: RefCell<Views> = RefCell::new(Views::new(MAX_VIEWS));
 }
 
 /// Record that `character`'s generation was `generation` at `now` (from the authority itself, or from a
 /// load answered by it).
 pub fn learn(character: &str, generation: u64, now: u64) {
-    VIEWS.with(|v| {
-        let mut views = v.borrow_mut();
-        if views.len() >= MAX_VIEWS && !views.contains_key(character) {
-            views.clear();
-        }
-        let learnt = rule::learn(views.get(character).copied(), generation, now);
-        views.insert(character.to_owned(), learnt);
-    });
+    VIEWS.with(|v| v.borrow_mut().learn(character, generation, now));
 }
 
 /// `character`'s purge generation: this isolate's view if it is current, else the authority's answer.
@@ -60,35 +48,21 @@ pub fn learn(character: &str, generation: u64, now: u64) {
 /// task: an outage of the Durable Object lengthens a purge's bound, it does not fail reads.
 pub async fn generation(env: &Env, cfg: &Config, task: &TaskContext, character: &str) -> u64 {
     let now = now_ms();
-    let known = view(character);
+    let known = VIEWS.with(|v| v.borrow().get(character));
     if let Some(v) = known.filter(|v| v.is_current(now, cfg.purge_check_ms)) {
         return v.generation;
     }
-    match single_flight::generation(env, character, false, &task.request_id).await {
+    let answer = match single_flight::generation(env, character, false, &task.request_id).await {
         Ok(answer) => {
             learn(character, answer.generation, now_ms());
-            answer.generation.max(known.map_or(0, |v| v.generation))
+            Some(answer.generation)
         }
         Err(e) => {
             task.record("purge_generation_error", e.to_string());
-            known.map_or(0, |v| v.generation)
+            None
         }
-    }
-}
-
-/// What a purge did.
-#[derive(Debug, Serialize)]
-pub struct Purged {
-    pub character_name: String,
-    /// The ocid, when a cached copy knew it (else only the ocid entry is deleted; equipment copies under
-    /// an unknown ocid are made stale by the generation alone).
-    pub ocid: Option<String>,
-    pub generation: u64,
-    pub previous_generation: u64,
-    /// KV keys deleted (each existed or not: KV deletes are idempotent).
-    pub kv_deleted: Vec<String>,
-    /// Entries dropped from this isolate's L1.
-    pub l1_dropped: usize,
+    };
+    rule::after_asking(known, answer)
 }
 
 /// Purge `name`: L2, then L1, then the generation (see the module doc).
@@ -106,17 +80,12 @@ pub async fn purge(env: &Env, cfg: &Config, task: &TaskContext, name: &str) -> R
         Some(entry) => Some(entry),
         None => kv::read(env, &ocid_key).await?.map(std::rc::Rc::new),
     };
-    let ocid = cached
-        .filter(|e| e.meta.kind == Kind::Found)
-        .and_then(|e| String::from_utf8(e.body.clone()).ok());
+    let targets = Targets::of(name, cached.as_deref());
 
     // 1. L2.
     let kv = env.kv(CACHE_KV).platform()?;
-    let mut keys = vec![ocid_key.clone()];
-    let mut derived_prefix = None;
-    if let Some(ocid) = &ocid {
-        keys.push(Resource::Equipment { ocid: ocid.clone() }.key());
-        let prefix = valuation_prefix(ocid);
+    let mut keys = targets.keys.clone();
+    if let Some(prefix) = &targets.derived_prefix {
         let mut cursor: Option<String> = None;
         loop {
             let mut list = kv.list().prefix(prefix.clone());
@@ -130,7 +99,6 @@ pub async fn purge(env: &Env, cfg: &Config, task: &TaskContext, name: &str) -> R
                 None => break,
             }
         }
-        derived_prefix = Some(prefix);
     }
     for key in &keys {
         kv.delete(key).await.platform()?;
@@ -138,13 +106,13 @@ pub async fn purge(env: &Env, cfg: &Config, task: &TaskContext, name: &str) -> R
 
     // 2. L1.
     let mut l1_dropped = 0;
-    for key in keys.iter().take(2) {
+    for key in &targets.keys {
         if l1::get(cfg, key, now_ms()).is_some() {
             l1_dropped += 1;
         }
         l1::remove(cfg, key);
     }
-    if let Some(prefix) = &derived_prefix {
+    if let Some(prefix) = &targets.derived_prefix {
         l1_dropped += l1::remove_prefix(cfg, prefix);
     }
 
@@ -157,7 +125,7 @@ pub async fn purge(env: &Env, cfg: &Config, task: &TaskContext, name: &str) -> R
     task.record("kv_deleted", keys.len());
     Ok(Purged {
         character_name: name.to_owned(),
-        ocid,
+        ocid: targets.ocid,
         generation: answer.generation,
         previous_generation: answer.previous,
         kv_deleted: keys,

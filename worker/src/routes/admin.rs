@@ -13,8 +13,9 @@
 //! ([`test_routes`]): bulk events, the valuation-change path, alerts, the sweep. Otherwise those paths
 //! do not exist (404).
 use crate::error::Platform;
+use pve_edge::dispatch::AdminTarget;
 use pve_edge::http::Query;
-use worker::{Context, Env, Method, Request, Response};
+use worker::{Context, Env, Request, Response};
 
 use super::json;
 use crate::alerts;
@@ -39,39 +40,22 @@ pub async fn route(
 ) -> Result<Response, EdgeError> {
     task.set_task("admin", "unrouted");
     authorize(req, env)?;
-    let method = req.method();
-    let allow = |allowed: Method, name: &'static str| {
-        if method == allowed {
-            Ok(())
-        } else {
-            Err(EdgeError::MethodNotAllowed { allow: name })
-        }
-    };
-    match rest {
-        ["outbox", "stats"] => {
-            task.set_task("admin", "outbox_stats");
-            allow(Method::Get, "GET")?;
-            stats(env).await
-        }
-        ["outbox", "dead-letters"] => {
-            task.set_task("admin", "dead_letters_list");
-            allow(Method::Get, "GET")?;
-            list_dead_letters(req, env).await
-        }
-        ["outbox", "dead-letters", event_id] => {
-            task.set_task("admin", "dead_letter_delete");
-            task.set_key(*event_id);
-            allow(Method::Delete, "DELETE")?;
+    let routed = pve_edge::dispatch::admin(rest, req.method().as_ref())?;
+    task.set_task(routed.domain, routed.task);
+    if let Some(key) = routed.key {
+        task.set_key(key);
+    }
+    match routed.target {
+        AdminTarget::OutboxStats => stats(env).await,
+        AdminTarget::DeadLetters => list_dead_letters(req, env).await,
+        AdminTarget::DeleteDeadLetter { event_id } => {
             let db = env.d1(DB).platform()?;
             if !dead_letter::delete(&db, event_id).await? {
                 return Err(EdgeError::DeadLetterNotFound);
             }
             json(&serde_json::json!({"event_id": event_id, "deleted": true}), 200)
         }
-        ["outbox", "dead-letters", event_id, "replay"] => {
-            task.set_task("admin", "dead_letter_replay");
-            task.set_key(*event_id);
-            allow(Method::Post, "POST")?;
+        AdminTarget::ReplayDeadLetter { event_id } => {
             let db = env.d1(DB).platform()?;
             let seq = dead_letter::replay(&db, event_id, now_ms()).await?;
             relay::kick(ctx, env);
@@ -80,35 +64,29 @@ pub async fn route(
                 200,
             )
         }
-        ["outbox", "relay"] => {
-            task.set_task("admin", "relay_now");
-            allow(Method::Post, "POST")?;
+        AdminTarget::RelayNow => {
             let report = relay::run(env, relay::Trigger::Admin).await?;
             relay::record_report(task, &report);
             json(&report, 200)
         }
-        ["characters", raw_name, "purge"] => {
-            task.set_task("admin", "purge_character");
-            allow(Method::Post, "POST")?;
+        AdminTarget::PurgeCharacter { raw_name } => {
             let name = pve_edge::validate::character_name_segment(raw_name)?;
             task.set_key(name.clone());
             let cfg = crate::config::get(env)?;
             let purged = crate::cache::purge::purge(env, &cfg, task, &name).await?;
             json(&purged, 200)
         }
-        ["alerts", alert_key, "resolve"] => {
-            task.set_task("admin", "resolve_alert");
-            task.set_key(*alert_key);
-            allow(Method::Post, "POST")?;
+        AdminTarget::ResolveAlert { alert_key } => {
             let resolved = alerts::resolve(env, alert_key).await?;
             relay::kick(ctx, env);
             json(&resolved, 200)
         }
         #[cfg(feature = "test-hooks")]
-        ["test", rest @ ..] if vars::flag(env, pve_edge::config::var::ENABLE_TEST_ROUTES, false)? => {
+        AdminTarget::Test { rest } if vars::flag(env, pve_edge::config::var::ENABLE_TEST_ROUTES, false)? => {
+            let method = req.method();
             test_routes::route(req, env, ctx, task, rest, &method).await
         }
-        _ => Err(EdgeError::RouteNotFound),
+        AdminTarget::Test { .. } => Err(EdgeError::RouteNotFound),
     }
 }
 

@@ -52,12 +52,7 @@ pub async fn compute(
             }
         }
     };
-    let headers = CacheHeaders {
-        etag: format!("\"{}\"", &served.entry.meta.hash[..32]),
-        cache_status: served.how.cache_status(None, now_ms()),
-        cache_control: "public, max-age=86400".to_owned(),
-        age_s: None,
-    };
+    let headers = CacheHeaders::engine(&served.entry.meta.hash, served.how.cache_status(None, now_ms()));
     cache::answered(task, served.how, None);
     cached_json(req, served.entry.body.clone(), &headers)
 }

@@ -1,62 +1,25 @@
 //! `GET /healthz`: the engine version and whether KV, the Durable Object and D1 answer; and the record of
-//! the last cron run (written by the scheduled handler, read here).
+//! the last cron run (written by the scheduled handler, read here). The answer is [`pve_edge::health`].
 use crate::bindings::{CACHE_KV, DB, SINGLE_FLIGHT};
 use crate::context::now_ms;
 use crate::error::EdgeError;
 use crate::error::Platform;
 use pve_edge::config::var::UPSTREAM_BASE_URL;
-use serde::Serialize;
+use pve_edge::health::{self, Check, Health, LAST_CRON_KEY, LAST_CRON_TTL_S, PROBE_KEY, PROBE_TTL_S};
+use pve_edge::single_flight::ObjectRoute;
 use worker::{Env, Response};
 
-const LAST_CRON_KEY: &str = "meta:last_cron";
-const PROBE_KEY: &str = "meta:healthz_probe";
-
-#[derive(Serialize)]
-struct Check {
-    ok: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    detail: Option<serde_json::Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
-
-impl Check {
-    fn from(r: Result<serde_json::Value, EdgeError>) -> Check {
-        match r {
-            Ok(detail) => Check {
-                ok: true,
-                detail: Some(detail),
-                error: None,
-            },
-            Err(e) => Check {
-                ok: false,
-                detail: None,
-                error: Some(e.to_string()),
-            },
-        }
-    }
-}
-
 pub async fn healthz(env: &Env) -> Result<Response, EdgeError> {
-    let kv = Check::from(check_kv(env).await);
-    let durable_object = Check::from(check_durable_object(env).await);
-    let d1 = Check::from(check_d1(env).await);
-    // A failed read is reported as such, never as "the cron never ran" (null).
-    let last_cron = match read_last_cron(env).await {
-        Ok(v) => v,
-        Err(e) => Some(serde_json::json!({"error": e.to_string()})),
+    let health = Health {
+        kv: Check::of(check_kv(env).await),
+        durable_object: Check::of(check_durable_object(env).await),
+        d1: Check::of(check_d1(env).await),
+        last_cron: read_last_cron(env).await.map_err(|e| e.to_string()),
+        upstream_base_url: env.var(UPSTREAM_BASE_URL).map(|v| v.to_string()).ok(),
     };
-    let ok = kv.ok && durable_object.ok && d1.ok;
-    let body = serde_json::json!({
-        "status": if ok { "ok" } else { "degraded" },
-        "engine_version": pve_api::ENGINE_VERSION,
-        "checks": {"kv": kv, "durable_object": durable_object, "d1": d1},
-        "last_cron": last_cron,
-        "upstream_base_url": env.var(UPSTREAM_BASE_URL).map(|v| v.to_string()).ok(),
-    });
-    let resp = Response::from_json(&body)
+    let resp = Response::from_json(&health.body(pve_api::ENGINE_VERSION))
         .platform()?
-        .with_status(if ok { 200 } else { 503 });
+        .with_status(health.status());
     resp.headers().set("cache-control", "no-store").platform()?;
     Ok(resp)
 }
@@ -65,61 +28,33 @@ pub async fn healthz(env: &Env) -> Result<Response, EdgeError> {
 async fn check_kv(env: &Env) -> Result<serde_json::Value, EdgeError> {
     let kv = env.kv(CACHE_KV).platform()?;
     let written = now_ms().to_string();
-    // 60 s is KV's minimum TTL.
     kv.put(PROBE_KEY, written.as_str())
         .platform()?
-        .expiration_ttl(60)
+        .expiration_ttl(PROBE_TTL_S)
         .execute()
         .await
         .platform()?;
     let read = kv.get(PROBE_KEY).text().await.platform()?;
-    if read.as_deref() == Some(written.as_str()) {
-        Ok(serde_json::json!({"round_trip": true}))
-    } else {
-        Err(EdgeError::Platform(format!(
-            "KV read back {read:?}, wrote {written:?}"
-        )))
-    }
+    health::kv_round_trip(&written, read.as_deref()).map_err(EdgeError::Platform)
 }
 
 /// A fetch to the single-flight Durable Object.
 async fn check_durable_object(env: &Env) -> Result<serde_json::Value, EdgeError> {
     let ns = env.durable_object(SINGLE_FLIGHT).platform()?;
     let stub = ns.id_from_name("healthz").platform()?.get_stub().platform()?;
-    let mut resp = stub
-        .fetch_with_str("https://single-flight/ping")
-        .await
-        .platform()?;
-    let body: serde_json::Value = resp.json().await.platform()?;
-    if body.get("pong") == Some(&serde_json::Value::Bool(true)) {
-        Ok(body)
-    } else {
-        Err(EdgeError::Platform(format!("unexpected DO answer {body}")))
-    }
+    let mut resp = stub.fetch_with_str(&ObjectRoute::Ping.url()).await.platform()?;
+    health::pong(resp.json().await.platform()?).map_err(EdgeError::Platform)
 }
 
 /// D1 answers and the migrations are applied (the outbox table exists).
 async fn check_d1(env: &Env) -> Result<serde_json::Value, EdgeError> {
+    use pve_edge::sql::health::{self as sql, Count, Migration};
     let db = env.d1(DB).platform()?;
-    #[derive(serde::Deserialize)]
-    struct Name {
-        name: String,
-    }
-    let migrations: Vec<Name> = db
-        .prepare("SELECT name FROM d1_migrations ORDER BY id")
-        .all()
-        .await
-        .platform()?
-        .results()
-        .platform()?;
-    let outbox_rows: Option<u64> = db
-        .prepare("SELECT count(*) AS n FROM outbox")
-        .first(Some("n"))
-        .await
-        .platform()?;
+    let migrations: Vec<Migration> = crate::d1::all(&db, sql::migrations()).await?;
+    let outbox_rows: Option<Count> = crate::d1::first(&db, sql::outbox_rows()).await?;
     Ok(serde_json::json!({
         "migrations": migrations.into_iter().map(|m| m.name).collect::<Vec<_>>(),
-        "outbox_rows": outbox_rows,
+        "outbox_rows": outbox_rows.map(|c| c.n),
     }))
 }
 
@@ -131,10 +66,10 @@ async fn read_last_cron(env: &Env) -> Result<Option<serde_json::Value>, EdgeErro
 /// Called by the scheduled handler: remember when the cron last ran.
 pub async fn record_cron_run(env: &Env, cron: &str, scheduled_ms: f64) -> Result<(), EdgeError> {
     let kv = env.kv(CACHE_KV).platform()?;
-    let value = serde_json::json!({"cron": cron, "scheduled_time_ms": scheduled_ms, "ran_at_ms": now_ms()});
+    let value = health::cron_record(cron, scheduled_ms, now_ms());
     kv.put(LAST_CRON_KEY, value.to_string())
         .platform()?
-        .expiration_ttl(7 * 24 * 3600)
+        .expiration_ttl(LAST_CRON_TTL_S)
         .execute()
         .await
         .platform()?;

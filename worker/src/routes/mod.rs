@@ -9,6 +9,7 @@ pub mod watches;
 
 use crate::error::EdgeError;
 use crate::error::Platform;
+pub use pve_edge::http::CacheHeaders;
 use serde::de::DeserializeOwned;
 use worker::{Headers, Request, Response};
 
@@ -29,17 +30,6 @@ pub fn json<T: serde::Serialize>(value: &T, status: u16) -> Result<worker::Respo
 pub fn bearer(req: &worker::Request) -> Option<String> {
     let value = req.headers().get("authorization").ok().flatten()?;
     pve_edge::http::bearer(&value).map(str::to_owned)
-}
-
-/// The caching headers of a JSON answer.
-pub struct CacheHeaders {
-    /// A strong validator, quoted (`"…"`).
-    pub etag: String,
-    /// RFC 9211 `Cache-Status`.
-    pub cache_status: String,
-    pub cache_control: String,
-    /// Seconds since the data was fetched from the origin, when that is meaningful.
-    pub age_s: Option<u64>,
 }
 
 /// A JSON answer with its caching headers, or `304 Not Modified` when `If-None-Match` names its ETag.

@@ -1,18 +1,18 @@
 //! The test-only admin routes, compiled only with the `test-hooks` feature.
 use crate::error::Platform;
-use serde::Deserialize;
+use pve_edge::test_hooks::{BulkEvents, BulkWatch, RaiseAlert, ValuationChange};
 use worker::{Context, Env, Method, Request, Response};
 
-use crate::alerts::{self, Alert, AlertKind};
+use crate::alerts;
 use crate::bindings::DB;
 use crate::context::{now_ms, TaskContext};
+use crate::d1;
 use crate::error::EdgeError;
-use crate::outbox::{self, relay, Aggregate, NewEvent};
+use crate::outbox::{self, relay};
 use crate::routes::engine::read_body;
 use crate::routes::{json, parse_json};
 use crate::token;
 use crate::watches;
-use pve_edge::valuation::ValuationSummary;
 
 pub(super) async fn route(
     req: &mut Request,
@@ -39,18 +39,7 @@ pub(super) async fn route(
         }
         ["alerts"] => {
             task.set_task("admin_test", "raise_alert");
-            #[derive(Deserialize)]
-            #[serde(deny_unknown_fields)]
-            struct RaiseAlert {
-                kind: AlertKind,
-                what_happened: String,
-                key_suffix: Option<String>,
-            }
-            let r: RaiseAlert = parse_json(&body)?;
-            let mut alert = Alert::new(r.kind, r.what_happened);
-            if let Some(s) = r.key_suffix {
-                alert = alert.key_suffix(s);
-            }
+            let alert = parse_json::<RaiseAlert>(&body)?.alert();
             let raised = alerts::raise(env, alert).await?;
             relay::kick(ctx, env);
             json(&raised, 200)
@@ -65,108 +54,57 @@ pub(super) async fn route(
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BulkEvents {
-    webhook_url: String,
-    aggregates: u32,
-    events_per_aggregate: u32,
-}
-
-/// Creates `aggregates` watches on `webhook_url` and `events_per_aggregate` `test.event` events for each,
-/// interleaved so that seq order within a watch is event order. Does not start the relay: the test does.
+/// Creates `aggregates` watches on `webhook_url` and `events_per_aggregate` `test.event` events for each
+/// ([`BulkEvents::plan`]). Does not start the relay: the test does.
 async fn bulk_events(env: &Env, req: BulkEvents) -> Result<Response, EdgeError> {
-    if req.aggregates == 0
-        || req.events_per_aggregate == 0
-        || u64::from(req.aggregates) * u64::from(req.events_per_aggregate) > 10_000
-    {
-        return Err(EdgeError::InvalidQuery("1 to 10000 events in all".into()));
-    }
+    let (watch_count, events_per_watch) = req.counts()?;
     let url = crate::webhook::policy_from_env(env)?
         .check(&req.webhook_url)
         .map_err(EdgeError::InvalidWebhookUrl)?;
-    let db = env.d1(DB).platform()?;
-    let now = now_ms();
-    let mut watch_ids = Vec::new();
-    let mut statements = Vec::new();
-    for i in 0..req.aggregates {
-        let id = token::random_id("wch_", 16).map_err(EdgeError::platform)?;
-        let unused_token = token::random_id("wtk_", 32).map_err(EdgeError::platform)?;
-        statements.push(
-            crate::watches::insert_watch(
-                &db,
-                &id,
-                &format!("bulk{i}"),
-                url.as_str(),
-                &pve_edge::watches::token_hash(&unused_token),
-                now,
-            )
-            .platform()?,
-        );
-        watch_ids.push(id);
-    }
-    let mut events = Vec::new();
-    for n in 0..req.events_per_aggregate {
-        for watch_id in &watch_ids {
-            let event_id = outbox::new_event_id()?;
-            let payload = serde_json::json!({
-                "event_id": event_id, "event_type": "test.event", "watch_id": watch_id, "n": n,
+    let random = |prefix, bytes| token::random_id(prefix, bytes).map_err(EdgeError::platform);
+    let watches = (0..watch_count)
+        .map(|_| {
+            Ok(BulkWatch {
+                id: random("wch_", 16)?,
+                token: random("wtk_", 32)?,
             })
-            .to_string();
-            let event = NewEvent {
-                event_id: event_id.clone(),
-                aggregate: Aggregate::Watch,
-                aggregate_id: watch_id.clone(),
-                event_type: "test.event".into(),
-                payload,
-            };
-            statements.push(event.insert(&db, now).platform()?);
-            events.push(serde_json::json!({"event_id": event_id, "watch_id": watch_id, "n": n}));
-        }
-    }
+        })
+        .collect::<Result<Vec<_>, EdgeError>>()?;
+    let event_ids = (0..watch_count * events_per_watch)
+        .map(|_| outbox::new_event_id())
+        .collect::<Result<Vec<_>, _>>()?;
+    let (statements, body) = req.plan(url.as_str(), &watches, &event_ids, now_ms())?;
     // D1 batches are transactions; keep each one moderate.
+    let db = env.d1(DB).platform()?;
     let mut statements = statements.into_iter().peekable();
     while statements.peek().is_some() {
-        db.batch(statements.by_ref().take(200).collect())
-            .await
-            .platform()?;
+        d1::batch(&db, statements.by_ref().take(200).collect()).await?;
     }
-    json(
-        &serde_json::json!({"watch_ids": watch_ids, "events": events}),
-        201,
-    )
+    json(&body, 201)
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ValuationChange {
-    character: String,
-    summary: ValuationSummary,
-    /// Make the first event reuse this existing event id, so the batch's second statement fails.
-    collide_with_event_id: Option<String>,
-}
-
-/// The refresh path's write, on demand: what a refresh that computed `summary` would record.
+/// The refresh path's write, on demand: what a refresh that computed `summary` would record, with the
+/// first event id replaced by `collide_with_event_id` when given.
 async fn valuation_change(env: &Env, req: ValuationChange) -> Result<Response, EdgeError> {
     let character = pve_edge::validate::character_name(&req.character)?;
     let cfg = watches::config(env)?;
     let db = env.d1(DB).platform()?;
     let previous = watches::latest_snapshot(&db, &character).await?;
-    let mut collide = req.collide_with_event_id.clone();
-    let mut ids = || match collide.take() {
-        Some(id) => Ok(id),
-        None => outbox::new_event_id(),
-    };
-    let recorded = watches::record_valuation_with(
+    let pending = watches::pending_valuation(
         &db,
         &character,
         &req.summary,
         previous.as_ref(),
-        &mut ids,
         cfg.max_payload_bytes,
-    )
-    .await;
-    match recorded {
+    );
+    let mut write = match pending.await? {
+        watches::Pending::Done(recorded) => return json(&recorded, 200),
+        watches::Pending::Write(write) => write,
+    };
+    if let Some(id) = &req.collide_with_event_id {
+        write.event_ids[0] = id.clone();
+    }
+    match watches::write_valuation(&db, &write).await {
         Ok(r) => json(&r, 200),
         Err(e) if req.collide_with_event_id.is_some() => json(
             &serde_json::json!({"outcome": "batch_failed", "error_code": e.code(), "detail": e.to_string()}),

@@ -202,7 +202,6 @@ fn request_rules_schema(schema: &mut schemars::Schema) {
     let positive = json!({"type": "number", "exclusiveMinimum": 0});
     let budget = |key: &str| json!({"anyOf": [{"type": "null"}, {"required": [key], "properties": {key: {"type": "number"}}}]});
     let (mut grades, mut payments, mut places) = (Vec::new(), Vec::new(), Vec::new());
-    let mut level_lists: Vec<Vec<(u32, u32)>> = Vec::new();
     for cube in data.cubes() {
         let name = json!({"const": cube.name});
         let max = cube.max_grade();
@@ -255,15 +254,11 @@ fn request_rules_schema(schema: &mut schemars::Schema) {
         // A group must not admit a (grade, part) whose levels differ: split until each is exact. One
         // branch per grade: with a grade enum, jsonschema_rs gives up ("raw") beyond 128 branches.
         for (intervals, gs, ps) in exact_groups(data, cube, max, groups) {
-            let index = match level_lists.iter().position(|l| *l == intervals) {
-                Some(i) => i,
-                None => {
-                    level_lists.push(intervals);
-                    level_lists.len() - 1
-                }
-            };
-            let levels =
-                json!({"$ref": format!("#/components/schemas/PotentialRequest/$defs/levels{index}")});
+            let ranges: Vec<Value> = intervals
+                .iter()
+                .map(|&(min, max)| json!({"minimum": min, "maximum": max}))
+                .collect();
+            let levels = json!({"anyOf": ranges});
             for g in gs {
                 places.push(json!({"properties": {
                     "cube": name, "grade": {"const": g}, "part": {"enum": ps}, "level": levels
@@ -271,19 +266,6 @@ fn request_rules_schema(schema: &mut schemars::Schema) {
             }
         }
     }
-    // Each distinct level list once, referred to by the branches that use it.
-    let defs: serde_json::Map<String, Value> = level_lists
-        .iter()
-        .enumerate()
-        .map(|(i, intervals)| {
-            let ranges: Vec<Value> = intervals
-                .iter()
-                .map(|&(min, max)| json!({"minimum": min, "maximum": max}))
-                .collect();
-            (format!("levels{i}"), json!({"anyOf": ranges}))
-        })
-        .collect();
-    schema.insert("$defs".into(), Value::Object(defs));
     schema.insert(
         "allOf".into(),
         json!([{"anyOf": grades}, {"anyOf": payments}, {"anyOf": places}]),

@@ -273,16 +273,20 @@ mod tests {
         );
     }
 
+    fn character(meta: &crate::cache::Meta) -> Character<'_> {
+        Character {
+            name: "a",
+            ocid: "o",
+            meta,
+            engine_version: "e",
+            data_version: "d",
+        }
+    }
+
     #[test]
     fn the_bodies_pass_cached_json_through_and_refuse_what_is_not() {
         let meta = crate::cache::Entry::found(b"{}".to_vec(), 10_000, 60_000, 120_000).meta;
-        let c = Character {
-            name: "a",
-            ocid: "o",
-            meta: &meta,
-            engine_version: "e",
-            data_version: "d",
-        };
+        let c = character(&meta);
         let body = c.equipment_body(br#"{"item_equipment": [ 1.50 ]}"#).unwrap();
         let text = String::from_utf8(body).unwrap();
         assert!(
@@ -317,13 +321,7 @@ mod tests {
     #[test]
     fn a_copy_answers_with_its_envelope_and_headers() {
         let meta = crate::cache::Entry::found(b"{}".to_vec(), 10_000, 60_000, 120_000).meta;
-        let c = Character {
-            name: "a",
-            ocid: "o",
-            meta: &meta,
-            engine_version: "e",
-            data_version: "d",
-        };
+        let c = character(&meta);
         let answer = serde_json::to_value(c.answer(Some(None))).unwrap();
         assert_eq!(answer["preset"], serde_json::Value::Null);
         assert_eq!(answer["equipment_hash"], meta.hash.as_str());
@@ -342,13 +340,7 @@ mod tests {
     /// `set` member its `equipped` set; a missing preset is `invalid_query`.
     #[test]
     fn the_cached_valuation_is_the_engine_answer_and_its_set_picked_by_type() {
-        pve_api::potential::install_potential_data(include_bytes!("../../engine/data/potential.bin"))
-            .unwrap();
-        let request = r#"{"character_class": "아크메이지(불,독)", "item_equipment": [
-            {"item_equipment_slot": "모자", "item_equipment_part": "모자", "item_name": "앱솔랩스 메이지크라운",
-             "item_base_option": {"base_equipment_level": 160}, "starforce": "17",
-             "starforce_scroll_flag": "미사용", "potential_option_grade": null,
-             "additional_potential_option_grade": null, "item_add_option": {}}]}"#;
+        let request = crate::valuation::one_item_character();
         let typed = pve_api::valuation::handle(request).unwrap();
         let bytes = valued(&typed, "equipped").unwrap();
         let cached: Valued = serde_json::from_slice(&bytes).unwrap();

@@ -106,6 +106,18 @@ impl ValuationSummary {
     }
 }
 
+/// A one-item character's item-equipment response, with the potential data installed: the valuation
+/// the edge's tests value.
+#[cfg(test)]
+pub(crate) fn one_item_character() -> &'static str {
+    pve_api::potential::install_potential_data(include_bytes!("../../engine/data/potential.bin")).unwrap();
+    r#"{"character_class": "아크메이지(불,독)", "item_equipment": [
+        {"item_equipment_slot": "모자", "item_equipment_part": "모자", "item_name": "앱솔랩스 메이지크라운",
+         "item_base_option": {"base_equipment_level": 160}, "starforce": "17",
+         "starforce_scroll_flag": "미사용", "potential_option_grade": null,
+         "additional_potential_option_grade": null, "item_add_option": {}}]}"#
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,13 +155,7 @@ mod tests {
     /// read back from the JSON the engine writes (the route's bytes), number for number.
     #[test]
     fn the_summary_of_the_typed_answer_is_the_one_its_json_says() {
-        pve_api::potential::install_potential_data(include_bytes!("../../engine/data/potential.bin"))
-            .unwrap();
-        let request = r#"{"character_class": "아크메이지(불,독)", "item_equipment": [
-            {"item_equipment_slot": "모자", "item_equipment_part": "모자", "item_name": "앱솔랩스 메이지크라운",
-             "item_base_option": {"base_equipment_level": 160}, "starforce": "17",
-             "starforce_scroll_flag": "미사용", "potential_option_grade": null,
-             "additional_potential_option_grade": null, "item_add_option": {}}]}"#;
+        let request = one_item_character();
         let typed = pve_api::valuation::handle(request).unwrap();
         let s = ValuationSummary::of_set(&typed, "equipped").unwrap();
         let text: serde_json::Value =

@@ -1,5 +1,5 @@
-//! HTTP helpers, one of each: query parsing, bearer tokens, ETag matching, `Retry-After`, and a
-//! constant-time secret comparison.
+//! HTTP helpers, one of each: query parsing, bearer tokens, ETag matching, `Retry-After`, a
+//! constant-time secret comparison, and an answer as data ([`Reply`]).
 use crate::error::EdgeError;
 use crate::time;
 use sha2::{Digest, Sha256};
@@ -106,9 +106,182 @@ impl CacheHeaders {
     }
 }
 
+/// `content-type` of our JSON answers that carry a charset.
+pub const JSON_UTF8: &str = "application/json; charset=utf-8";
+
+/// An HTTP answer as data: its status, exactly the headers it carries and its body. The Worker's one
+/// `respond` turns it into a platform response, so what every route answers (status, headers, 304s,
+/// error bodies) is decided, and tested, here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    /// `None`: no body at all (204, 304, HEAD; a null-body status must not carry one).
+    pub body: Option<Vec<u8>>,
+}
+
+impl Reply {
+    pub fn new(status: u16, body: Option<Vec<u8>>) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body,
+        }
+    }
+
+    /// The same answer with one more header.
+    #[must_use]
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Reply {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// The value of header `name`, if set.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A JSON answer (`application/json`) with `cache-control: no-store`.
+    ///
+    /// # Errors
+    /// `Internal` when `value` does not serialize (a bug in our own types).
+    pub fn json<T: serde::Serialize>(value: &T, status: u16) -> Result<Reply, EdgeError> {
+        let body = serde_json::to_vec(value).map_err(|e| EdgeError::internal(format!("answer body: {e}")))?;
+        Ok(Reply::new(status, Some(body))
+            .header("content-type", "application/json")
+            .header("cache-control", "no-store"))
+    }
+
+    /// A cacheable JSON answer with its caching headers, or `304 Not Modified` (same headers, no body)
+    /// when `if_none_match` names its ETag.
+    pub fn cached(body: Vec<u8>, cache: &CacheHeaders, if_none_match: Option<&str>) -> Reply {
+        let not_modified = if_none_match.is_some_and(|v| etag_matches(v, &cache.etag));
+        let mut reply = if not_modified {
+            Reply::new(304, None)
+        } else {
+            Reply::new(200, Some(body))
+        }
+        .header("content-type", JSON_UTF8)
+        .header("etag", cache.etag.clone())
+        .header("cache-status", cache.cache_status.clone())
+        .header("cache-control", cache.cache_control.clone());
+        if let Some(age) = cache.age_s {
+            reply = reply.header("age", age.to_string());
+        }
+        reply
+    }
+
+    /// The error answer: `{"error":{"code","message","request_id"}}`, `cache-control: no-store`, and the
+    /// error's own headers (`allow`, `retry-after`, `www-authenticate`).
+    pub fn error(e: &EdgeError, request_id: &str) -> Reply {
+        let mut reply = Reply::new(e.status(), Some(e.body(request_id).into_bytes()))
+            .header("content-type", JSON_UTF8)
+            .header("cache-control", "no-store");
+        reply.headers.extend(e.extra_headers());
+        reply
+    }
+
+    /// `OPTIONS` on a declared path: 204 with the methods it allows.
+    pub fn options(allow: &str) -> Reply {
+        Reply::new(204, None).header("allow", allow)
+    }
+
+    /// The answer to `HEAD`: the GET answer's status and headers, without its body.
+    #[must_use]
+    pub fn without_body(self) -> Reply {
+        Reply { body: None, ..self }
+    }
+
+    /// The fetch entry's last touches on every answer: `HEAD` drops the body, `x-request-id` names the
+    /// request, and `cache-status` is the task's when the handler did not set one (error answers too).
+    #[must_use]
+    pub fn finish(self, head: bool, request_id: &str, cache_status: Option<String>) -> Reply {
+        let mut reply = if head { self.without_body() } else { self };
+        reply = reply.header("x-request-id", request_id);
+        match cache_status {
+            Some(status) if reply.get("cache-status").is_none() => reply.header("cache-status", status),
+            _ => reply,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cached_answer_is_304_without_a_body_when_its_etag_is_named() {
+        let cache = CacheHeaders {
+            etag: "\"e1\"".into(),
+            cache_status: "pve; hit".into(),
+            cache_control: "max-age=60".into(),
+            age_s: Some(7),
+        };
+        let ok = Reply::cached(b"{}".to_vec(), &cache, None);
+        assert_eq!((ok.status, ok.body.as_deref()), (200, Some(&b"{}"[..])));
+        assert_eq!(ok.get("content-type"), Some(JSON_UTF8));
+        assert_eq!(ok.get("etag"), Some("\"e1\""));
+        assert_eq!(ok.get("age"), Some("7"));
+        assert_eq!(ok.get("cache-status"), Some("pve; hit"));
+        assert_eq!(ok.get("cache-control"), Some("max-age=60"));
+        let other = Reply::cached(b"{}".to_vec(), &cache, Some("\"e2\""));
+        assert_eq!(other.status, 200);
+        let not_modified = Reply::cached(b"{}".to_vec(), &cache, Some("W/\"e1\""));
+        assert_eq!((not_modified.status, not_modified.body), (304, None));
+        assert_eq!(
+            not_modified.headers, ok.headers,
+            "a 304 carries the 200's headers"
+        );
+        let no_age = Reply::cached(Vec::new(), &CacheHeaders { age_s: None, ..cache }, None);
+        assert_eq!(no_age.get("age"), None);
+    }
+
+    #[test]
+    fn error_and_json_answers_are_never_stored() {
+        let e = EdgeError::MethodNotAllowed { allow: "GET, HEAD" };
+        let r = Reply::error(&e, "req1");
+        assert_eq!(r.status, 405);
+        assert_eq!(r.get("cache-control"), Some("no-store"));
+        assert_eq!(r.get("allow"), Some("GET, HEAD"));
+        assert_eq!(r.get("content-type"), Some(JSON_UTF8));
+        assert_eq!(r.body, Some(e.body("req1").into_bytes()));
+        let j = Reply::json(&serde_json::json!({"a": 1}), 201).unwrap();
+        assert_eq!((j.status, j.body.as_deref()), (201, Some(&br#"{"a":1}"#[..])));
+        assert_eq!(j.get("Content-Type"), Some("application/json"));
+        assert_eq!(j.get("cache-control"), Some("no-store"));
+        let o = Reply::options("GET, HEAD, OPTIONS");
+        assert_eq!((o.status, o.get("allow")), (204, Some("GET, HEAD, OPTIONS")));
+        assert_eq!(o.body, None);
+        let head = j.clone().without_body();
+        assert_eq!((head.status, head.body, head.headers), (201, None, j.headers));
+    }
+
+    #[test]
+    fn every_answer_names_its_request_and_keeps_a_handlers_cache_status() {
+        let r =
+            Reply::error(&EdgeError::CharacterNotFound, "r1").finish(false, "r1", Some("pve; hit".into()));
+        assert_eq!(r.get("x-request-id"), Some("r1"));
+        assert_eq!(r.get("cache-status"), Some("pve; hit"));
+        assert!(r.body.is_some());
+        let own = Reply::new(200, Some(vec![1]))
+            .header("cache-status", "pve; fwd=miss")
+            .finish(true, "r2", Some("pve; hit".into()));
+        assert_eq!(own.body, None, "HEAD: no body");
+        assert_eq!(
+            own.headers.iter().filter(|(n, _)| *n == "cache-status").count(),
+            1
+        );
+        assert_eq!(own.get("cache-status"), Some("pve; fwd=miss"));
+        assert_eq!(
+            Reply::new(204, None)
+                .finish(false, "r3", None)
+                .get("cache-status"),
+            None
+        );
+    }
 
     #[test]
     fn engine_answers_carry_a_32_digit_etag_and_a_day_of_caching() {

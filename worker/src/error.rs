@@ -1,19 +1,20 @@
-//! The edge error lives in `pve-edge` (one status/code/message table); this module turns it into a
-//! `worker::Response` and turns platform errors into it.
+//! The edge error lives in `pve-edge` (one status/code/message table), and so does every answer's shape
+//! ([`Reply`]); this module turns a `Reply` into a `worker::Response` and platform errors into `EdgeError`.
 pub use pve_edge::error::*;
+use pve_edge::http::Reply;
 use worker::{Headers, Response};
 
-/// The error answer: `{"error":{"code","message","request_id"}}` with `cache-control: no-store`.
-pub fn response(e: &EdgeError, request_id: &str) -> worker::Result<Response> {
+/// The platform response of `reply`: exactly its status, headers and body.
+pub fn respond(reply: Reply) -> worker::Result<Response> {
     let headers = Headers::new();
-    headers.set("content-type", "application/json; charset=utf-8")?;
-    headers.set("cache-control", "no-store")?;
-    for (name, value) in e.extra_headers() {
-        headers.set(name, &value)?;
+    for (name, value) in &reply.headers {
+        headers.set(name, value)?;
     }
-    Ok(Response::ok(e.body(request_id))?
-        .with_status(e.status())
-        .with_headers(headers))
+    let resp = match reply.body {
+        Some(body) => Response::from_bytes(body)?,
+        None => Response::empty()?,
+    };
+    Ok(resp.with_status(reply.status).with_headers(headers))
 }
 
 /// `?` for results of platform calls (KV, D1, Durable Objects, fetch, CSPRNG): a failure becomes

@@ -4,8 +4,9 @@
 //! (`pve-api`), plus the platform parts around it (KV, a Durable Object, D1, a Cron Trigger).
 //!
 //! One `#[event(fetch)]` entry routes each request to a free `async fn` handler that returns
-//! `Result<Response, EdgeError>`; the entry turns errors into `{"error":{code,message}}` bodies (statuses are
-//! mapped in `error.rs` only) and writes the request's one log line through its [`TaskContext`].
+//! `Result<Reply, EdgeError>` (an answer as data, [`pve_edge::http::Reply`]); the entry turns errors into
+//! `{"error":{code,message,request_id}}` bodies (statuses are mapped in pve-edge's `error.rs` only), writes
+//! the request's one log line through its [`TaskContext`] and hands the answer to [`error::respond`].
 //! Static files (`web/`) are served by the platform's assets binding before the Worker runs.
 
 mod alerts;
@@ -41,6 +42,7 @@ use crate::error::Platform;
 use context::{Outcome, TaskContext};
 use error::EdgeError;
 use pve_edge::dispatch::{self, Target};
+use pve_edge::http::Reply;
 use pve_edge::routes::MethodDecision;
 use worker::{event, Context, Env, Method, Request, RequestInit, Response, ScheduleContext, ScheduledEvent};
 
@@ -49,26 +51,12 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
     let mut task = context::for_request(&req, "http", "unrouted");
     let method = req.method().to_string();
     let head = req.inner().method() == "HEAD";
-    let result = route(req, &env, &ctx, &mut task).await;
-    let (response, outcome, status) = match result {
-        Ok(resp) => {
-            let status = resp.status_code();
-            (resp, Outcome::Ok, status)
-        }
-        Err(e) => {
-            let resp = crate::error::response(&e, &task.request_id)?;
-            (resp, Outcome::of(&e), e.status())
-        }
+    let (reply, outcome) = match route(req, &env, &ctx, &mut task).await {
+        Ok(reply) => (reply, Outcome::Ok),
+        Err(e) => (Reply::error(&e, &task.request_id), Outcome::of(&e)),
     };
-    // HEAD: the GET handler's status and headers, without its body.
-    let mut response = if head {
-        Response::empty()?
-            .with_status(status)
-            .with_headers(response.headers().clone())
-    } else {
-        response
-    };
-    response.headers_mut().set("x-request-id", &task.request_id)?;
+    let status = reply.status;
+    let reply = reply.finish(head, &task.request_id, task.cache_status());
     let route = task.task;
     let seconds = task.elapsed_ms() as f64 / 1000.0;
     metrics::inc(
@@ -80,12 +68,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         ],
     );
     metrics::observe(metrics::HTTP_DURATION, &[("route", route)], seconds);
-    if let (Some(cache_status), false) = (task.cache_status(), response.headers().has("cache-status")?) {
-        response.headers_mut().set("cache-status", &cache_status)?;
-    }
     task.finish(outcome, Some(status));
     ctx.wait_until(async move { metrics_store::flush_or_log(&env, false).await });
-    Ok(response)
+    error::respond(reply)
 }
 
 /// The route table is [`pve_edge::dispatch::route`]: it names the task (for the log line) and the target;
@@ -95,7 +80,7 @@ async fn route(
     env: &Env,
     ctx: &Context,
     task: &mut TaskContext,
-) -> Result<Response, EdgeError> {
+) -> Result<Reply, EdgeError> {
     let path = req.path();
     // The declared methods come from the route table in pve-edge (the OpenAPI document's too); the
     // raw method is used because workers-rs reads unknown methods (QUERY, PROPFIND) as GET.
@@ -103,7 +88,7 @@ async fn route(
         match declared.decide(&req.inner().method()) {
             MethodDecision::Serve(_) => {}
             MethodDecision::HeadAsGet(_) => req = as_get(&req)?,
-            MethodDecision::Options { allow } => return options(allow),
+            MethodDecision::Options { allow } => return Ok(Reply::options(allow)),
             MethodDecision::NotAllowed { allow } => return Err(EdgeError::MethodNotAllowed { allow }),
         }
     }
@@ -119,7 +104,7 @@ async fn route(
     match routed.target {
         Target::Healthz => routes::health::healthz(env).await,
         Target::Metrics => routes::metrics::metrics(&req, env).await,
-        Target::OpenApi => routes::openapi::openapi(),
+        Target::OpenApi => Ok(routes::openapi::openapi()),
         Target::Equipment { name } => routes::characters::equipment(&req, env, ctx, task, name).await,
         Target::Valuation { name } => routes::characters::valuation(&req, env, ctx, task, name).await,
         Target::CreateWatch => routes::watches::create(&mut req, env, ctx, task).await,
@@ -135,16 +120,6 @@ fn as_get(req: &Request) -> Result<Request, EdgeError> {
     let mut init = RequestInit::new();
     init.with_method(Method::Get).with_headers(req.headers().clone());
     Request::new_with_init(req.url().platform()?.as_ref(), &init).platform()
-}
-
-/// OPTIONS on a declared path: 204 with the methods it allows.
-fn options(allow: &str) -> Result<Response, EdgeError> {
-    let headers = worker::Headers::new();
-    headers.set("allow", allow).platform()?;
-    Ok(Response::empty()
-        .platform()?
-        .with_status(204)
-        .with_headers(headers))
 }
 
 /// Every minute: remember the run, refresh watched characters (the sweep), then run the outbox relay

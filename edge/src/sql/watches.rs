@@ -54,6 +54,20 @@ pub struct StoredResponse {
     pub replayed: bool,
 }
 
+impl StoredResponse {
+    /// The HTTP answer: its JSON body, never stored by caches, and `idempotent-replayed: true` on a replay.
+    pub fn reply(&self) -> crate::http::Reply {
+        let reply = crate::http::Reply::new(self.status, Some(self.body.clone().into_bytes()))
+            .header("content-type", crate::http::JSON_UTF8)
+            .header("cache-control", "no-store");
+        if self.replayed {
+            reply.header("idempotent-replayed", "true")
+        } else {
+            reply
+        }
+    }
+}
+
 impl IdempotencyRow {
     /// The stored answer, replayed for a request with the same key and the same body (its hash,
     /// compared in constant time).
@@ -533,6 +547,25 @@ pub(crate) mod tests {
             }
         );
         assert_eq!(row.replay("h2").unwrap_err().code(), "idempotency_key_reused");
+    }
+
+    #[test]
+    fn only_a_replayed_answer_says_so() {
+        let first = StoredResponse {
+            status: 201,
+            body: "{}".into(),
+            replayed: false,
+        };
+        let r = first.reply();
+        assert_eq!((r.status, r.body.as_deref()), (201, Some(&b"{}"[..])));
+        assert_eq!(r.get("cache-control"), Some("no-store"));
+        assert_eq!(r.get("content-type"), Some(crate::http::JSON_UTF8));
+        assert_eq!(r.get("idempotent-replayed"), None);
+        let again = StoredResponse {
+            replayed: true,
+            ..first
+        };
+        assert_eq!(again.reply().get("idempotent-replayed"), Some("true"));
     }
 
     #[test]

@@ -15,9 +15,9 @@
 use crate::error::Platform;
 use pve_edge::dispatch::AdminTarget;
 use pve_edge::http::Query;
-use worker::{Context, Env, Request, Response};
+use worker::{Context, Env, Request};
 
-use super::json;
+use super::Reply;
 use crate::alerts;
 use crate::bindings::DB;
 use crate::context::{now_ms, TaskContext};
@@ -37,7 +37,7 @@ pub async fn route(
     ctx: &Context,
     task: &mut TaskContext,
     rest: &[&str],
-) -> Result<Response, EdgeError> {
+) -> Result<Reply, EdgeError> {
     task.set_task("admin", "unrouted");
     authorize(req, env)?;
     let routed = pve_edge::dispatch::admin(rest, req.method().as_ref())?;
@@ -53,13 +53,13 @@ pub async fn route(
             if !dead_letter::delete(&db, event_id).await? {
                 return Err(EdgeError::DeadLetterNotFound);
             }
-            json(&serde_json::json!({"event_id": event_id, "deleted": true}), 200)
+            Reply::json(&serde_json::json!({"event_id": event_id, "deleted": true}), 200)
         }
         AdminTarget::ReplayDeadLetter { event_id } => {
             let db = env.d1(DB).platform()?;
             let seq = dead_letter::replay(&db, event_id, now_ms()).await?;
             relay::kick(ctx, env);
-            json(
+            Reply::json(
                 &serde_json::json!({"event_id": event_id, "status": "pending", "seq": seq}),
                 200,
             )
@@ -67,19 +67,19 @@ pub async fn route(
         AdminTarget::RelayNow => {
             let report = relay::run(env, relay::Trigger::Admin).await?;
             relay::record_report(task, &report);
-            json(&report, 200)
+            Reply::json(&report, 200)
         }
         AdminTarget::PurgeCharacter { raw_name } => {
             let name = pve_edge::validate::character_name_segment(raw_name)?;
             task.set_key(name.clone());
             let cfg = crate::config::get(env)?;
             let purged = crate::cache::purge::purge(env, &cfg, task, &name).await?;
-            json(&purged, 200)
+            Reply::json(&purged, 200)
         }
         AdminTarget::ResolveAlert { alert_key } => {
             let resolved = alerts::resolve(env, alert_key).await?;
             relay::kick(ctx, env);
-            json(&resolved, 200)
+            Reply::json(&resolved, 200)
         }
         #[cfg(feature = "test-hooks")]
         AdminTarget::Test { rest } if vars::flag(env, pve_edge::config::var::ENABLE_TEST_ROUTES, false)? => {
@@ -98,7 +98,7 @@ fn authorize(req: &Request, env: &Env) -> Result<(), EdgeError> {
     }
 }
 
-async fn stats(env: &Env) -> Result<Response, EdgeError> {
+async fn stats(env: &Env) -> Result<Reply, EdgeError> {
     let db = env.d1(DB).platform()?;
     let now = now_ms();
     let body = serde_json::json!({
@@ -107,17 +107,17 @@ async fn stats(env: &Env) -> Result<Response, EdgeError> {
         "alerts": alerts::counts(env).await?,
         "now": pve_edge::time::iso8601(now),
     });
-    json(&body, 200)
+    Reply::json(&body, 200)
 }
 
-async fn list_dead_letters(req: &Request, env: &Env) -> Result<Response, EdgeError> {
+async fn list_dead_letters(req: &Request, env: &Env) -> Result<Reply, EdgeError> {
     let url = req.url().platform()?;
     // One query parser for every route: unknown and repeated parameters are errors.
     let query = Query::parse(url.query_pairs(), &dead_letter_rules::LIST_PARAMS)?;
     let q = dead_letter_rules::ListQuery::parse(&query)?;
     let db = env.d1(DB).platform()?;
     let page = dead_letter::list(&db, q.after_id, q.limit, q.include_replayed).await?;
-    json(
+    Reply::json(
         &serde_json::json!({"items": page.items, "next_cursor": page.next_cursor}),
         200,
     )

@@ -10,12 +10,12 @@ use crate::context::{new_request_id, now_ms, Outcome, TaskContext};
 use crate::error::EdgeError;
 use crate::error::Platform;
 use crate::inbound;
-use crate::routes::cached_json;
+use crate::routes::{cached_json, Reply};
 use crate::watches::Noticed;
 use pve_api::ENGINE_VERSION;
 use pve_edge::character::{self, Query, EQUIPMENT_PARAMS, VALUATION_PARAMS};
 use std::rc::Rc;
-use worker::{Context, Env, Request, Response};
+use worker::{Context, Env, Request};
 
 async fn character(
     req: &Request,
@@ -47,7 +47,7 @@ pub async fn equipment(
     ctx: &Context,
     task: &TaskContext,
     raw_name: &str,
-) -> Result<Response, EdgeError> {
+) -> Result<Reply, EdgeError> {
     let (c, _, cfg) = character(req, env, ctx, task, raw_name, &EQUIPMENT_PARAMS).await?;
     let meta = &c.equipment.entry.meta;
     let data_version = cache::data_version()?;
@@ -67,7 +67,7 @@ pub async fn valuation(
     ctx: &Context,
     task: &TaskContext,
     raw_name: &str,
-) -> Result<Response, EdgeError> {
+) -> Result<Reply, EdgeError> {
     let (c, query, cfg) = character(req, env, ctx, task, raw_name, &VALUATION_PARAMS).await?;
     let valued = valued(env, ctx, &cfg, task, &c, &query.set()).await?;
     if matches!(c.equipment.how, How::Origin { .. }) {

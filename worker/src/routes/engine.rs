@@ -7,10 +7,10 @@ use crate::cache::{self, canonical, Entry, How, Served};
 use crate::context::{now_ms, TaskContext};
 use crate::error::EdgeError;
 use crate::error::Platform;
-use crate::routes::{cached_json, CacheHeaders};
+use crate::routes::{cached_json, CacheHeaders, Reply};
 use pve_api::Operation;
 use std::rc::Rc;
-use worker::{Context, Env, Request, Response};
+use worker::{Context, Env, Request};
 
 pub use pve_edge::request::{max_body_bytes, MAX_BODY_BYTES};
 
@@ -20,7 +20,7 @@ pub async fn compute(
     ctx: &Context,
     op: Operation,
     task: &TaskContext,
-) -> Result<Response, EdgeError> {
+) -> Result<Reply, EdgeError> {
     let body = read_body_up_to(req, max_body_bytes(op)).await?;
     let cfg = crate::config::get(env)?;
     let tag = cache::engine_tag()?;

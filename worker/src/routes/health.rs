@@ -6,10 +6,11 @@ use crate::error::EdgeError;
 use crate::error::Platform;
 use pve_edge::config::var::UPSTREAM_BASE_URL;
 use pve_edge::health::{self, Check, Health, LAST_CRON_KEY, LAST_CRON_TTL_S, PROBE_KEY, PROBE_TTL_S};
+use pve_edge::http::Reply;
 use pve_edge::single_flight::ObjectRoute;
-use worker::{Env, Response};
+use worker::Env;
 
-pub async fn healthz(env: &Env) -> Result<Response, EdgeError> {
+pub async fn healthz(env: &Env) -> Result<Reply, EdgeError> {
     let health = Health {
         kv: Check::of(check_kv(env).await),
         durable_object: Check::of(check_durable_object(env).await),
@@ -17,11 +18,7 @@ pub async fn healthz(env: &Env) -> Result<Response, EdgeError> {
         last_cron: read_last_cron(env).await.map_err(|e| e.to_string()),
         upstream_base_url: env.var(UPSTREAM_BASE_URL).map(|v| v.to_string()).ok(),
     };
-    let resp = Response::from_json(&health.body(pve_api::ENGINE_VERSION))
-        .platform()?
-        .with_status(health.status());
-    resp.headers().set("cache-control", "no-store").platform()?;
-    Ok(resp)
+    Reply::json(&health.body(pve_api::ENGINE_VERSION), health.status())
 }
 
 /// A KV put followed by a get of the same value.

@@ -5,9 +5,10 @@ use crate::error::EdgeError;
 use crate::error::Platform;
 use crate::metrics_store;
 use pve_edge::config::var::{ADMIN_TOKEN, METRICS_SCRAPE_TOKEN};
-use worker::{Env, Request, Response};
+use pve_edge::http::Reply;
+use worker::{Env, Request};
 
-pub async fn metrics(req: &Request, env: &Env) -> Result<Response, EdgeError> {
+pub async fn metrics(req: &Request, env: &Env) -> Result<Reply, EdgeError> {
     if !bearer_matches(req, env, &[ADMIN_TOKEN, METRICS_SCRAPE_TOKEN]) {
         return Err(EdgeError::Unauthorized);
     }
@@ -16,10 +17,7 @@ pub async fn metrics(req: &Request, env: &Env) -> Result<Response, EdgeError> {
     let totals = metrics_store::totals(env).await.platform()?;
     let gauges = crate::gauges::collect(env).await;
     let body = crate::metrics::render(&totals, &gauges);
-    let resp = Response::ok(body).platform()?;
-    resp.headers()
-        .set("content-type", "text/plain; version=0.0.4; charset=utf-8")
-        .platform()?;
-    resp.headers().set("cache-control", "no-store").platform()?;
-    Ok(resp)
+    Ok(Reply::new(200, Some(body.into_bytes()))
+        .header("content-type", "text/plain; version=0.0.4; charset=utf-8")
+        .header("cache-control", "no-store"))
 }

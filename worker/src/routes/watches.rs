@@ -1,8 +1,8 @@
 //! `POST /v1/watches`, `GET /v1/watches/{id}`, `DELETE /v1/watches/{id}`.
 use crate::error::Platform;
-use worker::{Context, Env, Request, Response};
+use worker::{Context, Env, Request};
 
-use super::{bearer, json, parse_json};
+use super::{bearer, parse_json, Reply};
 use crate::context::TaskContext;
 use crate::error::EdgeError;
 use crate::outbox::relay;
@@ -17,7 +17,7 @@ pub async fn create(
     env: &Env,
     ctx: &Context,
     task: &TaskContext,
-) -> Result<Response, EdgeError> {
+) -> Result<Reply, EdgeError> {
     let key = pve_edge::validate::idempotency_key(req.headers().get("idempotency-key").platform()?)?;
     let body = read_body(req).await?;
     let create: CreateWatch = parse_json(&body)?;
@@ -26,15 +26,7 @@ pub async fn create(
     if !stored.replayed {
         relay::kick(ctx, env);
     }
-    let resp = Response::ok(stored.body).platform()?.with_status(stored.status);
-    resp.headers()
-        .set("content-type", "application/json; charset=utf-8")
-        .platform()?;
-    resp.headers().set("cache-control", "no-store").platform()?;
-    if stored.replayed {
-        resp.headers().set("idempotent-replayed", "true").platform()?;
-    }
-    Ok(resp)
+    Ok(stored.reply())
 }
 
 /// The watch token: `Authorization: Bearer <token>` or `X-Watch-Token: <token>`.
@@ -48,10 +40,10 @@ fn watch_token(req: &Request) -> Option<String> {
     })
 }
 
-pub async fn get(req: &Request, env: &Env, id: &str) -> Result<Response, EdgeError> {
-    json(&watches::get(env, id, watch_token(req).as_deref()).await?, 200)
+pub async fn get(req: &Request, env: &Env, id: &str) -> Result<Reply, EdgeError> {
+    Reply::json(&watches::get(env, id, watch_token(req).as_deref()).await?, 200)
 }
 
-pub async fn delete(req: &Request, env: &Env, id: &str) -> Result<Response, EdgeError> {
-    json(&watches::delete(env, id, watch_token(req).as_deref()).await?, 200)
+pub async fn delete(req: &Request, env: &Env, id: &str) -> Result<Reply, EdgeError> {
+    Reply::json(&watches::delete(env, id, watch_token(req).as_deref()).await?, 200)
 }

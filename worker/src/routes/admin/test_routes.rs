@@ -1,7 +1,7 @@
 //! The test-only admin routes, compiled only with the `test-hooks` feature.
 use crate::error::Platform;
 use pve_edge::test_hooks::{BulkEvents, BulkWatch, RaiseAlert, ValuationChange};
-use worker::{Context, Env, Method, Request, Response};
+use worker::{Context, Env, Method, Request};
 
 use crate::alerts;
 use crate::bindings::DB;
@@ -10,7 +10,7 @@ use crate::d1;
 use crate::error::EdgeError;
 use crate::outbox::{self, relay};
 use crate::routes::engine::read_body;
-use crate::routes::{json, parse_json};
+use crate::routes::{parse_json, Reply};
 use crate::token;
 use crate::watches;
 
@@ -21,7 +21,7 @@ pub(super) async fn route(
     task: &mut TaskContext,
     rest: &[&str],
     method: &Method,
-) -> Result<Response, EdgeError> {
+) -> Result<Reply, EdgeError> {
     if *method != Method::Post {
         return Err(EdgeError::MethodNotAllowed { allow: "POST" });
     }
@@ -42,13 +42,13 @@ pub(super) async fn route(
             let alert = parse_json::<RaiseAlert>(&body)?.alert();
             let raised = alerts::raise(env, alert).await?;
             relay::kick(ctx, env);
-            json(&raised, 200)
+            Reply::json(&raised, 200)
         }
         ["sweep"] => {
             task.set_task("admin_test", "sweep");
             let report = watches::sweep(env, ctx).await?;
             relay::kick(ctx, env);
-            json(&report, 200)
+            Reply::json(&report, 200)
         }
         _ => Err(EdgeError::RouteNotFound),
     }
@@ -56,7 +56,7 @@ pub(super) async fn route(
 
 /// Creates `aggregates` watches on `webhook_url` and `events_per_aggregate` `test.event` events for each
 /// ([`BulkEvents::plan`]). Does not start the relay: the test does.
-async fn bulk_events(env: &Env, req: BulkEvents) -> Result<Response, EdgeError> {
+async fn bulk_events(env: &Env, req: BulkEvents) -> Result<Reply, EdgeError> {
     let (watch_count, events_per_watch) = req.counts()?;
     let url = crate::webhook::policy_from_env(env)?
         .check(&req.webhook_url)
@@ -80,12 +80,12 @@ async fn bulk_events(env: &Env, req: BulkEvents) -> Result<Response, EdgeError> 
     while statements.peek().is_some() {
         d1::batch(&db, statements.by_ref().take(200).collect()).await?;
     }
-    json(&body, 201)
+    Reply::json(&body, 201)
 }
 
 /// The refresh path's write, on demand: what a refresh that computed `summary` would record, with the
 /// first event id replaced by `collide_with_event_id` when given.
-async fn valuation_change(env: &Env, req: ValuationChange) -> Result<Response, EdgeError> {
+async fn valuation_change(env: &Env, req: ValuationChange) -> Result<Reply, EdgeError> {
     let character = pve_edge::validate::character_name(&req.character)?;
     let cfg = watches::config(env)?;
     let db = env.d1(DB).platform()?;
@@ -98,15 +98,15 @@ async fn valuation_change(env: &Env, req: ValuationChange) -> Result<Response, E
         cfg.max_payload_bytes,
     );
     let mut write = match pending.await? {
-        watches::Pending::Done(recorded) => return json(&recorded, 200),
+        watches::Pending::Done(recorded) => return Reply::json(&recorded, 200),
         watches::Pending::Write(write) => write,
     };
     if let Some(id) = &req.collide_with_event_id {
         write.event_ids[0] = id.clone();
     }
     match watches::write_valuation(&db, &write).await {
-        Ok(r) => json(&r, 200),
-        Err(e) if req.collide_with_event_id.is_some() => json(
+        Ok(r) => Reply::json(&r, 200),
+        Err(e) if req.collide_with_event_id.is_some() => Reply::json(
             &serde_json::json!({"outcome": "batch_failed", "error_code": e.code(), "detail": e.to_string()}),
             200,
         ),

@@ -2,6 +2,7 @@
 //! a response header, and an unknown or missing header is an explicit [`RoleError`] (a protocol mismatch
 //! between our own Worker and Durable Object, i.e. a bug or a version skew), never a guess.
 use crate::cache::{Entry, Meta, Resource};
+use crate::http::Reply;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -174,6 +175,16 @@ impl Want {
             && crate::purge::is_current_stamp(entry.meta.generation, self.min_generation)
     }
 
+    /// What the Worker asks the object for this want (its waiter gives up at `deadline`).
+    pub fn request(self, resource: &Resource, deadline: u64) -> LoadRequest {
+        LoadRequest {
+            resource: resource.clone(),
+            min_fetched_at: self.min_fetched_at,
+            min_generation: self.min_generation,
+            deadline,
+        }
+    }
+
     /// The name of this want's flight within one isolate: requests join a flight only for the same key,
     /// the same kind of want and the same generation (a request after a purge never joins an older load).
     pub fn flight(&self, key: &str) -> String {
@@ -295,6 +306,78 @@ pub struct GenerationAnswer {
     /// On `/purge`: the generation before it.
     #[serde(default)]
     pub previous: u64,
+}
+
+/// The purge generation as the object knows it after reading its storage (`stored`, 0 before the first
+/// purge) while `cached` may have been set meanwhile by a purge in between: never go back.
+pub fn generation_read(cached: Option<u64>, stored: Option<u64>) -> u64 {
+    let stored = stored.unwrap_or(0);
+    cached.map_or(stored, |now| now.max(stored))
+}
+
+/// The object's answer to one load, and what its log line records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectAnswer {
+    pub reply: Reply,
+    /// The `role` log field: the role, or `none` for a failed load.
+    pub role: &'static str,
+    pub outcome: crate::task::Outcome<'static>,
+}
+
+/// The object's answer to a load: 200 with the entry's body and its [`answer_headers`], or 503 with the
+/// [`LoadError`] as JSON (which [`loaded`] reads back). Metadata that does not serialize is answered as
+/// that internal error, never as a success without it.
+pub fn answer(result: Result<(Role, Rc<Entry>), LoadError>, generation: Option<u64>) -> ObjectAnswer {
+    let answered = result.and_then(|(role, entry)| {
+        let headers = answer_headers(&entry.meta, role, generation)?;
+        Ok((role, entry, headers))
+    });
+    match answered {
+        Ok((role, entry, headers)) => ObjectAnswer {
+            reply: Reply {
+                status: 200,
+                headers,
+                body: Some(entry.body.clone()),
+            },
+            role: role.as_str(),
+            outcome: crate::task::Outcome::Ok,
+        },
+        Err(e) => {
+            // A LoadError always serializes (plain strings and numbers); were it not to, the Worker reads
+            // the empty body as the object failing (`failed_answer`).
+            let body = serde_json::to_vec(&e).unwrap_or_default();
+            ObjectAnswer {
+                reply: Reply::new(503, Some(body)).header("content-type", "application/json"),
+                role: "none",
+                outcome: e.outcome(),
+            }
+        }
+    }
+}
+
+/// A load's answer as the Worker reads it: on 200 the entry from the body and the [`answer_headers`]
+/// (`header` looks one up by name), else the [`LoadError`] of the body ([`failed_answer`]).
+///
+/// # Errors
+/// The object's load error; [`LoadError::Internal`] for an answer [`read_answer`] refuses.
+pub fn loaded(
+    status: u16,
+    header: impl Fn(&str) -> Option<String>,
+    body: Vec<u8>,
+) -> Result<Loaded, LoadError> {
+    if status != 200 {
+        return Err(failed_answer(&body));
+    }
+    let (meta, role, generation) = read_answer(
+        header(META_HEADER).as_deref(),
+        header(ROLE_HEADER).as_deref(),
+        header(GENERATION_HEADER).as_deref(),
+    )?;
+    Ok(Loaded {
+        entry: Rc::new(Entry { meta, body }),
+        role,
+        generation,
+    })
 }
 
 /// The headers of a load's answer: the entry's metadata, the role, and the purge generation when the
@@ -421,6 +504,20 @@ impl<L: Clone> Flights<L> {
         self.last.get(key).filter(|e| want.accepts(e, now)).cloned()
     }
 
+    /// What a load for `key` under `want` does at `now`: answer from the last result, follow the load in
+    /// flight that started under its generation or later, or lead a new one (whose guard ends it).
+    pub fn admit(flights: &Rc<RefCell<Flights<L>>>, key: &str, want: &Want, now: u64) -> Admit<L> {
+        let known = flights.borrow();
+        if let Some(entry) = known.remembered(key, want, now) {
+            return Admit::Remembered(entry);
+        }
+        if let Some(load) = known.joinable(key, want.min_generation) {
+            return Admit::Follow(load);
+        }
+        drop(known);
+        Admit::Lead(FlightGuard::start(flights, key))
+    }
+
     /// Drop every last result (a purge: stamps already refuse them; this frees the memory).
     pub fn forget(&mut self) {
         self.last.clear();
@@ -430,6 +527,17 @@ impl<L: Clone> Flights<L> {
     pub fn in_flight(&self) -> usize {
         self.in_flight.len()
     }
+}
+
+/// What a load request does ([`Flights::admit`]).
+pub enum Admit<L: Clone> {
+    /// The last result answers it ([`Role::Memory`]).
+    Remembered(Rc<Entry>),
+    /// It joins this load in flight ([`Role::Follower`]).
+    Follow(L),
+    /// It starts a load ([`Role::Leader`]): register it with [`Flights::lead`] under the guard's id, and
+    /// move the guard into the load.
+    Lead(FlightGuard<L>),
 }
 
 /// Ends its flight in the map when the load ends, however it ends ([`Flights::ended`]): the Worker moves
@@ -566,6 +674,83 @@ mod tests {
                 .code(),
             "internal"
         );
+    }
+
+    #[test]
+    fn an_objects_answer_reads_back_as_the_same_load_or_error() {
+        let entry = Rc::new(Entry::found(b"{\"a\":1}".to_vec(), 10, 100, 200));
+        let ok = answer(Ok((Role::Follower, entry.clone())), Some(3));
+        assert_eq!((ok.reply.status, ok.role), (200, "follower"));
+        assert_eq!(ok.outcome, crate::task::Outcome::Ok);
+        let header = |name: &str| ok.reply.get(name).map(str::to_owned);
+        let back = loaded(200, header, ok.reply.body.clone().unwrap()).unwrap();
+        assert_eq!((back.role, back.generation), (Role::Follower, Some(3)));
+        assert_eq!(*back.entry, *entry);
+
+        let e = LoadError::UpstreamRateLimited {
+            retry_after_ms: 9,
+            detail: "429".into(),
+        };
+        let failed = answer(Err(e.clone()), Some(3));
+        assert_eq!((failed.reply.status, failed.role), (503, "none"));
+        assert_eq!(failed.outcome, e.outcome());
+        assert_eq!(failed.reply.get("content-type"), Some("application/json"));
+        assert_eq!(
+            loaded(503, |_: &str| None, failed.reply.body.unwrap()).unwrap_err(),
+            e
+        );
+        // A 200 without its headers is our own bug.
+        assert_eq!(
+            loaded(200, |_: &str| None, b"{}".to_vec()).unwrap_err().code(),
+            "internal"
+        );
+    }
+
+    #[test]
+    fn a_load_request_carries_its_want_and_the_generation_never_goes_back() {
+        let want = Want {
+            min_fetched_at: 4,
+            min_generation: 6,
+        };
+        let r = want.request(&Resource::Ocid { name: "a".into() }, 99);
+        assert_eq!((r.min_fetched_at, r.min_generation, r.deadline), (4, 6, 99));
+        assert_eq!(r.want(6), want);
+        assert_eq!(generation_read(None, None), 0);
+        assert_eq!(generation_read(None, Some(5)), 5);
+        assert_eq!(
+            generation_read(Some(8), Some(5)),
+            8,
+            "a purge while storage was read"
+        );
+        assert_eq!(generation_read(Some(2), Some(5)), 5);
+    }
+
+    #[test]
+    fn a_request_is_answered_from_memory_follows_or_leads() {
+        let flights = Rc::new(RefCell::new(Flights::<&str>::default()));
+        let want = |g| Want {
+            min_fetched_at: 0,
+            min_generation: g,
+        };
+        let Admit::Lead(guard) = Flights::admit(&flights, "k", &want(2), 1_000) else {
+            panic!("nothing in flight: lead")
+        };
+        flights.borrow_mut().lead("k", guard.id(), 2, "load@2");
+        assert!(matches!(
+            Flights::admit(&flights, "k", &want(2), 1_000),
+            Admit::Follow("load@2")
+        ));
+        assert!(
+            matches!(Flights::admit(&flights, "k", &want(3), 1_000), Admit::Lead(_)),
+            "after a purge, a new load"
+        );
+        flights.borrow_mut().remember("k", entry(900, 2));
+        assert!(matches!(
+            Flights::admit(&flights, "k", &want(2), 1_000),
+            Admit::Remembered(_)
+        ));
+        drop(guard);
+        assert_eq!(flights.borrow().in_flight(), 0);
     }
 
     #[test]

@@ -1,4 +1,6 @@
-//! Outgoing fetch with a deadline: the request is aborted when the deadline passes.
+//! Outgoing fetch with a deadline: the request is aborted when the deadline passes; and the one way to wait
+//! for anything with a deadline ([`within`]).
+use std::future::Future;
 use std::pin::pin;
 use std::time::Duration;
 
@@ -25,14 +27,21 @@ pub async fn send(request: Request, timeout: Duration) -> Result<Response, SendE
     let controller = AbortController::default();
     let signal = controller.signal();
     let fetch = Fetch::Request(request);
-    let sending = pin!(fetch.send_with_signal(&signal));
-    let timer = pin!(Delay::from(timeout));
-    match select(sending, timer).await {
-        Either::Left((Ok(resp), _)) => Ok(resp),
-        Either::Left((Err(e), _)) => Err(SendError::Network(e)),
-        Either::Right(((), _)) => {
+    match within(timeout.as_millis() as u64, fetch.send_with_signal(&signal)).await {
+        Some(Ok(resp)) => Ok(resp),
+        Some(Err(e)) => Err(SendError::Network(e)),
+        None => {
             controller.abort();
             Err(SendError::Timeout(timeout))
         }
+    }
+}
+
+/// `future`'s output, or `None` once `ms` milliseconds have passed first (the future is dropped; what it
+/// started elsewhere, a shared load or a Durable Object call, goes on).
+pub async fn within<T>(ms: u64, future: impl Future<Output = T>) -> Option<T> {
+    match select(pin!(future), pin!(Delay::from(Duration::from_millis(ms)))).await {
+        Either::Left((out, _)) => Some(out),
+        Either::Right(((), _)) => None,
     }
 }

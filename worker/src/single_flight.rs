@@ -26,22 +26,20 @@ use crate::cache::kv;
 use crate::config::Config;
 use crate::context::{now_ms, Outcome, TaskContext};
 use crate::durable;
+use crate::fetch::within;
 use crate::upstream;
-use futures_util::future::{self, Either, FutureExt, LocalBoxFuture, Shared};
+use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
 use pve_edge::cache::{Entry, Resource};
 use pve_edge::purge::next_generation;
 pub use pve_edge::single_flight::GenerationAnswer;
 use pve_edge::single_flight::{
-    answer_headers, deadline_reached, failed_answer, read_answer, FlightGuard, Flights, LoadError,
-    LoadRequest, Loaded, ObjectRoute, Role, Want, DEADLINE_RETRY_AFTER_MS, GENERATION_HEADER, GENERATION_KEY,
-    META_HEADER, ROLE_HEADER,
+    self, deadline_reached, Admit, FlightGuard, Flights, LoadError, LoadRequest, Loaded, ObjectRoute, Role,
+    Want, DEADLINE_RETRY_AFTER_MS, GENERATION_KEY,
 };
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::time::Duration;
 use worker::{
-    durable_object, wasm_bindgen_futures, Delay, DurableObject, Env, Headers, Method, Request, Response,
-    Result, State,
+    durable_object, wasm_bindgen_futures, DurableObject, Env, Method, Request, Response, Result, State,
 };
 
 /// Load `resource` through its single-flight Durable Object, waiting at most until `deadline`.
@@ -58,43 +56,25 @@ pub async fn load(
         .durable_object(SINGLE_FLIGHT)
         .and_then(|ns| ns.id_from_name(&resource.key())?.get_stub());
     let stub = stub.map_err(platform)?;
-    let body = serde_json::to_string(&LoadRequest {
-        resource: resource.clone(),
-        min_fetched_at: want.min_fetched_at,
-        min_generation: want.min_generation,
-        deadline,
-    })
-    .map_err(|e| LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, e.to_string()))?;
+    let body = serde_json::to_string(&want.request(resource, deadline))
+        .map_err(|e| LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, e.to_string()))?;
     let req = durable::request(
         Method::Post,
         &ObjectRoute::Load.url(),
         Some(body),
         Some(request_id),
     );
-    let req = req.map_err(platform)?;
-
-    let wait = Delay::from(Duration::from_millis(deadline.saturating_sub(now_ms())));
-    let call = stub.fetch_with_request(req);
-    futures_util::pin_mut!(call);
-    let mut resp = match future::select(call, wait).await {
-        Either::Left((resp, _)) => resp.map_err(platform)?,
-        Either::Right(_) => return Err(deadline_reached()),
+    let call = stub.fetch_with_request(req.map_err(platform)?);
+    let Some(resp) = within(deadline.saturating_sub(now_ms()), call).await else {
+        return Err(deadline_reached());
     };
-    if resp.status_code() != 200 {
-        return Err(failed_answer(&resp.bytes().await.unwrap_or_default()));
-    }
-    let header = |name| resp.headers().get(name).ok().flatten();
-    let (meta, role, generation) = read_answer(
-        header(META_HEADER).as_deref(),
-        header(ROLE_HEADER).as_deref(),
-        header(GENERATION_HEADER).as_deref(),
-    )?;
+    let mut resp = resp.map_err(platform)?;
     let body = resp.bytes().await.map_err(platform)?;
-    Ok(Loaded {
-        entry: Rc::new(Entry { meta, body }),
-        role,
-        generation,
-    })
+    single_flight::loaded(
+        resp.status_code(),
+        |name| resp.headers().get(name).ok().flatten(),
+        body,
+    )
 }
 
 /// Ask the authority of `name`'s purge generation (its ocid key's object) for it (`purge: false`), or
@@ -162,14 +142,8 @@ impl SingleFlight {
         if let Some(g) = self.generation.get() {
             return Ok(g);
         }
-        let g = self
-            .state
-            .storage()
-            .get::<u64>(GENERATION_KEY)
-            .await?
-            .unwrap_or(0);
-        // Another request may have purged while storage was read: never go back.
-        let g = self.generation.get().map_or(g, |now| now.max(g));
+        let stored = self.state.storage().get::<u64>(GENERATION_KEY).await?;
+        let g = single_flight::generation_read(self.generation.get(), stored);
         self.generation.set(Some(g));
         Ok(g)
     }
@@ -205,67 +179,60 @@ impl SingleFlight {
         };
         let key = load_req.resource.key();
         task.set_key(key.clone());
-        let cfg = match crate::config::get(&self.env) {
-            Ok(cfg) => cfg,
-            Err(e) => {
-                let err = LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, e.to_string());
-                return self.answer(task, Err(err), None);
-            }
+        let unavailable = |e: String| LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, e);
+        let prepared = async {
+            let cfg = crate::config::get(&self.env).map_err(|e| unavailable(e.to_string()))?;
+            // A name's object is the authority of its generation; others take the caller's.
+            let own = match load_req.is_authority() {
+                true => Some(
+                    self.generation()
+                        .await
+                        .map_err(|e| unavailable(format!("generation: {e}")))?,
+                ),
+                false => None,
+            };
+            Ok((cfg, own))
         };
-        // A name's object is the authority of its generation; others take the caller's.
-        let own = if load_req.is_authority() {
-            match self.generation().await {
-                Ok(g) => Some(g),
-                Err(e) => {
-                    let err = LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, format!("generation: {e}"));
-                    return self.answer(task, Err(err), None);
-                }
-            }
-        } else {
-            None
+        let (cfg, own) = match prepared.await {
+            Ok(prepared) => prepared,
+            Err(e) => return self.answer(task, Err(e), None),
         };
         let generation = load_req.generation(own);
         let reported = own.map(|_| generation);
         let now = now_ms();
-        let want = load_req.want(generation);
-        let remembered = self.flights.borrow().remembered(&key, &want, now);
-        if let Some(entry) = remembered {
-            return self.answer(task, Ok((Role::Memory, entry)), reported);
-        }
-        let (role, shared) = self.join_or_lead(&key, &load_req, generation, cfg, &task.request_id);
-        let wait = Delay::from(Duration::from_millis(load_req.deadline.saturating_sub(now)));
-        let result = match future::select(shared, wait).await {
-            Either::Left((result, _)) => result,
-            Either::Right(_) => Err(deadline_reached()),
+        let (role, shared) = match Flights::admit(&self.flights, &key, &load_req.want(generation), now) {
+            Admit::Remembered(entry) => return self.answer(task, Ok((Role::Memory, entry)), reported),
+            Admit::Follow(load) => (Role::Follower, load),
+            Admit::Lead(guard) => (
+                Role::Leader,
+                self.lead(guard, &load_req, generation, cfg, &task.request_id),
+            ),
         };
+        let result = within(load_req.deadline.saturating_sub(now), shared).await;
+        let result = result.unwrap_or_else(|| Err(deadline_reached()));
         self.answer(task, result.map(|entry| (role, entry)), reported)
     }
 
-    /// Join the load in flight for `key` if it started under `generation` or later, or start one and
-    /// become its leader (a load started before a purge is left to finish for its own waiters).
-    fn join_or_lead(
+    /// Start the load that `guard` ends, registered under its key and `generation` (a load started before
+    /// a purge is left to finish for its own waiters).
+    fn lead(
         &self,
-        key: &str,
+        guard: FlightGuard<SharedLoad>,
         load_req: &LoadRequest,
         generation: u64,
         cfg: Rc<Config>,
         request_id: &str,
-    ) -> (Role, SharedLoad) {
-        let joinable = self.flights.borrow().joinable(key, generation);
-        if let Some(load) = joinable {
-            return (Role::Follower, load);
-        }
-        let guard = FlightGuard::start(&self.flights, key);
-        let id = guard.id();
+    ) -> SharedLoad {
         let (env, resource, min_fetched_at) = (
             self.env.clone(),
             load_req.resource.clone(),
             load_req.min_fetched_at,
         );
         let (flights, leader_request_id) = (self.flights.clone(), request_id.to_owned());
+        let id = guard.id();
         let load = async move {
             let _guard = guard;
-            let result = lead(
+            let result = load_as_leader(
                 &env,
                 &cfg,
                 &resource,
@@ -283,41 +250,30 @@ impl SingleFlight {
         }
         .boxed_local()
         .shared();
-        self.flights.borrow_mut().lead(key, id, generation, load.clone());
+        self.flights
+            .borrow_mut()
+            .lead(&load_req.resource.key(), id, generation, load.clone());
         // Run the load to its end whatever happens to the waiters.
         wasm_bindgen_futures::spawn_local(load.clone().map(drop));
-        (Role::Leader, load)
+        load
     }
 
+    /// Answer a load ([`single_flight::answer`]) and end its task.
     fn answer(
         &self,
         task: TaskContext,
         result: std::result::Result<(Role, Rc<Entry>), LoadError>,
         generation: Option<u64>,
     ) -> Result<Response> {
-        match result {
-            Ok((role, entry)) => {
-                task.record("role", role.as_str());
-                let headers = Headers::new();
-                let answer = answer_headers(&entry.meta, role, generation)
-                    .map_err(|e| worker::Error::RustError(e.detail().to_owned()))?;
-                for (name, value) in answer {
-                    headers.set(name, &value)?;
-                }
-                task.finish(Outcome::Ok, Some(200));
-                Ok(Response::from_bytes(entry.body.clone())?.with_headers(headers))
-            }
-            Err(e) => {
-                task.record("role", "none");
-                task.finish(e.outcome(), Some(503));
-                Ok(Response::from_json(&e)?.with_status(503))
-            }
-        }
+        let answer = single_flight::answer(result, generation);
+        task.record("role", answer.role);
+        task.finish(answer.outcome, Some(answer.reply.status));
+        crate::error::respond(answer.reply)
     }
 }
 
 /// The leader's load: KV once more, else the upstream; then KV is written. One log line.
-async fn lead(
+async fn load_as_leader(
     env: &Env,
     cfg: &Config,
     resource: &Resource,

@@ -6,10 +6,9 @@
 use crate::alerts;
 use crate::config::Config;
 use crate::context::{now_ms, TaskContext};
-use crate::fetch::{self, SendError};
+use crate::fetch::{self, within, SendError};
 use crate::metrics;
 use crate::rate_limiter::{self, Admission};
-use futures_util::future::{self, Either};
 use pve_edge::cache::Resource;
 use pve_edge::config::var::NEXON_API_KEY as API_KEY;
 use pve_edge::single_flight::LoadError;
@@ -151,11 +150,7 @@ async fn call_once(
     let status = resp.status_code();
     let retry_after = resp.headers().get("retry-after").ok().flatten();
     let left = timeout_ms.saturating_sub(now_ms().saturating_sub(started));
-    let read = resp.bytes();
-    futures_util::pin_mut!(read);
-    let body = match future::select(read, Delay::from(Duration::from_millis(left))).await {
-        Either::Left((body, _)) => body.map_err(network)?,
-        Either::Right(_) => return Err(CallError::Timeout),
-    };
+    let body = within(left, resp.bytes()).await.ok_or(CallError::Timeout)?;
+    let body = body.map_err(network)?;
     classify(status, retry_after.as_deref(), &body, resource, now_ms())
 }

@@ -99,6 +99,50 @@ pub fn next_poll(interval: u64) -> u64 {
     interval.saturating_mul(2).min(POLL_CAP_MS)
 }
 
+/// What a follower does after one look at its slot ([`Follower::look`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Look<R> {
+    /// The flight ended with this result.
+    Done(R),
+    /// The leader went away before its load ended: load alone.
+    LoadAlone,
+    /// Nothing yet: look again after this many ms.
+    Wait(u64),
+    /// Nothing yet and the deadline has come.
+    Deadline,
+}
+
+/// A follower's waiting: its slot and its next interval ([`POLL_FIRST_MS`], doubled by [`next_poll`]).
+pub struct Follower<R> {
+    slot: Slot<R>,
+    interval: u64,
+}
+
+impl<R: Clone> Follower<R> {
+    pub fn new(slot: Slot<R>) -> Follower<R> {
+        Follower {
+            slot,
+            interval: POLL_FIRST_MS,
+        }
+    }
+
+    /// Look at the slot at `now`; a wait never runs past `deadline`.
+    pub fn look(&mut self, now: u64, deadline: u64) -> Look<R> {
+        match self.slot.borrow().clone() {
+            Some(Ended::Done(result)) => return Look::Done(result),
+            Some(Ended::Abandoned) => return Look::LoadAlone,
+            None => {}
+        }
+        let left = deadline.saturating_sub(now);
+        if left == 0 {
+            return Look::Deadline;
+        }
+        let wait = self.interval.min(left);
+        self.interval = next_poll(self.interval);
+        Look::Wait(wait)
+    }
+}
+
 /// Keys with work running in this isolate (a background refresh, a KV write), each at most once at a
 /// time (a burst of stale hits starts one refresh; KV allows about one write per second per key).
 #[derive(Debug, Default, Clone)]
@@ -132,6 +176,36 @@ impl Drop for BusyGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_follower_waits_longer_each_time_never_past_its_deadline_and_takes_how_the_flight_ended() {
+        let flights = Rc::new(RefCell::new(IsolateFlights::<u32>::default()));
+        let Joined::Lead(leading) = join(&flights, "k".into()) else {
+            panic!("first: lead")
+        };
+        let Joined::Follow(slot) = join(&flights, "k".into()) else {
+            panic!("second: follow")
+        };
+        let mut f = Follower::new(slot.clone());
+        assert_eq!(f.look(0, 100), Look::Wait(POLL_FIRST_MS));
+        assert_eq!(f.look(2, 100), Look::Wait(POLL_FIRST_MS * 2));
+        assert_eq!(f.look(99, 100), Look::Wait(1), "never past the deadline");
+        assert_eq!(f.look(100, 100), Look::Deadline);
+        leading.finish(7);
+        assert_eq!(
+            f.look(200, 100),
+            Look::Done(7),
+            "a result counts even past the deadline"
+        );
+        let Joined::Lead(gone) = join(&flights, "j".into()) else {
+            panic!("lead j")
+        };
+        let Joined::Follow(slot) = join(&flights, "j".into()) else {
+            panic!("follow j")
+        };
+        drop(gone);
+        assert_eq!(Follower::new(slot).look(0, 10), Look::LoadAlone);
+    }
 
     fn seen(slot: &Slot<u32>) -> Option<Ended<u32>> {
         slot.borrow().clone()

@@ -11,6 +11,7 @@
 pub mod canonical;
 pub mod isolate;
 pub mod l1;
+pub mod lookup;
 pub mod tier;
 
 use crate::config::Config;

@@ -16,8 +16,8 @@ use crate::context::{new_request_id, now_ms, Outcome, TaskContext};
 use crate::error::EdgeError;
 use crate::metrics;
 use crate::single_flight;
-use pve_edge::cache::isolate::{self, Busy, Ended, IsolateFlights, Joined};
-use pve_edge::cache::tier::{decide, Known, Read, Step, Tier};
+use pve_edge::cache::isolate::{self, Busy, Follower, IsolateFlights, Joined, Look};
+use pve_edge::cache::lookup::{Lookup, Next};
 pub use pve_edge::cache::{canonical, Entry, How, Kind, Meta, Mode, Resource, Served, DERIVED_TTL_MS};
 use pve_edge::single_flight::{deadline_reached, LoadError, Loaded, Role, Want};
 use std::cell::RefCell;
@@ -88,8 +88,8 @@ thread_local! {
 /// Look `resource` (data of the character `character`) up through every tier. `deadline` (epoch ms)
 /// bounds the wait for a load; past it the answer is a stale copy if there is one, else the load's error.
 ///
-/// Which tier answers is [`pve_edge::cache::tier::decide`]'s: this loop does the I/O its steps name (L1,
-/// KV, the purge generation ([`purge`]), the single-flight load) and nothing else. Every cached copy is
+/// Which tier answers is [`pve_edge::cache::lookup::Lookup`]'s (over `tier::decide`): this loop does the
+/// I/O its steps name (L1, KV, the purge generation ([`purge`]), the single-flight load) and nothing else. Every cached copy is
 /// judged against the character's purge generation before it answers; a purged L1 copy is dropped.
 ///
 /// # Errors
@@ -107,96 +107,58 @@ pub async fn lookup(
     character: &str,
 ) -> Result<Served, EdgeError> {
     let key = resource.key();
-    let in_l1 = l1::get(cfg, &key, now_ms());
-    let mut in_l2: Option<Option<Rc<Entry>>> = None;
-    let mut generation = None;
-    let mut load_error: Option<LoadError> = None;
+    let mut lookup = Lookup::new(resource.clone(), mode, l1::get(cfg, &key, now_ms()));
     loop {
-        let known = Known {
-            l1: in_l1.as_deref(),
-            l2: match &in_l2 {
-                None => Read::NotRead,
-                Some(None) => Read::Missing,
-                Some(Some(e)) => Read::Copy(e),
-            },
-            generation,
-            load_error: load_error.as_ref(),
-        };
-        let step = decide(&known, resource, mode, now_ms(), cfg);
-        if known.purged_l1() {
+        let (next, purged) = lookup.next(now_ms(), cfg);
+        if purged.l1 {
             l1::remove(cfg, &key);
             task.record("purged_copy", "l1");
         }
-        if known.purged_l2() {
+        if purged.l2 {
             task.record("purged_copy", "l2");
         }
-        let pick = |tier| {
-            match tier {
-                Tier::L1 => in_l1.clone(),
-                Tier::L2 => in_l2.clone().flatten(),
+        match next {
+            Next::ReadGeneration => {
+                lookup.generation = Some(purge::generation(env, cfg, task, character).await)
             }
-            .ok_or_else(|| EdgeError::internal(format!("the tier decision named an empty {tier:?}")))
-        };
-        if let Some(answer) = step.answer() {
-            let entry = pick(answer.tier)?;
-            if answer.keep_in_l1 {
-                l1::put(cfg, &key, entry.clone(), now_ms());
-            }
-            match (step, &load_error) {
-                (Step::ServeStaleAndRevalidate(_, want), _) => {
-                    revalidate_in_background(env, ctx, cfg, resource, want, character)
+            Next::ReadL2 => lookup.read_l2(match kv::read(env, &key).await {
+                Ok(found) => found.map(Rc::new),
+                Err(e) => {
+                    // KV failing must not fail the request: the next tier can still answer.
+                    task.record("kv_read_error", e.to_string());
+                    None
                 }
-                (Step::ServeStaleOnError(_), Some(e)) => task.record("stale_because", e.code()),
-                _ => {}
-            }
-            return Ok(Served {
-                entry,
-                how: answer.how,
-            });
-        }
-        match step {
-            Step::ReadGeneration => generation = Some(purge::generation(env, cfg, task, character).await),
-            Step::ReadL2 => {
-                in_l2 = Some(match kv::read(env, &key).await {
-                    Ok(found) => found.map(Rc::new),
-                    Err(e) => {
-                        // KV failing must not fail the request: the next tier can still answer.
-                        task.record("kv_read_error", e.to_string());
-                        None
+            }),
+            Next::Load(want) => {
+                let result = load_once_per_isolate(env, resource, want, deadline, &task.request_id).await;
+                if let Ok(loaded) = &result {
+                    arrived(cfg, task, &key, character, loaded);
+                    if loaded.role.is_coalesced() {
+                        metrics::inc(metrics::COALESCED, &[]);
                     }
-                });
-            }
-            Step::Load(want) => {
-                match load_once_per_isolate(env, resource, want, deadline, &task.request_id).await {
-                    Ok(loaded) => {
-                        arrived(cfg, task, &key, character, &loaded);
-                        if loaded.role.is_coalesced() {
-                            metrics::inc(metrics::COALESCED, &[]);
-                        }
-                        return Ok(Served {
-                            entry: loaded.entry,
-                            how: How::Origin {
-                                collapsed: loaded.role.is_coalesced(),
-                                forced: matches!(mode, Mode::Refresh { .. }),
-                            },
-                        });
-                    }
-                    Err(e) => load_error = Some(e),
+                }
+                if let Some(served) = lookup.loaded(result) {
+                    return Ok(served);
                 }
             }
-            Step::Refuse => {
-                return Err(match load_error {
-                    Some(e) => e.into(),
-                    None => EdgeError::internal("the tier decision refused without a load error"),
-                })
+            Next::Answer {
+                served,
+                keep_in_l1,
+                revalidate,
+                stale_because,
+            } => {
+                if keep_in_l1 {
+                    l1::put(cfg, &key, served.entry.clone(), now_ms());
+                }
+                if let Some(want) = revalidate {
+                    revalidate_in_background(env, ctx, cfg, resource, want, character);
+                }
+                if let Some(code) = stale_because {
+                    task.record("stale_because", code);
+                }
+                return Ok(served);
             }
-            // Answered above (`Step::answer`).
-            Step::Serve(_)
-            | Step::Negative(_)
-            | Step::ServeStaleAndRevalidate(..)
-            | Step::ServeStaleOnError(_) => {
-                return Err(EdgeError::internal("an answering step was not answered"))
-            }
+            Next::Fail(e) => return Err(e),
         }
     }
 }
@@ -232,27 +194,19 @@ async fn load_once_per_isolate(
         }
         Joined::Follow(slot) => slot,
     };
-    let mut interval = isolate::POLL_FIRST_MS;
+    let mut follower = Follower::new(slot);
     loop {
-        let seen = slot.borrow().clone();
-        match seen {
-            Some(Ended::Done(result)) => {
+        match follower.look(now_ms(), deadline) {
+            Look::Done(result) => {
                 return result.map(|loaded| Loaded {
                     role: Role::Isolate,
                     ..loaded
                 })
             }
-            Some(Ended::Abandoned) => {
-                return single_flight::load(env, resource, want, deadline, request_id).await
-            }
-            None => {}
+            Look::LoadAlone => return single_flight::load(env, resource, want, deadline, request_id).await,
+            Look::Wait(ms) => Delay::from(Duration::from_millis(ms)).await,
+            Look::Deadline => return Err(deadline_reached()),
         }
-        let left = deadline.saturating_sub(now_ms());
-        if left == 0 {
-            return Err(deadline_reached());
-        }
-        Delay::from(Duration::from_millis(interval.min(left))).await;
-        interval = isolate::next_poll(interval);
     }
 }
 

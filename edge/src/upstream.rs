@@ -287,6 +287,70 @@ pub fn denied(reason: DenyReason, retry_after_ms: u64) -> LoadError {
     }
 }
 
+/// What the admission control's answer means for the next attempt ([`gate`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Gate {
+    /// Call (as the breaker's half-open probe, if `probe`).
+    Go { probe: bool },
+    /// The limiter refused the call ([`denied`]): counted as rate limited, and the load's error.
+    Denied(LoadError),
+    /// The limiter could not be asked: without it we cannot know whether a call is allowed, so fail closed.
+    Unavailable(LoadError),
+}
+
+/// The gate of one attempt, from the limiter's answer (or the platform's error asking it).
+pub fn gate<E: fmt::Display>(admission: Result<crate::limits::Admission, E>) -> Gate {
+    use crate::limits::Admission;
+    match admission {
+        Ok(Admission::Granted { probe }) => Gate::Go { probe },
+        Ok(Admission::Denied {
+            reason,
+            retry_after_ms,
+        }) => Gate::Denied(denied(reason, retry_after_ms)),
+        Err(e) => Gate::Unavailable(LoadError::unavailable(
+            FAILURE_RETRY_AFTER_MS,
+            format!("rate limiter: {e}"),
+        )),
+    }
+}
+
+/// One leader's attempts at an upstream call: their count and the [`RetryBudget`] they share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempts {
+    attempt: u32,
+    budget: RetryBudget,
+}
+
+impl Attempts {
+    /// The attempts of a load that starts at `now`, under `cfg`'s retries, timeout and deadline.
+    pub fn new(cfg: &Config, now: u64) -> Attempts {
+        Attempts {
+            attempt: 0,
+            budget: RetryBudget {
+                max_retries: cfg.upstream_max_retries,
+                timeout_ms: cfg.upstream_timeout_ms,
+                ends_at: now + cfg.request_deadline_ms,
+            },
+        }
+    }
+
+    /// Start the next attempt; its number, from 1 (the `attempts` log field).
+    pub fn start(&mut self) -> u32 {
+        self.attempt += 1;
+        self.attempt
+    }
+
+    /// The current attempt failed with `err` at `now`: the wait before the next one ([`retry`], with
+    /// [`backoff_ms`] from `random`), or the load's error.
+    ///
+    /// # Errors
+    /// `err` as a [`LoadError`] when it may not be retried or no retry fits the budget.
+    pub fn failed(&self, err: CallError, now: u64, random: Option<u64>) -> Result<u64, LoadError> {
+        let backoff = backoff_ms(self.attempt, random);
+        retry(&err, self.attempt, backoff, now, &self.budget).ok_or_else(|| err.into_load_error())
+    }
+}
+
 /// The `upstream.circuit_open` WARNING, raised when a call's failure opened the breaker.
 pub fn breaker_alert(cfg: &Config, last_error: &str) -> Alert {
     Alert::new(
@@ -306,6 +370,51 @@ pub fn breaker_alert(cfg: &Config, last_error: &str) -> Alert {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_gate_goes_counts_a_denial_and_fails_closed_without_the_limiter() {
+        use crate::limits::Admission;
+        assert_eq!(
+            gate::<String>(Ok(Admission::Granted { probe: true })),
+            Gate::Go { probe: true }
+        );
+        let denial = Admission::Denied {
+            reason: DenyReason::Throttled,
+            retry_after_ms: 9,
+        };
+        assert_eq!(
+            gate::<String>(Ok(denial)),
+            Gate::Denied(denied(DenyReason::Throttled, 9))
+        );
+        let Gate::Unavailable(e) = gate::<&str>(Err("object gone")) else {
+            panic!("fail closed")
+        };
+        assert_eq!(
+            (e.code(), e.detail()),
+            ("upstream_unavailable", "rate limiter: object gone")
+        );
+    }
+
+    #[test]
+    fn attempts_retry_only_within_their_count_and_deadline() {
+        let mut cfg = Config::default();
+        cfg.upstream_max_retries = 1;
+        cfg.upstream_timeout_ms = 1_000;
+        cfg.request_deadline_ms = 10_000;
+        let mut a = Attempts::new(&cfg, 0);
+        assert_eq!(a.start(), 1);
+        let wait = a.failed(CallError::Timeout, 100, Some(0)).unwrap();
+        assert!(wait <= BACKOFF_MAX_MS);
+        assert_eq!(a.start(), 2);
+        let e = a.failed(CallError::Timeout, 200, Some(0)).unwrap_err();
+        assert_eq!(e, CallError::Timeout.into_load_error(), "past the retry count");
+        let mut late = Attempts::new(&cfg, 0);
+        late.start();
+        assert!(
+            late.failed(CallError::Timeout, 9_500, Some(0)).is_err(),
+            "no retry past the deadline"
+        );
+    }
 
     #[test]
     fn a_refused_call_is_rate_limited_or_unavailable_by_its_reason() {

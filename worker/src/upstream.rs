@@ -8,13 +8,13 @@ use crate::config::Config;
 use crate::context::{now_ms, TaskContext};
 use crate::fetch::{self, within, SendError};
 use crate::metrics;
-use crate::rate_limiter::{self, Admission};
+use crate::rate_limiter;
 use pve_edge::cache::Resource;
 use pve_edge::config::var::NEXON_API_KEY as API_KEY;
 use pve_edge::single_flight::LoadError;
 use pve_edge::upstream::{
-    backoff_ms, breaker_alert, classify, denied, outcome, outcome_label, path_label, retry, url_for,
-    CallError, Counted, Fetched, RetryBudget, FAILURE_RETRY_AFTER_MS,
+    breaker_alert, classify, gate, outcome, outcome_label, path_label, url_for, Attempts, CallError, Counted,
+    Fetched, Gate, FAILURE_RETRY_AFTER_MS,
 };
 use std::time::Duration;
 use worker::{wasm_bindgen_futures, Delay, Env, Headers, Method, Request, RequestInit};
@@ -33,37 +33,18 @@ pub async fn fetch(
     let url = url_for(&cfg.upstream_base_url, resource)
         .map_err(|e| LoadError::unavailable(FAILURE_RETRY_AFTER_MS, e.to_string()))?;
     let policy = rate_limiter::upstream_policy(cfg);
-    let budget = RetryBudget {
-        max_retries: cfg.upstream_max_retries,
-        timeout_ms: cfg.upstream_timeout_ms,
-        ends_at: now_ms() + cfg.request_deadline_ms,
-    };
-    let mut attempt: u32 = 0;
+    let mut attempts = Attempts::new(cfg, now_ms());
     loop {
-        attempt += 1;
-        task.record("attempts", attempt);
-        match rate_limiter::acquire(env, rate_limiter::UPSTREAM, &policy).await {
-            Ok(Admission::Granted { probe }) => {
-                if probe {
-                    task.record("breaker_probe", true);
-                }
-            }
-            Ok(Admission::Denied {
-                reason,
-                retry_after_ms,
-            }) => {
-                let refused = denied(reason, retry_after_ms);
+        task.record("attempts", attempts.start());
+        match gate(rate_limiter::acquire(env, rate_limiter::UPSTREAM, &policy).await) {
+            Gate::Go { probe: false } => {}
+            Gate::Go { probe: true } => task.record("breaker_probe", true),
+            Gate::Denied(refused) => {
                 task.record("denied", refused.detail());
                 metrics::inc(metrics::RATE_LIMITED, &[("scope", "upstream")]);
                 return Err(refused);
             }
-            // Without the limiter we cannot know whether a call is allowed: fail closed.
-            Err(e) => {
-                return Err(LoadError::unavailable(
-                    FAILURE_RETRY_AFTER_MS,
-                    format!("rate limiter: {e}"),
-                ))
-            }
+            Gate::Unavailable(e) => return Err(e),
         }
         let started = now_ms();
         let result = call_once(&url, &api_key, cfg.upstream_timeout_ms, resource).await;
@@ -82,11 +63,8 @@ pub async fn fetch(
             Err(e) => e,
         };
         task.record("last_error", err.to_string());
-        let backoff = backoff_ms(attempt, crate::token::random_u64());
-        match retry(&err, attempt, backoff, now_ms(), &budget) {
-            Some(wait) => Delay::from(Duration::from_millis(wait)).await,
-            None => return Err(err.into_load_error()),
-        }
+        let wait = attempts.failed(err, now_ms(), crate::token::random_u64())?;
+        Delay::from(Duration::from_millis(wait)).await;
     }
 }
 

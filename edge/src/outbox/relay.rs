@@ -6,8 +6,9 @@
 //! The fence itself is SQL (`… WHERE event_id = ? AND lease_token = ?`); what is pure is the rule that
 //! every settlement write carries it, that a dead letter's outcome is read from its `DELETE` (not its
 //! `INSERT`), and that a count of 0 is "fenced out", counted and never alerted.
-use super::{outcome, Aggregate, DeadReason, Outcome, Settle};
+use super::{outcome, precheck, settle, Aggregate, Attempt, DeadReason, Outcome, Settle, SettleLimits};
 use crate::alerts::{Alert, AlertKind};
+use crate::config::RelayConfig;
 use crate::webhook::WebhookPolicy;
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -390,6 +391,52 @@ pub fn backlog(counts: &OutboxCounts, now_ms: u64, threshold: u64) -> Option<Bac
     })
 }
 
+/// What the relay does with one claimed event: settle it without a delivery, or POST it here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Settled(Settle),
+    Post(Url),
+}
+
+/// The settle limits of `cfg`.
+pub fn limits(cfg: &RelayConfig) -> SettleLimits {
+    SettleLimits {
+        max_attempts: cfg.max_attempts,
+        backoff_cap_ms: cfg.backoff_cap_ms,
+    }
+}
+
+/// Before delivering `ev`: a hash mismatch or an exhausted lease settles it at once ([`precheck`]), and
+/// so does a destination that is missing or refused ([`Destinations::resolve`]); else it is posted.
+pub fn before_delivery(cfg: &RelayConfig, destinations: &Destinations, ev: &ClaimedEvent) -> Delivery {
+    if let Err(settle) = precheck(ev.hash_ok(), ev.attempts, limits(cfg)) {
+        return Delivery::Settled(settle);
+    }
+    match destinations.resolve(&cfg.webhooks, ev) {
+        Ok(url) => Delivery::Post(url),
+        Err((reason, error)) => {
+            let attempt = Attempt::NoDestination { reason, error };
+            Delivery::Settled(settle(&attempt, ev.attempts, 0, limits(cfg)))
+        }
+    }
+}
+
+/// How `ev` settles after its POST ended as `attempt`; `random` draws a retry's jitter
+/// ([`RelayConfig::backoff_ms`]).
+pub fn after_delivery(
+    cfg: &RelayConfig,
+    ev: &ClaimedEvent,
+    attempt: &Attempt,
+    random: Option<u64>,
+) -> Settle {
+    settle(
+        attempt,
+        ev.attempts,
+        cfg.backoff_ms(ev.attempts, random),
+        limits(cfg),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{precheck, settle, Attempt, SettleLimits};
@@ -637,6 +684,67 @@ mod tests {
             content_hash: super::super::content_hash(event_id, event_type, payload),
             attempts: 2,
         }
+    }
+
+    #[test]
+    fn an_event_is_settled_before_delivery_or_posted_and_then_settled() {
+        let cfg = RelayConfig::parse(&|_: &str| None).unwrap();
+        let hook = WatchDestination {
+            id: "w_1".into(),
+            webhook_url: "https://hooks.example.com/w".into(),
+            status: "active".into(),
+        };
+        let to_watch = Destinations::new(vec![hook], None, None);
+        let ev = claimed("watch");
+        assert_eq!(
+            before_delivery(&cfg, &to_watch, &ev),
+            Delivery::Post(Url::parse("https://hooks.example.com/w").unwrap())
+        );
+        let nowhere = before_delivery(&cfg, &Destinations::default(), &ev);
+        assert!(
+            matches!(
+                &nowhere,
+                Delivery::Settled(Settle::Dead {
+                    reason: DeadReason::WatchDeleted,
+                    ..
+                })
+            ),
+            "{nowhere:?}"
+        );
+        let tampered = ClaimedEvent {
+            payload: "{\"x\":1}".into(),
+            ..ev.clone()
+        };
+        assert!(matches!(
+            before_delivery(&cfg, &to_watch, &tampered),
+            Delivery::Settled(Settle::Dead {
+                reason: DeadReason::ContentHashMismatch,
+                ..
+            })
+        ));
+        let exhausted = ClaimedEvent {
+            attempts: cfg.max_attempts + 1,
+            ..ev.clone()
+        };
+        assert!(matches!(
+            before_delivery(&cfg, &to_watch, &exhausted),
+            Delivery::Settled(Settle::Dead {
+                reason: DeadReason::MaxAttemptsExceeded,
+                ..
+            })
+        ));
+        assert_eq!(
+            after_delivery(&cfg, &ev, &Attempt::Delivered, None),
+            Settle::Delivered
+        );
+        let retry = after_delivery(&cfg, &ev, &Attempt::unanswered("reset"), None);
+        assert_eq!(
+            retry,
+            Settle::Retry {
+                error: "reset".into(),
+                delay_ms: cfg.backoff_ms(ev.attempts, None)
+            }
+        );
     }
 
     #[test]

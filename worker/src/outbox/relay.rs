@@ -18,8 +18,8 @@ use crate::error::EdgeError;
 use crate::vars::{self, ConfigError};
 use crate::webhook;
 use pve_edge::config::var::{ALERT_WEBHOOK_URL, PAGER_WEBHOOK_URL};
-use pve_edge::outbox::relay::{self as rules, ClaimedEvent, DeadLetterAlert, Destinations};
-use pve_edge::outbox::{self, Attempt, DeadReason, Settle, SettleLimits};
+use pve_edge::outbox::relay::{self as rules, ClaimedEvent, DeadLetterAlert, Delivery, Destinations};
+use pve_edge::outbox::{DeadReason, Settle};
 use pve_edge::sql::outbox as sql;
 
 pub use pve_edge::config::RelayConfig;
@@ -98,26 +98,14 @@ async fn process(
     let destinations = destinations(env, db, &claimed).await?;
     let timeout = Duration::from_millis(cfg.delivery_timeout_ms);
     let settles = join_all(claimed.iter().map(|(_, ev)| async {
-        let limits = SettleLimits {
-            max_attempts: cfg.max_attempts,
-            backoff_cap_ms: cfg.backoff_cap_ms,
-        };
-        if let Err(settle) = outbox::precheck(ev.hash_ok(), ev.attempts, limits) {
-            return settle;
-        }
-        let attempt = match destinations.resolve(&cfg.webhooks, ev) {
-            Err((reason, error)) => Attempt::NoDestination { reason, error },
-            Ok(url) => {
+        match rules::before_delivery(cfg, &destinations, ev) {
+            Delivery::Settled(settle) => settle,
+            Delivery::Post(url) => {
                 crate::metrics::inc(crate::metrics::OUTBOX_ATTEMPTS, &[]);
-                webhook::post_json(&url, &ev.payload, &ev.event_id, timeout).await
+                let attempt = webhook::post_json(&url, &ev.payload, &ev.event_id, timeout).await;
+                rules::after_delivery(cfg, ev, &attempt, crate::token::random_u64())
             }
-        };
-        outbox::settle(
-            &attempt,
-            ev.attempts,
-            cfg.backoff_ms(ev.attempts, crate::token::random_u64()),
-            limits,
-        )
+        }
     }))
     .await;
 

@@ -285,6 +285,23 @@ impl Pager {
     }
 }
 
+/// How a raise of `alert` pages: not at all below CRITICAL (`configured` is not even read), else as
+/// configured. Without a routing key nobody can be paged: the alert says so (its `paging` detail) and an
+/// error line (the third value) tells the operator.
+pub fn paging(alert: Alert, configured: impl FnOnce() -> Pager) -> (Alert, Pager, Option<serde_json::Value>) {
+    let pager = if channels(alert.severity()).pager {
+        configured()
+    } else {
+        Pager::Off
+    };
+    if pager != Pager::NoRoutingKey {
+        return (alert, pager, None);
+    }
+    let line = serde_json::json!({"domain": "alerts", "task": "page", "alert_key": alert.key(), "outcome": "error",
+        "error_detail": "PAGER_WEBHOOK_URL is set but PAGER_ROUTING_KEY is not: nobody is paged"});
+    (alert.detail("paging", Pager::NOT_SENT), pager, Some(line))
+}
+
 /// What a raise did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
@@ -336,6 +353,21 @@ pub enum Resolved {
     },
     /// It was resolved already (and not raised since): nothing is sent.
     AlreadyResolved { alert_key: String, resolved_at: String },
+}
+
+impl Resolved {
+    /// Resolved already, at `at` (epoch ms).
+    pub fn already(alert_key: &str, at: u64) -> Resolved {
+        Resolved::AlreadyResolved {
+            alert_key: alert_key.to_owned(),
+            resolved_at: crate::time::iso8601(at),
+        }
+    }
+
+    /// The info line of a resolve that sent its messages.
+    pub fn log_line(alert_key: &str, severity: Severity) -> serde_json::Value {
+        serde_json::json!({"domain": "alerts", "task": "resolve", "alert_key": alert_key, "severity": severity.as_str()})
+    }
 }
 
 fn to_json(value: &Value) -> Result<String, EdgeError> {
@@ -594,6 +626,50 @@ pub fn clip(s: &str, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_critical_alert_pages_and_without_a_routing_key_it_says_so() {
+        let read = std::cell::Cell::new(false);
+        let (warning, pager, line) = paging(Alert::new(AlertKind::OutboxBacklog, "y"), || {
+            read.set(true);
+            Pager::NoRoutingKey
+        });
+        assert_eq!((pager, line, read.get()), (Pager::Off, None, false));
+        assert!(warning.details().is_empty());
+        let on = || Pager::On {
+            routing_key: "rk".into(),
+        };
+        let (_, pager, line) = paging(Alert::new(AlertKind::ContentHashMismatch, "x"), on);
+        assert_eq!((pager, line), (on(), None));
+        let (alert, pager, line) = paging(Alert::new(AlertKind::ContentHashMismatch, "x"), || {
+            Pager::NoRoutingKey
+        });
+        assert_eq!(pager, Pager::NoRoutingKey);
+        assert_eq!(
+            alert.details(),
+            &[("paging".to_owned(), Pager::NOT_SENT.to_owned())]
+        );
+        let line = line.unwrap();
+        assert_eq!(
+            (line["task"].as_str(), line["alert_key"].as_str()),
+            (Some("page"), Some(alert.key().as_str()))
+        );
+    }
+
+    #[test]
+    fn an_already_resolved_alert_names_when() {
+        assert_eq!(
+            Resolved::already("k", 0),
+            Resolved::AlreadyResolved {
+                alert_key: "k".into(),
+                resolved_at: "1970-01-01T00:00:00.000Z".into()
+            }
+        );
+        assert_eq!(
+            Resolved::log_line("k", Severity::Critical)["severity"],
+            Severity::Critical.as_str()
+        );
+    }
 
     #[test]
     fn a_raise_logs_at_its_severitys_level() {

@@ -130,6 +130,29 @@ impl<S: Sink> TaskLog<S> {
             .insert(name.to_owned(), value.into());
     }
 
+    /// Record `value` serialized as field `name`; were it not to serialize, the error is recorded as
+    /// `{name}_report_error` instead (never a silent null).
+    pub fn record_json(&self, name: &str, value: &impl serde::Serialize) {
+        match serde_json::to_value(value) {
+            Ok(v) => self.record(name, v),
+            Err(e) => self.record(&format!("{name}_report_error"), e.to_string()),
+        }
+    }
+
+    /// Record how one step of this task ended: its value as `name` ([`TaskLog::record_json`]), or its
+    /// error as `error_name` (`"{code}: {error}"`); the task goes on either way.
+    pub fn record_result<T: serde::Serialize>(
+        &self,
+        name: &str,
+        error_name: &str,
+        result: &Result<T, crate::error::EdgeError>,
+    ) {
+        match result {
+            Ok(v) => self.record_json(name, v),
+            Err(e) => self.record(error_name, format!("{}: {e}", e.code())),
+        }
+    }
+
     pub fn elapsed_ms(&self) -> u64 {
         self.sink.now_ms().saturating_sub(self.started_ms)
     }
@@ -174,6 +197,13 @@ impl<S: Sink> Drop for TaskLog<S> {
     }
 }
 
+/// The line of work that has no task of its own and failed (a metrics flush after the response, a gauge
+/// read, a backlog check): `{"domain","task","outcome":"error","error_detail"}`; callers may add fields
+/// (`line["error_code"] = …`) before writing it at error level.
+pub fn failure(domain: &str, task: &str, detail: impl std::fmt::Display) -> Value {
+    serde_json::json!({"domain": domain, "task": task, "outcome": "error", "error_detail": detail.to_string()})
+}
+
 /// The JSON line of a task.
 fn line<S: Sink>(task: &TaskLog<S>, fields: Fields, outcome: &Outcome<'_>, status: Option<u16>) -> Value {
     let mut line = Map::new();
@@ -206,6 +236,40 @@ fn line<S: Sink>(task: &TaskLog<S>, fields: Fields, outcome: &Outcome<'_>, statu
 mod tests {
     use super::*;
     use std::rc::Rc;
+
+    #[test]
+    fn steps_are_recorded_as_their_value_or_their_error() {
+        let rec = Recorder::default();
+        let task = TaskLog::with_sink("r".into(), "cron", "scheduled", rec.clone());
+        task.record_result("purged", "purge_error", &Ok::<u64, crate::error::EdgeError>(3));
+        task.record_result::<u64>(
+            "sweep",
+            "sweep_error",
+            &Err(crate::error::EdgeError::WatchNotFound),
+        );
+        task.record_json("report", &serde_json::json!({"n": 1}));
+        task.finish(Outcome::Ok, None);
+        let lines = rec.lines.borrow();
+        let line = &lines[0].1;
+        assert_eq!(line["purged"], 3);
+        assert_eq!(
+            line["sweep_error"],
+            format!("watch_not_found: {}", crate::error::EdgeError::WatchNotFound)
+        );
+        assert_eq!(line["report"]["n"], 1);
+        assert!(line.get("sweep").is_none());
+    }
+
+    #[test]
+    fn a_failure_line_names_its_work_and_takes_more_fields() {
+        let mut line = failure("metrics", "flush", "object gone");
+        assert_eq!(
+            line.to_string(),
+            r#"{"domain":"metrics","error_detail":"object gone","outcome":"error","task":"flush"}"#
+        );
+        line["error_code"] = "platform".into();
+        assert_eq!(line["error_code"], "platform");
+    }
 
     /// A console that keeps what it is given, and a clock that moves 5 ms per reading.
     #[derive(Default, Clone)]

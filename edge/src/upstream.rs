@@ -287,6 +287,28 @@ pub fn denied(reason: DenyReason, retry_after_ms: u64) -> LoadError {
     }
 }
 
+/// The log line (warning level) of the `upstream.circuit_open` alert's raise, which runs after the leader's
+/// load (`leader` is its request id): what the raise did, or why it failed.
+pub fn breaker_opened_line(
+    leader: &str,
+    raised: &Result<crate::alerts::Raised, crate::error::EdgeError>,
+) -> serde_json::Value {
+    let mut line =
+        serde_json::json!({"domain": "alerts", "task": "breaker_opened", "leader_request_id": leader});
+    match raised {
+        Ok(r) => {
+            line["outcome"] = "ok".into();
+            line["raised"] =
+                serde_json::to_value(r).unwrap_or_else(|e| format!("unserializable: {e}").into());
+        }
+        Err(e) => {
+            line["outcome"] = "error".into();
+            line["error_detail"] = e.to_string().into();
+        }
+    }
+    line
+}
+
 /// What the admission control's answer means for the next attempt ([`gate`]).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Gate {
@@ -370,6 +392,22 @@ pub fn breaker_alert(cfg: &Config, last_error: &str) -> Alert {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_breaker_alerts_line_says_what_the_raise_did() {
+        let ok = breaker_opened_line("r1", &Ok(crate::alerts::Raised::Logged));
+        assert_eq!(
+            ok.to_string(),
+            r#"{"domain":"alerts","leader_request_id":"r1","outcome":"ok","raised":{"outcome":"logged"},"task":"breaker_opened"}"#
+        );
+        let failed = breaker_opened_line("r2", &Err(crate::error::EdgeError::platform("d1 down")));
+        assert_eq!(failed["outcome"], "error");
+        assert_eq!(
+            failed["error_detail"],
+            crate::error::EdgeError::platform("d1 down").to_string()
+        );
+        assert!(failed.get("raised").is_none());
+    }
 
     #[test]
     fn the_gate_goes_counts_a_denial_and_fails_closed_without_the_limiter() {

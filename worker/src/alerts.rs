@@ -8,15 +8,15 @@
 //! [`resolve`] ends an alert: a `resolve` page (same `dedup_key`) and a chat message, and the next raise of
 //! the key is sent again.
 use crate::error::Platform;
-use pve_edge::alerts::{channels, Pager, Window};
+use pve_edge::alerts::{paging, Pager, Window};
 use pve_edge::config::AlertConfig;
 use pve_edge::sql::alerts::{self as sql, CountRow, ResolveRow, StateRow};
 use pve_edge::sql::changes_at;
 use pve_edge::task::Sink;
-use worker::{console_error, console_log, D1Database, Env};
+use worker::{D1Database, Env};
 
 use crate::bindings::DB;
-use crate::context::now_ms;
+use crate::context::{log, now_ms, Level};
 use crate::d1;
 use crate::error::EdgeError;
 use crate::outbox::new_event_id;
@@ -37,19 +37,9 @@ const RAISE_TRIES: u32 = 4;
 pub async fn raise(env: &Env, alert: Alert) -> Result<Raised, EdgeError> {
     let cfg = AlertConfig::parse(&vars::source(env))?;
     let db = env.d1(DB).platform()?;
-    let pager = if channels(alert.severity()).pager {
-        Pager::parse(&vars::source(env))
-    } else {
-        Pager::Off
-    };
-    let mut alert = alert;
-    if pager == Pager::NoRoutingKey {
-        console_error!(
-            "{}",
-            serde_json::json!({"domain": "alerts", "task": "page", "alert_key": alert.key(), "outcome": "error",
-                "error_detail": "PAGER_WEBHOOK_URL is set but PAGER_ROUTING_KEY is not: nobody is paged"})
-        );
-        alert = alert.detail("paging", Pager::NOT_SENT);
+    let (alert, pager, line) = paging(alert, || Pager::parse(&vars::source(env)));
+    if let Some(line) = line {
+        log(Level::Error, &line);
     }
     for _ in 0..RAISE_TRIES {
         if let Some(raised) = try_raise(&db, &cfg, &alert, &pager, now_ms()).await? {
@@ -103,10 +93,7 @@ pub async fn resolve(env: &Env, key: &str) -> Result<Resolved, EdgeError> {
         .await?
         .ok_or(EdgeError::AlertNotFound)?;
     if let Some(at) = row.resolved_at {
-        return Ok(Resolved::AlreadyResolved {
-            alert_key: key.to_owned(),
-            resolved_at: pve_edge::time::iso8601(at),
-        });
+        return Ok(Resolved::already(key, at));
     }
     let severity = Severity::parse(&row.severity)
         .ok_or_else(|| EdgeError::internal(format!("alert_state severity {:?}", row.severity)))?;
@@ -115,15 +102,9 @@ pub async fn resolve(env: &Env, key: &str) -> Result<Resolved, EdgeError> {
     let (batch, resolved) = sql::resolve(key, severity, &cfg, &pager, now, ids)?;
     if changes_at(&d1::batch(&db, batch).await?, 0)? == 0 {
         // Another call resolved it between the read and the update.
-        return Ok(Resolved::AlreadyResolved {
-            alert_key: key.to_owned(),
-            resolved_at: pve_edge::time::iso8601(now),
-        });
+        return Ok(Resolved::already(key, now));
     }
-    console_log!(
-        "{}",
-        serde_json::json!({"domain": "alerts", "task": "resolve", "alert_key": key, "severity": severity.as_str()})
-    );
+    log(Level::Info, &Resolved::log_line(key, severity));
     Ok(resolved)
 }
 

@@ -2,8 +2,8 @@
 //! exactly one structured JSON log line — written by `finish`, or by its `Drop` on any other path (an
 //! early `?`). The line, the once-guard and the fields are [`pve_edge::task::TaskLog`]; this module is
 //! the platform side: the clock, the console and request ids.
-pub use pve_edge::task::Outcome;
-use pve_edge::task::{Level, Sink};
+use pve_edge::task::Sink;
+pub use pve_edge::task::{failure, Level, Outcome};
 use worker::{console_error, console_log, console_warn, Date};
 
 /// The Workers console and clock.
@@ -34,6 +34,11 @@ pub fn for_request(req: &worker::Request, domain: &'static str, task: &'static s
         .map(str::to_owned)
         .unwrap_or_else(new_request_id);
     TaskContext::new(id, domain, task)
+}
+
+/// Write one line of work that has no task of its own (e.g. [`pve_edge::task::failure`]) at `level`.
+pub fn log(level: Level, line: &serde_json::Value) {
+    Console.write(level, &line.to_string());
 }
 
 pub fn now_ms() -> u64 {

@@ -1,30 +1,27 @@
 //! Point-in-time gauges read at scrape time (not accumulated): outbox backlog by status, upstream circuit state.
 use crate::bindings::DB;
+use crate::context::{failure, log, Level};
 use crate::error::{EdgeError, Platform};
 use crate::metrics::{outbox_gauges, GaugeValue, CIRCUIT_STATE};
 use pve_edge::sql::health::Count;
 use pve_edge::sql::outbox::{self as sql, StatusCount};
-use worker::{console_error, Env};
+use worker::Env;
 
 pub async fn collect(env: &Env) -> Vec<GaugeValue> {
-    let mut out = Vec::new();
-    match outbox_by_status(env).await {
-        Ok(rows) => out.extend(rows),
-        Err(e) => console_error!(
-            "{}",
-            serde_json::json!({"domain": "metrics", "task": "gauges", "outcome": "error", "error_detail": e.to_string()})
-        ),
-    }
-    match crate::rate_limiter::circuit_state(env).await {
-        Ok(value) => out.push(GaugeValue {
+    let outbox = outbox_by_status(env).await.map_err(|e| e.to_string());
+    let circuit = crate::rate_limiter::circuit_state(env).await.map(|value| {
+        vec![GaugeValue {
             def: CIRCUIT_STATE,
             labels: Vec::new(),
             value,
-        }),
-        Err(e) => console_error!(
-            "{}",
-            serde_json::json!({"domain": "metrics", "task": "gauges", "outcome": "error", "error_detail": e.to_string()})
-        ),
+        }]
+    });
+    let mut out = Vec::new();
+    for gauges in [outbox, circuit.map_err(|e| e.to_string())] {
+        match gauges {
+            Ok(gauges) => out.extend(gauges),
+            Err(e) => log(Level::Error, &failure("metrics", "gauges", e)),
+        }
     }
     out
 }

@@ -140,20 +140,12 @@ async fn cron_run(
 ) -> Result<(), EdgeError> {
     routes::health::record_cron_run(env, &event.cron(), event.schedule()).await?;
     // A failed sweep must not keep the relay from running: record it and go on.
-    match watches::sweep(env, ctx).await {
-        Ok(report) => match serde_json::to_value(&report) {
-            Ok(v) => task.record("sweep", v),
-            Err(e) => task.record("sweep_report_error", e.to_string()),
-        },
-        Err(e) => task.record("sweep_error", format!("{}: {e}", e.code())),
-    }
-    match watches::purge_idempotency_keys(env).await {
-        Ok(n) => task.record("idempotency_keys_purged", n),
-        Err(e) => task.record("idempotency_purge_error", format!("{}: {e}", e.code())),
-    }
+    task.record_result("sweep", "sweep_error", &watches::sweep(env, ctx).await);
+    let purged = watches::purge_idempotency_keys(env).await;
+    task.record_result("idempotency_keys_purged", "idempotency_purge_error", &purged);
     let report = outbox::relay::run(env, outbox::relay::Trigger::Cron).await;
     if let Ok(report) = &report {
-        outbox::relay::record_report(task, report);
+        task.record_json("relay", report);
     }
     if let Err(e) = metrics_store::flush(env, false).await {
         task.record("metrics_flush_error", e.to_string());

@@ -1,6 +1,6 @@
 //! The `Metrics` Durable Object: one instance sums the deltas that every isolate flushes, keeps the
 //! totals in its storage (so an eviction does not reset the counters), and renders them.
-use crate::context::Outcome;
+use crate::context::{failure, Level, Outcome};
 use crate::durable;
 use crate::metrics::{self, Snapshot};
 use std::cell::RefCell;
@@ -98,10 +98,7 @@ pub async fn flush(env: &Env, force: bool) -> Result<()> {
 /// Durable Object's load): a failure is its own log line, and the deltas wait for the next flush.
 pub async fn flush_or_log(env: &Env, force: bool) {
     if let Err(e) = flush(env, force).await {
-        worker::console_error!(
-            "{}",
-            serde_json::json!({"domain": "metrics", "task": "flush", "outcome": "error", "error_detail": e.to_string()})
-        );
+        crate::context::log(Level::Error, &failure("metrics", "flush", e));
     }
 }
 

@@ -5,7 +5,7 @@
 //! calls and the waiting.
 use crate::alerts;
 use crate::config::Config;
-use crate::context::{now_ms, TaskContext};
+use crate::context::{log, now_ms, Level, TaskContext};
 use crate::fetch::{self, within, SendError};
 use crate::metrics;
 use crate::rate_limiter;
@@ -13,8 +13,8 @@ use pve_edge::cache::Resource;
 use pve_edge::config::var::NEXON_API_KEY as API_KEY;
 use pve_edge::single_flight::LoadError;
 use pve_edge::upstream::{
-    breaker_alert, classify, gate, outcome, outcome_label, path_label, url_for, Attempts, CallError, Counted,
-    Fetched, Gate, FAILURE_RETRY_AFTER_MS,
+    breaker_alert, breaker_opened_line, classify, gate, outcome, outcome_label, path_label, url_for,
+    Attempts, CallError, Counted, Fetched, Gate, FAILURE_RETRY_AFTER_MS,
 };
 use std::time::Duration;
 use worker::{wasm_bindgen_futures, Delay, Env, Headers, Method, Request, RequestInit};
@@ -77,13 +77,7 @@ fn breaker_opened(env: &Env, cfg: &Config, task: &TaskContext, last_error: &str)
     let (env, leader) = (env.clone(), task.request_id.clone());
     wasm_bindgen_futures::spawn_local(async move {
         let raised = alerts::raise(&env, alert).await;
-        let log = match &raised {
-            Ok(r) => serde_json::json!({"domain": "alerts", "task": "breaker_opened", "outcome": "ok",
-                "leader_request_id": leader, "raised": serde_json::to_value(r).unwrap_or_default()}),
-            Err(e) => serde_json::json!({"domain": "alerts", "task": "breaker_opened", "outcome": "error",
-                "leader_request_id": leader, "error_detail": e.to_string()}),
-        };
-        worker::console_warn!("{log}");
+        log(Level::Warn, &breaker_opened_line(&leader, &raised));
         if matches!(raised, Ok(alerts::Raised::Enqueued { .. })) {
             crate::outbox::relay::run_after_write(&env).await;
         }

@@ -302,6 +302,21 @@ pub fn dead_letter_alert(aggregate_type: &str, reason: DeadReason) -> DeadLetter
 }
 
 impl DeadLetterAlert {
+    /// The error-level log line that stands for the alert when only a line is written ([`LogOnly`]).
+    ///
+    /// [`LogOnly`]: DeadLetterAlert::LogOnly
+    pub fn log_line(self, ev: &ClaimedEvent, reason: DeadReason, error: &str) -> Option<serde_json::Value> {
+        (self == DeadLetterAlert::LogOnly).then(|| {
+            serde_json::json!({"domain": "alerts", "task": "alert_dead_lettered", "event_id": ev.event_id,
+                "reason": reason.as_str(), "error": error})
+        })
+    }
+
+    /// The line of a dead letter's alert that could not be raised.
+    pub fn raise_failed_line(ev: &ClaimedEvent, error: impl std::fmt::Display) -> serde_json::Value {
+        serde_json::json!({"domain": "alerts", "task": "raise_failed", "event_id": ev.event_id, "error": error.to_string()})
+    }
+
     /// The alert's text for this event, or `None` when nothing is raised.
     pub fn message(self, ev: &ClaimedEvent, reason: DeadReason) -> Option<String> {
         let what = format!(
@@ -744,6 +759,24 @@ mod tests {
                 error: "reset".into(),
                 delay_ms: cfg.backoff_ms(ev.attempts, None)
             }
+        );
+    }
+
+    #[test]
+    fn only_an_alerts_own_dead_letter_is_a_log_line_instead() {
+        let page = claimed("page");
+        let rule = dead_letter_alert("page", DeadReason::NonRetryableStatus);
+        assert_eq!(
+            rule.log_line(&page, DeadReason::NonRetryableStatus, "HTTP 410")
+                .unwrap()
+                .to_string(),
+            r#"{"domain":"alerts","error":"HTTP 410","event_id":"evt_1","reason":"non_retryable_status","task":"alert_dead_lettered"}"#
+        );
+        let watch = dead_letter_alert("watch", DeadReason::NonRetryableStatus);
+        assert_eq!(watch.log_line(&page, DeadReason::NonRetryableStatus, "x"), None);
+        assert_eq!(
+            DeadLetterAlert::raise_failed_line(&page, "d1 down")["task"],
+            "raise_failed"
         );
     }
 

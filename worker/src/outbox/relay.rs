@@ -8,11 +8,11 @@ use crate::error::Platform;
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use worker::{console_error, D1Database, Env};
+use worker::{D1Database, Env};
 
 use crate::alerts;
 use crate::bindings::DB;
-use crate::context::now_ms;
+use crate::context::{failure, log, now_ms, Level};
 use crate::d1;
 use crate::error::EdgeError;
 use crate::vars::{self, ConfigError};
@@ -48,11 +48,9 @@ pub async fn run(env: &Env, trigger: Trigger) -> Result<RunReport, EdgeError> {
         // Measured before this run delivers anything: what piled up since the last run. A failure to
         // alert must not keep the relay from running.
         if let Err(e) = check_backlog(env, &db, &cfg).await {
-            console_error!(
-                "{}",
-                serde_json::json!({"domain": "outbox", "task": "backlog_check", "outcome": "error",
-                    "error_code": e.code(), "error_detail": e.to_string()})
-            );
+            let mut line = failure("outbox", "backlog_check", &e);
+            line["error_code"] = e.code().into();
+            log(Level::Error, &line);
         }
     }
     loop {
@@ -132,21 +130,14 @@ async fn process(
 /// only logged (an alert that cannot be delivered must not enqueue another one).
 async fn alert_dead_letter(env: &Env, ev: &ClaimedEvent, reason: DeadReason, error: &str) {
     let rule = rules::dead_letter_alert(&ev.aggregate_type, reason);
-    if rule == DeadLetterAlert::LogOnly {
-        console_error!(
-            "{}",
-            serde_json::json!({"domain": "alerts", "task": "alert_dead_lettered", "event_id": ev.event_id,
-                "reason": reason.as_str(), "error": error})
-        );
+    if let Some(line) = rule.log_line(ev, reason, error) {
+        log(Level::Error, &line);
     }
     let Some(alert) = rule.alert(ev, reason, error) else {
         return;
     };
     if let Err(e) = alerts::raise(env, alert).await {
-        console_error!(
-            "{}",
-            serde_json::json!({"domain": "alerts", "task": "raise_failed", "event_id": ev.event_id, "error": e.to_string()})
-        );
+        log(Level::Error, &DeadLetterAlert::raise_failed_line(ev, e));
     }
 }
 
@@ -198,15 +189,8 @@ pub async fn run_after_write(env: &Env) {
         crate::context::TaskContext::new(crate::context::new_request_id(), "outbox", "relay_after_write");
     let result = run(env, Trigger::AfterWrite).await;
     if let Ok(report) = &result {
-        record_report(&task, report);
+        task.record_json("relay", report);
     }
     task.finish_result(&result, None);
     crate::metrics_store::flush_or_log(env, false).await;
-}
-
-pub fn record_report(task: &crate::context::TaskContext, report: &RunReport) {
-    match serde_json::to_value(report) {
-        Ok(v) => task.record("relay", v),
-        Err(e) => task.record("relay_report_error", e.to_string()),
-    }
 }

@@ -66,7 +66,7 @@ pub async fn route(
         }
         AdminTarget::RelayNow => {
             let report = relay::run(env, relay::Trigger::Admin).await?;
-            relay::record_report(task, &report);
+            task.record_json("relay", &report);
             Reply::json(&report, 200)
         }
         AdminTarget::PurgeCharacter { raw_name } => {

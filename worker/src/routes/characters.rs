@@ -94,10 +94,7 @@ fn notice_in_background(env: &Env, ctx: &Context, name: &str, equipment: Rc<Entr
         task.set_key(name.clone());
         match crate::watches::notice_valuation(&env, &task, &name, &equipment.body).await {
             Ok(Noticed::Recorded(recorded)) => {
-                match serde_json::to_value(&recorded) {
-                    Ok(v) => task.record("recorded", v),
-                    Err(e) => task.record("recorded_error", e.to_string()),
-                }
+                task.record_json("recorded", &recorded);
                 if recorded.has_events() {
                     crate::outbox::relay::run_after_write(&env).await;
                 }

@@ -435,10 +435,12 @@ mod tests {
 
     #[test]
     fn attempts_retry_only_within_their_count_and_deadline() {
-        let mut cfg = Config::default();
-        cfg.upstream_max_retries = 1;
-        cfg.upstream_timeout_ms = 1_000;
-        cfg.request_deadline_ms = 10_000;
+        let cfg = Config {
+            upstream_max_retries: 1,
+            upstream_timeout_ms: 1_000,
+            request_deadline_ms: 10_000,
+            ..Config::default()
+        };
         let mut a = Attempts::new(&cfg, 0);
         assert_eq!(a.start(), 1);
         let wait = a.failed(CallError::Timeout, 100, Some(0)).unwrap();

@@ -184,6 +184,12 @@ impl Reply {
         reply
     }
 
+    /// A plain-text error (`Response::error`'s shape: no content type), as our Durable Objects answer a path
+    /// or a body they do not know.
+    pub fn text_error(status: u16, message: &str) -> Reply {
+        Reply::new(status, Some(message.as_bytes().to_vec()))
+    }
+
     /// `OPTIONS` on a declared path: 204 with the methods it allows.
     pub fn options(allow: &str) -> Reply {
         Reply::new(204, None).header("allow", allow)

@@ -322,6 +322,29 @@ impl Limiter {
         }
     }
 
+    /// The `RateLimiter` Durable Object's answer to a request for `path` with JSON `body` at `now`:
+    /// `/acquire` ([`Limiter::acquire`]), `/report` ([`Limiter::reported`]) or `/state`
+    /// ([`Limiter::view`]); 404 for another path, 400 for a body that does not read (our own Worker wrote
+    /// it: a bug or a version skew, answered explicitly).
+    pub fn serve(&mut self, path: &str, body: &str, now: u64) -> crate::http::Reply {
+        use crate::http::Reply;
+        fn read<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, Reply> {
+            serde_json::from_str(body)
+                .map_err(|e| Reply::text_error(400, &format!("bug: unreadable body: {e}")))
+        }
+        let answer = match path {
+            "/acquire" => read(body).map(|req: AcquireRequest| Reply::json(&self.acquire(now, &req), 200)),
+            "/report" => read(body).map(|report: Report| Reply::json(&self.reported(now, &report), 200)),
+            "/state" => Ok(Reply::json(&self.view(now), 200)),
+            _ => return Reply::text_error(404, "no such durable object route"),
+        };
+        match answer {
+            Ok(Ok(reply)) => reply,
+            Ok(Err(e)) => Reply::text_error(500, &e.to_string()),
+            Err(refused) => refused,
+        }
+    }
+
     /// The breaker, for the Durable Object's `/report` and `/state` answers.
     pub fn breaker(&self) -> Breaker {
         self.breaker
@@ -403,6 +426,25 @@ impl ClientBuckets {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_objects_routes_answer_json_and_refuse_what_they_do_not_know() {
+        let mut l = Limiter::default();
+        let req = AcquireRequest {
+            rate: RATE,
+            breaker: None,
+        };
+        let ok = l.serve("/acquire", &serde_json::to_string(&req).unwrap(), 1_000);
+        assert_eq!(ok.status, 200);
+        let admission: Admission = serde_json::from_slice(ok.body.as_deref().unwrap()).unwrap();
+        assert!(matches!(admission, Admission::Granted { probe: false }));
+        let state = l.serve("/state", "", 1_000);
+        let view: StateView = serde_json::from_slice(state.body.as_deref().unwrap()).unwrap();
+        assert_eq!(view, l.view(1_000));
+        assert_eq!(l.serve("/acquire", "{", 1_000).status, 400);
+        assert_eq!(l.serve("/report", "[]", 1_000).status, 400);
+        assert_eq!(l.serve("/other", "{}", 1_000).status, 404);
+    }
 
     const RATE: Rate = Rate {
         per_sec: 2.0,

@@ -304,9 +304,65 @@ pub fn outbox_gauges(rows: &[(String, f64)], dead: f64) -> Vec<GaugeValue> {
         .collect()
 }
 
+/// The `Metrics` Durable Object's answer to `method` `path` with `body`, over its `totals`:
+/// `POST /ingest` merges an isolate's deltas (204; the second value says the totals changed and must be
+/// stored before answering), `GET /totals` answers them; 404 for anything else.
+///
+/// # Errors
+/// Deltas that do not read (our own Worker wrote them: a bug), with the reason.
+pub fn serve_store(
+    totals: &mut Snapshot,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> Result<(crate::http::Reply, bool), String> {
+    use crate::http::Reply;
+    match (method, path) {
+        ("POST", "/ingest") => {
+            let deltas: Snapshot =
+                serde_json::from_str(body).map_err(|e| format!("bug: unreadable deltas: {e}"))?;
+            totals.merge(deltas);
+            Ok((Reply::new(204, None), true))
+        }
+        ("GET", "/totals") => Ok((Reply::json(totals, 200).map_err(|e| e.to_string())?, false)),
+        _ => Ok((Reply::text_error(404, "no such metrics route"), false)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_store_merges_ingested_deltas_and_answers_its_totals() {
+        let mut deltas = Registry::default();
+        deltas.inc_by(
+            HTTP_REQUESTS,
+            &[("route", "healthz"), ("method", "GET"), ("status", "200")],
+            2.0,
+        );
+        let deltas = deltas.take_deltas(0, 0, true).unwrap();
+        let mut totals = Snapshot::default();
+        let body = serde_json::to_string(&deltas).unwrap();
+        for _ in 0..2 {
+            let (reply, changed) = serve_store(&mut totals, "POST", "/ingest", &body).unwrap();
+            assert_eq!((reply.status, reply.body, changed), (204, None, true));
+        }
+        let mut twice = deltas.clone();
+        twice.merge(deltas);
+        assert_eq!(totals, twice);
+        let (reply, changed) = serve_store(&mut totals, "GET", "/totals", "").unwrap();
+        assert_eq!((reply.status, changed), (200, false));
+        assert_eq!(
+            serde_json::from_slice::<Snapshot>(&reply.body.unwrap()).unwrap(),
+            twice
+        );
+        assert_eq!(
+            serve_store(&mut totals, "GET", "/ingest", "").unwrap().0.status,
+            404
+        );
+        assert!(serve_store(&mut totals, "POST", "/ingest", "{").is_err());
+    }
     use proptest::prelude::*;
 
     fn valid_name(n: &str) -> bool {

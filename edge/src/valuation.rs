@@ -106,6 +106,18 @@ impl ValuationSummary {
     }
 }
 
+/// The engine's typed valuation of a character's cached item equipment (Nexon's answer, as `pve valuation`
+/// reads it with default options): the one call of the engine's valuation for a character, shared by the
+/// valuation route and the watches.
+///
+/// # Errors
+/// `Internal` for cached equipment that is not UTF-8 (we wrote it); the engine's error when it refuses it.
+pub fn of_equipment(equipment: &[u8]) -> Result<ValuationResponse, EdgeError> {
+    let request =
+        std::str::from_utf8(equipment).map_err(|_| EdgeError::internal("cached equipment is not UTF-8"))?;
+    Ok(pve_api::valuation::handle(request)?)
+}
+
 /// A one-item character's item-equipment response, with the potential data installed: the valuation
 /// the edge's tests value.
 #[cfg(test)]
@@ -121,6 +133,18 @@ pub(crate) fn one_item_character() -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cached_equipment_is_valued_by_the_engine_or_refused_explicitly() {
+        let response = of_equipment(one_item_character().as_bytes()).unwrap();
+        assert!(response.sets.iter().any(|s| s.set == "equipped"));
+        assert_eq!(of_equipment(&[0xff, 0xfe]).unwrap_err().code(), "internal");
+        assert_eq!(
+            of_equipment(b"[]").unwrap_err().status(),
+            400,
+            "the engine refuses it"
+        );
+    }
 
     fn item(slot: &str, cost: Option<f64>) -> ItemValue {
         ItemValue {

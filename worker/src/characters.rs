@@ -86,22 +86,10 @@ pub async fn valued(
         Some(served) => served,
         None => {
             let started = now_ms();
-            let out = valuate(&c.equipment.entry.body, set)?;
+            let valuation = pve_edge::valuation::of_equipment(&c.equipment.entry.body)?;
+            let out = pve_edge::character::valued(&valuation, set)?;
             task.record("engine_ms", now_ms().saturating_sub(started));
             cache::put_derived(env, bg, cfg, &key, out)
         }
     })
-}
-
-/// The engine's valuation of a character's item equipment (Nexon's answer, as `pve valuation` reads it
-/// with default options) and, picked from its typed answer, the set asked for (`equipped` or
-/// `preset_N`), as `{"set":…,"valuation":…}` ([`pve_edge::character::valued`]). The one place the Worker
-/// calls the engine's valuation for a route.
-///
-/// # Errors
-/// The engine's errors; `InvalidQuery` if the character has no such preset.
-fn valuate(equipment_json: &[u8], set: &str) -> Result<Vec<u8>, EdgeError> {
-    let request = std::str::from_utf8(equipment_json)
-        .map_err(|_| EdgeError::internal("cached equipment is not UTF-8"))?;
-    pve_edge::character::valued(&pve_api::valuation::handle(request)?, set)
 }

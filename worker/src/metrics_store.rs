@@ -55,27 +55,21 @@ impl DurableObject for Metrics {
 }
 
 impl Metrics {
+    /// One request, answered by [`metrics::serve_store`]; changed totals are stored before the answer.
     async fn serve(&self, req: &mut Request) -> Result<Response> {
         self.load().await?;
-        let resp = match (req.method(), req.path().as_str()) {
-            (Method::Post, "/ingest") => {
-                let deltas: Snapshot = req.json().await?;
-                let totals = {
-                    let mut slot = self.totals.borrow_mut();
-                    let totals = slot.get_or_insert_with(Snapshot::default);
-                    totals.merge(deltas);
-                    totals.clone()
-                };
-                self.state.storage().put(STORAGE_KEY, &totals).await?;
-                Response::empty().map(|r| r.with_status(204))
-            }
-            (Method::Get, "/totals") => {
-                let totals = self.totals.borrow().clone().unwrap_or_default();
-                Response::from_json(&totals)
-            }
-            _ => Response::error("no such metrics route", 404),
+        let body = req.text().await?;
+        let (reply, stored) = {
+            let mut slot = self.totals.borrow_mut();
+            let totals = slot.get_or_insert_with(Snapshot::default);
+            let (reply, changed) = metrics::serve_store(totals, req.method().as_ref(), &req.path(), &body)
+                .map_err(worker::Error::RustError)?;
+            (reply, changed.then(|| totals.clone()))
         };
-        resp
+        if let Some(totals) = stored {
+            self.state.storage().put(STORAGE_KEY, &totals).await?;
+        }
+        crate::error::respond(reply)
     }
 }
 

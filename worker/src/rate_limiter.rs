@@ -11,7 +11,8 @@
 //! bucket would have refilled and a hold or an open breaker would usually have expired, so what a
 //! restart forgets is close to what time would have forgotten anyway.
 //!
-//! The decisions (bucket, breaker, hold, probe) are [`pve_edge::limits::Limiter`]; this is its I/O shell.
+//! The decisions (bucket, breaker, hold, probe) and the object's answers are [`pve_edge::limits::Limiter`]
+//! (`serve`); this is its I/O shell.
 use crate::bindings::RATE_LIMITER;
 use crate::config::Config;
 use crate::context::now_ms;
@@ -70,20 +71,8 @@ impl DurableObject for RateLimiter {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let now = now_ms();
-        match req.path().as_str() {
-            "/acquire" => {
-                let acquire: AcquireRequest = req.json().await?;
-                let admission = self.limiter.borrow_mut().acquire(now, &acquire);
-                Response::from_json(&admission)
-            }
-            "/report" => {
-                let report: Report = req.json().await?;
-                let reported = self.limiter.borrow_mut().reported(now, &report);
-                Response::from_json(&reported)
-            }
-            "/state" => Response::from_json(&self.limiter.borrow().view(now)),
-            _ => Response::error("no such durable object route", 404),
-        }
+        let body = req.text().await?;
+        let reply = self.limiter.borrow_mut().serve(&req.path(), &body, now_ms());
+        crate::error::respond(reply)
     }
 }

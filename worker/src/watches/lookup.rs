@@ -11,7 +11,6 @@ use worker::Env;
 use crate::cache::{Background, Mode};
 use crate::characters;
 use crate::context::{now_ms, TaskContext};
-use crate::error::EdgeError;
 pub use pve_edge::valuation::ValuationSummary;
 pub use pve_edge::watches::LookupError;
 
@@ -50,10 +49,8 @@ pub async fn current_valuation(
 /// [`LookupError::Valuation`] when the engine refuses the equipment or its answer has no equipped set in
 /// mesos; [`LookupError::Internal`] for cached equipment that is not UTF-8.
 pub fn equipped_summary(task: &TaskContext, equipment: &[u8]) -> Result<ValuationSummary, LookupError> {
-    let request = std::str::from_utf8(equipment)
-        .map_err(|_| LookupError::Internal("cached equipment is not UTF-8".into()))?;
     let started = now_ms();
-    let response = pve_api::valuation::handle(request).map_err(EdgeError::Api)?;
+    let response = pve_edge::valuation::of_equipment(equipment)?;
     task.record("engine_ms", now_ms().saturating_sub(started));
     Ok(ValuationSummary::of_set(&response, "equipped")?)
 }

@@ -41,6 +41,14 @@ pub fn log(level: Level, line: &serde_json::Value) {
     Console.write(level, &line.to_string());
 }
 
+/// A task of work that no request owns (a background refresh, a cron run, a leader's load) about `key`,
+/// with a fresh request id.
+pub fn background(domain: &'static str, task: &'static str, key: impl Into<String>) -> TaskContext {
+    let context = TaskContext::new(new_request_id(), domain, task);
+    context.set_key(key);
+    context
+}
+
 pub fn now_ms() -> u64 {
     Date::now().as_millis()
 }

@@ -2,7 +2,12 @@
 //! as `cf-ray` so the object's log line carries it) and one rule for the answer (any status but the
 //! one expected is an error, with the path that gave it).
 use serde::de::DeserializeOwned;
-use worker::{Error, Headers, Method, Request, RequestInit, Response, Result, Stub};
+use worker::{Env, Error, Headers, Method, Request, RequestInit, Response, Result, Stub};
+
+/// The stub of the object `name` of the Durable Object namespace `binding`.
+pub fn stub(env: &Env, binding: &str, name: &str) -> Result<Stub> {
+    env.durable_object(binding)?.id_from_name(name)?.get_stub()
+}
 
 /// A request to `url` (`https://<object>/<path>`).
 pub fn request(method: Method, url: &str, json: Option<String>, request_id: Option<&str>) -> Result<Request> {

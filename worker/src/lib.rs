@@ -126,8 +126,7 @@ fn as_get(req: &Request) -> Result<Request, EdgeError> {
 /// (which also checks the backlog and purges old delivered events).
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, ctx: ScheduleContext) {
-    let task = TaskContext::new(context::new_request_id(), "cron", "scheduled");
-    task.set_key(event.cron());
+    let task = context::background("cron", "scheduled", event.cron());
     let result = cron_run(&event, &env, &ctx, &task).await;
     task.finish_result(&result, None);
 }

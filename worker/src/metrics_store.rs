@@ -1,5 +1,6 @@
 //! The `Metrics` Durable Object: one instance sums the deltas that every isolate flushes, keeps the
 //! totals in its storage (so an eviction does not reset the counters), and renders them.
+use crate::bindings::METRICS;
 use crate::context::{failure, Level, Outcome};
 use crate::durable;
 use crate::metrics::{self, Snapshot};
@@ -7,6 +8,8 @@ use std::cell::RefCell;
 use worker::{durable_object, DurableObject, Env, Method, Request, Response, Result, State};
 
 const STORAGE_KEY: &str = "totals";
+/// The one aggregator object's name.
+const AGGREGATOR: &str = "global";
 
 #[durable_object]
 pub struct Metrics {
@@ -99,16 +102,12 @@ pub async fn flush_or_log(env: &Env, force: bool) {
 async fn send(env: &Env, deltas: &Snapshot) -> Result<()> {
     let body = Some(serde_json::to_string(deltas)?);
     let req = durable::request(Method::Post, "https://metrics/ingest", body, None)?;
-    durable::call(&aggregator(env)?, req, 204).await.map(drop)
+    durable::call(&durable::stub(env, METRICS, AGGREGATOR)?, req, 204)
+        .await
+        .map(drop)
 }
 
 pub async fn totals(env: &Env) -> Result<Snapshot> {
     let req = durable::request(Method::Get, "https://metrics/totals", None, None)?;
-    durable::call_json(&aggregator(env)?, req).await
-}
-
-fn aggregator(env: &Env) -> Result<worker::Stub> {
-    env.durable_object(crate::bindings::METRICS)?
-        .id_from_name("global")?
-        .get_stub()
+    durable::call_json(&durable::stub(env, METRICS, AGGREGATOR)?, req).await
 }

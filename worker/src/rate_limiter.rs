@@ -48,7 +48,7 @@ pub async fn circuit_state(env: &Env) -> Result<f64> {
 }
 
 async fn call<T: DeserializeOwned>(env: &Env, name: &str, path: &str, body: String) -> Result<T> {
-    let stub = env.durable_object(RATE_LIMITER)?.id_from_name(name)?.get_stub()?;
+    let stub = durable::stub(env, RATE_LIMITER, name)?;
     let req = durable::request(
         Method::Post,
         &format!("https://rate-limiter{path}"),

@@ -52,10 +52,7 @@ pub async fn load(
 ) -> std::result::Result<Loaded, LoadError> {
     let platform =
         |e: worker::Error| LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, format!("single flight: {e}"));
-    let stub = env
-        .durable_object(SINGLE_FLIGHT)
-        .and_then(|ns| ns.id_from_name(&resource.key())?.get_stub());
-    let stub = stub.map_err(platform)?;
+    let stub = durable::stub(env, SINGLE_FLIGHT, &resource.key()).map_err(platform)?;
     let body = serde_json::to_string(&want.request(resource, deadline))
         .map_err(|e| LoadError::unavailable(DEADLINE_RETRY_AFTER_MS, e.to_string()))?;
     let req = durable::request(
@@ -80,18 +77,10 @@ pub async fn load(
 /// Ask the authority of `name`'s purge generation (its ocid key's object) for it (`purge: false`), or
 /// raise it (`purge: true`).
 pub async fn generation(env: &Env, name: &str, purge: bool, request_id: &str) -> Result<GenerationAnswer> {
-    let key = Resource::Ocid {
-        name: name.to_owned(),
-    }
-    .key();
-    let stub = env
-        .durable_object(SINGLE_FLIGHT)?
-        .id_from_name(&key)?
-        .get_stub()?;
-    let (method, route) = if purge {
-        (Method::Post, ObjectRoute::Purge)
-    } else {
-        (Method::Get, ObjectRoute::Generation)
+    let stub = durable::stub(env, SINGLE_FLIGHT, &Resource::ocid_key(name))?;
+    let (method, route) = match purge {
+        true => (Method::Post, ObjectRoute::Purge),
+        false => (Method::Get, ObjectRoute::Generation),
     };
     let req = durable::request(method, &route.url(), None, Some(request_id))?;
     durable::call_json(&stub, req).await
@@ -223,24 +212,16 @@ impl SingleFlight {
         cfg: Rc<Config>,
         request_id: &str,
     ) -> SharedLoad {
-        let (env, resource, min_fetched_at) = (
+        let (env, resource, want) = (
             self.env.clone(),
             load_req.resource.clone(),
-            load_req.min_fetched_at,
+            load_req.want(generation),
         );
         let (flights, leader_request_id) = (self.flights.clone(), request_id.to_owned());
         let id = guard.id();
         let load = async move {
             let _guard = guard;
-            let result = load_as_leader(
-                &env,
-                &cfg,
-                &resource,
-                min_fetched_at,
-                generation,
-                &leader_request_id,
-            )
-            .await;
+            let result = load_as_leader(&env, &cfg, &resource, want, &leader_request_id).await;
             // This object may live in an isolate that no Worker request flushes: flush what the load counted.
             crate::metrics_store::flush_or_log(&env, true).await;
             if let Ok(entry) = &result {
@@ -277,18 +258,12 @@ async fn load_as_leader(
     env: &Env,
     cfg: &Config,
     resource: &Resource,
-    min_fetched_at: u64,
-    generation: u64,
+    want: Want,
     leader_request_id: &str,
 ) -> std::result::Result<Rc<Entry>, LoadError> {
     let key = resource.key();
-    let task = TaskContext::new(crate::context::new_request_id(), "single_flight", "lead");
-    task.set_key(key.clone());
+    let task = crate::context::background("single_flight", "lead", key.clone());
     task.record("leader_request_id", leader_request_id);
-    let want = Want {
-        min_fetched_at,
-        min_generation: generation,
-    };
     match kv::read(env, &key).await {
         Ok(Some(entry)) if want.accepts(&entry, now_ms()) => {
             task.record("source", "kv");
@@ -301,7 +276,7 @@ async fn load_as_leader(
     let fetched = upstream::fetch(env, cfg, resource, &task).await;
     let now = now_ms();
     let entry = match fetched {
-        Ok(fetched) => fetched.into_entry(resource, cfg, now, generation),
+        Ok(fetched) => fetched.into_entry(resource, cfg, now, want.min_generation),
         Err(e) => {
             task.finish(e.outcome(), None);
             return Err(e);

@@ -66,6 +66,34 @@ pub fn engine_tag(data_version: &str) -> String {
     format!("{}+{data_version}", pve_api::ENGINE_VERSION)
 }
 
+thread_local! {
+    /// The engine reports one data version per module with game data (`pve_api::version`): all of them,
+    /// read once (they cannot change while the module lives).
+    static BUNDLED: Result<String, DataVersionError> = data_version(&pve_api::version());
+}
+
+/// The version of the game data of the engine this build runs, as one string ([`data_version`]): part of
+/// derived cache keys and of answers.
+///
+/// # Errors
+/// `Internal` when the engine reports no version for a module (the bundled data did not decode: a build
+/// defect). Never a placeholder: a key without the data version would mix answers of different data.
+pub fn bundled_data_version() -> Result<String, crate::error::EdgeError> {
+    BUNDLED.with(|v| {
+        v.clone()
+            .map_err(|e| crate::error::EdgeError::internal(e.to_string()))
+    })
+}
+
+/// The engine + data part of the keys of derived values (engine answers, valuations) for the engine this
+/// build runs.
+///
+/// # Errors
+/// As [`bundled_data_version`].
+pub fn bundled_engine_tag() -> Result<String, crate::error::EdgeError> {
+    Ok(engine_tag(&bundled_data_version()?))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
@@ -186,6 +214,14 @@ impl Resource {
             Resource::Ocid { name } => format!("v{FORMAT_VERSION}:ocid:{name}"),
             Resource::Equipment { ocid } => format!("v{FORMAT_VERSION}:equipment:{ocid}"),
         }
+    }
+
+    /// The key of character `name`'s ocid: also the name of the object that holds its purge generation.
+    pub fn ocid_key(name: &str) -> String {
+        Resource::Ocid {
+            name: name.to_owned(),
+        }
+        .key()
     }
 
     /// (fresh, stale) windows in milliseconds.
@@ -380,6 +416,7 @@ mod tests {
             .key(),
             "v1:ocid:에반"
         );
+        assert_eq!(Resource::ocid_key("에반"), "v1:ocid:에반");
         assert_eq!(
             Resource::Equipment { ocid: "abc".into() }.key(),
             "v1:equipment:abc"
@@ -469,6 +506,15 @@ mod tests {
             data_version(&unloaded),
             Err(DataVersionError { module: "potential" })
         );
+    }
+
+    #[test]
+    fn the_bundled_version_is_the_engines_report_once_its_data_is_installed() {
+        pve_api::potential::install_potential_data(include_bytes!("../../../engine/data/potential.bin"))
+            .unwrap();
+        let expected = data_version(&pve_api::version()).unwrap();
+        assert_eq!(bundled_data_version().unwrap(), expected);
+        assert_eq!(bundled_engine_tag().unwrap(), engine_tag(&expected));
     }
 
     /// The string is the one the Worker built from `pve version`'s JSON before (every module of

@@ -12,42 +12,22 @@ pub mod l1;
 pub mod purge;
 
 use crate::config::Config;
-use crate::context::{new_request_id, now_ms, Outcome, TaskContext};
+use crate::context::{background, now_ms, Outcome, TaskContext};
 use crate::error::EdgeError;
 use crate::metrics;
 use crate::single_flight;
 use pve_edge::cache::isolate::{self, Busy, Follower, IsolateFlights, Joined, Look};
 use pve_edge::cache::lookup::{Lookup, Next};
-pub use pve_edge::cache::{canonical, Entry, How, Kind, Meta, Mode, Resource, Served, DERIVED_TTL_MS};
+pub use pve_edge::cache::{
+    bundled_data_version as data_version, bundled_engine_tag as engine_tag, canonical, Entry, How, Kind,
+    Meta, Mode, Resource, Served, DERIVED_TTL_MS,
+};
 use pve_edge::single_flight::{deadline_reached, LoadError, Loaded, Role, Want};
 use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
 use worker::{Context, Delay, Env, ScheduleContext};
-
-thread_local! {
-    /// The engine reports one data version per module with game data (`pve_api::version`): all of them.
-    static DATA_VERSION: Result<String, pve_edge::cache::DataVersionError> =
-        pve_edge::cache::data_version(&pve_api::version());
-}
-
-/// The version of the engine's game data, as one string: part of derived cache keys and of answers.
-///
-/// # Errors
-/// `Internal` when the engine reports no version for a module (the bundled data did not decode: a build
-/// defect). Never a placeholder: a key without the data version would mix answers of different data.
-pub fn data_version() -> Result<String, EdgeError> {
-    DATA_VERSION.with(|v| v.clone().map_err(|e| EdgeError::internal(e.to_string())))
-}
-
-/// The engine + data part of the keys of derived values (engine answers, valuations).
-///
-/// # Errors
-/// As [`data_version`].
-pub fn engine_tag() -> Result<String, EdgeError> {
-    Ok(pve_edge::cache::engine_tag(&data_version()?))
-}
 
 /// Where work after the answer runs (`wait_until`): a request's [`Context`], or a cron run's
 /// [`ScheduleContext`] (the watch sweep looks characters up too).
@@ -227,8 +207,7 @@ fn revalidate_in_background(
     let (env, cfg, resource, character) = (env.clone(), cfg.clone(), resource.clone(), character.to_owned());
     ctx.wait_until(async move {
         let _busy = busy;
-        let task = TaskContext::new(new_request_id(), "cache", "revalidate");
-        task.set_key(key.clone());
+        let task = background("cache", "revalidate", key.clone());
         let deadline = now_ms() + cfg.request_deadline_ms;
         match single_flight::load(&env, &resource, want, deadline, &task.request_id).await {
             Ok(loaded) => {
@@ -270,8 +249,7 @@ pub fn put_derived(env: &Env, ctx: &impl Background, cfg: &Config, key: &str, bo
         ctx.wait_until(async move {
             let _busy = busy;
             if let Err(e) = kv::write(&env, &key, &for_kv, now).await {
-                let task = TaskContext::new(new_request_id(), "cache", "kv_write");
-                task.set_key(key.clone());
+                let task = background("cache", "kv_write", key.clone());
                 task.finish(Outcome::of(&e), None);
             }
         });

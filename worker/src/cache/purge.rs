@@ -71,10 +71,7 @@ pub async fn generation(env: &Env, cfg: &Config, task: &TaskContext, character: 
 /// Platform errors of KV or the Durable Object. KV deletes that happened before a failure stay deleted,
 /// and a retry of the purge is safe (every step is idempotent; the generation only goes up).
 pub async fn purge(env: &Env, cfg: &Config, task: &TaskContext, name: &str) -> Result<Purged, EdgeError> {
-    let ocid_key = Resource::Ocid {
-        name: name.to_owned(),
-    }
-    .key();
+    let ocid_key = Resource::ocid_key(name);
     // The ocid names the equipment and valuation keys: from L1 or KV, whatever their stamps.
     let cached = match l1::get(cfg, &ocid_key, now_ms()) {
         Some(entry) => Some(entry),

@@ -6,7 +6,7 @@
 use crate::cache::{self, Entry, How};
 use crate::characters::{lookup, valued, Character};
 use crate::config::Config;
-use crate::context::{new_request_id, now_ms, Outcome, TaskContext};
+use crate::context::{now_ms, Outcome, TaskContext};
 use crate::error::EdgeError;
 use crate::error::Platform;
 use crate::inbound;
@@ -90,8 +90,7 @@ pub async fn valuation(
 fn notice_in_background(env: &Env, ctx: &Context, name: &str, equipment: Rc<Entry>) {
     let (env, name) = (env.clone(), name.to_owned());
     ctx.wait_until(async move {
-        let task = TaskContext::new(new_request_id(), "watches", "notice_valuation");
-        task.set_key(name.clone());
+        let task = crate::context::background("watches", "notice_valuation", name.clone());
         match crate::watches::notice_valuation(&env, &task, &name, &equipment.body).await {
             Ok(Noticed::Recorded(recorded)) => {
                 task.record_json("recorded", &recorded);

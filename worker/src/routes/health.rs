@@ -37,8 +37,7 @@ async fn check_kv(env: &Env) -> Result<serde_json::Value, EdgeError> {
 
 /// A fetch to the single-flight Durable Object.
 async fn check_durable_object(env: &Env) -> Result<serde_json::Value, EdgeError> {
-    let ns = env.durable_object(SINGLE_FLIGHT).platform()?;
-    let stub = ns.id_from_name("healthz").platform()?.get_stub().platform()?;
+    let stub = crate::durable::stub(env, SINGLE_FLIGHT, "healthz").platform()?;
     let mut resp = stub.fetch_with_str(&ObjectRoute::Ping.url()).await.platform()?;
     health::pong(resp.json().await.platform()?).map_err(EdgeError::Platform)
 }

@@ -23,7 +23,7 @@ use pve_edge::watches::{
 use worker::{D1Database, Env};
 
 use crate::bindings::DB;
-use crate::context::{new_request_id, now_ms, Outcome, TaskContext};
+use crate::context::{now_ms, Outcome, TaskContext};
 use crate::d1;
 use crate::error::EdgeError;
 use crate::outbox;
@@ -267,8 +267,7 @@ pub async fn sweep(env: &Env, bg: &impl crate::cache::Background) -> Result<Swee
     let mut report = SweepReport::default();
     for sql::DueRow { character } in due {
         report.characters += 1;
-        let task = TaskContext::new(new_request_id(), "watches", "sweep_lookup");
-        task.set_key(character.clone());
+        let task = crate::context::background("watches", "sweep_lookup", character.clone());
         let found = lookup::current_valuation(env, bg, &task, &character).await;
         match &found {
             Ok(summary) => {

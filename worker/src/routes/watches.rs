@@ -2,7 +2,7 @@
 use crate::error::Platform;
 use worker::{Context, Env, Request, Response};
 
-use super::{bearer, json, parse_json};
+use super::{json, parse_json};
 use crate::context::TaskContext;
 use crate::error::EdgeError;
 use crate::outbox::relay;
@@ -37,21 +37,20 @@ pub async fn create(
     Ok(resp)
 }
 
-/// The watch token: `Authorization: Bearer <token>` or `X-Watch-Token: <token>`.
-fn watch_token(req: &Request) -> Option<String> {
-    bearer(req).or_else(|| {
-        req.headers()
-            .get("x-watch-token")
-            .ok()
-            .flatten()
-            .filter(|t| !t.is_empty())
-    })
+/// The watch token the request presents (`Authorization: Bearer <token>` or `X-Watch-Token: <token>`),
+/// checked before the watch is looked up ([`pve_edge::watches::presented_token`]).
+fn watch_token(req: &Request) -> Result<String, EdgeError> {
+    let authorization = req.headers().get("authorization").platform()?;
+    let x_watch_token = req.headers().get("x-watch-token").platform()?;
+    pve_edge::watches::presented_token(authorization.as_deref(), x_watch_token.as_deref()).map(str::to_owned)
 }
 
 pub async fn get(req: &Request, env: &Env, id: &str) -> Result<Response, EdgeError> {
-    json(&watches::get(env, id, watch_token(req).as_deref()).await?, 200)
+    let token = watch_token(req)?;
+    json(&watches::get(env, id, Some(&token)).await?, 200)
 }
 
 pub async fn delete(req: &Request, env: &Env, id: &str) -> Result<Response, EdgeError> {
-    json(&watches::delete(env, id, watch_token(req).as_deref()).await?, 200)
+    let token = watch_token(req)?;
+    json(&watches::delete(env, id, Some(&token)).await?, 200)
 }

@@ -23,8 +23,9 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 CLI = os.path.join(TARGET, "release", "pve")
 SPEC = os.path.join(ROOT, "worker", "src", "openapi.json")
-EXAMPLES = int(os.environ.get("PVE_AGREE_EXAMPLES", "60"))
-OPS = os.environ.get("PVE_AGREE_OPS", "starforce,potential,flame,valuation").split(",")
+EXAMPLES = int(os.environ.get("PVE_AGREE_EXAMPLES", "40"))
+# potential is left out by default: its schema takes schemathesis ~15 s per drawn case (20 cases: 304 s).
+OPS = os.environ.get("PVE_AGREE_OPS", "starforce,flame,valuation").split(",")
 SEED = 14
 
 

@@ -229,7 +229,11 @@ pub(super) fn value(
     let dist = cache.get(fl_item, opts, weights).map_err(rejected)?;
     // The item's score and the distribution come from the same weights, so they share their units; the
     // score itself can be above any Rational (a fuzzed 10^9 stat).
-    debug_assert_eq!(score.scale(), dist.scale());
+    assert_eq!(
+        score.scale(),
+        dist.scale(),
+        "a flame score and its distribution have different units (a bug)"
+    );
     let target = score;
     match dist.reach_units(score.units()) {
         Reach::Impossible { max_score } => Err(nv(

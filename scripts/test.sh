@@ -77,8 +77,14 @@ PVE_WORKER_FEATURES=test-hooks bash scripts/build.sh all
 step "the document's request schemas admit exactly what the engine takes (seeded sample vs the release CLI)"
 .venv/bin/python tests/fuzz/schema_agrees.py
 
+step "schemathesis' generator vs the release CLI: schema-valid requests accepted, schema-invalid refused"
+.venv/bin/python tests/fuzz/generated_agree.py
+
 step "tsc --noEmit --checkJs over web/ against the generated .d.ts files (tsconfig.json, not strict)"
 node_modules/.bin/tsc -p tsconfig.json
 
 step "end-to-end and browser tests against wrangler dev --local"
 node --test --test-concurrency=1 --test-reporter=spec tests/e2e/*.test.mjs tests/browser/*.test.mjs
+
+step "schemathesis --checks all against wrangler dev --local and the fake upstream: zero failures"
+node tests/fuzz/schemathesis.mjs

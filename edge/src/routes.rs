@@ -248,8 +248,16 @@ const RATE_LIMITED_OR_REFRESH: Answer = retry_error(
     &["rate_limited", "refresh_rate_limited"],
 );
 const UPSTREAM_FAILED: Answer = retry_error(503, "The Nexon Open API failed, timed out, is rate-limited or its circuit breaker is open, and no stale copy could answer.", &["upstream_unavailable", "upstream_rate_limited"]);
-const WATCH_TOKEN_REQUIRED: Answer = error(401, "No watch token.", &["watch_token_required"]);
-const INVALID_WATCH_TOKEN: Answer = error(403, "Wrong watch token.", &["invalid_watch_token"]);
+const WATCH_TOKEN_REQUIRED: Answer = error(
+    401,
+    "No watch token (checked before the watch is looked up).",
+    &["watch_token_required"],
+);
+const INVALID_WATCH_TOKEN: Answer = error(
+    403,
+    "Wrong watch token (or not of the form wtk_ and 64 hex digits), an Authorization that is not a bearer token, or two different tokens.",
+    &["invalid_watch_token"],
+);
 const WATCH_NOT_FOUND: Answer = error(404, "No such watch.", &["watch_not_found"]);
 const DEAD_LETTER_NOT_FOUND: Answer = error(404, "No such dead letter.", &["dead_letter_not_found"]);
 
@@ -301,7 +309,8 @@ const WATCH_TOKEN: Param = Param {
     name: "X-Watch-Token",
     location: Location::Header,
     required: false,
-    description: "The watch token returned at creation (or send it as Authorization: Bearer <token>).",
+    description: "The watch token returned at creation (or send it as Authorization: Bearer <token>; both \
+                  must then be the same token).",
     schema: ParamSchema::VisibleAscii { max_length: 255 },
 };
 const EVENT_ID: Param = Param {

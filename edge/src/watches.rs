@@ -281,6 +281,41 @@ pub fn token_matches(presented: &str, stored_hash: &str) -> bool {
     crate::http::ct_eq(token_hash(presented).as_bytes(), stored_hash.as_bytes())
 }
 
+/// The one watch token a request presents, from its `Authorization` and `X-Watch-Token` header values
+/// (an empty `X-Watch-Token` is none). Decided before the watch is looked up, so a request without a
+/// token is refused the same whether or not the id exists.
+///
+/// # Errors
+/// `WatchTokenRequired` with neither; `InvalidWatchToken` for an `Authorization` that is not a bearer
+/// token, for two different tokens (a request presents one credential, not a choice of two), or for a
+/// token that is not of the form every watch token has (`wtk_` and 64 lowercase hex digits, as the
+/// Worker draws them): such a token is wrong for every watch, so it is refused before any lookup.
+pub fn presented_token<'a>(
+    authorization: Option<&'a str>,
+    x_watch_token: Option<&'a str>,
+) -> Result<&'a str, EdgeError> {
+    let header = x_watch_token.filter(|t| !t.is_empty());
+    let bearer = authorization
+        .map(|a| crate::http::bearer(a).ok_or(EdgeError::InvalidWatchToken))
+        .transpose()?;
+    match (bearer, header) {
+        (Some(a), Some(b)) if a != b => Err(EdgeError::InvalidWatchToken),
+        (Some(t), _) | (None, Some(t)) if well_formed_token(t) => Ok(t),
+        (Some(_), _) | (None, Some(_)) => Err(EdgeError::InvalidWatchToken),
+        (None, None) => Err(EdgeError::WatchTokenRequired),
+    }
+}
+
+/// `wtk_` and 64 lowercase hex digits: the form of every token `POST /v1/watches` hands out.
+fn well_formed_token(t: &str) -> bool {
+    t.strip_prefix("wtk_").is_some_and(|hex| {
+        hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
 /// A new watch, as `POST /v1/watches` answers it (and as its Idempotency-Key record replays it).
 #[derive(Debug, Clone, Serialize)]
 pub struct Created<'a> {
@@ -621,6 +656,39 @@ impl SweepReport {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_request_presents_one_watch_token() {
+        fn code<'a>(a: Option<&'a str>, x: Option<&'a str>) -> Result<&'a str, &'static str> {
+            super::presented_token(a, x).map_err(|e| e.code())
+        }
+        const T1: &str = "wtk_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        const T2: &str = "wtk_1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        const BEARER_T1: &str = "Bearer wtk_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        assert_eq!(code(Some(BEARER_T1), None), Ok(T1));
+        let lower = BEARER_T1.to_lowercase();
+        assert_eq!(code(Some(&lower), None), Ok(T1));
+        assert_eq!(code(None, Some(T1)), Ok(T1));
+        assert_eq!(code(Some(BEARER_T1), Some(T1)), Ok(T1));
+        assert_eq!(code(Some(BEARER_T1), Some(T2)), Err("invalid_watch_token"));
+        // Not the form of any watch token: wrong for every watch.
+        assert_eq!(code(None, Some("wtk_1")), Err("invalid_watch_token"));
+        assert_eq!(code(None, Some(&T1.to_uppercase())), Err("invalid_watch_token"));
+        assert_eq!(code(None, Some(&T1[..67])), Err("invalid_watch_token"));
+        assert_eq!(code(None, None), Err("watch_token_required"));
+        assert_eq!(code(None, Some("")), Err("watch_token_required"));
+        // Two different tokens, or an Authorization that is not a bearer token: refused, never ignored.
+        assert_eq!(
+            code(Some("Bearer wtk_1"), Some("wtk_2")),
+            Err("invalid_watch_token")
+        );
+        assert_eq!(
+            code(Some("Basic dXNlcjpwdw=="), Some("wtk_1")),
+            Err("invalid_watch_token")
+        );
+        assert_eq!(code(Some("g`H!;"), None), Err("invalid_watch_token"));
+        assert_eq!(code(Some("Bearer "), Some(T1)), Err("invalid_watch_token"));
+    }
+
     use super::*;
     use serde_json::json;
 

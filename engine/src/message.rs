@@ -155,6 +155,7 @@ pub const CATALOGUE: &[(&str, &[&str])] = &[
     ("flame.black_flame", &[]),
     ("flame.target_is_current", &[]),
     ("flame.number_rounded", &["field", "given", "used"]),
+    ("flame.weights_rounded", &["scale"]),
     // issue 15: star force operation warnings (their `code` predates the catalogue) and planner notes
     ("star_catch_no_effect", &[]),
     ("safeguard_no_effect", &[]),

@@ -1,21 +1,46 @@
-"""schemathesis hooks for tests/fuzz/schemathesis.mjs (loaded through SCHEMATHESIS_HOOKS).
+"""schemathesis hooks for tests/fuzz/schemathesis.mjs (loaded through SCHEMATHESIS_HOOKS): the run's
+credentials, as configured auth.
+
+The admin token (PVE_FUZZ_ADMIN_TOKEN) goes to the operations whose security is the `bearer` scheme, the
+admin routes and /metrics. It is a provider here, not `[auth.openapi.bearer]` in a config file: with any
+auth in the config, schemathesis 4.32.5 unregisters every programmatic provider when the run starts
+(engine/core.py: `if self.schema.config.auth.is_defined: auths.unregister()`), which silently dropped the
+watch token provider below.
 
 A watch's token is its credential, and schemathesis counts a credential it did not configure as made up:
 the createWatch links hand the token on as the X-Watch-Token header parameter, so a 200 for the read or
 the delete looked to its ignored_auth check like an API that takes any token (ST401). This provider
-makes the token configured auth, as the admin token is in schemathesis.toml: it remembers the token each
-created watch was answered with and sends it for that watch only. ignored_auth then does its real work:
-it repeats the request without the token and with a wrong one, and expects 401 both times.
+makes the token configured auth, as the admin token is above, and ignored_auth then does
+its real work: it repeats the request without the token and with a wrong one, and expects 401 both times.
+
+schemathesis applies auth when it generates a case, before the stateful phase fills in the path id and
+the token from the link (seen in 4.32.5: the provider was asked only with generated ids). So the provider
+gives the token of that watch when it knows the id, else the newest token this run was given: a token of
+another watch, which the API must refuse (401) or not find (404); the link's own token then replaces it.
 """
+import os
+
 import schemathesis
 
 TOKENS = {}
 
 
+@schemathesis.auth(refresh_interval=None).apply_to(path_regex=r"^/(v1/admin/.*|metrics)$")
+class AdminToken:
+    def get(self, case, context):
+        return os.environ["PVE_FUZZ_ADMIN_TOKEN"]
+
+    def set(self, case, token, context):
+        case.headers = case.headers or {}
+        case.headers["Authorization"] = f"Bearer {token}"
+
+
 @schemathesis.hook
 def after_call(context, case, response):
-    op = case.operation
-    if op.method.upper() == "POST" and op.path == "/v1/watches" and 200 <= response.status_code < 300:
+    # The method actually sent: the coverage phase also sends OPTIONS and others to this operation, and
+    # OPTIONS answers 204 with no body.
+    sent = response.request.method.upper()
+    if sent == "POST" and case.operation.path == "/v1/watches" and response.status_code in (200, 201):
         body = response.json()
         TOKENS[body["id"]] = body["token"]
 
@@ -23,8 +48,11 @@ def after_call(context, case, response):
 @schemathesis.auth(refresh_interval=None).apply_to(path="/v1/watches/{id}")
 class WatchToken:
     def get(self, case, context):
-        # A watch this run did not create has no token to give: the request goes as generated.
-        return TOKENS.get((case.path_parameters or {}).get("id"))
+        known = TOKENS.get((case.path_parameters or {}).get("id"))
+        if known is not None:
+            return known
+        # Before any watch is created there is no token to give: the request goes as generated.
+        return next(reversed(TOKENS.values()), None)
 
     def set(self, case, token, context):
         case.headers = case.headers or {}

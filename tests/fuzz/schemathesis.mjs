@@ -1,7 +1,7 @@
 // Runs schemathesis (the outside OpenAPI fuzzer, pinned in scripts/versions.sh, installed in .venv/ by
 // `scripts/setup.sh --tests`) against `wrangler dev --local` with the fake upstream, from the served
 // /openapi.json: every check, a fixed seed, bounded examples, the admin token for the admin operations
-// only (tests/fuzz/schemathesis.toml) and each watch's token for that watch (tests/fuzz/hooks.py), the
+// only and each watch's token for that watch (both as configured auth, tests/fuzz/hooks.py), the
 // stateful phase following the document's links (create a watch, then read and delete it with the
 // returned id and token). The stack's per-client and upstream limits
 // are lifted (as in the cache tests), so the run measures the API rather than queueing behind 429s; a
@@ -32,7 +32,6 @@ try {
   // synchronous wait it would not, the pipe would fill after ~64 KiB of request logs, and every request
   // would hang behind wrangler's blocked write (seen: 12 read timeouts of 30 s, /healthz among them).
   const run = spawn(join(ROOT, '.venv', 'bin', 'schemathesis'), [
-    '--config-file', join(ROOT, 'tests', 'fuzz', 'schemathesis.toml'),
     'run', ...spec,
     // One worker: with several (the default `auto`), schemathesis 4.32.5's coverage phase stalled on this
     // 2-core machine with responses unread in its sockets (ss: Recv-Q 121, three CLOSE-WAIT) while the
@@ -44,7 +43,7 @@ try {
   ], { stdio: 'inherit', env: {
     ...process.env, NO_COLOR: '1', PVE_FUZZ_ADMIN_TOKEN: 'e2e-admin-token',
     // The watch token as configured auth (tests/fuzz/hooks.py).
-    SCHEMATHESIS_HOOKS: join(ROOT, 'tests', 'fuzz', 'hooks.py'),
+    SCHEMATHESIS_HOOKS: process.env.PVE_FUZZ_HOOKS ?? join(ROOT, 'tests', 'fuzz', 'hooks.py'),
   } });
   const [code] = await once(run, 'exit');
   status = code ?? 1;

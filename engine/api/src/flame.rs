@@ -103,9 +103,8 @@ pub struct ItemDto {
     pub kind: KindDto,
     #[serde(default)]
     pub boss: Option<bool>,
-    /// Weapons only, required for them: base ATT, ≥ 1.
+    /// Weapons only, required for them: base ATT, ≥ 1 (on armor and accessories null or 0, meaning none).
     #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
     pub base_attack: Option<u32>,
     #[serde(default)]
     pub base_magic_attack: Option<u32>,
@@ -222,6 +221,9 @@ pub struct ScoreDto {
     pub boss_damage_weight: Option<NumberDto>,
     #[serde(default)]
     pub damage_weight: Option<NumberDto>,
+    /// Explicit weights by stat name. When their exact common denominator (with the other weights) would
+    /// be above 10^9, each weight is read to the nearest billionth, and the notes say so
+    /// (`flame.weights_rounded`); `score.weights` in the response lists the weights used.
     #[serde(default)]
     pub weights: Option<BTreeMap<String, NumberDto>>,
 }
@@ -539,7 +541,6 @@ impl From<fl::Error> for ApiError {
             E::LevelOutOfRange { .. }
             | E::BaseAttackZero
             | E::NegativeWeight { .. }
-            | E::ScaleTooLarge
             | E::ZeroDenominator
             | E::NumberOutOfRange { .. }
             | E::Overflow => ErrorCode::OutOfRange,
@@ -826,11 +827,6 @@ fn assumption_notes(dto: &AssumptionsDto, flame: fl::FlameKind, item: &fl::Item)
     notes
 }
 
-fn rational_out(r: &fl::Score) -> Result<fl::Rational, ApiError> {
-    let units = i64::try_from(r.units()).map_err(|_| fl::Error::Overflow)?;
-    Ok(fl::Rational::new(units, r.scale())?)
-}
-
 /// Parse a JSON request strictly and [`compute`] it.
 #[cfg(feature = "json")]
 pub fn handle(json: &str) -> Result<FlameResponse, ApiError> {
@@ -858,15 +854,27 @@ pub fn compute(req: FlameRequest) -> Result<FlameResponse, ApiError> {
         .map(|s| weights.score(&s));
 
     notes.extend(assumption_notes(&req.assumptions, flame, &item));
-    let target = match (&req.target_score, &current_score) {
-        (Some(t), _) => num("target_score", t, &mut notes)?,
+    // The target in the distribution's units, with its exact text and value for the response: a
+    // current score is one of these scores already (the same weights), and may be above any Rational.
+    let dist = fl::score_distribution(flame, &item, weights, &assumptions)?;
+    let (target_units, target_exact, target_f64) = match (&req.target_score, &current_score) {
+        (Some(t), _) => {
+            let t = num("target_score", t, &mut notes)?;
+            (fl::target_units(t, dist.scale()), t.to_string(), t.to_f64())
+        }
         (None, Some(c)) => {
             notes.push(Message::new(
                 "flame.target_is_current",
                 vec![],
                 "target_score: not given, so the current flame score is the target",
             ));
-            rational_out(c)?
+            if c.scale() != dist.scale() {
+                return Err(ApiError::new(
+                    ErrorCode::Internal,
+                    "the current score and the distribution have different units",
+                ));
+            }
+            (c.units(), c.to_string(), c.to_f64())
         }
         (None, None) => {
             return Err(ApiError::new(
@@ -875,10 +883,20 @@ pub fn compute(req: FlameRequest) -> Result<FlameResponse, ApiError> {
             ))
         }
     };
+    if weights.rounded() {
+        notes.push(Message::new(
+            "flame.weights_rounded",
+            vec![("scale", (fl::MAX_SCALE as f64).into())],
+            format!(
+                "score: the weights' exact common denominator is above {}, so each weight was read to the \
+                 nearest billionth (score.weights lists the weights used)",
+                fl::MAX_SCALE
+            ),
+        ));
+    }
 
-    let dist = fl::score_distribution(flame, &item, weights, &assumptions)?;
     let max_score = dist.max_score();
-    let (impossible, reason, p, mean, sd, quantiles) = match dist.reach(target) {
+    let (impossible, reason, p, mean, sd, quantiles) = match dist.reach_units(target_units) {
         fl::Reach::Possible(a) => (
             false,
             None,
@@ -899,18 +917,18 @@ pub fn compute(req: FlameRequest) -> Result<FlameResponse, ApiError> {
             Some(pve_engine::message::Message::new(
                 "flame.impossible",
                 vec![
-                    ("target_score", target.to_f64().into()),
+                    ("target_score", target_f64.into()),
                     ("max_score", max_score.to_f64().into()),
                     ("flame", flame.key().into()),
                 ],
                 format!(
                     "target_score {} is above the best score {} that one {} flame can give on this item",
-                    target.to_f64(),
+                    target_f64,
                     max_score.to_f64(),
                     flame.key()
                 ),
             )),
-            dist.p_at_least(target),
+            dist.p_at_least_units(target_units),
             None,
             None,
             None,
@@ -950,8 +968,8 @@ pub fn compute(req: FlameRequest) -> Result<FlameResponse, ApiError> {
             convention: resolved.convention.map(fl::Convention::key),
             weights: weights.nonzero().map(|(s, w)| (s.key(), w.to_string())).collect(),
         },
-        target_score: target.to_f64(),
-        target_score_exact: target.to_string(),
+        target_score: target_f64,
+        target_score_exact: target_exact,
         current_score: current_score.map(|s| s.to_f64()),
         impossible,
         reason: reason.as_ref().map(|m| m.message.clone()),

@@ -271,7 +271,7 @@ fn starforce_options(dto: &StarforceOptionsDto) -> Result<va::StarforceOptions, 
         },
         mvp: keyed("starforce.mvp", &dto.mvp, d.mvp, &MVPS, mvp_key)?,
         pc_room: dto.pc_room.unwrap_or(d.pc_room),
-        spare_cost: price("starforce.spare_cost", dto.spare_cost)?.unwrap_or(d.spare_cost),
+        spare_cost: spare_cost(dto.spare_cost)?.unwrap_or(d.spare_cost),
         quantiles: dto.quantiles.unwrap_or(d.quantiles),
     })
 }
@@ -353,6 +353,21 @@ fn price(field: &str, p: Option<f64>) -> Result<Option<f64>, ApiError> {
             format!("options.{field}: {x} is not a price (a finite number >= 0)"),
         )),
         _ => Ok(p),
+    }
+}
+
+/// A price, and at most [`sf::MAX_SPARE_COST`] (checked here, not only by the items' star force, so that
+/// a character with no star-forceable item is refused the same way).
+fn spare_cost(p: Option<f64>) -> Result<Option<f64>, ApiError> {
+    match price("starforce.spare_cost", p)? {
+        Some(x) if x > sf::MAX_SPARE_COST => Err(ApiError::new(
+            ErrorCode::OutOfRange,
+            format!(
+                "options.starforce.spare_cost: {x} is above {:e}",
+                sf::MAX_SPARE_COST
+            ),
+        )),
+        p => Ok(p),
     }
 }
 

@@ -443,3 +443,79 @@ fn errors_have_specific_codes() {
         "sub_stat_weight",
     );
 }
+
+/// Found by schemathesis (issue 14): a `current` flame whose score is above 10^9 (every stat may be up to
+/// 10^9 in the document) is the target as it is, exactly, not refused as out of range.
+#[test]
+fn a_current_score_above_any_rational_is_still_the_exact_target() {
+    let req = json!({"flame":"eternal","item":{"level":200,"boss":true,"kind":"armor"},
+                     "score":{"weights":{"str":"1/39","boss_damage":350142740}},
+                     "current":{"str":1000000000,"boss_damage":516}});
+    let r = ok(req);
+    // 10^9/39 + 350142740·516 = (10^9 + 39·180673653840)/39.
+    let units: i128 = 1_000_000_000 + 39 * 350_142_740 * 516;
+    assert_eq!(r["target_score_exact"], format!("{units}/39"));
+    assert_eq!(r["current_score"], r["target_score"]);
+    // (serde_json without float_roundtrip may read the text back one ulp off, so not bit for bit here.)
+    let current = r["current_score"].as_f64().unwrap();
+    assert!(
+        (current - units as f64 / 39.0).abs() <= 1e-15 * current,
+        "{current}"
+    );
+    // Far above anything one flame gives: impossible, with the reason, not an error.
+    assert_eq!(r["impossible"], true);
+    assert_eq!(r["impossible_reason"]["code"], "flame.impossible");
+    assert_eq!(r["p_success"], 0.0);
+}
+
+/// Weights whose exact common denominator is above 10^9 are each read to the nearest billionth, with the
+/// `flame.weights_rounded` note and the weights used in `score.weights` (they had been a 400 that the
+/// document could not describe).
+#[test]
+fn weights_beyond_one_common_denominator_are_rounded_and_said_so() {
+    let rounded = ok(
+        json!({"flame":"eternal","item":{"level":200,"boss":true,"kind":"armor"},
+        "score":{"weights":{"str":"1/999999937","dex":"1/999999929","int":"1/3"}},"target_score":"1/1000"}),
+    );
+    assert_eq!(rounded["score"]["weights"]["str"], "1/1000000000");
+    assert_eq!(rounded["score"]["weights"]["dex"], "1/1000000000");
+    assert_eq!(rounded["score"]["weights"]["int"], "333333333/1000000000");
+    let notes = rounded["notes"].as_array().unwrap();
+    assert!(notes.iter().any(|n| n["code"] == "flame.weights_rounded"));
+    // The same as asking for the rounded weights themselves, apart from that note.
+    let direct = ok(
+        json!({"flame":"eternal","item":{"level":200,"boss":true,"kind":"armor"},
+        "score":{"weights":{"str":"0.000000001","dex":"0.000000001","int":"0.333333333"}},"target_score":"1/1000"}),
+    );
+    assert_eq!(direct["p_success_exact"], rounded["p_success_exact"]);
+    assert_eq!(direct["mean_score"], rounded["mean_score"]);
+    assert!(!direct["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n["code"] == "flame.weights_rounded"));
+    // Weights that share a denominator within 10^9 stay exact.
+    let exact = ok(
+        json!({"flame":"eternal","item":{"level":200,"boss":true,"kind":"armor"},
+        "score":{"weights":{"str":"1/12","dex":"2/35"}},"target_score":10}),
+    );
+    assert_eq!(exact["score"]["weights"]["dex"], "2/35");
+    assert!(!exact["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n["code"] == "flame.weights_rounded"));
+}
+
+/// The largest weights and stats the document admits: no overflow, a finite mean score.
+#[test]
+fn extreme_weights_within_the_document_are_computed() {
+    let r = ok(
+        json!({"flame":"black","item":{"level":250,"boss":true,"kind":"weapon","base_attack":4294967295u32},
+        "score":{"weights":{"attack_power":1000000000,"max_hp":"999999999/1000000000","boss_damage":"1/999999937"}},
+        "current":{"attack_power":1000000000,"max_hp":1000000000,"boss_damage":1000000000},
+        "include_distribution":true}),
+    );
+    assert!(r["mean_score"].as_f64().unwrap().is_finite());
+    assert!(r["mean_score"].as_f64().unwrap() > 0.0);
+}

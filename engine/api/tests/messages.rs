@@ -151,6 +151,8 @@ fn flame_requests() -> Vec<Value> {
         json!({"flame":"eternal","item":{"level":200,"boss":true,"kind":"armor"},"score":{"class":"히어로"},"target_score":10000}),
         // A JSON number with more than 9 decimals: read to 9, with a note.
         json!({"flame":"eternal","item":{"level":200,"boss":true,"kind":"armor"},"score":{"weights":{"str":1,"dex":0.1234567891}},"target_score":100}),
+        // Weights whose exact common denominator is above 10^9: each read to the nearest billionth.
+        json!({"flame":"eternal","item":{"level":200,"boss":true,"kind":"armor"},"score":{"weights":{"str":"1/999999937","dex":"1/999999929"}},"target_score":0}),
     ]
 }
 
@@ -273,6 +275,7 @@ fn every_message_of_every_operation_is_catalogued() {
         "flame.black_flame",
         "flame.target_is_current",
         "flame.number_rounded",
+        "flame.weights_rounded",
         "safeguard_no_effect",
         "star_catch_no_effect",
         "thirty_off_no_effect",

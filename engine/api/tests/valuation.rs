@@ -553,3 +553,19 @@ fn options_are_applied_and_echoed() {
     let add = |r: &Value| hat(r, &["additional_potential", "mean"]).as_f64().unwrap();
     assert!(add(&start) != add(&default));
 }
+
+/// Found by schemathesis (issue 14): `spare_cost` above its documented maximum was accepted when no item
+/// could be star-forced (an empty equipment list), because only the items' star force checked it.
+#[test]
+fn spare_cost_above_its_maximum_is_refused_even_with_no_items() {
+    let empty = |spare: f64| {
+        json!({"equipment": {"character_class": null, "item_equipment": [], "preset_no": 1},
+               "options": {"starforce": {"spare_cost": spare}}})
+    };
+    check_error(
+        empty(1_000_000_000_000_001.0),
+        ErrorCode::OutOfRange,
+        "spare_cost",
+    );
+    handle_with(&empty(1e15).to_string(), data()).expect("the maximum itself is accepted");
+}

@@ -266,9 +266,19 @@ fn sparse_rows(groups: &[(Vec<(i128, u128)>, u128)], k_max: usize) -> Result<Vec
 impl ScoreDistribution {
     /// P(score ≥ `target`), exact.
     pub fn p_at_least(&self, target: Rational) -> Probability {
-        let t = target_units(target, self.scale);
-        let start = self.points.partition_point(|&(s, _)| s < t);
+        self.p_at_least_units(target_units(target, self.scale))
+    }
+
+    /// P(score ≥ `units / scale`), exact, for a target in this distribution's units (such as the
+    /// [`Score`] of a current flame under the same weights, whose value can be above any [`Rational`]).
+    pub fn p_at_least_units(&self, units: i128) -> Probability {
+        let start = self.points.partition_point(|&(s, _)| s < units);
         Probability::new(self.points[start..].iter().map(|p| p.1).sum(), self.den)
+    }
+
+    /// The score unit is `1/scale` (that of the weights the distribution was built with).
+    pub fn scale(&self) -> u64 {
+        self.scale
     }
 
     pub fn max_score(&self) -> Score {
@@ -279,10 +289,21 @@ impl ScoreDistribution {
         self.score(self.points.first().map_or(0, |p| p.0))
     }
 
-    /// E[score] (exact sum, one division).
+    /// E[score]: an exact sum and one division when the sum fits an `i128`; with extreme weights, where it
+    /// would not, a sum of `f64` terms (each correctly rounded, so within a relative 2^-50 or so of the
+    /// exact mean for the at most few thousand points).
     pub fn mean_score(&self) -> f64 {
-        let sum: i128 = self.points.iter().map(|&(s, p)| s * p as i128).sum();
-        sum as f64 / (self.den as f64 * self.scale as f64)
+        let exact = self.points.iter().try_fold(0i128, |acc, &(s, p)| {
+            acc.checked_add(s.checked_mul(i128::try_from(p).ok()?)?)
+        });
+        match exact {
+            Some(sum) => sum as f64 / (self.den as f64 * self.scale as f64),
+            None => self
+                .points
+                .iter()
+                .map(|&(s, p)| (s as f64 / self.scale as f64) * (p as f64 / self.den as f64))
+                .sum(),
+        }
     }
 
     /// The common denominator of all probabilities.
@@ -299,7 +320,12 @@ impl ScoreDistribution {
 
     /// How many flames it takes to reach `target`.
     pub fn reach(&self, target: Rational) -> Reach {
-        let p = self.p_at_least(target);
+        self.reach_units(target_units(target, self.scale))
+    }
+
+    /// [`Self::reach`] for a target in this distribution's units ([`Self::p_at_least_units`]).
+    pub fn reach_units(&self, units: i128) -> Reach {
+        let p = self.p_at_least_units(units);
         if p.is_zero() {
             Reach::Impossible {
                 max_score: self.max_score(),

@@ -52,8 +52,8 @@ pub use item::{
 };
 pub use rational::{Rational, MAX_DENOMINATOR, MAX_MAGNITUDE};
 pub use score::{
-    class_names, class_names_and_aliases, class_profile, ClassProfile, ClassStats, Convention, Overrides,
-    Score, ScoreWeights, MAX_SCALE,
+    class_names, class_names_and_aliases, class_profile, target_units, ClassProfile, ClassStats, Convention,
+    Overrides, Score, ScoreWeights, MAX_SCALE,
 };
 pub use stat::{FlameStats, Stat};
 pub use tables::DATA_VERSION;
@@ -88,8 +88,6 @@ pub enum Error {
     OverrideNotApplicable { what: &'static str },
     /// Weights must be ≥ 0.
     NegativeWeight { stat: Stat },
-    /// The common denominator of the weights is above [`MAX_SCALE`].
-    ScaleTooLarge,
     /// Not a number: `"12"`, `"0.1"` or `"1/12"` expected.
     InvalidNumber { text: String },
     /// A fraction with denominator 0.
@@ -135,12 +133,6 @@ impl fmt::Display for Error {
             ),
             Error::OverrideNotApplicable { what } => write!(f, "{what} does not apply to this class"),
             Error::NegativeWeight { stat } => write!(f, "weight of {} is negative", stat.key()),
-            Error::ScaleTooLarge => {
-                write!(
-                    f,
-                    "the weights' common denominator is above {MAX_SCALE}; use simpler fractions"
-                )
-            }
             Error::InvalidNumber { text } => {
                 write!(
                     f,

@@ -183,6 +183,32 @@ impl Rational {
         self.num == 0
     }
 
+    /// The nearest multiple of 10^-9 (a half rounds away from zero): what every weight becomes when the
+    /// weights' exact common denominator would be above [`MAX_SCALE`](super::MAX_SCALE).
+    ///
+    /// ```
+    /// use pve_engine::flame::Rational;
+    /// let r = Rational::new(1, 3).unwrap().to_billionths().unwrap();
+    /// assert_eq!(r, Rational::new(333_333_333, 1_000_000_000).unwrap());
+    /// ```
+    ///
+    /// # Errors
+    /// None for a value within [`MAX_MAGNITUDE`] (its billionths fit an `i64`).
+    pub fn to_billionths(self) -> Result<Self, Error> {
+        let scaled = i128::from(self.num) * i128::from(MAX_DENOMINATOR);
+        let den = i128::from(self.den);
+        let (q, r) = (scaled / den, scaled % den);
+        let q = if 2 * r.abs() >= den {
+            q + scaled.signum()
+        } else {
+            q
+        };
+        let out_of_range = || Error::NumberOutOfRange {
+            text: self.to_string(),
+        };
+        Rational::new(i64::try_from(q).map_err(|_| out_of_range())?, MAX_DENOMINATOR)
+    }
+
     /// Nearest `f64` (one rounding of each part, then a correctly rounded division).
     pub fn to_f64(self) -> f64 {
         self.num as f64 / self.den as f64

@@ -26,14 +26,29 @@ pub const MAX_SCALE: u64 = 1_000_000_000;
 pub struct ScoreWeights {
     weights: [Rational; Stat::COUNT],
     scale: u64,
+    rounded: bool,
 }
 
 impl ScoreWeights {
-    /// Weights from `(stat, weight)` pairs; stats not named weigh 0.
+    /// Weights from `(stat, weight)` pairs; stats not named weigh 0. When their exact common denominator
+    /// would be above [`MAX_SCALE`] (say 1/999999937 and 1/999999929), every weight is read to the nearest
+    /// billionth ([`Rational::to_billionths`]), so the denominator divides 10^9, and [`Self::rounded`] says
+    /// so: the score stays exact in integer units, for weights the caller can see.
+    ///
+    /// ```
+    /// use pve_engine::flame::{Rational, ScoreWeights, Stat};
+    /// let w = ScoreWeights::from_pairs(&[
+    ///     (Stat::Str, Rational::new(1, 999_999_937).unwrap()),
+    ///     (Stat::Dex, Rational::new(1, 999_999_929).unwrap()),
+    /// ])
+    /// .unwrap();
+    /// assert!(w.rounded());
+    /// assert_eq!(w.weight(Stat::Str), Rational::new(1, 1_000_000_000).unwrap());
+    /// assert_eq!(w.scale(), 1_000_000_000);
+    /// ```
     ///
     /// # Errors
-    /// [`Error::NegativeWeight`], [`Error::DuplicateStat`], [`Error::ScaleTooLarge`] when the common
-    /// denominator exceeds [`MAX_SCALE`].
+    /// [`Error::NegativeWeight`], [`Error::DuplicateStat`].
     pub fn from_pairs(pairs: &[(Stat, Rational)]) -> Result<Self, Error> {
         let mut weights = [Rational::ZERO; Stat::COUNT];
         let mut seen = [false; Stat::COUNT];
@@ -47,18 +62,30 @@ impl ScoreWeights {
             }
             weights[stat.index()] = w;
         }
-        let mut scale: u128 = 1;
-        for w in &weights {
-            let d = u128::from(w.den());
-            scale = scale / gcd_u128(scale, d) * d;
-            if scale > u128::from(MAX_SCALE) {
-                return Err(Error::ScaleTooLarge);
+        match common_denominator(&weights) {
+            Some(scale) => Ok(ScoreWeights {
+                weights,
+                scale,
+                rounded: false,
+            }),
+            None => {
+                for w in &mut weights {
+                    *w = w.to_billionths()?;
+                }
+                // Every denominator now divides 10^9, and so does their least common multiple.
+                let scale = common_denominator(&weights).ok_or(Error::Overflow)?;
+                Ok(ScoreWeights {
+                    weights,
+                    scale,
+                    rounded: true,
+                })
             }
         }
-        Ok(ScoreWeights {
-            weights,
-            scale: scale as u64,
-        })
+    }
+
+    /// Whether the weights were read to the nearest billionth (see [`Self::from_pairs`]).
+    pub fn rounded(&self) -> bool {
+        self.rounded
     }
 
     pub fn weight(&self, stat: Stat) -> Rational {
@@ -97,6 +124,19 @@ impl ScoreWeights {
     }
 }
 
+/// The least common denominator of `weights`, or `None` above [`MAX_SCALE`].
+fn common_denominator(weights: &[Rational]) -> Option<u64> {
+    let mut scale: u128 = 1;
+    for w in weights {
+        let d = u128::from(w.den());
+        scale = scale / gcd_u128(scale, d) * d;
+        if scale > u128::from(MAX_SCALE) {
+            return None;
+        }
+    }
+    u64::try_from(scale).ok()
+}
+
 /// An exact score: `units / scale`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Score {
@@ -124,8 +164,21 @@ impl Score {
     }
 }
 
+/// In lowest terms, as [`Rational`] writes itself: `"241/2"`, `"120"`.
+impl fmt::Display for Score {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let g = gcd_u128(self.units.unsigned_abs(), u128::from(self.scale)).max(1);
+        let (num, den) = (self.units / g as i128, u128::from(self.scale) / g);
+        if den == 1 {
+            write!(f, "{num}")
+        } else {
+            write!(f, "{num}/{den}")
+        }
+    }
+}
+
 /// The smallest score (in units of `1/scale`) that is at least `target`.
-pub(crate) fn target_units(target: Rational, scale: u64) -> i128 {
+pub fn target_units(target: Rational, scale: u64) -> i128 {
     let n = i128::from(target.num()) * i128::from(scale);
     let d = i128::from(target.den());
     n.div_euclid(d) + i128::from(n.rem_euclid(d) != 0)

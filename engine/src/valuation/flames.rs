@@ -3,7 +3,7 @@
 use super::input::{Item, SetId};
 use super::options::{FlameOptions, UnknownBoss};
 use super::report::{FlameValue, Kind, NotValued, Quantiles, Reason};
-use crate::flame::{self as fl, BossEvidence, Flammability, ItemKind, Rational, Reach, ScoreDistribution};
+use crate::flame::{self as fl, BossEvidence, Flammability, ItemKind, Reach, ScoreDistribution};
 use crate::message::{Message, Param};
 
 fn nv(reason: Reason, code: &'static str, params: Vec<(&'static str, Param)>, message: String) -> NotValued {
@@ -81,11 +81,6 @@ const ARMOR_SLOTS: &[&str] = &[
 pub(super) struct Scoring<'a> {
     pub class: &'a str,
     pub weights: Result<fl::ScoreWeights, String>,
-}
-
-fn exact(score: fl::Score) -> Result<Rational, fl::Error> {
-    let units = i64::try_from(score.units()).map_err(|_| fl::Error::Overflow)?;
-    Rational::new(units, score.scale())
 }
 
 pub(super) fn value(
@@ -231,9 +226,16 @@ pub(super) fn value(
         _ => fl::Item::new(level, kind, boss, 0, 0),
     }
     .map_err(rejected)?;
-    let target = exact(score).map_err(rejected)?;
     let dist = cache.get(fl_item, opts, weights).map_err(rejected)?;
-    match dist.reach(target) {
+    // The item's score and the distribution come from the same weights, so they share their units; the
+    // score itself can be above any Rational (a fuzzed 10^9 stat).
+    assert_eq!(
+        score.scale(),
+        dist.scale(),
+        "a flame score and its distribution have different units (a bug)"
+    );
+    let target = score;
+    match dist.reach_units(score.units()) {
         Reach::Impossible { max_score } => Err(nv(
             Reason::ImpossibleTarget,
             "valuation.flame_impossible",

@@ -19,12 +19,6 @@ pub fn parse_json<T: DeserializeOwned>(body: &str) -> Result<T, EdgeError> {
     pve_edge::request::parse(body)
 }
 
-/// The bearer token of an `Authorization` header, if any (scheme in any case, RFC 7235).
-pub fn bearer(req: &worker::Request) -> Option<String> {
-    let value = req.headers().get("authorization").ok().flatten()?;
-    pve_edge::http::bearer(&value).map(str::to_owned)
-}
-
 /// A JSON answer with its caching headers, or `304 Not Modified` when `If-None-Match` names its ETag.
 pub fn cached_json(req: &Request, body: Vec<u8>, cache: &CacheHeaders) -> Result<Reply, EdgeError> {
     let if_none_match = req.headers().get("if-none-match").platform()?;

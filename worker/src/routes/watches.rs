@@ -2,7 +2,7 @@
 use crate::error::Platform;
 use worker::{Context, Env, Request};
 
-use super::{bearer, parse_json, Reply};
+use super::{parse_json, Reply};
 use crate::context::TaskContext;
 use crate::error::EdgeError;
 use crate::outbox::relay;
@@ -29,21 +29,20 @@ pub async fn create(
     Ok(stored.reply())
 }
 
-/// The watch token: `Authorization: Bearer <token>` or `X-Watch-Token: <token>`.
-fn watch_token(req: &Request) -> Option<String> {
-    bearer(req).or_else(|| {
-        req.headers()
-            .get("x-watch-token")
-            .ok()
-            .flatten()
-            .filter(|t| !t.is_empty())
-    })
+/// The watch token the request presents (`Authorization: Bearer <token>` or `X-Watch-Token: <token>`),
+/// checked before the watch is looked up ([`pve_edge::watches::presented_token`]).
+fn watch_token(req: &Request) -> Result<String, EdgeError> {
+    let authorization = req.headers().get("authorization").platform()?;
+    let x_watch_token = req.headers().get("x-watch-token").platform()?;
+    pve_edge::watches::presented_token(authorization.as_deref(), x_watch_token.as_deref()).map(str::to_owned)
 }
 
 pub async fn get(req: &Request, env: &Env, id: &str) -> Result<Reply, EdgeError> {
-    Reply::json(&watches::get(env, id, watch_token(req).as_deref()).await?, 200)
+    let token = watch_token(req)?;
+    Reply::json(&watches::get(env, id, Some(&token)).await?, 200)
 }
 
 pub async fn delete(req: &Request, env: &Env, id: &str) -> Result<Reply, EdgeError> {
-    Reply::json(&watches::delete(env, id, watch_token(req).as_deref()).await?, 200)
+    let token = watch_token(req)?;
+    Reply::json(&watches::delete(env, id, Some(&token)).await?, 200)
 }

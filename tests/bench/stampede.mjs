@@ -55,7 +55,7 @@ try {
   const probe = async (sockets) => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
     const rs = await Promise.all(Array.from({ length: CHARACTERS * PER }, () =>
-      request(`${stack.url}/nope`, { agent, timeoutMs: 120_000 }).catch((e) => ({ error: e.code ?? e.message }))));
+      request(`${stack.url}/nope`, { agent, timeoutMs: 15_000 }).catch((e) => ({ error: e.code ?? e.message }))));
     agent.destroy();
     const errors = rs.filter((r) => r.error).reduce((m, r) => ({ ...m, [r.error]: (m[r.error] ?? 0) + 1 }), {});
     const statuses = rs.filter((r) => !r.error).reduce((m, r) => ({ ...m, [r.status]: (m[r.status] ?? 0) + 1 }), {});
@@ -106,7 +106,9 @@ try {
   // The probe runs last: 10,000 sockets at once left `wrangler dev` answering nothing afterwards (seen
   // 2026-12-03: 1 of 10,000 answered, then 0 of 10,000 through 1,000 sockets), which ended the stampede.
   console.log();
-  results.probe = [await probe(CHARACTERS * PER), await probe(SOCKETS)];
+  // The bounded pool first, then one socket per request (which may leave the server unusable), each
+  // request given 15 s: a wedged server would otherwise hold every queued request for its whole timeout.
+  results.probe = [await probe(SOCKETS), await probe(CHARACTERS * PER)];
   console.log(`Connection probe, ${CHARACTERS * PER} GET /nope (a trivial 404) at once:`);
   for (const p of results.probe) {
     console.log(`- ${p.sockets} sockets: ${p.ok} answered 404; statuses ${JSON.stringify(p.statuses)}; errors ${JSON.stringify(p.errors)}`);

@@ -6,7 +6,8 @@ the document. This checks the cross-field star force rules (star caps per rule s
 from_star <= to_star, the safeguard stars per rule set, safeguard vs safeguard_stars, the event presets)
 on a seeded sample that crosses each boundary, and the flame score's rules (class names and aliases,
 exactly one of class/main_stat/weights, the stats each field takes, what goes with what) and the potential
-plan's (exactly one budget, its bounds; on a cube with its price, since which budgets a cube takes is data): for every request, the document's verdict (jsonschema_rs,
+plan's (exactly one budget, its bounds; on a cube with its price, since which budgets a cube takes is data)
+and its place rule (which levels a cube, grade and part have tables for): for every request, the document's verdict (jsonschema_rs,
 installed with schemathesis in .venv/) must equal the release CLI's (`pve starforce`: exit 0 or a 400-class
 error code).
 
@@ -99,6 +100,23 @@ def potential_plan_sample(rng, n):
                "cube_price_mesos": 1000, "plan": plan}
 
 
+def potential_place_sample(rng, n):
+    """(cube, grade, part, level) across the place rule's boundaries: levels at, inside and just outside
+    every level interval the document gives, and some anywhere in 0..301; every cube, grade and part name
+    the document lists, and one unknown of each."""
+    schema = DOC["components"]["schemas"]["PotentialRequest"]
+    cubes = schema["properties"]["cube"]["enum"] + ["nope"]
+    parts = schema["properties"]["part"]["enum"] + ["nope"]
+    grades = ["레어", "에픽", "유니크", "레전드리", "nope"]
+    ends = {e for branch in schema["allOf"][2]["anyOf"] for r in branch["properties"]["level"]["anyOf"]
+            for e in (r["minimum"], r["maximum"])}
+    levels = sorted({x + d for x in ends for d in (-1, 0, 1) if x + d >= 0})
+    for _ in range(n):
+        level = rng.choice(levels) if rng.random() < 0.8 else rng.randint(0, 301)
+        yield {"cube": rng.choice(cubes), "grade": rng.choice(grades), "part": rng.choice(parts), "level": level,
+               "goal": {"lines": {"str": 1}}}
+
+
 def agree(op, schema, requests):
     check = validator(schema)
     counts = {True: 0, False: 0}
@@ -121,6 +139,7 @@ def main():
     ok = agree("starforce", "StarforceRequest", starforce_sample(random.Random(14), n))
     ok = agree("flame", "FlameRequest", flame_sample(random.Random(14), n)) and ok
     ok = agree("potential", "PotentialRequest", potential_plan_sample(random.Random(14), n // 2)) and ok
+    ok = agree("potential", "PotentialRequest", potential_place_sample(random.Random(14), n * 2)) and ok
     sys.exit(0 if ok else 1)
 
 

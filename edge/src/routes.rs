@@ -310,7 +310,7 @@ const WATCH_TOKEN: Param = Param {
     location: Location::Header,
     required: false,
     description: "The watch token returned at creation (or send it as Authorization: Bearer <token>; both \
-                  must then be the same token).",
+                  must then be the same token; an empty header counts as none).",
     schema: ParamSchema::VisibleAscii { max_length: 255 },
 };
 const EVENT_ID: Param = Param {

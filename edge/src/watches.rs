@@ -281,8 +281,10 @@ pub fn token_matches(presented: &str, stored_hash: &str) -> bool {
     crate::http::ct_eq(token_hash(presented).as_bytes(), stored_hash.as_bytes())
 }
 
-/// The one watch token a request presents, from its `Authorization` and `X-Watch-Token` header values
-/// (an empty `X-Watch-Token` is none). Decided before the watch is looked up, so a request without a
+/// The one watch token a request presents, from its `Authorization` and `X-Watch-Token` header values.
+/// An empty (or blank) value of either is none: `wrangler dev` does not deliver an empty field value to
+/// the Worker at all (seen with `Authorization:`), so deciding so here keeps one answer whether or not
+/// a platform in front drops it. Decided before the watch is looked up, so a request without a
 /// token is refused the same whether or not the id exists.
 ///
 /// # Errors
@@ -294,8 +296,9 @@ pub fn presented_token<'a>(
     authorization: Option<&'a str>,
     x_watch_token: Option<&'a str>,
 ) -> Result<&'a str, EdgeError> {
-    let header = x_watch_token.filter(|t| !t.is_empty());
+    let header = x_watch_token.filter(|t| !t.trim().is_empty());
     let bearer = authorization
+        .filter(|a| !a.trim().is_empty())
         .map(|a| crate::http::bearer(a).ok_or(EdgeError::InvalidWatchToken))
         .transpose()?;
     match (bearer, header) {
@@ -676,6 +679,11 @@ mod tests {
         assert_eq!(code(None, Some(&T1[..67])), Err("invalid_watch_token"));
         assert_eq!(code(None, None), Err("watch_token_required"));
         assert_eq!(code(None, Some("")), Err("watch_token_required"));
+        // An empty header is no header, as the platform delivers it (none at all).
+        assert_eq!(code(Some(""), None), Err("watch_token_required"));
+        assert_eq!(code(Some(" "), Some(" ")), Err("watch_token_required"));
+        assert_eq!(code(Some(""), Some(T1)), Ok(T1));
+        assert_eq!(code(Some(BEARER_T1), Some("")), Ok(T1));
         // Two different tokens, or an Authorization that is not a bearer token: refused, never ignored.
         assert_eq!(
             code(Some("Bearer wtk_1"), Some("wtk_2")),

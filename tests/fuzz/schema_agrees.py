@@ -107,7 +107,7 @@ def potential_place_sample(rng, n):
     schema = DOC["components"]["schemas"]["PotentialRequest"]
     cubes = schema["properties"]["cube"]["enum"] + ["nope"]
     parts = schema["properties"]["part"]["enum"] + ["nope"]
-    grades = ["레어", "에픽", "유니크", "레전드리", "nope"]
+    grades = DOC["components"]["schemas"]["GradeDto"]["enum"] + ["nope"]
     ends = {e for branch in schema["allOf"][2]["anyOf"] for r in branch["properties"]["level"]["anyOf"]
             for e in (r["minimum"], r["maximum"])}
     levels = sorted({x + d for x in ends for d in (-1, 0, 1) if x + d >= 0})

@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 pub const LAST_CRON_KEY: &str = "meta:last_cron";
 /// How long the record is kept (a week).
 pub const LAST_CRON_TTL_S: u64 = 7 * 24 * 3600;
-/// The KV key the probe writes and reads back.
-pub const PROBE_KEY: &str = "meta:healthz_probe";
+/// The prefix of the KV keys the probe writes and reads back, one key per probe.
+pub const PROBE_KEY_PREFIX: &str = "meta:healthz_probe:";
 /// The probe's TTL: KV's minimum.
 pub const PROBE_TTL_S: u64 = 60;
 
@@ -75,6 +75,14 @@ impl Health {
             "upstream_base_url": self.upstream_base_url,
         })
     }
+}
+
+/// The key of one probe: its own (`nonce`: the request's random id), never a shared one. Workers KV allows
+/// one write per second to the same key (<https://developers.cloudflare.com/kv/platform/limits>), so a
+/// shared key fails the check of every health request beyond the first in a second; and two concurrent
+/// probes of one key can each read back the other's value and report a mismatch that is not a failure.
+pub fn probe_key(nonce: &str) -> String {
+    format!("{PROBE_KEY_PREFIX}{nonce}")
 }
 
 /// The KV probe: what was read back must be what was written.
@@ -154,5 +162,12 @@ mod tests {
         assert!(pong(json!({"pong": true})).is_ok());
         assert!(pong(json!({"pong": 1})).is_err());
         assert_eq!(cron_record("* * * * *", 5.0, 6)["ran_at_ms"], 6);
+    }
+
+    #[test]
+    fn each_probe_writes_its_own_key() {
+        let (a, b) = (probe_key("0a1b"), probe_key("2c3d"));
+        assert_ne!(a, b);
+        assert_eq!(a, "meta:healthz_probe:0a1b");
     }
 }

@@ -1,11 +1,11 @@
 //! `GET /healthz`: the engine version and whether KV, the Durable Object and D1 answer; and the record of
 //! the last cron run (written by the scheduled handler, read here). The answer is [`pve_edge::health`].
 use crate::bindings::{CACHE_KV, DB, SINGLE_FLIGHT};
-use crate::context::now_ms;
+use crate::context::{new_request_id, now_ms};
 use crate::error::EdgeError;
 use crate::error::Platform;
 use pve_edge::config::var::UPSTREAM_BASE_URL;
-use pve_edge::health::{self, Check, Health, LAST_CRON_KEY, LAST_CRON_TTL_S, PROBE_KEY, PROBE_TTL_S};
+use pve_edge::health::{self, Check, Health, LAST_CRON_KEY, LAST_CRON_TTL_S, PROBE_TTL_S};
 use pve_edge::http::Reply;
 use pve_edge::single_flight::ObjectRoute;
 use worker::Env;
@@ -21,17 +21,18 @@ pub async fn healthz(env: &Env) -> Result<Reply, EdgeError> {
     Reply::json(&health.body(pve_api::ENGINE_VERSION), health.status())
 }
 
-/// A KV put followed by a get of the same value.
+/// A KV put followed by a get of the same value, on a key of this probe's own ([`health::probe_key`]).
 async fn check_kv(env: &Env) -> Result<serde_json::Value, EdgeError> {
     let kv = env.kv(CACHE_KV).platform()?;
+    let key = health::probe_key(&new_request_id());
     let written = now_ms().to_string();
-    kv.put(PROBE_KEY, written.as_str())
+    kv.put(&key, written.as_str())
         .platform()?
         .expiration_ttl(PROBE_TTL_S)
         .execute()
         .await
         .platform()?;
-    let read = kv.get(PROBE_KEY).text().await.platform()?;
+    let read = kv.get(&key).text().await.platform()?;
     health::kv_round_trip(&written, read.as_deref()).map_err(EdgeError::Platform)
 }
 

@@ -530,7 +530,7 @@ fn walk_with(
         }
         let first = if x == 0 { 1.0 } else { 0.0 };
         if let Some(fast) = &fast {
-            fast.cell(x == 0, &solver, &mut y, &mut prev_g, &mut scratch);
+            fast.cell(x == 0, &solver, &mut y, &mut prev_g);
         } else {
             for (yi, (l, g)) in y.iter_mut().zip(lanes.iter().zip(&prev_g)) {
                 *yi = if l.shift == 0 {
@@ -607,6 +607,8 @@ struct FastCell {
     frac: Vec<f64>,
     to: Vec<[usize; 4]>,
     p: Vec<[f64; 4]>,
+    /// The `1 × 1` capacitance's pivot, with a restore state.
+    restore_pivot: Option<f64>,
 }
 
 impl FastCell {
@@ -629,13 +631,14 @@ impl FastCell {
             frac: lanes.iter().map(|l| l.frac).collect(),
             to: lanes.iter().map(|l| l.to).collect(),
             p: lanes.iter().map(|l| l.p).collect(),
+            restore_pivot: solver.capacitance.as_ref().and_then(Lu::scalar_pivot),
         })
     }
 
     /// One cell: `y` from the previous cell's `g` (`prev`), the band solve and the restore correction
     /// (as [`CellSolver::solve`]), then this cell's `g` into `prev`.
     #[inline]
-    fn cell(&self, first: bool, s: &CellSolver, y: &mut [f64], prev: &mut [f64], scratch: &mut [f64]) {
+    fn cell(&self, first: bool, s: &CellSolver, y: &mut [f64], prev: &mut [f64]) {
         const M: usize = FAST_LANES - 1;
         let which = usize::from(!first);
         let n = s.n;
@@ -667,10 +670,9 @@ impl FastCell {
                 k -= 1;
             }
         }
-        if let (Some(cap), Some(&r)) = (&s.capacitance, s.restore.first()) {
-            scratch[0] = y[r & M];
-            cap.solve(&mut scratch[..1]);
-            let t = scratch[0];
+        if let (Some(pivot), Some(&r)) = (self.restore_pivot, s.restore.first()) {
+            // `Lu::solve` of the 1 × 1 capacitance, inline: the same single division.
+            let t = y[r & M] / pivot;
             for (yi, w) in y.iter_mut().zip(&s.w[..n]) {
                 *yi += 0.0 + w * t;
             }

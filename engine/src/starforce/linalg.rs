@@ -131,6 +131,12 @@ impl Lu {
         Some(Lu { n, lu: a, swaps })
     }
 
+    /// The single entry of a `1 × 1` factorisation: [`Lu::solve`] then computes exactly `b[0] / pivot`
+    /// (its swap and forward pass are no-ops), which a caller in a hot loop may do inline.
+    pub fn scalar_pivot(&self) -> Option<f64> {
+        (self.n == 1).then(|| self.lu[0])
+    }
+
     /// Solve `A x = b` in place.
     pub fn solve(&self, b: &mut [f64]) {
         let (n, a) = (self.n, &self.lu);

@@ -31,23 +31,36 @@ struct Class {
 
 fn classes(data: &Data, rows: &[Row], goal: &Goal) -> Vec<Class> {
     let options = data.options();
-    let mut merged: BTreeMap<(Vec<u32>, Option<u8>), f64> = BTreeMap::new();
+    let k = goal.conditions().len();
+    // Key: the contributions, then the limit group as 0 (none) or group + 1. Every key has k + 1 entries,
+    // so it sorts as `(contributions, group)` would, and the sums are the same in the same order. The key
+    // is built in place and allocated only when new (issue 16: one `Vec` per row was most of the
+    // allocations of a valuation).
+    let mut merged: BTreeMap<Vec<u32>, f64> = BTreeMap::new();
+    let mut key = vec![0; k + 1];
     for row in rows {
         let option = &options[row.option as usize];
         let stat = option.parsed.stat();
-        let contribution = goal
-            .conditions()
-            .iter()
-            .map(|c| c.contribution(stat).min(c.target()))
-            .collect();
-        *merged.entry((contribution, option.limit)).or_insert(0.0) += row.probability;
+        for (slot, c) in key.iter_mut().zip(goal.conditions()) {
+            *slot = c.contribution(stat).min(c.target());
+        }
+        key[k] = option.limit.map_or(0, |g| u32::from(g) + 1);
+        match merged.get_mut(key.as_slice()) {
+            Some(p) => *p += row.probability,
+            None => {
+                merged.insert(key.clone(), 0.0 + row.probability);
+            }
+        }
     }
     merged
         .into_iter()
-        .map(|((contribution, group), p)| Class {
-            contribution,
-            group,
-            p,
+        .map(|(mut contribution, p)| {
+            let group = contribution.pop().and_then(|g| g.checked_sub(1)).map(|g| g as u8);
+            Class {
+                contribution,
+                group,
+                p,
+            }
         })
         .collect()
 }
@@ -63,6 +76,9 @@ pub fn goal_probability(data: &Data, slots: [&[Row]; 3], goal: &Goal) -> Result<
     let mut states: BTreeMap<Vec<u32>, f64> = BTreeMap::new();
     states.insert(vec![0; k + max.len()], 1.0);
     let mut success = 0.0;
+    // The state after a draw, built in place: a new key is allocated only when the map does not hold it
+    // yet (issue 16: a fresh `Vec` per transition and its free were most of this function's time in Wasm).
+    let mut s = vec![0; k + max.len()];
     for (slot, rows) in slots.iter().enumerate() {
         let classes = classes(data, rows, goal);
         let last = slot == 2;
@@ -76,7 +92,7 @@ pub fn goal_probability(data: &Data, slots: [&[Row]; 3], goal: &Goal) -> Result<
             }
             for class in classes.iter().filter(|c| !blocked(c)) {
                 let m = mass * class.p / allowed;
-                let mut s = state.clone();
+                s.copy_from_slice(state);
                 for i in 0..k {
                     s[i] = (s[i] + class.contribution[i]).min(targets[i]);
                 }
@@ -88,7 +104,13 @@ pub fn goal_probability(data: &Data, slots: [&[Row]; 3], goal: &Goal) -> Result<
                     if let Some(g) = class.group {
                         s[k + g as usize] += 1;
                     }
-                    *next.entry(s).or_insert(0.0) += m;
+                    // The same sums in the same order as `*next.entry(s).or_insert(0.0) += m`.
+                    match next.get_mut(s.as_slice()) {
+                        Some(v) => *v += m,
+                        None => {
+                            next.insert(s.clone(), 0.0 + m);
+                        }
+                    }
                 }
             }
         }

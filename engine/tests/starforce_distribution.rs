@@ -299,7 +299,9 @@ fn monte_carlo_tight() {
 }
 
 /// Every rule set, levels 100–250, many ranges, four option mixes: the default grid against a 32× finer
-/// one. Last run (before committing): 5 424 requests, worst relative error 5.9e-4, worst 3.4 cells.
+/// one, at every level of the cost CDF (the bound `cost_cdf_error_bound` reports for each of them, not only
+/// the five quantiles). Last run (before committing, issue 16): 5 424 requests × 88 levels, worst relative
+/// error 8.9e-4, 1 468 s in release on a loaded machine (the five quantile levels alone: 5.9e-4).
 #[test]
 #[ignore = "calibration sweep, several minutes in release: cargo test --release -- --ignored calibration"]
 fn calibration_against_a_finer_grid() {
@@ -330,19 +332,15 @@ fn calibration_against_a_finer_grid() {
                             ..Request::new(level, from, to)
                         };
                         let at = |p: Precision| match compute_with(id.rules(), &req, p).unwrap().result {
-                            Reach::Reachable(r) => quantiles(&r),
+                            Reach::Reachable(r) => r.cost_cdf,
                             Reach::Unreachable { .. } => unreachable!(),
                         };
+                        // Every point of the CDF (its levels hold the five quantiles' exactly): the
+                        // documented bound is `cost_cdf_error_bound` as well.
                         let (got, want) = (at(Precision::default()), at(fine));
-                        for k in 0..5 {
-                            let rel = ((got[k] - want[k]) / want[k]).abs();
-                            assert!(
-                                rel <= QUANTILE_REL_ERROR_BOUND,
-                                "{req:?} p{}: {} vs {}",
-                                QUANTILE_LEVELS[k],
-                                got[k],
-                                want[k]
-                            );
+                        for (&(g, p), &(w, _)) in got.iter().zip(&want) {
+                            let rel = ((g - w) / w).abs();
+                            assert!(rel <= QUANTILE_REL_ERROR_BOUND, "{req:?} p{p}: {g} vs {w}");
                             worst = worst.max(rel);
                         }
                         count += 1;

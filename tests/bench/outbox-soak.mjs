@@ -3,7 +3,13 @@
 // deliveries with 500 and lets 5% hang (the relay's delivery timeout ends them), while the `wrangler dev`
 // process is killed (SIGKILL, no shutdown) and restarted on the same state RESTARTS times mid-run.
 //
-//   node tests/bench/outbox-soak.mjs [--events 1000000] [--aggregates 10000] [--restarts 2] [--parallel 4]
+//   node tests/bench/outbox-soak.mjs [--events 1000000] [--aggregates 10000] [--restarts 2] [--parallel 4] [--batch 20]
+//
+// Throughput is bounded by the hangs: a relay run delivers its claimed batch concurrently and settles it when
+// the slowest delivery ends, so with 5% hangs nearly every batch of 20 waits the 2 s delivery timeout
+// (0.95^20 = 36% of batches have none): about parallel × batch / 2 s, 40 events/s at the defaults. --batch
+// (OUTBOX_BATCH_SIZE, at most 50) and --parallel raise it; on Cloudflare a run has 6 simultaneous
+// connections, so there it is about parallel × 6 / (0.05 × timeout) at best.
 //
 // Reports: events delivered, dead-lettered (by reason), lost (inserted, neither delivered nor
 // dead-lettered: must be 0), duplicates (deliveries of an event after its first; each must carry the same
@@ -24,6 +30,7 @@ const EVENTS = arg('events', 1_000_000);
 const AGGREGATES = arg('aggregates', 10_000);
 const RESTARTS = arg('restarts', 2);
 const PARALLEL = arg('parallel', 4);
+const BATCH = arg('batch', 20);
 const PER_AGGREGATE = Math.ceil(EVENTS / AGGREGATES);
 // The bulk route takes at most 10,000 events per call.
 const AGGREGATES_PER_CALL = Math.max(1, Math.min(AGGREGATES, Math.floor(10_000 / PER_AGGREGATE)));
@@ -34,7 +41,7 @@ const sink = await startSink();
 await sink.configure({ fail500: 0.3, hang: 0.05, pathPrefix: '/soak', seed: 17, maxHangMs: 30_000 });
 const vars = outboxVars(sink, {
   CLIENT_RATE_PER_SEC: '1000000', CLIENT_BURST: '1000000',
-  OUTBOX_BATCH_SIZE: '20', OUTBOX_DELIVERY_TIMEOUT_MS: '2000', OUTBOX_LEASE_MS: String(LEASE_MS),
+  OUTBOX_BATCH_SIZE: String(BATCH), OUTBOX_DELIVERY_TIMEOUT_MS: '2000', OUTBOX_LEASE_MS: String(LEASE_MS),
   OUTBOX_BACKOFF_BASE_MS: '50', OUTBOX_BACKOFF_CAP_MS: '2000', OUTBOX_MAX_ATTEMPTS: '10',
   OUTBOX_RELAY_BUDGET_MS: '15000',
 });
@@ -42,7 +49,7 @@ let stack = await startStack({ vars, keepState: true });
 const { stateDir, port } = stack;
 let admin = adminClient(stack);
 const t0 = performance.now();
-const results = { events: 0, aggregates: 0, restarts: [], parallel: PARALLEL };
+const results = { events: 0, aggregates: 0, restarts: [], parallel: PARALLEL, batch: BATCH };
 try {
   // 1. The events: watches of PER_AGGREGATE events each, written in bulk (not timed as relay throughput).
   const inserted = new Map(); // event_id -> {watch_id, n}
@@ -57,7 +64,7 @@ try {
   results.aggregates = watches.size;
   const insertSeconds = (performance.now() - t0) / 1000;
   console.log(`soak: ${inserted.size} events over ${watches.size} aggregates written in ${insertSeconds.toFixed(1)} s; ` +
-    `sink: 30% 500, 5% hang; ${RESTARTS} kill -9 + restarts of wrangler dev; ${PARALLEL} concurrent relay runs`);
+    `sink: 30% 500, 5% hang; ${RESTARTS} kill -9 + restarts of wrangler dev; ${PARALLEL} concurrent relay runs of batches of ${BATCH}`);
 
   // 2. Relay until quiet, killing wrangler dev at evenly spaced fractions of the events delivered.
   const relayStarted = performance.now();

@@ -61,6 +61,7 @@ export async function measure(browser, dir) {
     await waitForResult(page, 'starforce', DEFAULT_SF);
     const times = [];
     const engine = [];
+    const render = [];
     for (let i = 0; i < 50; i++) {
       const to = 15 + (i % 16); // 15..30, every change a different request than the one shown
       const before = await page.evaluate(() => performance.getEntriesByName('pve:starforce').length);
@@ -69,14 +70,16 @@ export async function measure(browser, dir) {
       if (r.state !== 'done') throw new Error(r.error);
       const m = await page.waitForFunction((n) => {
         const all = performance.getEntriesByName('pve:starforce');
-        return all.length > n && { duration: all.at(-1).duration, engine: all.at(-1).detail.engine_ms };
+        const render = performance.getEntriesByName('pve:render:starforce').at(-1);
+        return all.length > n && { duration: all.at(-1).duration, engine: all.at(-1).detail.engine_ms, render: render?.duration };
       }, before);
       const v = await m.jsonValue();
       times.push(v.duration);
       engine.push(v.engine);
+      render.push(v.render);
     }
     await page.close();
-    return { cold, times, engine };
+    return { cold, times, engine, render };
   } finally {
     server.close();
   }
@@ -93,12 +96,14 @@ const dirs = process.argv.length > 2
   : [['page', 'web']];
 const browser = await launchBrowser();
 try {
-  console.log('| page | star force input change → painted, p50 / p95 of 50 (ms) | engine in the Worker p50 (ms) | cold load → first star force result, median of 5 (ms) |');
-  console.log('|---|---|---|---|');
+  console.log('| page | star force input change → painted, p50 / p95 of 50 (ms) | engine in the Worker p50 / p95 (ms) | painting alone p50 / p95 (ms) | cold load → first star force result, median of 5 (ms) |');
+  console.log('|---|---|---|---|---|');
   for (const [label, dir] of dirs) {
-    const { cold, times, engine } = await measure(browser, dir);
-    const f = (x) => x.toFixed(1);
-    console.log(`| ${label} (${dir}) | ${f(pct(times, 50))} / ${f(pct(times, 95))} | ${f(pct(engine, 50))} | ${f(pct(cold, 50))} |`);
+    const { cold, times, engine, render } = await measure(browser, dir);
+    const f = (x) => (x === undefined ? '—' : x.toFixed(1));
+    const painted = render.filter((x) => x !== undefined);
+    console.log(`| ${label} (${dir}) | ${f(pct(times, 50))} / ${f(pct(times, 95))} | ${f(pct(engine, 50))} / ${f(pct(engine, 95))} | ` +
+      `${painted.length ? `${f(pct(painted, 50))} / ${f(pct(painted, 95))}` : '—'} | ${f(pct(cold, 50))} |`);
   }
 } finally {
   await browser.close();

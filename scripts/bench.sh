@@ -121,7 +121,7 @@ if [ "${BENCH_ONLY:-}" != issue16 ]; then
   run node tests/bench/stampede.mjs
 else
   # Its last section as it was, like the soak's.
-  keep_section "Stampede" >> "$out"
+  { echo; keep_section "Stampede"; } >> "$out"
 fi
 # The soak runs only with --soak: keep its last section.
 keep_section "Outbox soak" >> "$out"

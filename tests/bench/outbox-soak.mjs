@@ -85,11 +85,11 @@ try {
   };
   let relayers = Array.from({ length: PARALLEL }, relayer);
   // In-process reads of the sink (this process runs it): a million records do not fit one JSON answer.
-  const delivered = async () => sink.localRecords('/soak').filter((r) => r.action === 'ok' && !r.aborted);
+  const delivered = () => sink.localRecords('/soak').filter((r) => r.action === 'ok' && !r.aborted);
   let quietSince = null;
   for (;;) {
     await sleep(2000);
-    const ok = new Set((await delivered()).map((r) => r.json.event_id)).size;
+    const ok = new Set(delivered().map((r) => r.json.event_id)).size;
     if (killAt.length && ok >= killAt[0]) {
       killAt.shift();
       const at = (performance.now() - relayStarted) / 1000;
@@ -114,7 +114,7 @@ try {
   const relaySeconds = (performance.now() - relayStarted) / 1000;
 
   // 3. The account.
-  const records = await delivered();
+  const records = delivered();
   const firstAt = new Map();
   const copies = new Map();
   const keyMismatch = [];

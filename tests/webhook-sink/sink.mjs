@@ -38,6 +38,9 @@ export async function startSink({ port = 0 } = {}) {
   let config = defaults();
   let rand = mulberry32(config.seed);
   let records = [];
+  // The records whose path starts with `prefix` (all without one): the control route's answer and
+  // localRecords'.
+  const select = (prefix) => (prefix ? records.filter((r) => r.path.startsWith(prefix)) : records);
   let scripts = new Map();
   let seq = 0;
   const hung = new Set();
@@ -73,7 +76,7 @@ export async function startSink({ port = 0 } = {}) {
     }
     if (req.method === 'GET' && url.pathname === '/_control/records') {
       const prefix = url.searchParams.get('path');
-      return json(res, 200, prefix ? records.filter((r) => r.path.startsWith(prefix)) : records);
+      return json(res, 200, select(prefix));
     }
     if (req.method === 'POST' && url.pathname === '/_control/reset') {
       config = defaults();
@@ -146,7 +149,7 @@ export async function startSink({ port = 0 } = {}) {
     records: (prefix) => call('GET', `/_control/records${prefix ? `?path=${encodeURIComponent(prefix)}` : ''}`),
     // The same records without the HTTP round trip, for a caller in this process: a soak's million records
     // are more JSON than one string can hold (V8's limit is about 512 MiB).
-    localRecords: (prefix) => (prefix ? records.filter((r) => r.path.startsWith(prefix)) : records),
+    localRecords: select,
     reset: () => call('POST', '/_control/reset'),
     close: () => new Promise((resolve) => {
       for (const t of hung) clearTimeout(t);

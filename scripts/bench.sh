@@ -49,7 +49,7 @@ only_section() {
 ONLY=${1:-}
 case "$ONLY" in
   --stampede) only_section "Stampede" node tests/bench/stampede.mjs; exit 0 ;;
-  --soak) only_section "Outbox soak" node tests/bench/outbox-soak.mjs --events "${SOAK_EVENTS:-1000000}" \
+  --soak) only_section "Outbox soak" node --max-old-space-size=8192 tests/bench/outbox-soak.mjs --events "${SOAK_EVENTS:-1000000}" \
             --aggregates "${SOAK_AGGREGATES:-10000}"; exit 0 ;;
   "") ;;
   *) echo "usage: bash scripts/bench.sh [--stampede | --soak]" >&2; exit 2 ;;

@@ -2,7 +2,7 @@
 use super::statement::Statement;
 
 /// Every statement of the crate, each built once with sample arguments.
-fn every_statement() -> Vec<Statement> {
+pub(super) fn every_statement() -> Vec<Statement> {
     let mut all = Vec::new();
     all.extend(super::watches::tests::examples());
     all.extend(super::outbox::tests::examples());

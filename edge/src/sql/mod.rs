@@ -5,7 +5,9 @@
 //! The Worker's one executor (`worker/src/d1.rs`) turns a [`Statement`] into a prepared statement and
 //! runs it; it decides nothing. Here, natively, every statement is checked to bind exactly the
 //! placeholders its text uses ([`Statement::check`]), and each batch's order is what its caller relies on
-//! (the index whose row count says whether the batch's write happened).
+//! (the index whose row count says whether the batch's write happened). Against a real SQLite with the
+//! migrations applied (`sqlite`, tests only), every statement prepares, the claim takes aggregate heads
+//! under its lease, and the claim's scan uses the index that keeps it off delivered rows.
 //!
 //! - [`watches`]: idempotency records, watches, valuation snapshots, the sweep;
 //! - [`outbox`]: an event's insert, the relay's claim and fenced settles, dead letters, counts;
@@ -16,6 +18,8 @@ pub mod alerts;
 mod every;
 pub mod health;
 pub mod outbox;
+#[cfg(test)]
+mod sqlite;
 mod statement;
 pub mod watches;
 

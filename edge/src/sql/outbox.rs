@@ -5,12 +5,39 @@ use crate::outbox::relay::{ClaimedEvent, Write};
 use crate::outbox::NewEvent;
 use serde::{Deserialize, Serialize};
 
-/// The columns an event's insert writes; `seq` is the next number after the largest present.
+/// The undelivered rows (alias `$row`) of the aggregate `$type`, `$id`. The `IN` repeats the `!=` so that
+/// SQLite reads the partial index `outbox_undelivered` by equality (two probes) instead of walking the
+/// aggregate's delivered rows.
+macro_rules! undelivered_of {
+    ($row:literal, $type:literal, $id:literal) => {
+        concat!(
+            $row,
+            ".status != 'delivered' AND ",
+            $row,
+            ".status IN ('pending', 'leased') AND ",
+            $row,
+            ".aggregate_type = ",
+            $type,
+            " AND ",
+            $row,
+            ".aggregate_id = ",
+            $id
+        )
+    };
+}
+
+/// The columns an event's insert writes; `seq` is the next number after the largest present, so the new
+/// event is its aggregate's head exactly when the aggregate has no undelivered event.
 macro_rules! insert_event_sql {
     () => {
-        "INSERT INTO outbox (event_id, seq, aggregate_type, aggregate_id, event_type, payload, \
-         content_hash, status, attempts, next_attempt_at, created_at, updated_at) \
-         SELECT ?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox), ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?7, ?7"
+        concat!(
+            "INSERT INTO outbox (event_id, seq, aggregate_type, aggregate_id, event_type, payload, \
+             content_hash, status, attempts, next_attempt_at, created_at, updated_at, head) \
+             SELECT ?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox), ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?7, ?7, \
+             NOT EXISTS (SELECT 1 FROM outbox AS p WHERE ",
+            undelivered_of!("p", "?2", "?3"),
+            ")"
+        )
     };
 }
 
@@ -69,18 +96,19 @@ pub fn counts(now_ms: u64) -> Statement {
 /// [`ClaimedEvent`].
 pub fn claim(token: &str, lease_expires_at: u64, now_ms: u64, batch_size: u32) -> Statement {
     Statement::new(
-        "UPDATE outbox SET status = 'leased', lease_token = ?1, lease_expires_at = ?2, \
-             attempts = attempts + 1, updated_at = ?3 \
-         WHERE event_id IN ( \
-             SELECT o.event_id FROM outbox AS o \
-             WHERE o.status != 'delivered' AND o.next_attempt_at <= ?3 \
-               AND (o.status = 'pending' OR o.lease_expires_at <= ?3) \
-               AND NOT EXISTS ( \
-                   SELECT 1 FROM outbox AS p \
-                   WHERE p.status != 'delivered' AND p.aggregate_type = o.aggregate_type \
-                     AND p.aggregate_id = o.aggregate_id AND p.seq < o.seq) \
-             ORDER BY o.seq LIMIT ?4) \
-         RETURNING event_id, aggregate_type, aggregate_id, event_type, payload, content_hash, attempts",
+        concat!(
+            "UPDATE outbox SET status = 'leased', lease_token = ?1, lease_expires_at = ?2, \
+                 attempts = attempts + 1, updated_at = ?3 \
+             WHERE event_id IN ( \
+                 SELECT o.event_id FROM outbox AS o \
+                 WHERE o.head = 1 AND o.status != 'delivered' AND o.next_attempt_at <= ?3 \
+                   AND (o.status = 'pending' OR o.lease_expires_at <= ?3) \
+                   AND NOT EXISTS (SELECT 1 FROM outbox AS p WHERE ",
+            undelivered_of!("p", "o.aggregate_type", "o.aggregate_id"),
+            " AND p.seq < o.seq) \
+                 ORDER BY o.seq LIMIT ?4) \
+             RETURNING event_id, aggregate_type, aggregate_id, event_type, payload, content_hash, attempts"
+        ),
         vec![
             token.into(),
             lease_expires_at.into(),
@@ -148,6 +176,9 @@ pub fn move_to_dead_letters(rows: MoveRows, reason: &str, error: &str, now_ms: u
 /// The one batch that settles a claim: `writes[i]` (from [`crate::outbox::relay::plan`]) for the
 /// `i`-th claimed event, each fenced by its event id and lease token, in claim order (so the plan's
 /// `fence_index` names the statement whose row count tells the outcome).
+/// When an event may have left the undelivered set (delivered or moved), the batch ends with
+/// [`promote_heads`] for those events' aggregates, after every fenced statement: a fenced-out write
+/// changes nothing, and promoting an aggregate whose head is still there changes nothing either.
 pub fn settle(claimed: &[(String, ClaimedEvent)], writes: &[Write], now_ms: u64) -> Vec<Statement> {
     let mut statements = Vec::with_capacity(writes.len());
     for ((lease_token, ev), write) in claimed.iter().zip(writes) {
@@ -155,7 +186,7 @@ pub fn settle(claimed: &[(String, ClaimedEvent)], writes: &[Write], now_ms: u64)
         match write {
             Write::MarkDelivered => statements.push(Statement::new(
                 "UPDATE outbox SET status = 'delivered', delivered_at = ?3, updated_at = ?3, \
-                 lease_token = NULL, lease_expires_at = NULL, last_error = NULL \
+                 lease_token = NULL, lease_expires_at = NULL, last_error = NULL, head = 0 \
                  WHERE event_id = ?1 AND lease_token = ?2",
                 [fence(), vec![now_ms.into()]].concat(),
             )),
@@ -177,7 +208,35 @@ pub fn settle(claimed: &[(String, ClaimedEvent)], writes: &[Write], now_ms: u64)
             )),
         }
     }
+    let left: Vec<(&str, &str)> = claimed
+        .iter()
+        .zip(writes)
+        .filter(|(_, w)| !matches!(w, Write::Reschedule { .. }))
+        .map(|((_, ev), _)| (ev.aggregate_type.as_str(), ev.aggregate_id.as_str()))
+        .collect();
+    if !left.is_empty() {
+        statements.push(promote_heads(&left));
+    }
     statements
+}
+
+/// Marks the head of each of `aggregates` (type, id): its lowest-`seq` undelivered event, if it is not
+/// marked already. The last statement of every batch that can take a head out of the undelivered set.
+pub fn promote_heads(aggregates: &[(&str, &str)]) -> Statement {
+    let pairs: Vec<[&str; 2]> = aggregates.iter().map(|(t, id)| [*t, *id]).collect();
+    Statement::new(
+        concat!(
+            "UPDATE outbox SET head = 1 WHERE head = 0 AND seq IN ( \
+                 SELECT (SELECT MIN(o.seq) FROM outbox AS o WHERE ",
+            undelivered_of!(
+                "o",
+                "json_extract(a.value, '$[0]')",
+                "json_extract(a.value, '$[1]')"
+            ),
+            ") FROM json_each(?1) AS a)"
+        ),
+        vec![serde_json::json!(pairs).to_string().into()],
+    )
 }
 
 /// The webhook URL and status of the watches `ids` (a claim's watch events). Rows: [`crate::outbox::relay::WatchDestination`].
@@ -289,11 +348,13 @@ pub fn replay(dl: &DeadLetter, now_ms: u64) -> [Statement; 2] {
         Statement::new(
             concat!(
                 "INSERT INTO outbox (event_id, seq, aggregate_type, aggregate_id, event_type, payload, content_hash, \
-                     status, attempts, next_attempt_at, history, created_at, updated_at) \
+                     status, attempts, next_attempt_at, history, created_at, updated_at, head) \
                  SELECT event_id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox), aggregate_type, aggregate_id, \
                      event_type, payload, content_hash, 'pending', 0, ?2, \
                      json_insert(history, '$[#]', json_object('at', ?2, 'attempt', 0, 'error', 'replayed by admin')), \
-                     created_at, ?2 \
+                     created_at, ?2, NOT EXISTS (SELECT 1 FROM outbox AS p WHERE ",
+                undelivered_of!("p", "dead_letters.aggregate_type", "dead_letters.aggregate_id"),
+                ") \
                  FROM dead_letters WHERE ",
                 replay_guard!()
             ),
@@ -447,6 +508,7 @@ pub(crate) mod tests {
             counts(1),
             claim("lease_1", 2, 1, 10),
             watch_destinations(&["wch_1"]).unwrap(),
+            promote_heads(&[("watch", "wch_1"), ("alert", "a")]),
             purge_delivered(1),
             list_dead_letters(0, 51, false),
             dead_letter("evt_1"),
@@ -473,7 +535,13 @@ pub(crate) mod tests {
         let p = plan(&s);
         let claim = vec![claimed("evt_1"), claimed("evt_2"), claimed("evt_3")];
         let batch = settle(&claim, &p.writes, 9);
-        assert_eq!(batch.len(), p.statements);
+        // The plan's statements, then the promotion of the delivered and the moved event's aggregates.
+        assert_eq!(batch.len(), p.statements + 1);
+        let last = batch.last().unwrap();
+        assert_eq!(last, &promote_heads(&[("watch", "wch_1"), ("watch", "wch_1")]));
+        // Only retries: no event left the undelivered set, so nothing to promote.
+        let retry = [settles().swap_remove(1)];
+        assert_eq!(settle(&claim[..1], &plan(&retry).writes, 9).len(), 1);
         assert!(batch[p.fence_index[0]]
             .sql
             .starts_with("UPDATE outbox SET status = 'delivered'"));
@@ -485,7 +553,7 @@ pub(crate) mod tests {
         assert!(batch[p.fence_index[2] - 1]
             .sql
             .starts_with("INSERT INTO dead_letters"));
-        for (i, st) in batch.iter().enumerate() {
+        for (i, st) in batch[..p.statements].iter().enumerate() {
             let id = format!("evt_{}", [1, 2, 3, 3][i]);
             assert_eq!(
                 st.binds[..2],

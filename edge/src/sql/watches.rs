@@ -1,7 +1,7 @@
 //! The watches' statements: the `Idempotency-Key` records of watch creation, the watches, the valuation
 //! snapshots, and the sweep's choice of characters. The batches (a creation, a deletion, a recorded
 //! valuation) are built here in the order their callers read the row counts of.
-use super::outbox::{insert_event, move_to_dead_letters, MoveRows};
+use super::outbox::{insert_event, move_to_dead_letters, promote_heads, MoveRows};
 use super::statement::Statement;
 use crate::error::EdgeError;
 use crate::outbox::{Aggregate, NewEvent};
@@ -216,7 +216,7 @@ impl WatchRow {
 
 /// A watch's deletion, as one batch: the watch stops (statement 0's row count: 0 means it was not
 /// active any more), and its undelivered events move to the dead letters with reason `watch_deleted`
-/// (statement 2's row count: how many).
+/// (statement 2's row count: how many), and the watch's next head, if any, is marked (statement 3).
 pub fn delete_watch(watch_id: &str, now_ms: u64) -> Vec<Statement> {
     let [to_dead, from_outbox] = move_to_dead_letters(
         MoveRows::PendingOfWatch { watch_id },
@@ -231,6 +231,8 @@ pub fn delete_watch(watch_id: &str, now_ms: u64) -> Vec<Statement> {
         ),
         to_dead,
         from_outbox,
+        // A leased head stays (only pending events move), and is then still marked: nothing changes.
+        promote_heads(&[("watch", watch_id)]),
     ]
 }
 

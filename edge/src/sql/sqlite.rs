@@ -8,7 +8,7 @@ use super::statement::{Bind, Statement};
 use crate::outbox::relay::{plan, ClaimedEvent};
 use crate::outbox::{Aggregate, NewEvent, Settle};
 use rusqlite::types::Value;
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 /// A fresh in-memory database with `migrations/*.sql` applied in file-name order and recorded as wrangler
 /// records them (its `d1_migrations` table, which `/healthz` reads).
@@ -260,7 +260,8 @@ fn apply(db: &Connection, s: &Step, now: &mut u64, next_id: &mut u32) {
                     [],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )
-                .ok();
+                .optional()
+                .expect("dead letter read");
             if let Some((event_id, content_hash, payload)) = row {
                 let dl = super::outbox::DeadLetter {
                     event_id,
